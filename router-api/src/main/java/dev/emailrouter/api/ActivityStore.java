@@ -1,0 +1,137 @@
+package dev.emailrouter.api;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The host's CRM, as the router sees it: email activities to send, and where received ones go.
+ *
+ * <p>This is the one interface a host must implement. The router keeps its promises (no email sent
+ * twice by two engines, nothing lost, no duplicate activities) only if the store keeps the
+ * contract written on each method; {@code InMemoryActivityStore} in router-core is a reference
+ * implementation.
+ *
+ * <h2>Outgoing</h2>
+ * An email moves Pending Send → (claim) Sending → Sent, Failed, or back to Pending Send with a later
+ * attempt time. A claim is exclusive and carries a lease and a token; every state change after it
+ * names the claim and is refused with {@link StaleClaimException} when the claim no longer holds.
+ * When a lease expires (the engine died mid-send) the email is claimable again: so delivery is at
+ * least once — an email the server accepted just before the engine died may be sent again, with
+ * the same Message-ID, which lets recipients' systems drop the copy.
+ *
+ * <h2>Incoming</h2>
+ * Lookups by Message-ID and tracking token find the CRM email an incoming message answers;
+ * addresses resolve to CRM parties; {@link #createReceived} is idempotent by the email's
+ * {@link ReceivedEmail#dedupKey() dedupKey}.
+ *
+ * <h2>Threads</h2>
+ * The engine calls a store from several threads at once (parallel send sessions, several
+ * mailboxes), and several engines may share one store: every method must be thread-safe, and
+ * claims and creation must be atomic across engines (in a database: a conditional update or a
+ * unique key). A method may throw {@link TransientRouterException} when the CRM is briefly
+ * unavailable; the engine then retries on a later tick.
+ */
+public interface ActivityStore {
+
+  /**
+   * Claims due Pending Send emails: atomically moves each to Sending under a new claim.
+   *
+   * <p>Due means status Pending Send with no next attempt time or one at or before {@code
+   * request.now()}, or status Sending with an expired lease. At most {@code request.perSender()}
+   * per sender and {@code request.max()} in all; senders in order of their normalised address,
+   * starting after {@code request.resumeAfterSender()} and wrapping around; each sender's emails
+   * oldest first. An email another claim holds under a live lease is never returned. A row that
+   * can't be turned into an {@link OutgoingEmail} (a malformed address) should be marked Failed by
+   * the store with that reason rather than stop the claim.
+   *
+   * @param request the limits and the lease
+   * @return the claimed emails, possibly none
+   */
+  List<ClaimedEmail> claimPendingSend(ClaimRequest request);
+
+  /**
+   * A number for a new tracking token, unique among this store's emails (a database sequence, an
+   * atomic counter).
+   *
+   * @return a positive number never returned before
+   */
+  long nextTrackingNumber();
+
+  /**
+   * Records, before the first attempt, the Message-ID, the tracking token and the subject (with
+   * the token) the email will be sent with, so a retry reuses them.
+   *
+   * @param claim the claim on the email
+   * @param messageId the Message-ID, with angle brackets
+   * @param trackingToken the tracking token, or {@code null} when tokens are off
+   * @param subject the subject as it will be sent
+   * @throws StaleClaimException if the claim no longer holds
+   */
+  void recordIdentity(Claim claim, String messageId, String trackingToken, String subject);
+
+  /**
+   * Records that the server accepted the email: status Sent.
+   *
+   * @param claim the claim on the email
+   * @param sentAt when the server accepted it
+   * @param result the server's answer (with any refused recipients)
+   * @throws StaleClaimException if the claim no longer holds
+   */
+  void markSent(Claim claim, Instant sentAt, SendResult result);
+
+  /**
+   * Returns the email to Pending Send, due again at {@code nextAttemptAt}.
+   *
+   * @param claim the claim on the email
+   * @param nextAttemptAt the earliest time to claim it again
+   * @param attempts the number of attempts made so far
+   * @param reason why it was not sent, e.g. the server's 4xx reply
+   * @throws StaleClaimException if the claim no longer holds
+   */
+  void markRetry(Claim claim, Instant nextAttemptAt, int attempts, String reason);
+
+  /**
+   * Records that the email can't be sent: status Failed.
+   *
+   * @param claim the claim on the email
+   * @param attempts the number of attempts made
+   * @param result the refusal, with the server's reply
+   * @throws StaleClaimException if the claim no longer holds
+   */
+  void markFailed(Claim claim, int attempts, SendResult result);
+
+  /**
+   * Finds the email activity (sent or received) with a Message-ID.
+   *
+   * @param messageId the Message-ID with angle brackets
+   * @return the activity, or empty
+   */
+  Optional<ActivityRef> findByMessageId(String messageId);
+
+  /**
+   * Finds the email activity that was sent with a tracking token.
+   *
+   * @param trackingToken the token, e.g. {@code CRM:0001234}
+   * @return the activity, or empty
+   */
+  Optional<ActivityRef> findByTrackingToken(String trackingToken);
+
+  /**
+   * Finds the CRM records an address belongs to (case-insensitively).
+   *
+   * @param address the address
+   * @return the records, empty when none; one address may belong to several
+   */
+  List<Party> resolve(EmailAddress address);
+
+  /**
+   * Creates a Received email activity, once: when an activity with the same {@link
+   * ReceivedEmail#dedupKey() dedupKey} exists (also one created concurrently), returns it instead.
+   * Attachment streams are valid only during this call.
+   *
+   * @param email the message to record
+   * @return the activity, and whether this call created it
+   */
+  ReceiveResult createReceived(ReceivedEmail email);
+}

@@ -1,0 +1,139 @@
+package dev.emailrouter.api;
+
+import java.util.Locale;
+import java.util.Objects;
+
+/**
+ * An email address ({@code local@domain}) with an optional display name.
+ *
+ * <p>Validated when built: control characters (CR and LF above all, which would let a value inject
+ * a header), a missing or misplaced {@code @}, whitespace or angle brackets outside a quoted local
+ * part, and over-long parts are refused with an {@link IllegalArgumentException} naming the value.
+ * Non-ASCII characters are allowed (RFC 6531). Immutable.
+ *
+ * @param address the bare address, {@code local@domain}; surrounding white space is removed
+ * @param displayName the display name, or the empty string when there is none; never {@code null}
+ */
+public record EmailAddress(String address, String displayName) {
+
+  /** Validates and normalises the components. */
+  public EmailAddress {
+    Objects.requireNonNull(address, "address");
+    Objects.requireNonNull(displayName, "displayName");
+    address = address.strip();
+    displayName = displayName.strip();
+    checkAddress(address);
+    for (int i = 0; i < displayName.length(); i++) {
+      if (Character.isISOControl(displayName.charAt(i))) {
+        throw new IllegalArgumentException("displayName must not contain control characters (CR/LF would inject a header), was "
+            + quote(displayName));
+      }
+    }
+  }
+
+  /**
+   * Returns the address without a display name.
+   *
+   * @param address the bare address, {@code local@domain}
+   * @return the address
+   * @throws IllegalArgumentException if the address is malformed
+   */
+  public static EmailAddress of(String address) {
+    return new EmailAddress(address, "");
+  }
+
+  /**
+   * Returns the address with a display name.
+   *
+   * @param address the bare address, {@code local@domain}
+   * @param displayName the display name; empty for none
+   * @return the address
+   * @throws IllegalArgumentException if either part is malformed
+   */
+  public static EmailAddress of(String address, String displayName) {
+    return new EmailAddress(address, displayName);
+  }
+
+  /**
+   * The domain part, after the last {@code @}.
+   *
+   * @return the domain, as written
+   */
+  public String domain() {
+    return address.substring(address.lastIndexOf('@') + 1);
+  }
+
+  /**
+   * The address in lower case, for matching (mail systems treat addresses case-insensitively in
+   * practice, although RFC 5321 lets the local part be case-sensitive).
+   *
+   * @return the lower-cased bare address
+   */
+  public String normalized() {
+    return address.toLowerCase(Locale.ROOT);
+  }
+
+  @Override
+  public String toString() {
+    return displayName.isEmpty() ? address : displayName + " <" + address + ">";
+  }
+
+  private static void checkAddress(String address) {
+    int at = address.lastIndexOf('@');
+    if (at <= 0 || at == address.length() - 1) {
+      throw new IllegalArgumentException("address must look like local@domain, was " + quote(address));
+    }
+    String local = address.substring(0, at);
+    String domain = address.substring(at + 1);
+    if (local.length() > 64) {
+      throw new IllegalArgumentException("address local part must be at most 64 characters, was " + local.length()
+          + " in " + quote(address));
+    }
+    if (domain.length() > 253) {
+      throw new IllegalArgumentException("address domain must be at most 253 characters, was " + domain.length());
+    }
+    boolean quoted = local.length() >= 2 && local.startsWith("\"") && local.endsWith("\"");
+    for (int i = 0; i < address.length(); i++) {
+      char c = address.charAt(i);
+      if (Character.isISOControl(c)) {
+        throw new IllegalArgumentException("address must not contain control characters (CR/LF would inject a header), was "
+            + quote(address));
+      }
+      boolean inLocal = i < at;
+      if (inLocal && quoted) {
+        continue;
+      }
+      if (Character.isWhitespace(c) || c == '<' || c == '>' || c == ',' || c == ';' || c == '"' || c == '(' || c == ')'
+          || c == '[' && !inLocal && i != at + 1 || (c == '@' && i != at)) {
+        throw new IllegalArgumentException("address must be a single bare address without spaces, quotes, brackets or separators, was "
+            + quote(address));
+      }
+    }
+    if (domain.startsWith(".") || domain.endsWith(".") || domain.contains("..")
+        || (!quoted && (local.startsWith(".") || local.endsWith(".") || local.contains("..")))) {
+      throw new IllegalArgumentException("address has an empty dot-separated part, was " + quote(address));
+    }
+  }
+
+  /** Renders a value for an error message, showing control characters instead of obeying them. */
+  static String quote(String value) {
+    StringBuilder out = new StringBuilder("\"");
+    int limit = Math.min(value.length(), 200);
+    for (int i = 0; i < limit; i++) {
+      char c = value.charAt(i);
+      if (c == '\r') {
+        out.append("\\r");
+      } else if (c == '\n') {
+        out.append("\\n");
+      } else if (Character.isISOControl(c)) {
+        out.append(String.format("\\u%04x", (int) c));
+      } else {
+        out.append(c);
+      }
+    }
+    if (value.length() > limit) {
+      out.append("...");
+    }
+    return out.append('"').toString();
+  }
+}

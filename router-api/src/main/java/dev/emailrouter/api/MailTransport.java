@@ -1,0 +1,52 @@
+package dev.emailrouter.api;
+
+/**
+ * Sends emails to an outgoing mail server.
+ *
+ * <p>The engine opens a {@link Session} for a batch, sends every email of the batch on it, and
+ * closes it, so one connection serves many emails. It may hold up to its configured number of
+ * sessions at once, each used by one thread at a time; {@link #openSession()} must therefore be
+ * safe to call concurrently. The router's implementation is {@code SmtpTransport} (module
+ * router-smtp).
+ */
+public interface MailTransport {
+
+  /**
+   * Opens a session on which emails are sent one after another. An implementation may connect
+   * lazily, on the first {@link Session#send}.
+   *
+   * @return a session the caller must close
+   * @throws TransientRouterException if the server can't be reached now
+   * @throws PermanentRouterException if the configuration is refused (bad credentials, say)
+   */
+  Session openSession();
+
+  /**
+   * A description of the server for reports and logs, e.g. {@code smtp://mail.example.com:587};
+   * never a credential.
+   *
+   * @return the description
+   */
+  String describe();
+
+  /** A series of sends over one connection; for one thread at a time. */
+  interface Session extends AutoCloseable {
+
+    /**
+     * Sends one email and says what the server answered. A failure of this email alone (a refused
+     * recipient, a 4xx or 5xx reply, a header value with CR/LF) is returned, not thrown; the
+     * session reconnects by itself after a dropped connection.
+     *
+     * @param email the email, with its Message-ID recorded
+     * @return the server's answer
+     * @throws TransientRouterException if the server can't be reached at all, so the rest of the
+     *     batch should wait
+     * @throws PermanentRouterException if the server refused the session itself (bad credentials)
+     */
+    SendResult send(OutgoingEmail email);
+
+    /** Closes the connection (QUIT where possible); never throws. */
+    @Override
+    void close();
+  }
+}

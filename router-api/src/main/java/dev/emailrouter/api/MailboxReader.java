@@ -1,0 +1,72 @@
+package dev.emailrouter.api;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Reads one mailbox incrementally: what arrived since a cursor, headers first.
+ *
+ * <p>Per tick the engine opens a {@link Session}, fetches the new messages' headers, lets the
+ * policy decide, downloads only the messages it will track, creates their activities, then calls
+ * {@link Session#dispose} and only after that stores the returned cursor. A crash anywhere in
+ * between makes the next tick see the same messages again; the store's idempotent creation keeps
+ * that from duplicating activities.
+ *
+ * <p>The engine uses one session of a reader at a time, from one thread, but may use different
+ * readers concurrently. The router's implementations are {@code ImapMailboxReader} (router-imap)
+ * and {@code Pop3MailboxReader} (router-pop3).
+ */
+public interface MailboxReader {
+
+  /**
+   * A stable description of the mailbox, e.g. {@code imap://sales@mail.example.com:993/INBOX};
+   * used in reports, logs and as the default checkpoint key; never a credential.
+   *
+   * @return the description
+   */
+  String describe();
+
+  /**
+   * Connects and opens the mailbox.
+   *
+   * @return a session the caller must close
+   * @throws TransientRouterException if the server can't be reached now
+   * @throws PermanentRouterException if it refused the login or the mailbox does not exist
+   */
+  Session open();
+
+  /** An open mailbox; for one thread at a time. */
+  interface Session extends AutoCloseable {
+
+    /**
+     * Fetches the headers of messages after {@code cursor}, at most {@code max} of them, plus the
+     * messages named in {@code retry} (handled before but not finished) that still exist.
+     *
+     * @param cursor a cursor this reader returned before, or the empty string for the first sync
+     * @param retry references of messages to return again even though the cursor is past them
+     * @param max the most new messages to return (retries come on top)
+     * @return the messages and the cursor after them
+     */
+    NewMessages fetchNew(String cursor, Set<String> retry, int max);
+
+    /**
+     * Downloads whole messages, in bulk where the protocol allows.
+     *
+     * @param refs references from {@link #fetchNew}
+     * @return the messages that still exist, in the order asked; one deleted meanwhile is absent
+     */
+    List<RawMessage> fetchMessages(List<String> refs);
+
+    /**
+     * Applies the configured post-actions (leave, mark seen, move, delete) to handled messages.
+     *
+     * @param dispositions what the engine concluded, by reference
+     */
+    void dispose(Map<String, Disposition> dispositions);
+
+    /** Closes the mailbox and the connection; never throws. */
+    @Override
+    void close();
+  }
+}
