@@ -11,7 +11,9 @@
 # Env:   MAIL_VMAIL_USER  name of the user owning the mail files (default: vmail)
 set -euo pipefail
 
-PACKAGES=(postfix dovecot-core dovecot-imapd dovecot-pop3d dovecot-lmtpd swaks openssl)
+# libnet-ssleay-perl: swaks only "recommends" it, and without it (we install without
+# recommends) "swaks --tls" fails with "TLS not available: requires Net::SSLeay".
+PACKAGES=(postfix dovecot-core dovecot-imapd dovecot-pop3d dovecot-lmtpd swaks libnet-ssleay-perl openssl)
 VMAIL_USER="${MAIL_VMAIL_USER:-vmail}"
 
 log() { printf 'install-mail-servers: %s\n' "$*" >&2; }

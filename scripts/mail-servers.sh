@@ -1,0 +1,689 @@
+#!/usr/bin/env bash
+# Private, real mail servers on 127.0.0.1 for the conformance tests: a Dovecot (IMAP, POP3,
+# LMTP) and a Postfix (SMTP) that delivers to Dovecot over LMTP. Everything of an instance
+# lives under one folder DIR (config, queue, maildirs, logs, TLS certificate); the
+# system-wide Postfix/Dovecot are never configured, started or stopped.
+#
+# Needs root and the packages from scripts/install-mail-servers.sh.
+#
+# Usage:
+#   scripts/mail-servers.sh start DIR               start (or restart) the servers, wait until all ports answer
+#   scripts/mail-servers.sh stop DIR                stop them; a no-op when nothing runs
+#   scripts/mail-servers.sh status DIR              exit 0 when both servers of DIR run
+#   scripts/mail-servers.sh deliver DIR USER FILE   drop a raw RFC 822 message (FILE, or - for stdin)
+#                                                   into USER's INBOX (Maildir/new), bypassing SMTP
+#   scripts/mail-servers.sh reset-uidvalidity DIR USER N
+#                                                   set the UIDVALIDITY of USER's INBOX to N
+# USER is a full address (contact@example.test) or just its local part (contact).
+#
+# Environment (read by start; the values used are written to DIR/servers.env):
+#   MAIL_SMTP_PORT  (21025)  Postfix smtpd, STARTTLS offered, relaying to example.test from 127.0.0.0/8
+#   MAIL_IMAP_PORT  (21143)  Dovecot IMAP, plaintext login allowed, STARTTLS offered
+#   MAIL_IMAPS_PORT (21993)  Dovecot IMAP over implicit TLS
+#   MAIL_POP3_PORT  (21110)  Dovecot POP3, plaintext login allowed, STLS offered
+#   MAIL_POP3S_PORT (21995)  Dovecot POP3 over implicit TLS
+#   MAIL_LMTP_PORT  (21024)  Dovecot LMTP (Postfix delivers here)
+#   MAIL_USERS               extra users, space separated local parts (password "secret" too)
+#   MAIL_START_TIMEOUT (30)  seconds start waits for the ports before failing
+#   MAIL_VMAIL_USER (vmail)  system user owning the mail files
+#
+# Users: user, contact, queue, forward, other @example.test (+ MAIL_USERS), password "secret";
+# the login name is the full address. At RCPT time Postfix answers
+#   soft@example.test   450 4.2.0 try later
+#   hard@example.test   550 5.1.1 no such user
+#   other unknown users of example.test: 550 5.1.1 ... User unknown in virtual mailbox table
+#     (refused during the SMTP dialogue, never accepted and bounced later)
+#   any other domain:   accepted from 127.0.0.0/8, then bounced (error transport, no DNS, nothing
+#                       leaves the machine); the bounce goes to the sender if it is a local user.
+set -euo pipefail
+
+DOMAIN=example.test
+PASSWORD=secret
+BASE_USERS=(user contact queue forward other)
+
+SMTP_PORT=${MAIL_SMTP_PORT:-21025}
+IMAP_PORT=${MAIL_IMAP_PORT:-21143}
+IMAPS_PORT=${MAIL_IMAPS_PORT:-21993}
+POP3_PORT=${MAIL_POP3_PORT:-21110}
+POP3S_PORT=${MAIL_POP3S_PORT:-21995}
+LMTP_PORT=${MAIL_LMTP_PORT:-21024}
+START_TIMEOUT=${MAIL_START_TIMEOUT:-30}
+VMAIL_USER=${MAIL_VMAIL_USER:-vmail}
+
+log() { printf 'mail-servers: %s\n' "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+usage() {
+    sed -n '9,17p' "$0" | sed 's/^# \{0,1\}//' >&2
+    exit 2
+}
+
+# CI runs us with no standard input at all (fd 0 closed). A daemon started from here would
+# then get its first socket or log file as fd 0 and misbehave, so make sure 0-2 are open.
+{ : <&0; } 2>/dev/null || exec </dev/null
+{ : >&1; } 2>/dev/null || exec >/dev/null
+{ : >&2; } 2>/dev/null || exec 2>/dev/null
+
+# ---------------------------------------------------------------------------------------------
+# Paths of an instance
+# ---------------------------------------------------------------------------------------------
+
+# set_paths DIR [create]: makes DIR absolute and defines every path below it.
+set_paths() {
+    local dir=$1 create=${2:-}
+    [[ -n $dir ]] || usage
+    if [[ $create == create ]]; then
+        mkdir -p -- "$dir"
+    fi
+    if [[ -d $dir ]]; then
+        DIR=$(cd -- "$dir" && pwd -P)
+    else
+        DIR=$dir
+    fi
+    # The path ends up unquoted in main.cf, dovecot.conf (where ':' ',' '%' and spaces have a
+    # meaning, e.g. in mail_location) and servers.env, so only plain characters are allowed.
+    [[ $DIR =~ ^/[A-Za-z0-9._/+-]+$ ]] ||
+        die "DIR must be a path made of letters, digits and . _ / + - only (got '$DIR')"
+
+    # Postfix's queue and data folders must not lie inside its config_directory: "postfix start"
+    # checks that everything below config_directory belongs to root and would print a dozen
+    # "not owned by root" warnings for the queue's subfolders (owned by postfix by design).
+    PF_CONF=$DIR/postfix/conf       # Postfix config_directory (main.cf, master.cf, maps)
+    PF_QUEUE=$DIR/postfix/queue     # queue_directory (owned by root, subfolders by postfix)
+    PF_DATA=$DIR/postfix/data       # data_directory (owned by postfix)
+    DC_DIR=$DIR/dovecot
+    DC_CONF=$DC_DIR/dovecot.conf
+    DC_USERS=$DC_DIR/users          # passwd-file
+    DC_STATE=$DC_DIR/state
+    MAIL_ROOT=$DIR/mail             # maildir of a user: $MAIL_ROOT/<address>/Maildir
+    LOG_DIR=$DIR/log
+    TLS_DIR=$DIR/tls
+    CA_PEM=$DIR/ca.pem
+    ENV_FILE=$DIR/servers.env
+    START_LOG=$LOG_DIR/start.log    # stdout/stderr of the daemons' start commands
+
+    # Dovecot's base_dir holds its UNIX sockets, and a socket path is limited to 107 bytes
+    # (sun_path). Names inside go up to ~30 bytes ("login/imap-urlauth", "token-login/..."),
+    # so a deep DIR (e.g. a CI checkout's target/ folder) would make Dovecot fail with
+    # "Path too long". Then base_dir moves to a short folder derived from DIR.
+    DC_BASE=$DC_DIR/run
+    if ((${#DC_BASE} > 70)); then
+        DC_BASE=/tmp/mail-servers.$(printf '%s' "$DIR" | md5sum | cut -c1-12)
+    fi
+    INSTANCE=mailtest-$(printf '%s' "$DIR" | md5sum | cut -c1-8)
+}
+
+require_root() {
+    [[ $(id -u) -eq 0 ]] || die "must run as root (Postfix and Dovecot start as root and drop privileges)"
+}
+
+require_tools() {
+    local tool missing=()
+    for tool in postfix postconf dovecot doveadm doveconf openssl; do
+        command -v "$tool" >/dev/null 2>&1 || [[ -x /usr/sbin/$tool ]] || missing+=("$tool")
+    done
+    ((${#missing[@]} == 0)) || die "missing ${missing[*]}: run scripts/install-mail-servers.sh first"
+    getent passwd "$VMAIL_USER" >/dev/null ||
+        die "system user $VMAIL_USER missing: run scripts/install-mail-servers.sh first"
+}
+
+# The full list of addresses (base users + MAIL_USERS), one per line.
+all_users() {
+    local u
+    for u in "${BASE_USERS[@]}" ${MAIL_USERS:-}; do
+        u=${u%"@$DOMAIN"}
+        [[ $u =~ ^[A-Za-z0-9._+-]+$ ]] || die "bad user '$u' in MAIL_USERS (local parts of @$DOMAIN only)"
+        printf '%s@%s\n' "$u" "$DOMAIN"
+    done | awk '!seen[$0]++'
+}
+
+# Full address from "contact" or "contact@example.test".
+full_address() {
+    local u=$1
+    [[ $u == *@* ]] || u=$u@$DOMAIN
+    printf '%s\n' "$u"
+}
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+pid_alive() {
+    local pid_file=$1 pid
+    [[ -r $pid_file ]] || return 1
+    pid=$(tr -dc '0-9' <"$pid_file")
+    [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null
+}
+
+postfix_running() {
+    [[ -f $PF_CONF/main.cf ]] && pid_alive "$PF_QUEUE/pid/master.pid"
+}
+
+dovecot_running() {
+    pid_alive "$DC_BASE/master.pid"
+}
+
+# wait_gone PIDFILE: waits (max 20 s) until the process named in PIDFILE has exited, so that
+# its ports are free for an immediate restart.
+wait_gone() {
+    local pid_file=$1 i
+    for ((i = 0; i < 200; i++)); do
+        pid_alive "$pid_file" || return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+print_logs() {
+    local f
+    for f in "$START_LOG" "$LOG_DIR/postfix.log" "$LOG_DIR/dovecot.log"; do
+        if [[ -s $f ]]; then
+            printf '\n===== %s (last 60 lines) =====\n' "$f" >&2
+            tail -n 60 "$f" >&2
+        fi
+    done
+}
+
+# ---------------------------------------------------------------------------------------------
+# stop
+# ---------------------------------------------------------------------------------------------
+
+do_stop() {
+    local pid
+    # Postfix first: it is Dovecot's LMTP client.
+    if postfix_running; then
+        log "stopping Postfix ($PF_CONF)"
+        postfix -c "$PF_CONF" stop </dev/null >>"$START_LOG" 2>&1 || true
+        if ! wait_gone "$PF_QUEUE/pid/master.pid"; then
+            pid=$(tr -dc '0-9' <"$PF_QUEUE/pid/master.pid")
+            log "Postfix master $pid still runs after 20 s: killing it"
+            kill -KILL "$pid" 2>/dev/null || true
+        fi
+    fi
+    if dovecot_running; then
+        log "stopping Dovecot ($DC_CONF)"
+        doveadm -c "$DC_CONF" stop </dev/null >>"$START_LOG" 2>&1 || true
+        if ! wait_gone "$DC_BASE/master.pid"; then
+            pid=$(tr -dc '0-9' <"$DC_BASE/master.pid")
+            log "Dovecot master $pid still runs after 20 s: killing it"
+            kill -KILL "$pid" 2>/dev/null || true
+        fi
+    fi
+    return 0
+}
+
+cmd_stop() {
+    (($# == 1)) || usage
+    set_paths "$1"
+    if [[ ! -d $DIR ]]; then
+        log "$DIR does not exist: nothing to stop"
+        return 0
+    fi
+    require_root
+    mkdir -p "$LOG_DIR"
+    do_stop
+    log "stopped ($DIR)"
+}
+
+cmd_status() {
+    (($# == 1)) || usage
+    set_paths "$1"
+    local rc=0
+    if postfix_running; then log "Postfix runs"; else log "Postfix does not run"; rc=1; fi
+    if dovecot_running; then log "Dovecot runs"; else log "Dovecot does not run"; rc=1; fi
+    return $rc
+}
+
+# ---------------------------------------------------------------------------------------------
+# start: configuration files
+# ---------------------------------------------------------------------------------------------
+
+make_tls() {
+    # Kept across restarts of the same DIR so a client that already trusts ca.pem still does.
+    if [[ ! -s $TLS_DIR/cert.pem || ! -s $TLS_DIR/key.pem ]]; then
+        log "creating a self-signed certificate (CN=localhost, DNS:localhost, IP:127.0.0.1)"
+        # The certificate is its own trust anchor: Java's PKIX accepts it in a trust store
+        # as long as it is a CA (basicConstraints) that may also serve TLS (keyUsage/EKU);
+        # the IP SAN lets clients that connect to 127.0.0.1 verify the host name.
+        openssl req -x509 -nodes -newkey rsa:2048 -sha256 -days 3650 \
+            -subj "/CN=localhost" \
+            -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+            -addext "basicConstraints=critical,CA:TRUE" \
+            -addext "keyUsage=critical,digitalSignature,keyEncipherment,keyCertSign" \
+            -addext "extendedKeyUsage=serverAuth" \
+            -keyout "$TLS_DIR/key.pem" -out "$TLS_DIR/cert.pem" >"$TLS_DIR/openssl.log" 2>&1 ||
+            { cat "$TLS_DIR/openssl.log" >&2; die "openssl could not create the certificate"; }
+        rm -f "$TLS_DIR/openssl.log"
+    fi
+    # Both daemons read the key as root before dropping privileges.
+    chmod 0600 "$TLS_DIR/key.pem"
+    chmod 0644 "$TLS_DIR/cert.pem"
+    cp "$TLS_DIR/cert.pem" "$CA_PEM"
+    chmod 0644 "$CA_PEM"
+}
+
+make_users() {
+    local vmail_uid vmail_gid addr
+    vmail_uid=$(id -u "$VMAIL_USER")
+    vmail_gid=$(id -g "$VMAIL_USER")
+    : >"$DC_USERS.tmp"
+    : >"$PF_CONF/virtual_mailboxes.tmp"
+    while read -r addr; do
+        # passwd-file: user:password:uid:gid:gecos:home:shell:extra (uid/gid/home come from
+        # userdb default_fields).
+        printf '%s:{PLAIN}%s::::::\n' "$addr" "$PASSWORD" >>"$DC_USERS.tmp"
+        printf '%s OK\n' "$addr" >>"$PF_CONF/virtual_mailboxes.tmp"
+        # Maildir created up front (owned by the mail user) so "deliver" and a first
+        # POP3/IMAP login find the folders even before any mail arrived.
+        install -d -o "$vmail_uid" -g "$vmail_gid" -m 0700 \
+            "$MAIL_ROOT/$addr" "$MAIL_ROOT/$addr/Maildir" \
+            "$MAIL_ROOT/$addr/Maildir/cur" "$MAIL_ROOT/$addr/Maildir/new" "$MAIL_ROOT/$addr/Maildir/tmp"
+    done < <(all_users)
+    # The auth process runs as user "dovecot" and reads the passwd-file itself.
+    chown root:dovecot "$DC_USERS.tmp"
+    chmod 0640 "$DC_USERS.tmp"
+    mv -f "$DC_USERS.tmp" "$DC_USERS"
+    mv -f "$PF_CONF/virtual_mailboxes.tmp" "$PF_CONF/virtual_mailboxes"
+}
+
+write_dovecot_conf() {
+    local vmail_uid
+    vmail_uid=$(id -u "$VMAIL_USER")
+    cat >"$DC_CONF" <<EOF
+# Generated by scripts/mail-servers.sh - private test instance, rewritten on every start.
+# Standalone: does not include /etc/dovecot/conf.d.
+instance_name = $INSTANCE
+base_dir = $DC_BASE
+state_dir = $DC_STATE
+protocols = imap pop3 lmtp
+listen = 127.0.0.1
+log_path = $LOG_DIR/dovecot.log
+auth_verbose = yes
+
+ssl = yes
+ssl_cert = <$TLS_DIR/cert.pem
+ssl_key = <$TLS_DIR/key.pem
+ssl_min_protocol = TLSv1.2
+# Tests log in with plaintext passwords on the non-TLS ports too.
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+
+# Fast tests: no delay after a failed login, and the auth-penalty socket made unusable
+# (mode 0) - otherwise each failed login from 127.0.0.1 delays the next by 2, 6, 10, 15 s.
+auth_failure_delay = 0
+service anvil {
+  unix_listener anvil-auth-penalty {
+    mode = 0
+  }
+}
+
+# Dovecot refuses to run mail processes as root: the mail belongs to $VMAIL_USER.
+first_valid_uid = $vmail_uid
+mail_uid = $VMAIL_USER
+mail_gid = $VMAIL_USER
+mail_location = maildir:$MAIL_ROOT/%u/Maildir
+pop3_uidl_format = %08Xu%08Xv
+
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u $DC_USERS
+}
+userdb {
+  driver = passwd-file
+  args = username_format=%u $DC_USERS
+  default_fields = uid=$VMAIL_USER gid=$VMAIL_USER home=$MAIL_ROOT/%u
+}
+
+# Tests open many parallel sessions for one user (the default limit is 10).
+protocol imap {
+  mail_max_userip_connections = 500
+}
+protocol pop3 {
+  mail_max_userip_connections = 500
+}
+
+service imap-login {
+  inet_listener imap {
+    address = 127.0.0.1
+    port = $IMAP_PORT
+  }
+  inet_listener imaps {
+    address = 127.0.0.1
+    port = $IMAPS_PORT
+    ssl = yes
+  }
+}
+service pop3-login {
+  inet_listener pop3 {
+    address = 127.0.0.1
+    port = $POP3_PORT
+  }
+  inet_listener pop3s {
+    address = 127.0.0.1
+    port = $POP3S_PORT
+    ssl = yes
+  }
+}
+service lmtp {
+  inet_listener lmtp {
+    address = 127.0.0.1
+    port = $LMTP_PORT
+  }
+}
+protocol lmtp {
+  postmaster_address = postmaster@$DOMAIN
+}
+EOF
+}
+
+write_postfix_conf() {
+    cat >"$PF_CONF/main.cf" <<EOF
+# Generated by scripts/mail-servers.sh - private test instance, rewritten on every start.
+compatibility_level = 3.6
+
+# Installed with "No configuration", Debian has no /etc/postfix/main.cf: the directories
+# Postfix would otherwise take from there are spelled out.
+meta_directory = /etc/postfix
+shlib_directory = /usr/lib/postfix
+daemon_directory = /usr/lib/postfix/sbin
+command_directory = /usr/sbin
+queue_directory = $PF_QUEUE
+data_directory = $PF_DATA
+mail_owner = postfix
+setgid_group = postdrop
+syslog_name = postfix-$INSTANCE
+
+# There is no syslog daemon here: without maillog_file Postfix's errors vanish. The file
+# must lie below a prefix listed in maillog_file_prefixes.
+maillog_file = $LOG_DIR/postfix.log
+maillog_file_prefixes = $LOG_DIR
+
+myhostname = mail.$DOMAIN
+mydomain = $DOMAIN
+myorigin = $DOMAIN
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+mynetworks = 127.0.0.0/8
+mydestination =
+local_recipient_maps =
+alias_maps =
+alias_database =
+biff = no
+append_dot_mydomain = no
+readme_directory = no
+
+# All of example.test goes to Dovecot over LMTP. The mailbox list lets smtpd refuse
+# unknown users at RCPT time (550 5.1.1) instead of accepting and bouncing later.
+virtual_mailbox_domains = $DOMAIN
+virtual_mailbox_maps = texthash:$PF_CONF/virtual_mailboxes
+virtual_transport = lmtp:inet:127.0.0.1:$LMTP_PORT
+
+# Nothing leaves the machine: other domains are bounced right away (no DNS lookups).
+relay_domains =
+default_transport = error:5.7.1 this test server delivers only to $DOMAIN
+relay_transport = error:5.7.1 this test server delivers only to $DOMAIN
+
+# soft@ -> 450, hard@ -> 550 (texthash: read as is, no postmap needed).
+smtpd_recipient_restrictions =
+    check_recipient_access texthash:$PF_CONF/recipient_access,
+    permit_mynetworks,
+    reject_unauth_destination
+
+smtpd_tls_cert_file = $TLS_DIR/cert.pem
+smtpd_tls_key_file = $TLS_DIR/key.pem
+smtpd_tls_security_level = may
+smtpd_tls_loglevel = 1
+lmtp_tls_security_level = none
+
+# Fast tests:
+# - no reverse DNS lookup of the client (127.0.0.1) - a sandbox may have no resolver;
+smtpd_peername_lookup = no
+# - no 1 s pause per message when the queue grows faster than it drains;
+in_flow_delay = 0
+# - no 1 s pause after each rejected command;
+smtpd_error_sleep_time = 0
+# - a deferred delivery (e.g. Dovecot restarting) is retried within seconds, not minutes.
+queue_run_delay = 2s
+minimal_backoff_time = 2s
+maximal_backoff_time = 10s
+EOF
+
+    cat >"$PF_CONF/recipient_access" <<EOF
+soft@$DOMAIN 450 4.2.0 try later
+hard@$DOMAIN 550 5.1.1 no such user
+EOF
+
+    # No chroot anywhere (5th column "n"): a chroot would need copies of /etc files inside
+    # the queue directory.
+    cat >"$PF_CONF/master.cf" <<EOF
+# Generated by scripts/mail-servers.sh - private test instance.
+# service     type  private unpriv  chroot  wakeup  maxproc command
+127.0.0.1:$SMTP_PORT inet n       -       n       -       -       smtpd
+pickup        unix  n       -       n       60      1       pickup
+cleanup       unix  n       -       n       -       0       cleanup
+qmgr          unix  n       -       n       300     1       qmgr
+tlsmgr        unix  -       -       n       1000?   1       tlsmgr
+rewrite       unix  -       -       n       -       -       trivial-rewrite
+bounce        unix  -       -       n       -       0       bounce
+defer         unix  -       -       n       -       0       bounce
+trace         unix  -       -       n       -       0       bounce
+verify        unix  -       -       n       -       1       verify
+flush         unix  n       -       n       1000?   0       flush
+proxymap      unix  -       -       n       -       -       proxymap
+proxywrite    unix  -       -       n       -       1       proxymap
+smtp          unix  -       -       n       -       -       smtp
+relay         unix  -       -       n       -       -       smtp
+showq         unix  n       -       n       -       -       showq
+error         unix  -       -       n       -       -       error
+retry         unix  -       -       n       -       -       error
+discard       unix  -       -       n       -       -       discard
+lmtp          unix  -       -       n       -       -       lmtp
+anvil         unix  -       -       n       -       1       anvil
+scache        unix  -       -       n       -       1       scache
+postlog       unix-dgram n  -       n       -       1       postlogd
+EOF
+}
+
+write_env_file() {
+    local users
+    users=$(all_users | paste -sd, -)
+    # KEY=value lines without quotes: readable by "source" in bash and by java.util.Properties.
+    cat >"$ENV_FILE.tmp" <<EOF
+# Written by scripts/mail-servers.sh start - the running test mail servers.
+HOST=127.0.0.1
+SMTP_PORT=$SMTP_PORT
+IMAP_PORT=$IMAP_PORT
+IMAPS_PORT=$IMAPS_PORT
+POP3_PORT=$POP3_PORT
+POP3S_PORT=$POP3S_PORT
+LMTP_PORT=$LMTP_PORT
+DOMAIN=$DOMAIN
+PASSWORD=$PASSWORD
+USERS=$users
+STATE_DIR=$DIR
+# A user's maildir: \$MAIL_DIR/<address>/Maildir
+MAIL_DIR=$MAIL_ROOT
+CA_PEM=$CA_PEM
+LOG_DIR=$LOG_DIR
+POSTFIX_CONF_DIR=$PF_CONF
+DOVECOT_CONF=$DC_CONF
+EOF
+    mv -f "$ENV_FILE.tmp" "$ENV_FILE"
+}
+
+# Every daemon runs as some other user and opens files by absolute path below DIR, so each
+# folder on the way must be searchable for them. DIR itself is made so; its parents are only
+# checked (e.g. a DIR below root's 0700 home cannot work).
+check_access() {
+    local who
+    chmod a+x "$DIR"
+    for who in "$VMAIL_USER" dovecot postfix; do
+        runuser -u "$who" -- test -x "$DIR" ||
+            die "user $who cannot reach $DIR (a parent folder is not searchable, chmod o+x it or use a DIR below /tmp)"
+    done
+}
+
+# ---------------------------------------------------------------------------------------------
+# start
+# ---------------------------------------------------------------------------------------------
+
+start_failed() {
+    print_logs
+    do_stop
+    die "$1"
+}
+
+cmd_start() {
+    (($# == 1)) || usage
+    require_root
+    require_tools
+    set_paths "$1" create
+
+    local port name p seen=" "
+    for name in SMTP_PORT IMAP_PORT IMAPS_PORT POP3_PORT POP3S_PORT LMTP_PORT; do
+        p=${!name}
+        [[ $p =~ ^[0-9]+$ ]] && ((p > 0 && p < 65536)) || die "$name=$p is not a port number"
+        [[ $seen != *" $p "* ]] || die "$name=$p: the same port is used twice"
+        seen+="$p "
+    done
+    all_users >/dev/null
+
+    mkdir -p "$LOG_DIR"
+    # Restart cleanly when this DIR already runs (configuration may have changed).
+    if postfix_running || dovecot_running; then
+        log "$DIR already runs: restarting"
+    fi
+    do_stop
+    rm -f "$ENV_FILE"
+
+    # Another instance (or anything else) on one of our ports would make a daemon fail
+    # with a less obvious error, or worse, tests would talk to the wrong server.
+    for name in SMTP_PORT IMAP_PORT IMAPS_PORT POP3_PORT POP3S_PORT LMTP_PORT; do
+        if port_open "${!name}"; then
+            die "port ${!name} ($name) on 127.0.0.1 is already in use (another instance? set MAIL_$name)"
+        fi
+    done
+
+    check_access
+    mkdir -p "$PF_CONF" "$PF_QUEUE" "$DC_DIR" "$DC_STATE" "$TLS_DIR"
+    install -d -o "$VMAIL_USER" -g "$VMAIL_USER" -m 0700 "$MAIL_ROOT"
+    install -d -o postfix -g postfix -m 0700 "$PF_DATA"
+    : >"$START_LOG"
+
+    make_tls
+    write_postfix_conf
+    write_dovecot_conf
+    make_users
+
+    # Dovecot.
+    log "starting Dovecot ($DC_CONF)"
+    # stdin/stdout/stderr go to the start log, never to our caller: a daemon that keeps the
+    # caller's stdout pipe open makes a caller that reads until EOF (a Java ProcessBuilder,
+    # $(...) in a shell) hang forever.
+    dovecot -c "$DC_CONF" </dev/null >>"$START_LOG" 2>&1 ||
+        start_failed "Dovecot did not start"
+
+    # Postfix.
+    log "starting Postfix ($PF_CONF)"
+    # Creates the queue's subfolders with their owners and modes before the first start.
+    postfix -c "$PF_CONF" post-install create-missing </dev/null >>"$START_LOG" 2>&1 ||
+        start_failed "postfix post-install create-missing failed"
+    # postfix(1) prints some fatal errors only to a terminal (its postlog writes to stderr only
+    # when stderr is a tty); "script" gives it a pseudo-terminal whose output lands in the start
+    # log. "-e" passes the exit status on. stdin is /dev/null: script copies stdin to the pty
+    # and ends the session on EOF only after the command itself is done.
+    if command -v script >/dev/null 2>&1; then
+        script -qec "postfix -c '$PF_CONF' start" /dev/null </dev/null >>"$START_LOG" 2>&1 ||
+            start_failed "Postfix did not start"
+    else
+        postfix -c "$PF_CONF" start </dev/null >>"$START_LOG" 2>&1 ||
+            start_failed "Postfix did not start"
+    fi
+
+    # Both commands return once the masters run, not when the listeners accept connections.
+    local deadline=$((SECONDS + START_TIMEOUT)) waiting
+    while :; do
+        waiting=()
+        for name in SMTP_PORT IMAP_PORT IMAPS_PORT POP3_PORT POP3S_PORT LMTP_PORT; do
+            port_open "${!name}" || waiting+=("$name=${!name}")
+        done
+        ((${#waiting[@]} == 0)) && break
+        if ((SECONDS >= deadline)); then
+            start_failed "ports not accepting connections after ${START_TIMEOUT}s: ${waiting[*]}"
+        fi
+        postfix_running || start_failed "Postfix stopped during start"
+        dovecot_running || start_failed "Dovecot stopped during start"
+        sleep 0.1
+    done
+
+    write_env_file
+    log "running: SMTP $SMTP_PORT, IMAP $IMAP_PORT, IMAPS $IMAPS_PORT, POP3 $POP3_PORT, POP3S $POP3S_PORT, LMTP $LMTP_PORT"
+    log "settings for tests: $ENV_FILE"
+}
+
+# ---------------------------------------------------------------------------------------------
+# helpers for loading test data
+# ---------------------------------------------------------------------------------------------
+
+cmd_deliver() {
+    (($# == 3)) || usage
+    require_root
+    set_paths "$1"
+    local addr file=$3 maildir host now size name tmp
+    addr=$(full_address "$2")
+    [[ -f $DC_USERS ]] || die "$DIR was never started (no $DC_USERS)"
+    grep -q "^$addr:" "$DC_USERS" || die "$addr is not a user of $DIR"
+    [[ $file == - || -r $file ]] || die "cannot read $file"
+
+    maildir=$MAIL_ROOT/$addr/Maildir
+    install -d -o "$VMAIL_USER" -g "$VMAIL_USER" -m 0700 \
+        "$MAIL_ROOT/$addr" "$maildir" "$maildir/cur" "$maildir/new" "$maildir/tmp"
+
+    # Maildir delivery: write into tmp/, then rename into new/ so Dovecot never sees a
+    # half-written file. The name follows the maildir convention TIME.MusecPpidRrand.HOST
+    # (unique per delivery) plus ",S=size", which Dovecot uses as the message's size.
+    host=$(hostname 2>/dev/null || echo localhost)
+    host=${host//\//\\057}
+    host=${host//:/\\072}
+    now=$EPOCHREALTIME
+    tmp=$maildir/tmp/${now%.*}.M${now#*.}P$$R$RANDOM$RANDOM.$host
+    if [[ $file == - ]]; then
+        cat >"$tmp"
+    else
+        cat -- "$file" >"$tmp"
+    fi
+    size=$(stat -c %s "$tmp")
+    name=${tmp##*/},S=$size
+    chown "$VMAIL_USER:$VMAIL_USER" "$tmp"
+    chmod 0600 "$tmp"
+    mv -n "$tmp" "$maildir/new/$name"
+    printf '%s\n' "$maildir/new/$name"
+}
+
+cmd_reset_uidvalidity() {
+    (($# == 3)) || usage
+    require_root
+    set_paths "$1"
+    local addr n=$3
+    addr=$(full_address "$2")
+    [[ -f $DC_CONF ]] || die "$DIR was never started (no $DC_CONF)"
+    [[ $n =~ ^[0-9]+$ ]] && ((n > 0 && n <= 4294967295)) || die "UIDVALIDITY must be 1..4294967295"
+    # Works whether or not Dovecot runs; clients that have INBOX selected are told about the
+    # change on their next command.
+    doveadm -c "$DC_CONF" mailbox update --uid-validity "$n" -u "$addr" INBOX
+}
+
+main() {
+    (($# >= 1)) || usage
+    local cmd=$1
+    shift
+    case $cmd in
+        start) cmd_start "$@" ;;
+        stop) cmd_stop "$@" ;;
+        status) cmd_status "$@" ;;
+        deliver) cmd_deliver "$@" ;;
+        reset-uidvalidity) cmd_reset_uidvalidity "$@" ;;
+        -h | --help | help) usage ;;
+        *) usage ;;
+    esac
+}
+
+main "$@"
