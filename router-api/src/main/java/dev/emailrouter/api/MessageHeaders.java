@@ -25,7 +25,7 @@ public record MessageHeaders(String ref, long size, Instant receivedAt, Map<Stri
   public static final List<String> WANTED = List.of(
       "message-id", "from", "sender", "reply-to", "to", "cc", "subject", "date", "in-reply-to", "references",
       "auto-submitted", "precedence", "x-auto-response-suppress", "x-loop", "return-path", "list-id",
-      "content-type", "x-emailrouter-loop", "thread-index");
+      "content-type", "x-autoreply", "x-autorespond", "thread-index");
 
   /** Validates the components and copies the map with lower-case names. */
   public MessageHeaders {

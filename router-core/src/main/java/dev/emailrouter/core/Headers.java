@@ -1,0 +1,153 @@
+package dev.emailrouter.core;
+
+import dev.emailrouter.api.AutoResponse;
+import dev.emailrouter.api.EmailAddress;
+import dev.emailrouter.api.IncomingMessage;
+import dev.emailrouter.api.MessageHeaders;
+import jakarta.mail.internet.AddressException;
+import jakarta.mail.internet.InternetAddress;
+import jakarta.mail.internet.MailDateFormat;
+import jakarta.mail.internet.MimeUtility;
+import java.io.UnsupportedEncodingException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.text.ParseException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** Turns raw headers into what the policy sees; lenient, because incoming mail is often broken. */
+final class Headers {
+  private static final Pattern MSG_ID = Pattern.compile("<[^<>\\s]+>");
+  /** The newest References a reply is checked against (Server-Side Sync looks at about as many). */
+  static final int MAX_REFERENCES = 32;
+
+  private Headers() {}
+
+  static IncomingMessage parse(String mailbox, MessageHeaders h) {
+    EmailAddress from = h.first("from").map(Headers::firstAddress).orElse(null);
+    List<String> references = messageIds(String.join(" ", h.all("references")));
+    if (references.size() > MAX_REFERENCES) {
+      references = references.subList(references.size() - MAX_REFERENCES, references.size());
+    }
+    return new IncomingMessage(mailbox, h.ref(),
+        h.first("message-id").flatMap(v -> messageIds(v).stream().findFirst()).orElse(null),
+        from,
+        addresses(h.all("to")),
+        addresses(h.all("cc")),
+        h.first("subject").map(Headers::decode).orElse(""),
+        h.first("date").map(Headers::date).orElse(null),
+        h.first("in-reply-to").flatMap(v -> messageIds(v).stream().findFirst()).orElse(null),
+        references,
+        h.size(),
+        classify(h),
+        h);
+  }
+
+  /** Message-IDs in a header value, in order. */
+  static List<String> messageIds(String value) {
+    List<String> ids = new ArrayList<>();
+    Matcher m = MSG_ID.matcher(value == null ? "" : value);
+    while (m.find()) {
+      ids.add(m.group());
+    }
+    return ids;
+  }
+
+  static String decode(String value) {
+    String unfolded = value.replaceAll("\r?\n[ \t]", " ");
+    try {
+      return MimeUtility.decodeText(unfolded).strip();
+    } catch (UnsupportedEncodingException | RuntimeException e) {
+      return unfolded.strip();
+    }
+  }
+
+  private static Instant date(String value) {
+    try {
+      return new MailDateFormat().parse(value.strip()).toInstant();
+    } catch (ParseException | RuntimeException e) {
+      return null;
+    }
+  }
+
+  private static EmailAddress firstAddress(String value) {
+    List<EmailAddress> all = addresses(List.of(value));
+    return all.isEmpty() ? null : all.get(0);
+  }
+
+  static List<EmailAddress> addresses(List<String> values) {
+    List<EmailAddress> out = new ArrayList<>();
+    for (String value : values) {
+      InternetAddress[] parsed;
+      try {
+        parsed = InternetAddress.parseHeader(value.replaceAll("\r?\n", ""), false);
+      } catch (AddressException | RuntimeException e) {
+        continue;
+      }
+      for (InternetAddress a : parsed) {
+        try {
+          String personal = a.getPersonal();
+          out.add(new EmailAddress(a.getAddress() == null ? "" : a.getAddress(),
+              personal == null ? "" : personal.replaceAll("\\p{Cntrl}", " ")));
+        } catch (IllegalArgumentException | NullPointerException e) {
+          // Not a usable address (a group, garbage): skipped, as a mail client would.
+        }
+      }
+    }
+    return List.copyOf(out);
+  }
+
+  /** RFC 3834 and the de-facto headers auto-responders and list servers set. */
+  static AutoResponse classify(MessageHeaders h) {
+    String returnPath = h.first("return-path").orElse(null);
+    if (returnPath != null && returnPath.replaceAll("\\s", "").equals("<>")) {
+      return AutoResponse.BOUNCE;
+    }
+    String contentType = h.first("content-type").orElse("").toLowerCase(Locale.ROOT);
+    if (contentType.startsWith("multipart/report") && contentType.contains("delivery-status")) {
+      return AutoResponse.BOUNCE;
+    }
+    String autoSubmitted = h.first("auto-submitted").orElse("no").strip().toLowerCase(Locale.ROOT);
+    if (autoSubmitted.startsWith("auto-replied")) {
+      return AutoResponse.AUTO_REPLY;
+    }
+    if (!autoSubmitted.startsWith("no") && !autoSubmitted.isEmpty()) {
+      return AutoResponse.AUTO_GENERATED;
+    }
+    if (h.first("x-autoreply").isPresent() || h.first("x-autorespond").isPresent()) {
+      return AutoResponse.AUTO_REPLY;
+    }
+    String precedence = h.first("precedence").orElse("").strip().toLowerCase(Locale.ROOT);
+    if (precedence.equals("bulk") || precedence.equals("junk") || precedence.equals("list")) {
+      return AutoResponse.AUTO_GENERATED;
+    }
+    if (h.first("list-id").isPresent() || h.first("x-auto-response-suppress").isPresent()
+        || h.first("x-loop").isPresent()) {
+      return AutoResponse.AUTO_GENERATED;
+    }
+    return AutoResponse.NONE;
+  }
+
+  /** The idempotency key: the Message-ID, or a digest of headers that don't change in transit. */
+  static String dedupKey(IncomingMessage m) {
+    if (m.messageId() != null) {
+      return m.messageId();
+    }
+    StringBuilder stable = new StringBuilder();
+    for (String name : List.of("from", "to", "cc", "subject", "date")) {
+      stable.append(name).append(':').append(String.join("\n", m.headers().all(name))).append('\n');
+    }
+    try {
+      byte[] digest = MessageDigest.getInstance("SHA-256").digest(stable.toString().getBytes(StandardCharsets.UTF_8));
+      return "sha256:" + HexFormat.of().formatHex(digest);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+    }
+  }
+}

@@ -1,0 +1,392 @@
+package dev.emailrouter.core;
+
+import dev.emailrouter.api.ActivityRef;
+import dev.emailrouter.api.AutoResponse;
+import dev.emailrouter.api.Disposition;
+import dev.emailrouter.api.EmailStatus;
+import dev.emailrouter.api.IncomingMessage;
+import dev.emailrouter.api.MailboxReader;
+import dev.emailrouter.api.MessageHeaders;
+import dev.emailrouter.api.NewMessages;
+import dev.emailrouter.api.Party;
+import dev.emailrouter.api.RawMessage;
+import dev.emailrouter.api.ReceiveResult;
+import dev.emailrouter.api.ReceivedEmail;
+import dev.emailrouter.api.TrackingDecision;
+import dev.emailrouter.api.TrackingDecision.Reason;
+import dev.emailrouter.api.TrackingPolicy;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+/**
+ * The incoming half of a tick, mailbox by mailbox: headers, duplicate and loop checks, the policy,
+ * bulk download of what is tracked, creation in the store, post-actions, and only then the
+ * checkpoint.
+ */
+final class IncomingFlow implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(IncomingFlow.class);
+  /** Whole messages downloaded per request: bounds memory while keeping round trips few. */
+  static final int DOWNLOAD_CHUNK = 50;
+
+  private final RouterEngine.Settings s;
+  private final TrackingTokens tokens;
+  private final Backoff mailboxBackoff;
+  private final Map<String, Health> health = new ConcurrentHashMap<>();
+  private final ExecutorService workers;
+
+  /** A mailbox's failures in a row, and when it may be read again. */
+  private static final class Health {
+    int failuresInRow;
+    Instant retryAt = Instant.MIN;
+    boolean disabled;
+  }
+
+  IncomingFlow(RouterEngine.Settings settings) {
+    this.s = settings;
+    this.tokens = new TrackingTokens(s.trackingTokenPrefix, s.trackingTokenDigits);
+    this.mailboxBackoff = new Backoff(s.mailboxRetryDelay, s.maxMailboxRetryDelay, s.random);
+    for (Mailbox m : s.mailboxes) {
+      health.put(m.name(), new Health());
+    }
+    if (s.mailboxParallelism > 1 && s.mailboxes.size() > 1) {
+      AtomicInteger n = new AtomicInteger();
+      workers = Executors.newFixedThreadPool(s.mailboxParallelism, r -> {
+        Thread t = new Thread(r, "email-router-read-" + n.incrementAndGet());
+        t.setDaemon(true);
+        return t;
+      });
+    } else {
+      workers = null;
+    }
+  }
+
+  void run(EventSink sink) {
+    if (workers == null) {
+      for (Mailbox m : s.mailboxes) {
+        runGuarded(m, sink);
+      }
+      return;
+    }
+    List<Future<?>> futures = new ArrayList<>();
+    for (Mailbox m : s.mailboxes) {
+      futures.add(workers.submit(() -> runGuarded(m, sink)));
+    }
+    for (Future<?> f : futures) {
+      try {
+        f.get();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      } catch (ExecutionException e) {
+        LOG.warn("a mailbox worker failed unexpectedly", e.getCause());
+      }
+    }
+  }
+
+  private void runGuarded(Mailbox mailbox, EventSink sink) {
+    Health h = health.get(mailbox.name());
+    Instant now = s.clock.instant();
+    synchronized (h) {
+      if (h.disabled || now.isBefore(h.retryAt)) {
+        return;
+      }
+    }
+    MDC.put("mailbox", mailbox.name());
+    try {
+      read(mailbox, sink);
+      synchronized (h) {
+        h.failuresInRow = 0;
+      }
+    } catch (RuntimeException e) {
+      failed(mailbox, h, e, sink);
+    } finally {
+      MDC.remove("mailbox");
+    }
+  }
+
+  private void failed(Mailbox mailbox, Health h, RuntimeException e, EventSink sink) {
+    String reason = e.getMessage() == null ? e.toString() : e.getMessage();
+    synchronized (h) {
+      h.failuresInRow++;
+      if (h.failuresInRow >= s.mailboxFailuresBeforeDisable) {
+        h.disabled = true;
+        LOG.warn("mailbox {} disabled after {} failures in a row: {}", mailbox.name(), h.failuresInRow, reason);
+        sink.accept(new RouterEvent.MailboxDisabled(mailbox.name(), h.failuresInRow, reason));
+        return;
+      }
+      h.retryAt = s.clock.instant().plus(mailboxBackoff.delay(h.failuresInRow));
+      LOG.warn("mailbox {} failed ({} in a row), next try at {}: {}", mailbox.name(), h.failuresInRow, h.retryAt,
+          reason);
+      sink.accept(new RouterEvent.MailboxFailed(mailbox.name(), h.failuresInRow, reason, h.retryAt));
+    }
+  }
+
+  void enable(String name) {
+    Health h = health.get(name);
+    if (h == null) {
+      throw new IllegalArgumentException("no mailbox is named " + name + "; configured: " + health.keySet());
+    }
+    synchronized (h) {
+      h.disabled = false;
+      h.failuresInRow = 0;
+      h.retryAt = Instant.MIN;
+    }
+  }
+
+  boolean isDisabled(String name) {
+    Health h = health.get(name);
+    if (h == null) {
+      throw new IllegalArgumentException("no mailbox is named " + name + "; configured: " + health.keySet());
+    }
+    synchronized (h) {
+      return h.disabled;
+    }
+  }
+
+  private void read(Mailbox mailbox, EventSink sink) {
+    MailboxCheckpoint checkpoint = s.checkpoints.load(mailbox.name()).orElse(MailboxCheckpoint.START);
+    Map<String, Integer> failures = new HashMap<>(checkpoint.failures());
+    String cursor = checkpoint.cursor();
+    int budget = s.maxMessagesPerMailbox;
+    try (MailboxReader.Session session = mailbox.reader().open()) {
+      Set<String> retry = Set.copyOf(failures.keySet());
+      while (true) {
+        NewMessages batch = session.fetchNew(cursor, retry, budget);
+        if (batch.reset()) {
+          failures.clear();
+        }
+        Map<String, Disposition> dispositions = new LinkedHashMap<>();
+        process(mailbox, session, batch.messages(), failures, dispositions, sink);
+        if (!dispositions.isEmpty()) {
+          session.dispose(dispositions);
+        }
+        cursor = batch.cursor();
+        s.checkpoints.save(mailbox.name(), new MailboxCheckpoint(cursor, failures));
+        int fresh = 0;
+        for (MessageHeaders h : batch.messages()) {
+          if (!retry.contains(h.ref())) {
+            fresh++;
+          }
+        }
+        budget -= fresh;
+        retry = Set.of();
+        if (!batch.more() || budget <= 0 || fresh == 0) {
+          return;
+        }
+      }
+    }
+  }
+
+  /** A message on its way: what the policy decided, and for whom. */
+  private record Candidate(IncomingMessage message, Party owner, TrackingDecision decision,
+      IncomingContext context) {}
+
+  private void process(Mailbox mailbox, MailboxReader.Session session, List<MessageHeaders> headers,
+      Map<String, Integer> failures, Map<String, Disposition> dispositions, EventSink sink) {
+    List<Candidate> toDownload = new ArrayList<>();
+    for (MessageHeaders h : headers) {
+      if (h.size() > s.maxMessageSize) {
+        reject(mailbox, h.ref(), Headers.parse(mailbox.name(), h).messageId(),
+            TrackingDecision.reject(Reason.TOO_LARGE, h.size() + " bytes, over maxMessageSize " + s.maxMessageSize),
+            failures, dispositions, sink);
+        continue;
+      }
+      if (mailbox.kind() == Mailbox.Kind.FORWARD) {
+        // The original is inside the body: it has to be downloaded before anything can be decided.
+        toDownload.add(new Candidate(Headers.parse(mailbox.name(), h), null, null, null));
+        continue;
+      }
+      try {
+        IncomingMessage m = Headers.parse(mailbox.name(), h);
+        Candidate c = decide(mailbox, m, mailbox.owner());
+        if (c.decision().track()) {
+          toDownload.add(c);
+        } else {
+          conclude(mailbox, c, failures, dispositions, sink);
+        }
+      } catch (RuntimeException e) {
+        messageFailed(mailbox, h.ref(), null, e, failures, dispositions, sink);
+      }
+    }
+    for (int from = 0; from < toDownload.size(); from += DOWNLOAD_CHUNK) {
+      List<Candidate> chunk = toDownload.subList(from, Math.min(toDownload.size(), from + DOWNLOAD_CHUNK));
+      download(mailbox, session, chunk, failures, dispositions, sink);
+    }
+  }
+
+  private Candidate decide(Mailbox mailbox, IncomingMessage m, Party owner) {
+    if (m.messageId() != null) {
+      Optional<ActivityRef> existing = s.store.findByMessageId(m.messageId());
+      if (existing.isPresent()) {
+        boolean ours = existing.get().status() != EmailStatus.RECEIVED;
+        TrackingDecision d = ours
+            ? TrackingDecision.reject(Reason.LOOP, "the CRM sent this message itself (activity "
+                + existing.get().activityId() + ")")
+            : TrackingDecision.reject(Reason.DUPLICATE, "activity " + existing.get().activityId() + " exists");
+        return new Candidate(m, owner, d, null);
+      }
+    }
+    IncomingContext context = new IncomingContext(s.store, tokens, m, owner);
+    if (m.autoResponse() == AutoResponse.LOOP) {
+      return new Candidate(m, owner, TrackingDecision.reject(Reason.LOOP, "a mail loop"), context);
+    }
+    TrackingPolicy policy = mailbox.policy() != null ? mailbox.policy() : s.policy;
+    TrackingDecision decision = policy.decide(m, context);
+    if (decision == null) {
+      throw new IllegalStateException("the tracking policy returned null for message " + m.ref());
+    }
+    return new Candidate(m, owner, decision, context);
+  }
+
+  /** Records a decision that needs no download: a rejection, a duplicate, a loop. */
+  private void conclude(Mailbox mailbox, Candidate c, Map<String, Integer> failures,
+      Map<String, Disposition> dispositions, EventSink sink) {
+    if (c.decision().reason() == Reason.DUPLICATE) {
+      // Already an activity: the message counts as tracked, so its post-action runs.
+      failures.remove(c.message().ref());
+      dispositions.put(c.message().ref(), Disposition.TRACKED);
+      LOG.trace("duplicate message {} in {}", c.message().messageId(), mailbox.name());
+      sink.accept(new RouterEvent.MessageRejected(mailbox.name(), c.message().ref(), c.message().messageId(),
+          c.decision()));
+      return;
+    }
+    reject(mailbox, c.message().ref(), c.message().messageId(), c.decision(), failures, dispositions, sink);
+  }
+
+  private void reject(Mailbox mailbox, String ref, String messageId, TrackingDecision decision,
+      Map<String, Integer> failures, Map<String, Disposition> dispositions, EventSink sink) {
+    failures.remove(ref);
+    dispositions.put(ref, Disposition.REJECTED);
+    MDC.put("messageId", String.valueOf(messageId));
+    try {
+      LOG.debug("rejected message {} in {}: {} {}", messageId, mailbox.name(), decision.reason(), decision.detail());
+    } finally {
+      MDC.remove("messageId");
+    }
+    sink.accept(new RouterEvent.MessageRejected(mailbox.name(), ref, messageId, decision));
+  }
+
+  private void download(Mailbox mailbox, MailboxReader.Session session, List<Candidate> chunk,
+      Map<String, Integer> failures, Map<String, Disposition> dispositions, EventSink sink) {
+    List<String> refs = chunk.stream().map(c -> c.message().ref()).toList();
+    Map<String, RawMessage> byRef = new HashMap<>();
+    for (RawMessage raw : session.fetchMessages(refs)) {
+      byRef.put(raw.ref(), raw);
+    }
+    for (Candidate c : chunk) {
+      RawMessage raw = byRef.get(c.message().ref());
+      if (raw == null) {
+        // Expunged by another client meanwhile: nothing left to do.
+        failures.remove(c.message().ref());
+        continue;
+      }
+      try (MessageContent content = MessageContent.parse(raw, s.maxAttachmentSize, s.blockedExtensions)) {
+        if (mailbox.kind() == Mailbox.Kind.FORWARD) {
+          forwarded(mailbox, c, raw, content, failures, dispositions, sink);
+        } else {
+          create(mailbox, c, content, c.message().headers().receivedAt(), failures, dispositions, sink);
+        }
+      } catch (Exception e) {
+        messageFailed(mailbox, c.message().ref(), c.message().messageId(), e, failures, dispositions, sink);
+      }
+    }
+  }
+
+  private void forwarded(Mailbox mailbox, Candidate outer, RawMessage raw, MessageContent content,
+      Map<String, Integer> failures, Map<String, Disposition> dispositions, EventSink sink) throws Exception {
+    String ref = raw.ref();
+    IncomingMessage wrapper = outer.message();
+    if (content.forwarded == null) {
+      reject(mailbox, ref, wrapper.messageId(), TrackingDecision.reject(Reason.NO_RECIPIENT_MATCH,
+          "no forwarded message attached (a forward mailbox expects message/rfc822 attachments)"),
+          failures, dispositions, sink);
+      return;
+    }
+    Party forwarder = null;
+    if (wrapper.from() != null) {
+      forwarder = s.store.resolve(wrapper.from()).stream().filter(p -> p.type() == Party.Type.USER).findFirst()
+          .orElse(null);
+    }
+    if (forwarder == null) {
+      reject(mailbox, ref, wrapper.messageId(), TrackingDecision.reject(Reason.NO_RECIPIENT_MATCH,
+          "the forwarding address " + wrapper.from() + " is not a CRM user"), failures, dispositions, sink);
+      return;
+    }
+    try (MessageContent original = content.unwrapped(s.maxAttachmentSize, s.blockedExtensions)) {
+      MessageHeaders innerHeaders = original.headers(ref, wrapper.headers().receivedAt());
+      IncomingMessage inner = Headers.parse(mailbox.name(), innerHeaders);
+      Candidate c = decide(mailbox, inner, forwarder);
+      if (!c.decision().track()) {
+        conclude(mailbox, c, failures, dispositions, sink);
+        return;
+      }
+      create(mailbox, c, original, wrapper.headers().receivedAt(), failures, dispositions, sink);
+    }
+  }
+
+  private void create(Mailbox mailbox, Candidate c, MessageContent content, Instant receivedAt,
+      Map<String, Integer> failures, Map<String, Disposition> dispositions, EventSink sink) {
+    IncomingMessage m = c.message();
+    String key = Headers.dedupKey(m);
+    ReceivedEmail email = new ReceivedEmail(key, m.messageId(), mailbox.name(), c.owner(), m.from(), m.to(), m.cc(),
+        m.subject(), m.sentAt(), receivedAt != null ? receivedAt : s.clock.instant(), content.text, content.html,
+        content.attachments, content.dropped, m.inReplyTo(), m.references(),
+        c.context() == null ? null : c.context().correlation().orElse(null), c.decision());
+    MDC.put("messageId", String.valueOf(m.messageId()));
+    try {
+      ReceiveResult result = s.store.createReceived(email);
+      failures.remove(m.ref());
+      dispositions.put(m.ref(), Disposition.TRACKED);
+      LOG.trace("tracked message {} as activity {} (created: {})", m.messageId(), result.activityId(),
+          result.created());
+      if (!content.dropped.isEmpty()) {
+        LOG.debug("message {} kept without {} attachment(s): {}", m.messageId(), content.dropped.size(),
+            content.dropped);
+      }
+      sink.accept(new RouterEvent.MessageTracked(mailbox.name(), m.ref(), m.messageId(), result.activityId(),
+          result.created(), c.decision(), email.correlation(), content.dropped));
+    } finally {
+      MDC.remove("messageId");
+    }
+  }
+
+  private void messageFailed(Mailbox mailbox, String ref, String messageId, Exception e,
+      Map<String, Integer> failures, Map<String, Disposition> dispositions, EventSink sink) {
+    int attempts = failures.getOrDefault(ref, 0) + 1;
+    String reason = e.toString();
+    boolean quarantine = attempts >= s.maxMessageAttempts;
+    if (quarantine) {
+      failures.remove(ref);
+      dispositions.put(ref, Disposition.QUARANTINED);
+      LOG.warn("message {} ({}) in {} failed {} times, moved to quarantine: {}", ref, messageId, mailbox.name(),
+          attempts, reason);
+    } else {
+      failures.put(ref, attempts);
+      LOG.warn("message {} ({}) in {} failed (attempt {} of {}), tried again next tick: {}", ref, messageId,
+          mailbox.name(), attempts, s.maxMessageAttempts, reason);
+    }
+    sink.accept(new RouterEvent.MessageFailed(mailbox.name(), ref, messageId, attempts, reason, quarantine));
+  }
+
+  @Override
+  public void close() {
+    if (workers != null) {
+      workers.shutdown();
+    }
+  }
+}

@@ -1,0 +1,613 @@
+package dev.emailrouter.core;
+
+import dev.emailrouter.api.ActivityStore;
+import dev.emailrouter.api.MailTransport;
+import dev.emailrouter.api.TrackingPolicy;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Routes email between a CRM ({@link ActivityStore}) and mail servers, one {@link #tick()} at a
+ * time, driven by the host's own scheduler.
+ *
+ * <p>Each tick sends due Pending Send emails through the {@link MailTransport} (per sender at most
+ * {@code batchPerSender}, one connection per session reused for the batch), then reads each
+ * configured {@link Mailbox} from its checkpoint and creates Received activities for what the
+ * {@link TrackingPolicy} accepts. {@code tick()} never throws for a failing email, message, server
+ * or mailbox; it says what happened in the {@link TickReport} and to the {@link RouterListener}.
+ *
+ * <pre>{@code
+ * RouterEngine engine = RouterEngine.builder()
+ *     .activityStore(store)
+ *     .transport(SmtpTransport.builder().host("smtp.example.com").credentials(creds).build())
+ *     .mailbox(Mailbox.ofUser("user-1", ImapMailboxReader.builder().host("imap.example.com")
+ *         .credentials(creds).build()))
+ *     .build();
+ * scheduler.scheduleWithFixedDelay(engine::tick, 0, 30, TimeUnit.SECONDS);
+ * }</pre>
+ *
+ * <p>Thread-safe: ticks of one engine run one at a time (a concurrent call waits for the running
+ * one). Several engines, in one process or many, may share one store: claims keep them from
+ * sending one email twice. Closing the engine stops its worker threads; it holds no connection
+ * between ticks.
+ */
+public final class RouterEngine implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(RouterEngine.class);
+
+  private final Settings settings;
+  private final OutgoingFlow outgoing;
+  private final IncomingFlow incoming;
+  private final ReentrantLock tickLock = new ReentrantLock();
+
+  private RouterEngine(Builder b) {
+    this.settings = new Settings(b);
+    this.outgoing = settings.transport == null ? null : new OutgoingFlow(settings);
+    this.incoming = new IncomingFlow(settings);
+  }
+
+  /**
+   * Starts a builder.
+   *
+   * @return a builder with the defaults listed on its methods
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Runs one round: outgoing first, then every mailbox that is due.
+   *
+   * @return what happened; never {@code null}
+   */
+  public TickReport tick() {
+    tickLock.lock();
+    try {
+      Instant started = settings.clock.instant();
+      EventSink sink = new EventSink(settings.listener);
+      if (outgoing != null) {
+        try {
+          outgoing.run(sink);
+        } catch (RuntimeException e) {
+          // A store that fails to claim is a problem of this tick only; the next tick tries again.
+          LOG.warn("outgoing flow failed this tick: {}", e.toString(), e);
+          sink.accept(new RouterEvent.ServerUnavailable("activity store", "claiming failed: " + e,
+              settings.clock.instant()));
+        }
+      }
+      incoming.run(sink);
+      TickReport report = new TickReport(started, Duration.between(started, settings.clock.instant()), sink.events());
+      LOG.debug("tick done: {}", report);
+      return report;
+    } finally {
+      tickLock.unlock();
+    }
+  }
+
+  /**
+   * Enables a mailbox that was disabled after repeated failures, and clears its backoff.
+   *
+   * @param mailboxName the mailbox's name
+   * @throws IllegalArgumentException if no mailbox has that name
+   */
+  public void enableMailbox(String mailboxName) {
+    incoming.enable(mailboxName);
+  }
+
+  /**
+   * Whether a mailbox is disabled after repeated failures.
+   *
+   * @param mailboxName the mailbox's name
+   * @return {@code true} when disabled
+   * @throws IllegalArgumentException if no mailbox has that name
+   */
+  public boolean isMailboxDisabled(String mailboxName) {
+    return incoming.isDisabled(mailboxName);
+  }
+
+  /** Stops the engine's worker threads; a running tick finishes first. Never throws. */
+  @Override
+  public void close() {
+    tickLock.lock();
+    try {
+      if (outgoing != null) {
+        outgoing.close();
+      }
+      incoming.close();
+    } finally {
+      tickLock.unlock();
+    }
+  }
+
+  /**
+   * Configures a {@link RouterEngine}. Every setter validates at once and names the setting and the
+   * value it refuses. For one thread at a time.
+   */
+  public static final class Builder {
+    ActivityStore store;
+    MailTransport transport;
+    final List<Mailbox> mailboxes = new ArrayList<>();
+    TrackingPolicy policy = TrackingPolicy.responsesToCrmEmail();
+    Clock clock = Clock.systemUTC();
+    RouterListener listener = event -> {};
+    CheckpointStore checkpoints = CheckpointStore.inMemory();
+    Random random = new Random();
+    int batchPerSender = 6;
+    int maxPerTick = 600;
+    int sendSessions = 1;
+    Duration lease = Duration.ofMinutes(30);
+    int maxAttempts = 10;
+    Duration retryDelay = Duration.ofMinutes(5);
+    Duration maxRetryDelay = Duration.ofHours(4);
+    boolean trackingTokens = true;
+    String trackingTokenPrefix = "CRM:";
+    int trackingTokenDigits = 7;
+    String messageIdDomain;
+    int maxMessagesPerMailbox = 500;
+    long maxMessageSize = 25L * 1024 * 1024;
+    long maxAttachmentSize = 25L * 1024 * 1024;
+    Set<String> blockedExtensions = new HashSet<>(List.of("ade", "adp", "app", "bat", "chm", "cmd", "com", "cpl",
+        "exe", "hta", "ins", "isp", "jse", "lib", "lnk", "mde", "msc", "msi", "msp", "mst", "pif", "ps1", "scr",
+        "sct", "shb", "sys", "vb", "vbe", "vbs", "vxd", "wsc", "wsf", "wsh"));
+    int maxMessageAttempts = 3;
+    int mailboxFailuresBeforeDisable = 10;
+    Duration mailboxRetryDelay = Duration.ofMinutes(1);
+    Duration maxMailboxRetryDelay = Duration.ofHours(1);
+    int mailboxParallelism = 1;
+
+    private Builder() {}
+
+    /**
+     * The host's CRM. Required.
+     *
+     * @param value the store
+     * @return this builder
+     */
+    public Builder activityStore(ActivityStore value) {
+      store = Objects.requireNonNull(value, "activityStore");
+      return this;
+    }
+
+    /**
+     * The outgoing server. Without one, the engine sends nothing (an incoming-only engine).
+     *
+     * @param value the transport
+     * @return this builder
+     */
+    public Builder transport(MailTransport value) {
+      transport = Objects.requireNonNull(value, "transport");
+      return this;
+    }
+
+    /**
+     * Adds a mailbox to read. Names must be unique.
+     *
+     * @param value the mailbox
+     * @return this builder
+     * @throws IllegalArgumentException if a mailbox with the same name was added
+     */
+    public Builder mailbox(Mailbox value) {
+      Objects.requireNonNull(value, "mailbox");
+      for (Mailbox m : mailboxes) {
+        if (m.name().equals(value.name())) {
+          throw new IllegalArgumentException("mailbox names must be unique; " + value.name()
+              + " was added twice (use Mailbox.withName to tell them apart)");
+        }
+      }
+      mailboxes.add(value);
+      return this;
+    }
+
+    /**
+     * The tracking policy for mailboxes without their own. Default {@link
+     * TrackingPolicy#responsesToCrmEmail()}, as the E-mail Router's default.
+     *
+     * @param value the policy
+     * @return this builder
+     */
+    public Builder trackingPolicy(TrackingPolicy value) {
+      policy = Objects.requireNonNull(value, "trackingPolicy");
+      return this;
+    }
+
+    /**
+     * The clock for every time the engine reads (attempt times, leases, backoff). Default UTC
+     * system clock; tests pass one they move.
+     *
+     * @param value the clock
+     * @return this builder
+     */
+    public Builder clock(Clock value) {
+      clock = Objects.requireNonNull(value, "clock");
+      return this;
+    }
+
+    /**
+     * Receives every event. Default: none.
+     *
+     * @param value the listener
+     * @return this builder
+     */
+    public Builder listener(RouterListener value) {
+      listener = Objects.requireNonNull(value, "listener");
+      return this;
+    }
+
+    /**
+     * Where mailbox checkpoints live. Default {@link CheckpointStore#inMemory()}.
+     *
+     * @param value the store
+     * @return this builder
+     */
+    public Builder checkpointStore(CheckpointStore value) {
+      checkpoints = Objects.requireNonNull(value, "checkpointStore");
+      return this;
+    }
+
+    /**
+     * The source of backoff jitter and Message-ID randomness; a seeded one makes runs repeatable.
+     * Default a new {@link Random}.
+     *
+     * @param value the random source
+     * @return this builder
+     */
+    public Builder random(Random value) {
+      random = Objects.requireNonNull(value, "random");
+      return this;
+    }
+
+    /**
+     * The most emails sent per sender per tick. Default 6.
+     *
+     * @param value 1 to 1,000
+     * @return this builder
+     */
+    public Builder batchPerSender(int value) {
+      batchPerSender = range("batchPerSender", value, 1, 1000);
+      return this;
+    }
+
+    /**
+     * The most emails sent per tick in all. Default 600.
+     *
+     * @param value 1 to 1,000,000
+     * @return this builder
+     */
+    public Builder maxPerTick(int value) {
+      maxPerTick = range("maxPerTick", value, 1, 1_000_000);
+      return this;
+    }
+
+    /**
+     * How many SMTP sessions send in parallel during a tick, each reusing one connection. Default 1.
+     *
+     * @param value 1 to 64
+     * @return this builder
+     */
+    public Builder sendSessions(int value) {
+      sendSessions = range("sendSessions", value, 1, 64);
+      return this;
+    }
+
+    /**
+     * How long a claim on an email holds (E-mail Router: SendingStatusDelay). Must be longer than
+     * a batch takes to send. Default 30 minutes.
+     *
+     * @param value at least 1 second
+     * @return this builder
+     */
+    public Builder lease(Duration value) {
+      lease = atLeast("lease", value, Duration.ofSeconds(1));
+      return this;
+    }
+
+    /**
+     * Attempts before an email that keeps failing transiently is Failed (E-mail Router:
+     * MaximumDeliveryAttempts). Default 10.
+     *
+     * @param value 1 to 1,000
+     * @return this builder
+     */
+    public Builder maxAttempts(int value) {
+      maxAttempts = range("maxAttempts", value, 1, 1000);
+      return this;
+    }
+
+    /**
+     * The delay before the first retry (E-mail Router: PendingStatusDelay); each later one doubles,
+     * up to {@link #maxRetryDelay}, with ±20% jitter. Default 5 minutes.
+     *
+     * @param value at least 1 second
+     * @return this builder
+     */
+    public Builder retryDelay(Duration value) {
+      retryDelay = atLeast("retryDelay", value, Duration.ofSeconds(1));
+      return this;
+    }
+
+    /**
+     * The longest delay between retries. Default 4 hours.
+     *
+     * @param value at least 1 second
+     * @return this builder
+     */
+    public Builder maxRetryDelay(Duration value) {
+      maxRetryDelay = atLeast("maxRetryDelay", value, Duration.ofSeconds(1));
+      return this;
+    }
+
+    /**
+     * Whether to add a tracking token to each sent email's subject. Default on.
+     *
+     * @param value {@code false} to turn tokens off
+     * @return this builder
+     */
+    public Builder trackingTokens(boolean value) {
+      trackingTokens = value;
+      return this;
+    }
+
+    /**
+     * The tracking token's prefix. Default {@code CRM:}.
+     *
+     * @param value 1 to 20 characters: letters, digits, {@code :-_#}
+     * @return this builder
+     */
+    public Builder trackingTokenPrefix(String value) {
+      Objects.requireNonNull(value, "trackingTokenPrefix");
+      if (!value.matches("[A-Za-z0-9:#_-]{1,20}") || Character.isDigit(value.charAt(value.length() - 1))) {
+        throw new IllegalArgumentException("trackingTokenPrefix must be 1 to 20 letters, digits or :-_# and not end "
+            + "in a digit, was \"" + value + "\"");
+      }
+      trackingTokenPrefix = value;
+      return this;
+    }
+
+    /**
+     * The least number of digits in a tracking token (zero-padded; more when the number needs
+     * them). Default 7, as in {@code CRM:0001234}.
+     *
+     * @param value 1 to 18
+     * @return this builder
+     */
+    public Builder trackingTokenDigits(int value) {
+      trackingTokenDigits = range("trackingTokenDigits", value, 1, 18);
+      return this;
+    }
+
+    /**
+     * The domain of generated Message-IDs. Default: the sender's domain.
+     *
+     * @param value a domain name
+     * @return this builder
+     */
+    public Builder messageIdDomain(String value) {
+      Objects.requireNonNull(value, "messageIdDomain");
+      if (!value.matches("[A-Za-z0-9.-]{1,253}") || value.startsWith(".") || value.endsWith(".")) {
+        throw new IllegalArgumentException("messageIdDomain must be a domain name such as example.com, was \""
+            + value + "\"");
+      }
+      messageIdDomain = value.toLowerCase(Locale.ROOT);
+      return this;
+    }
+
+    /**
+     * The most new messages read from one mailbox per tick. Default 500.
+     *
+     * @param value 1 to 100,000
+     * @return this builder
+     */
+    public Builder maxMessagesPerMailbox(int value) {
+      maxMessagesPerMailbox = range("maxMessagesPerMailbox", value, 1, 100_000);
+      return this;
+    }
+
+    /**
+     * Messages larger than this are rejected ({@code TOO_LARGE}) without being downloaded. Default
+     * 25 MB.
+     *
+     * @param bytes at least 1 KB
+     * @return this builder
+     */
+    public Builder maxMessageSize(long bytes) {
+      if (bytes < 1024) {
+        throw new IllegalArgumentException("maxMessageSize must be at least 1024 bytes, was " + bytes);
+      }
+      maxMessageSize = bytes;
+      return this;
+    }
+
+    /**
+     * Attachments larger than this are dropped from a tracked message (recorded on the activity
+     * and in the report). Default 25 MB.
+     *
+     * @param bytes at least 0
+     * @return this builder
+     */
+    public Builder maxAttachmentSize(long bytes) {
+      if (bytes < 0) {
+        throw new IllegalArgumentException("maxAttachmentSize must be at least 0, was " + bytes);
+      }
+      maxAttachmentSize = bytes;
+      return this;
+    }
+
+    /**
+     * File extensions whose attachments are dropped from tracked messages, case-insensitive,
+     * replacing the default list of executable types ({@code exe}, {@code bat}, {@code js}...).
+     *
+     * @param extensions extensions without the dot; none to block nothing
+     * @return this builder
+     */
+    public Builder blockedAttachmentExtensions(Set<String> extensions) {
+      Set<String> copy = new HashSet<>();
+      for (String e : extensions) {
+        String ext = e.startsWith(".") ? e.substring(1) : e;
+        if (ext.isEmpty() || !ext.matches("[A-Za-z0-9_-]+")) {
+          throw new IllegalArgumentException("blockedAttachmentExtensions must hold extensions such as exe, was \""
+              + e + "\"");
+        }
+        copy.add(ext.toLowerCase(Locale.ROOT));
+      }
+      blockedExtensions = copy;
+      return this;
+    }
+
+    /**
+     * Ticks a failing message (unparseable, or the store fails on it) is tried before it is moved
+     * to quarantine. Default 3.
+     *
+     * @param value 1 to 100
+     * @return this builder
+     */
+    public Builder maxMessageAttempts(int value) {
+      maxMessageAttempts = range("maxMessageAttempts", value, 1, 100);
+      return this;
+    }
+
+    /**
+     * Failures in a row after which a mailbox is disabled with an alert. Default 10.
+     *
+     * @param value 1 to 10,000
+     * @return this builder
+     */
+    public Builder mailboxFailuresBeforeDisable(int value) {
+      mailboxFailuresBeforeDisable = range("mailboxFailuresBeforeDisable", value, 1, 10_000);
+      return this;
+    }
+
+    /**
+     * The delay before a failed mailbox is read again; it doubles with each failure in a row, up to
+     * one hour. Default 1 minute.
+     *
+     * @param value at least 1 second
+     * @return this builder
+     */
+    public Builder mailboxRetryDelay(Duration value) {
+      mailboxRetryDelay = atLeast("mailboxRetryDelay", value, Duration.ofSeconds(1));
+      return this;
+    }
+
+    /**
+     * How many mailboxes are read at once during a tick, each on its own connection. Default 1.
+     *
+     * @param value 1 to 64
+     * @return this builder
+     */
+    public Builder mailboxParallelism(int value) {
+      mailboxParallelism = range("mailboxParallelism", value, 1, 64);
+      return this;
+    }
+
+    /**
+     * Builds the engine.
+     *
+     * @return the engine
+     * @throws IllegalStateException if no activity store was set, or neither a transport nor a
+     *     mailbox
+     */
+    public RouterEngine build() {
+      if (store == null) {
+        throw new IllegalStateException("activityStore is required: pass the host's ActivityStore "
+            + "(or an InMemoryActivityStore for tests)");
+      }
+      if (transport == null && mailboxes.isEmpty()) {
+        throw new IllegalStateException("an engine needs a transport, a mailbox, or both; neither was set");
+      }
+      if (maxRetryDelay.compareTo(retryDelay) < 0) {
+        throw new IllegalStateException("maxRetryDelay (" + maxRetryDelay + ") must not be shorter than retryDelay ("
+            + retryDelay + ")");
+      }
+      return new RouterEngine(this);
+    }
+
+    private static int range(String name, int value, int min, int max) {
+      if (value < min || value > max) {
+        throw new IllegalArgumentException(name + " must be between " + min + " and " + max + ", was " + value);
+      }
+      return value;
+    }
+
+    private static Duration atLeast(String name, Duration value, Duration min) {
+      Objects.requireNonNull(value, name);
+      if (value.compareTo(min) < 0) {
+        throw new IllegalArgumentException(name + " must be at least " + min + ", was " + value);
+      }
+      return value;
+    }
+  }
+
+  /** The built configuration, immutable and shared by the flows. */
+  static final class Settings {
+    final ActivityStore store;
+    final MailTransport transport;
+    final List<Mailbox> mailboxes;
+    final TrackingPolicy policy;
+    final Clock clock;
+    final RouterListener listener;
+    final CheckpointStore checkpoints;
+    final Random random;
+    final int batchPerSender;
+    final int maxPerTick;
+    final int sendSessions;
+    final Duration lease;
+    final int maxAttempts;
+    final Duration retryDelay;
+    final Duration maxRetryDelay;
+    final boolean trackingTokens;
+    final String trackingTokenPrefix;
+    final int trackingTokenDigits;
+    final String messageIdDomain;
+    final int maxMessagesPerMailbox;
+    final long maxMessageSize;
+    final long maxAttachmentSize;
+    final Set<String> blockedExtensions;
+    final int maxMessageAttempts;
+    final int mailboxFailuresBeforeDisable;
+    final Duration mailboxRetryDelay;
+    final Duration maxMailboxRetryDelay;
+    final int mailboxParallelism;
+
+    Settings(Builder b) {
+      store = b.store;
+      transport = b.transport;
+      mailboxes = Collections.unmodifiableList(new ArrayList<>(b.mailboxes));
+      policy = b.policy;
+      clock = b.clock;
+      listener = b.listener;
+      checkpoints = b.checkpoints;
+      random = b.random;
+      batchPerSender = b.batchPerSender;
+      maxPerTick = b.maxPerTick;
+      sendSessions = b.sendSessions;
+      lease = b.lease;
+      maxAttempts = b.maxAttempts;
+      retryDelay = b.retryDelay;
+      maxRetryDelay = b.maxRetryDelay;
+      trackingTokens = b.trackingTokens;
+      trackingTokenPrefix = b.trackingTokenPrefix;
+      trackingTokenDigits = b.trackingTokenDigits;
+      messageIdDomain = b.messageIdDomain;
+      maxMessagesPerMailbox = b.maxMessagesPerMailbox;
+      maxMessageSize = b.maxMessageSize;
+      maxAttachmentSize = b.maxAttachmentSize;
+      blockedExtensions = Set.copyOf(b.blockedExtensions);
+      maxMessageAttempts = b.maxMessageAttempts;
+      mailboxFailuresBeforeDisable = b.mailboxFailuresBeforeDisable;
+      mailboxRetryDelay = b.mailboxRetryDelay;
+      maxMailboxRetryDelay = b.maxMailboxRetryDelay;
+      mailboxParallelism = b.mailboxParallelism;
+    }
+  }
+}

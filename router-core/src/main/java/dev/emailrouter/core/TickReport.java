@@ -1,0 +1,77 @@
+package dev.emailrouter.core;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * What one {@link RouterEngine#tick()} did: every event, in the order they happened, with typed
+ * views for counting.
+ *
+ * @param startedAt when the tick started, by the engine's clock
+ * @param duration how long it took, by the engine's clock
+ * @param events every event
+ */
+public record TickReport(Instant startedAt, Duration duration, List<RouterEvent> events) {
+
+  /** Validates and copies. */
+  public TickReport {
+    Objects.requireNonNull(startedAt, "startedAt");
+    Objects.requireNonNull(duration, "duration");
+    events = List.copyOf(events);
+  }
+
+  /** @return the emails sent */
+  public List<RouterEvent.EmailSent> sent() {
+    return of(RouterEvent.EmailSent.class);
+  }
+
+  /** @return the emails returned to Pending Send */
+  public List<RouterEvent.EmailRetried> retried() {
+    return of(RouterEvent.EmailRetried.class);
+  }
+
+  /** @return the emails that failed */
+  public List<RouterEvent.EmailFailed> failed() {
+    return of(RouterEvent.EmailFailed.class);
+  }
+
+  /** @return the incoming messages tracked */
+  public List<RouterEvent.MessageTracked> tracked() {
+    return of(RouterEvent.MessageTracked.class);
+  }
+
+  /** @return the incoming messages rejected, with their reasons */
+  public List<RouterEvent.MessageRejected> rejected() {
+    return of(RouterEvent.MessageRejected.class);
+  }
+
+  /** @return the incoming messages that could not be processed */
+  public List<RouterEvent.MessageFailed> messageFailures() {
+    return of(RouterEvent.MessageFailed.class);
+  }
+
+  /**
+   * Problems with a server or a mailbox as a whole, and lost claims.
+   *
+   * @return server, mailbox and claim problems
+   */
+  public List<RouterEvent> problems() {
+    return events.stream()
+        .filter(e -> e instanceof RouterEvent.ServerUnavailable || e instanceof RouterEvent.MailboxFailed
+            || e instanceof RouterEvent.MailboxDisabled || e instanceof RouterEvent.ClaimLost)
+        .toList();
+  }
+
+  private <T extends RouterEvent> List<T> of(Class<T> type) {
+    return events.stream().filter(type::isInstance).map(type::cast).toList();
+  }
+
+  @Override
+  public String toString() {
+    return "TickReport[sent=" + sent().size() + ", retried=" + retried().size() + ", failed=" + failed().size()
+        + ", tracked=" + tracked().size() + ", rejected=" + rejected().size() + ", messageFailures="
+        + messageFailures().size() + ", problems=" + problems().size() + ", duration=" + duration + "]";
+  }
+}

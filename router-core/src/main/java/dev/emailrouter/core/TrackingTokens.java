@@ -1,0 +1,40 @@
+package dev.emailrouter.core;
+
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** Formats tracking tokens ({@code CRM:0001234}), finds them in subjects, and puts one on a subject. */
+final class TrackingTokens {
+  private final String prefix;
+  private final int digits;
+  private final Pattern token;
+
+  TrackingTokens(String prefix, int digits) {
+    this.prefix = prefix;
+    this.digits = digits;
+    // Word boundary before the prefix so "XCRM:12" is no token; digits not followed by another digit.
+    this.token = Pattern.compile("(?<![A-Za-z0-9])" + Pattern.quote(prefix) + "(\\d{" + digits + ",18})(?!\\d)",
+        Pattern.CASE_INSENSITIVE);
+  }
+
+  String format(long number) {
+    return prefix + String.format("%0" + digits + "d", number);
+  }
+
+  /** The last token in a subject (replies prepend "RE:", never append), or empty. */
+  Optional<String> find(String subject) {
+    Matcher m = token.matcher(subject);
+    String found = null;
+    while (m.find()) {
+      found = prefix + m.group(1);
+    }
+    return Optional.ofNullable(found);
+  }
+
+  /** The subject with every token removed and {@code newToken} appended, so it carries exactly one. */
+  String apply(String subject, String newToken) {
+    String bare = token.matcher(subject).replaceAll("").replaceAll("\\s{2,}", " ").strip();
+    return bare.isEmpty() ? newToken : bare + " " + newToken;
+  }
+}
