@@ -148,6 +148,32 @@ final class Pop3MailboxReaderLoginTest {
   }
 
   @Test
+  void fetchNew_whenServerRefusesTop_takesTheHeadersFromRetr() throws Exception {
+    String message = "Message-ID: <m1@example.test>\nSubject: no top here\n\nbody line\n..dot-stuffed line";
+    try (ScriptedPop3Server server = new ScriptedPop3Server(line -> switch (line.split(" ")[0]) {
+      case "CAPA" -> "+OK\nUSER\nUIDL\n.";
+      case "STAT" -> "+OK 1 120";
+      case "UIDL" -> "+OK\n1 uidl-1\n.";
+      case "LIST" -> "+OK\n1 120\n.";
+      case "TOP" -> "-ERR TOP not supported";
+      case "RETR" -> "+OK 120 octets\n" + message + "\n.";
+      default -> "+OK";
+    })) {
+      MailboxReader reader = builder(server.port()).build();
+      try (MailboxReader.Session session = reader.open()) {
+        assertThat(session.fetchNew("", Set.of(), 10).messages())
+            .singleElement()
+            .satisfies(m -> {
+              assertThat(m.ref()).isEqualTo("uidl-1");
+              assertThat(m.first("subject")).contains("no top here");
+              assertThat(m.size()).isEqualTo(120);
+            });
+      }
+      assertThat(server.commands()).contains("TOP 1 0", "RETR 1");
+    }
+  }
+
+  @Test
   void open_whenPortIsClosed_throwsTransientQuickly() throws Exception {
     int closedPort;
     try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
