@@ -1,0 +1,436 @@
+package dev.emailrouter.pop3;
+
+import dev.emailrouter.api.Credentials;
+import dev.emailrouter.api.MailboxReader;
+import dev.emailrouter.api.PermanentRouterException;
+import dev.emailrouter.api.RouterException;
+import dev.emailrouter.api.Security;
+import dev.emailrouter.api.TransientRouterException;
+import dev.emailrouter.core.internal.MailConnections;
+import jakarta.mail.Folder;
+import jakarta.mail.MessagingException;
+import jakarta.mail.Store;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
+import org.eclipse.angus.mail.pop3.POP3Folder;
+
+/**
+ * Reads a POP3 mailbox (its INBOX, the only folder POP3 has) incrementally by UIDL, headers first,
+ * on Jakarta Mail (Angus).
+ *
+ * <pre>{@code
+ * MailboxReader inbox = Pop3MailboxReader.builder()
+ *     .host("pop.example.com")                      // STARTTLS on port 110 unless told otherwise
+ *     .credentials(Credentials.password("sales@example.com", password))
+ *     .deleteAfterProcessing(true)                  // tracked messages leave the server
+ *     .build();
+ * }</pre>
+ *
+ * <p><b>How a session talks to the server.</b> {@link #open()} connects, logs in and opens INBOX
+ * (STAT), so a refused login shows there, including a refused XOAUTH2 token (Angus reports that
+ * one only at the first command after the login). {@code fetchNew} sends one UIDL for the whole
+ * maildrop; when something is new it adds one LIST (every size in one round trip) and one {@code
+ * TOP n 0} per returned message, so only headers cross the wire. A tick with nothing new costs
+ * the login, STAT, UIDL, RSET and QUIT: no TOP, LIST or RETR. {@code fetchMessages} sends one RETR per message (POP3 has no bulk
+ * download) and streams it: up to 1 MB into memory, larger messages into a temp file that is
+ * deleted when the session closes. A server that refuses TOP makes the reader take headers from
+ * whole messages, read and dropped on the fly.
+ *
+ * <p><b>The cursor</b> is the set of UIDLs already handled (see {@code NewMessages#cursor()}),
+ * opaque to the engine: {@code v1:} and the UIDLs, or {@code v1z:} and the same deflated once it
+ * passes 2 KB. Each {@code fetchNew} returns the old set minus the UIDLs the server no longer
+ * lists, plus those it returned, so the cursor never outgrows the mailbox. POP3 has no UIDVALIDITY,
+ * so {@code reset} is always {@code false}.
+ *
+ * <p><b>Headers.</b> Every header of the message is returned, unfolded, still RFC 2047 encoded
+ * (raw UTF-8 headers are read as UTF-8). {@code receivedAt} is the date of the newest (topmost)
+ * {@code Received} header, the receiving server's own stamp, or {@code null} when there is none
+ * that can be read; the size is the one LIST reports.
+ *
+ * <p><b>Deleting.</b> With {@link Builder#deleteAfterProcessing(boolean)}, {@code dispose}
+ * marks TRACKED messages (and REJECTED ones with {@link Builder#deleteRejected(boolean)}) for
+ * deletion; QUARANTINED messages are never deleted. POP3 applies deletions only when the session
+ * ends with QUIT, which {@code close()} sends. If the connection drops before QUIT, the server keeps
+ * those messages; they are already in the cursor, so they are not offered again, and the reader
+ * remembers them in memory and deletes them in its next session. A process that stops in between
+ * forgets them: they stay on the server, untouched, and are never offered twice.
+ *
+ * <p><b>Errors.</b> A refused login is a {@link PermanentRouterException} naming the user and the
+ * mailbox (never the secret), except a mailbox locked by another session ({@code [IN-USE]}) or a
+ * temporary server failure ({@code [SYS/TEMP]}, {@code [LOGIN-DELAY]}), which are transient. An
+ * untrusted or mismatched server certificate, and STARTTLS against a server without STLS, are
+ * permanent. An unreachable server, a timeout and a dropped connection are a {@link
+ * TransientRouterException}.
+ *
+ * <p>Immutable configuration; thread-safe. Sessions are independent, but POP3 servers lock the
+ * maildrop, so a second session on the same mailbox while one is open fails (transiently). The
+ * only state shared by sessions is the in-memory set of deletions waiting for a confirmed QUIT.
+ */
+public final class Pop3MailboxReader implements MailboxReader {
+
+  private final String host;
+  private final int port;
+  private final Security security;
+  private final KeyStore trustStore;
+  private final Supplier<Credentials> credentials;
+  private final String username;
+  private final Duration connectTimeout;
+  private final Duration readTimeout;
+  private final Duration writeTimeout;
+  private final boolean deleteAfterProcessing;
+  private final boolean deleteRejected;
+  private final String description;
+  /** Messages marked deleted whose QUIT may not have gone through; retried by the next session. */
+  private final Set<String> pendingDeletes = ConcurrentHashMap.newKeySet();
+
+  private Pop3MailboxReader(Builder b) {
+    this.host = b.host;
+    this.security = b.security;
+    this.port = b.port != 0 ? b.port : (b.security == Security.IMPLICIT_TLS ? 995 : 110);
+    this.trustStore = b.trustStore;
+    this.credentials = b.credentials;
+    this.username = b.username;
+    this.connectTimeout = b.connectTimeout;
+    this.readTimeout = b.readTimeout;
+    this.writeTimeout = b.writeTimeout;
+    this.deleteAfterProcessing = b.deleteAfterProcessing;
+    this.deleteRejected = b.deleteRejected;
+    this.description = "pop3://" + username + "@" + (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
+  }
+
+  /**
+   * Starts a builder.
+   *
+   * @return a new builder
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Describes the mailbox as {@code pop3://user@host:port}; never a credential.
+   *
+   * @return the description
+   */
+  @Override
+  public String describe() {
+    return description;
+  }
+
+  /**
+   * Connects, logs in (asking the credentials supplier now) and opens INBOX.
+   *
+   * @return an open session; the caller must close it, which commits deletions with QUIT
+   * @throws TransientRouterException if the server can't be reached, times out, drops the
+   *     connection, or refuses the login only for now (mailbox in use)
+   * @throws PermanentRouterException if the server refuses the login or its certificate, or lacks
+   *     STLS while STARTTLS is required
+   */
+  @Override
+  public Session open() {
+    Credentials login = credentials();
+    Properties properties = MailConnections.properties("pop3", host, port, security, trustStore, connectTimeout,
+        readTimeout, writeTimeout);
+    // Some servers mark messages deleted by themselves after RETR; RSET before the DELEs and QUIT
+    // undoes that, so only the messages dispose() chose are deleted.
+    properties.setProperty("mail.pop3.rsetbeforequit", "true");
+    boolean oauth2 = login.kind() == Credentials.Kind.OAUTH2_TOKEN;
+    if (oauth2) {
+      properties.setProperty("mail.pop3.auth.mechanisms", "XOAUTH2");
+    }
+    Store store = null;
+    try {
+      store = jakarta.mail.Session.getInstance(properties).getStore("pop3");
+      store.connect(host, port, login.username(), login.secret());
+    } catch (MessagingException | RuntimeException e) {
+      closeQuietly(store);
+      throw Pop3Errors.login(description, login.username(), login.secret(), e);
+    }
+    try {
+      POP3Folder inbox = (POP3Folder) store.getFolder("INBOX");
+      inbox.open(deleteAfterProcessing ? Folder.READ_WRITE : Folder.READ_ONLY);
+      return new Pop3Session(description, store, inbox, deleteAfterProcessing, deleteRejected, pendingDeletes,
+          Pop3Session.SPOOL_THRESHOLD);
+    } catch (MessagingException | RuntimeException e) {
+      closeQuietly(store);
+      throw Pop3Errors.open(description, login.username(), login.secret(), oauth2, e);
+    }
+  }
+
+  private Credentials credentials() {
+    Credentials login;
+    try {
+      login = credentials.get();
+    } catch (RouterException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      throw new TransientRouterException(description + ": the credentials supplier failed ("
+          + e.getClass().getName() + "); retrying later", e);
+    }
+    if (login == null) {
+      throw new PermanentRouterException(description + ": the credentials supplier returned null");
+    }
+    return login;
+  }
+
+  private static void closeQuietly(Store store) {
+    if (store != null) {
+      try {
+        store.close();
+      } catch (MessagingException | RuntimeException e) {
+        // already failing; the original failure is what the caller needs
+      }
+    }
+  }
+
+  /**
+   * The same as {@link #describe()}.
+   *
+   * @return the description
+   */
+  @Override
+  public String toString() {
+    return description;
+  }
+
+  /**
+   * Configures a {@link Pop3MailboxReader}. Every setter checks its value at once and fails with a
+   * message naming the setting and the value; {@link #build()} checks that the required settings
+   * are there. Not thread-safe; a builder may build several readers.
+   */
+  public static final class Builder {
+    private static final Duration MAX_TIMEOUT = Duration.ofHours(1);
+
+    private String host;
+    private int port;
+    private Security security = Security.STARTTLS;
+    private KeyStore trustStore;
+    private Supplier<Credentials> credentials;
+    private String username;
+    private Duration connectTimeout = Duration.ofSeconds(30);
+    private Duration readTimeout = Duration.ofSeconds(60);
+    private Duration writeTimeout = Duration.ofSeconds(60);
+    private boolean deleteAfterProcessing;
+    private boolean deleteRejected;
+
+    private Builder() {}
+
+    /**
+     * The server's host name or address. Required.
+     *
+     * @param host e.g. {@code pop.example.com}
+     * @return this builder
+     * @throws IllegalArgumentException if blank or holding whitespace
+     */
+    public Builder host(String host) {
+      Objects.requireNonNull(host, "host must not be null");
+      if (host.isBlank() || host.chars().anyMatch(c -> Character.isWhitespace(c) || Character.isISOControl(c))) {
+        throw new IllegalArgumentException("host must be a host name or address without spaces, was '" + host + "'");
+      }
+      this.host = host;
+      return this;
+    }
+
+    /**
+     * The server's port; by default 995 with {@link Security#IMPLICIT_TLS}, else 110.
+     *
+     * @param port between 1 and 65535
+     * @return this builder
+     * @throws IllegalArgumentException if out of range
+     */
+    public Builder port(int port) {
+      if (port < 1 || port > 65535) {
+        throw new IllegalArgumentException("port must be between 1 and 65535, was " + port);
+      }
+      this.port = port;
+      return this;
+    }
+
+    /**
+     * How the connection is protected; {@link Security#STARTTLS} (POP3 STLS, required) by default.
+     * Plain text takes an explicit {@link Security#PLAIN_TEXT_INSECURE}.
+     *
+     * @param security the protection
+     * @return this builder
+     */
+    public Builder security(Security security) {
+      this.security = Objects.requireNonNull(security, "security must not be null");
+      return this;
+    }
+
+    /**
+     * Trusts the certificates in this store for the server instead of the JVM's default trust
+     * store, for a private CA or a self-signed certificate. Replaces an earlier {@link
+     * #trustedCertificates(Path)}.
+     *
+     * @param trustStore the trusted certificates
+     * @return this builder
+     */
+    public Builder trustStore(KeyStore trustStore) {
+      this.trustStore = Objects.requireNonNull(trustStore, "trustStore must not be null");
+      return this;
+    }
+
+    /**
+     * Trusts the certificates in a PEM (or DER) file for the server instead of the JVM's default
+     * trust store. The file is read now. Replaces an earlier {@link #trustStore(KeyStore)}.
+     *
+     * @param certificates a file with one or more certificates
+     * @return this builder
+     * @throws IllegalArgumentException if the file can't be read or holds no certificate
+     */
+    public Builder trustedCertificates(Path certificates) {
+      Objects.requireNonNull(certificates, "trustedCertificates must not be null");
+      this.trustStore = MailConnections.trustStoreOf(certificates);
+      return this;
+    }
+
+    /**
+     * Where the login comes from; asked at every login, so passwords can rotate and a token
+     * provider can hand out fresh OAuth2 tokens (sent with XOAUTH2). It may throw a {@link
+     * RouterException} to say whether the failure is transient; any other exception counts as
+     * transient. Either this or {@link #credentials(Credentials)} is required, and with a supplier
+     * {@link #username(String)} is required too.
+     *
+     * @param credentials the supplier, called from the thread that opens a session
+     * @return this builder
+     */
+    public Builder credentials(Supplier<Credentials> credentials) {
+      this.credentials = Objects.requireNonNull(credentials, "credentials must not be null");
+      return this;
+    }
+
+    /**
+     * A fixed login; also sets {@link #username(String)} when it is not set.
+     *
+     * @param credentials the login
+     * @return this builder
+     */
+    public Builder credentials(Credentials credentials) {
+      Objects.requireNonNull(credentials, "credentials must not be null");
+      this.credentials = () -> credentials;
+      if (username == null) {
+        this.username = credentials.username();
+      }
+      return this;
+    }
+
+    /**
+     * The user name shown in {@link Pop3MailboxReader#describe()}, which is also the default
+     * checkpoint key, so two mailboxes on one server stay apart. Required with a credentials
+     * supplier.
+     *
+     * @param username the login name, e.g. {@code sales@example.com}
+     * @return this builder
+     * @throws IllegalArgumentException if blank or holding whitespace
+     */
+    public Builder username(String username) {
+      Objects.requireNonNull(username, "username must not be null");
+      if (username.isBlank()
+          || username.chars().anyMatch(c -> Character.isWhitespace(c) || Character.isISOControl(c))) {
+        throw new IllegalArgumentException("username must be a login name without spaces, was '" + username + "'");
+      }
+      this.username = username;
+      return this;
+    }
+
+    /**
+     * How long to wait for the TCP connection; 30 seconds by default.
+     *
+     * @param timeout between 1 ms and 1 hour
+     * @return this builder
+     * @throws IllegalArgumentException if out of range
+     */
+    public Builder connectTimeout(Duration timeout) {
+      this.connectTimeout = checkTimeout("connectTimeout", timeout);
+      return this;
+    }
+
+    /**
+     * How long to wait for each read from the server; 60 seconds by default.
+     *
+     * @param timeout between 1 ms and 1 hour
+     * @return this builder
+     * @throws IllegalArgumentException if out of range
+     */
+    public Builder readTimeout(Duration timeout) {
+      this.readTimeout = checkTimeout("readTimeout", timeout);
+      return this;
+    }
+
+    /**
+     * How long to wait for each write to the server; 60 seconds by default.
+     *
+     * @param timeout between 1 ms and 1 hour
+     * @return this builder
+     * @throws IllegalArgumentException if out of range
+     */
+    public Builder writeTimeout(Duration timeout) {
+      this.writeTimeout = checkTimeout("writeTimeout", timeout);
+      return this;
+    }
+
+    /**
+     * Whether TRACKED messages are deleted from the server once handled; {@code false} by
+     * default (messages stay, and the cursor keeps them from being read twice).
+     *
+     * @param delete {@code true} to delete
+     * @return this builder
+     */
+    public Builder deleteAfterProcessing(boolean delete) {
+      this.deleteAfterProcessing = delete;
+      return this;
+    }
+
+    /**
+     * Whether REJECTED messages are deleted too; {@code false} by default. Needs {@link
+     * #deleteAfterProcessing(boolean)}. QUARANTINED messages are never deleted.
+     *
+     * @param delete {@code true} to delete rejected messages
+     * @return this builder
+     */
+    public Builder deleteRejected(boolean delete) {
+      this.deleteRejected = delete;
+      return this;
+    }
+
+    /**
+     * Builds the reader; connects to nothing.
+     *
+     * @return the reader
+     * @throws IllegalStateException if host or credentials are missing, a credentials supplier
+     *     comes without a username, or deleteRejected is set without deleteAfterProcessing
+     */
+    public Pop3MailboxReader build() {
+      if (host == null) {
+        throw new IllegalStateException("host must be set, e.g. host(\"pop.example.com\")");
+      }
+      if (credentials == null) {
+        throw new IllegalStateException("credentials must be set for mailbox on " + host);
+      }
+      if (username == null) {
+        throw new IllegalStateException("username must be set when credentials come from a supplier; it names "
+            + "the mailbox on " + host + " in describe() and checkpoints");
+      }
+      if (deleteRejected && !deleteAfterProcessing) {
+        throw new IllegalStateException("deleteRejected(true) needs deleteAfterProcessing(true), which was false");
+      }
+      return new Pop3MailboxReader(this);
+    }
+
+    private static Duration checkTimeout(String setting, Duration timeout) {
+      Objects.requireNonNull(timeout, setting + " must not be null");
+      if (timeout.compareTo(Duration.ofMillis(1)) < 0 || timeout.compareTo(MAX_TIMEOUT) > 0) {
+        throw new IllegalArgumentException(setting + " must be between 1 ms and 1 hour (never infinite), was "
+            + timeout);
+      }
+      return timeout;
+    }
+  }
+}

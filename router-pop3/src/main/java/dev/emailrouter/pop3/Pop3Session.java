@@ -1,0 +1,445 @@
+package dev.emailrouter.pop3;
+
+import dev.emailrouter.api.ContentSource;
+import dev.emailrouter.api.Disposition;
+import dev.emailrouter.api.MailboxReader;
+import dev.emailrouter.api.MessageHeaders;
+import dev.emailrouter.api.NewMessages;
+import dev.emailrouter.api.PermanentRouterException;
+import dev.emailrouter.api.RawMessage;
+import jakarta.mail.FetchProfile;
+import jakarta.mail.Flags;
+import jakarta.mail.Header;
+import jakarta.mail.Message;
+import jakarta.mail.MessageRemovedException;
+import jakarta.mail.MessagingException;
+import jakarta.mail.Store;
+import jakarta.mail.UIDFolder;
+import jakarta.mail.internet.InternetHeaders;
+import jakarta.mail.internet.MailDateFormat;
+import jakarta.mail.internet.MimeUtility;
+import java.io.BufferedReader;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.text.ParseException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.Enumeration;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import org.eclipse.angus.mail.pop3.POP3Folder;
+import org.eclipse.angus.mail.pop3.POP3Message;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One open POP3 maildrop: UIDL once, TOP per selected message, LIST once, RETR per tracked message,
+ * DELE and QUIT at close.
+ *
+ * <p>POP3 message numbers are stable for the whole session (RFC 1939: the maildrop is locked, and
+ * a deleted message keeps its number until QUIT), so the UIDL-to-number index built once serves
+ * every later call.
+ *
+ * <p>For one thread at a time, as {@link MailboxReader.Session} requires.
+ */
+final class Pop3Session implements MailboxReader.Session {
+
+  /** Messages larger than this are spooled to a temp file instead of memory. */
+  static final int SPOOL_THRESHOLD = 1024 * 1024;
+  /** The most header bytes kept when a server without TOP makes us read a whole message for them. */
+  private static final int MAX_HEADER_BYTES = 1024 * 1024;
+
+  private static final Logger LOG = LoggerFactory.getLogger(Pop3Session.class);
+
+  private final String mailbox;
+  private final Store store;
+  private final POP3Folder folder;
+  private final boolean deleteTracked;
+  private final boolean deleteRejected;
+  private final Set<String> pendingDeletes;
+  private final int spoolThreshold;
+  private final List<Path> tempFiles = new ArrayList<>();
+
+  /** UIDL by message number - 1; null where the server gave none (or a repeat). */
+  private List<String> uidls;
+  private Map<String, Integer> numbers;
+  /** Sizes from LIST by message number, once asked. */
+  private Map<Integer, Long> sizes;
+  private boolean topWorks = true;
+  private int deletions;
+  private boolean closed;
+
+  Pop3Session(String mailbox, Store store, POP3Folder folder, boolean deleteTracked, boolean deleteRejected,
+      Set<String> pendingDeletes, int spoolThreshold) {
+    this.mailbox = mailbox;
+    this.store = store;
+    this.folder = folder;
+    this.deleteTracked = deleteTracked;
+    this.deleteRejected = deleteRejected;
+    this.pendingDeletes = pendingDeletes;
+    this.spoolThreshold = spoolThreshold;
+  }
+
+  @Override
+  public NewMessages fetchNew(String cursor, Set<String> retry, int max) {
+    Objects.requireNonNull(cursor, "cursor");
+    Objects.requireNonNull(retry, "retry");
+    if (max < 0) {
+      throw new IllegalArgumentException("max must be at least 0, was " + max);
+    }
+    checkOpen();
+    Set<String> handled;
+    try {
+      handled = Pop3Cursor.decode(cursor);
+    } catch (IllegalArgumentException e) {
+      throw new PermanentRouterException(mailbox + ": the stored cursor was not written by the POP3 reader ("
+          + e.getMessage() + "); reset this mailbox's checkpoint to read the mailbox from the start", e);
+    }
+    index();
+
+    List<Integer> selected = new ArrayList<>();
+    List<String> next = new ArrayList<>();
+    int fresh = 0;
+    boolean more = false;
+    for (int i = 0; i < uidls.size(); i++) {
+      String uidl = uidls.get(i);
+      if (uidl == null) {
+        continue;
+      }
+      if (retry.contains(uidl)) {
+        selected.add(i + 1);
+      } else if (!handled.contains(uidl)) {
+        if (fresh == max) {
+          more = true;
+          continue;
+        }
+        fresh++;
+        selected.add(i + 1);
+      }
+      next.add(uidl);
+    }
+
+    List<MessageHeaders> messages = new ArrayList<>(selected.size());
+    if (!selected.isEmpty()) {
+      listSizes();
+      for (int number : selected) {
+        String uidl = uidls.get(number - 1);
+        MessageHeaders headers = headers(number, uidl);
+        if (headers == null) {
+          // Neither TOP nor RETR returns it: leave it out of the cursor, so a later session tries again.
+          LOG.warn("mailbox {}: message {} (UIDL {}) could not be read; skipped this time", mailbox, number, uidl);
+          next.remove(uidl);
+        } else {
+          messages.add(headers);
+        }
+      }
+    }
+    LOG.debug("mailbox {}: {} messages on the server, {} new and {} asked again returned, more: {}", mailbox,
+        uidls.size(), fresh, selected.size() - fresh, more);
+    return new NewMessages(messages, Pop3Cursor.encode(next), false, more);
+  }
+
+  @Override
+  public List<RawMessage> fetchMessages(List<String> refs) {
+    Objects.requireNonNull(refs, "refs");
+    checkOpen();
+    index();
+    List<RawMessage> messages = new ArrayList<>(refs.size());
+    for (String ref : refs) {
+      Integer number = numbers.get(ref);
+      if (number == null) {
+        LOG.trace("mailbox {}: message {} is gone", mailbox, ref);
+        continue;
+      }
+      long expected = sizes == null ? -1 : sizes.getOrDefault(number, -1L);
+      try (MessageSpool spool = new MessageSpool(spoolThreshold, expected, tempFiles::add)) {
+        // POP3Message.writeTo streams RETR straight into the spool, undoing the dot-stuffing on the
+        // way, without the copy (and soft-referenced cache) that getMimeStream() keeps.
+        message(number).writeTo(spool);
+        ContentSource content = spool.finish();
+        LOG.trace("mailbox {}: downloaded message {} ({} bytes{})", mailbox, ref, spool.size(),
+            spool.spilled() ? ", spooled to a temp file" : "");
+        messages.add(new RawMessage(ref, spool.size(), content));
+      } catch (MessageRemovedException e) {
+        LOG.trace("mailbox {}: message {} is gone", mailbox, ref);
+      } catch (MessagingException | IOException e) {
+        throw Pop3Errors.session(mailbox, "downloading message " + ref, e);
+      }
+    }
+    return messages;
+  }
+
+  @Override
+  public void dispose(Map<String, Disposition> dispositions) {
+    Objects.requireNonNull(dispositions, "dispositions");
+    if (!deleteTracked) {
+      return;
+    }
+    checkOpen();
+    index();
+    dispositions.forEach((ref, disposition) -> {
+      boolean delete = switch (Objects.requireNonNull(disposition, "disposition")) {
+        case TRACKED -> deleteTracked;
+        case REJECTED -> deleteRejected;
+        case QUARANTINED -> false;
+      };
+      Integer number = numbers.get(ref);
+      if (delete && number != null) {
+        markDeleted(number, ref);
+      }
+    });
+  }
+
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    try {
+      // Angus swallows I/O failures of RSET, DELE and QUIT in close(), so a dead connection would
+      // go unnoticed; a NOOP first (only when there is something to commit) makes it visible.
+      if (deletions > 0 && !folder.isOpen()) {
+        LOG.warn("mailbox {}: the connection was lost before QUIT, so {} deletions were not committed; they are "
+            + "tried again in the next session", mailbox, deletions);
+        return;
+      }
+      // With deletions to commit, close(true) sends a DELE for each and then QUIT; the server
+      // applies them only on QUIT (RFC 1939 UPDATE state). rsetbeforequit first clears deletion
+      // marks some servers set by themselves after RETR, so only ours are committed.
+      folder.close(deletions > 0);
+      if (deletions > 0) {
+        LOG.debug("mailbox {}: {} deletions sent before QUIT", mailbox, deletions);
+      }
+    } catch (MessagingException | IllegalStateException e) {
+      if (deletions > 0) {
+        LOG.warn("mailbox {}: the connection failed before QUIT, so {} deletions were not committed; they are "
+            + "tried again in the next session ({})", mailbox, deletions, Pop3Errors.chainText(e));
+      } else {
+        LOG.debug("mailbox {}: closing failed: {}", mailbox, Pop3Errors.chainText(e));
+      }
+    } finally {
+      try {
+        store.close();
+      } catch (MessagingException | RuntimeException e) {
+        LOG.debug("mailbox {}: closing the store failed: {}", mailbox, Pop3Errors.chainText(e));
+      }
+      for (Path file : tempFiles) {
+        try {
+          Files.deleteIfExists(file);
+        } catch (IOException e) {
+          LOG.warn("mailbox {}: could not delete temp file {}: {}", mailbox, file, e.toString());
+        }
+      }
+      tempFiles.clear();
+    }
+  }
+
+  private void checkOpen() {
+    if (closed) {
+      throw new IllegalStateException("the session of mailbox " + mailbox + " is closed");
+    }
+  }
+
+  /** One UIDL command for the whole maildrop, then the UIDL-to-number index. */
+  private void index() {
+    if (numbers != null) {
+      return;
+    }
+    try {
+      int total = folder.getMessageCount();
+      List<String> list = new ArrayList<>(total);
+      Map<String, Integer> byUidl = new HashMap<>(Math.max(16, total * 4 / 3 + 1));
+      if (total > 0) {
+        FetchProfile profile = new FetchProfile();
+        profile.add(UIDFolder.FetchProfileItem.UID);
+        // POP3Folder.fetch sends one UIDL for every message, whatever array it is given.
+        folder.fetch(new Message[0], profile);
+        for (int number = 1; number <= total; number++) {
+          String uidl = folder.getUID(folder.getMessage(number));
+          if (uidl == null && number == 1) {
+            throw new PermanentRouterException(mailbox + ": the server does not support UIDL, which the POP3 reader "
+                + "needs to recognise messages from one session to the next; use IMAP for this mailbox");
+          }
+          if (uidl != null && byUidl.putIfAbsent(uidl, number) != null) {
+            LOG.warn("mailbox {}: the server gave UIDL {} to more than one message; only the first is read",
+                mailbox, uidl);
+            uidl = null;
+          }
+          list.add(uidl);
+        }
+      }
+      uidls = list;
+      numbers = byUidl;
+    } catch (MessagingException e) {
+      throw Pop3Errors.session(mailbox, "listing UIDLs", e);
+    }
+    retryPendingDeletes();
+  }
+
+  /** Deletions a previous session sent without a confirmed QUIT are sent again. */
+  private void retryPendingDeletes() {
+    if (!deleteTracked || pendingDeletes.isEmpty()) {
+      return;
+    }
+    for (String ref : List.copyOf(pendingDeletes)) {
+      Integer number = numbers.get(ref);
+      if (number == null) {
+        pendingDeletes.remove(ref); // deleted (by us or by someone else)
+      } else {
+        LOG.debug("mailbox {}: message {} is still there after an earlier deletion; deleting again", mailbox, ref);
+        markDeleted(number, ref);
+      }
+    }
+  }
+
+  private void markDeleted(int number, String ref) {
+    try {
+      message(number).setFlag(Flags.Flag.DELETED, true);
+    } catch (MessagingException e) {
+      throw Pop3Errors.session(mailbox, "marking message " + ref + " deleted", e);
+    }
+    pendingDeletes.add(ref);
+    deletions++;
+    LOG.trace("mailbox {}: message {} marked for deletion", mailbox, ref);
+  }
+
+  /** One LIST for every message's size: one round trip, where LIST n would cost one per message. */
+  private void listSizes() {
+    if (sizes != null) {
+      return;
+    }
+    Map<Integer, Long> map = new HashMap<>();
+    try (InputStream in = folder.listCommand()) {
+      if (in != null) {
+        BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.ISO_8859_1));
+        for (String line = reader.readLine(); line != null; line = reader.readLine()) {
+          String[] parts = line.trim().split("\\s+");
+          if (parts.length >= 2) {
+            try {
+              map.put(Integer.parseInt(parts[0]), Long.parseLong(parts[1]));
+            } catch (NumberFormatException e) {
+              // a line we can't read leaves that size unknown (-1)
+            }
+          }
+        }
+      }
+    } catch (MessagingException | IOException e) {
+      throw Pop3Errors.session(mailbox, "listing message sizes", e);
+    }
+    sizes = map;
+  }
+
+  private MessageHeaders headers(int number, String uidl) {
+    try {
+      InternetHeaders headers = readHeaders(message(number));
+      if (headers == null) {
+        return null;
+      }
+      Map<String, List<String>> map = new LinkedHashMap<>();
+      Enumeration<Header> all = headers.getAllHeaders();
+      while (all.hasMoreElements()) {
+        Header header = all.nextElement();
+        String value = header.getValue() == null ? "" : MimeUtility.unfold(header.getValue());
+        map.computeIfAbsent(header.getName().toLowerCase(Locale.ROOT), name -> new ArrayList<>()).add(value);
+      }
+      long size = sizes.getOrDefault(number, -1L);
+      LOG.trace("mailbox {}: headers of message {} (UIDL {}, {} bytes)", mailbox, number, uidl, size);
+      return new MessageHeaders(uidl, size < 0 ? -1 : size, receivedAt(map.get("received")), map);
+    } catch (MessagingException | IOException e) {
+      throw Pop3Errors.session(mailbox, "reading the headers of message " + uidl, e);
+    }
+  }
+
+  /**
+   * TOP n 0 where the server allows it. Angus decides from CAPA whether TOP exists and, when CAPA
+   * doesn't list it (GreenMail, some others that do support it), loads headers with a whole RETR;
+   * calling top(0) ourselves tries TOP whatever CAPA says, and only a refused TOP falls back.
+   */
+  private InternetHeaders readHeaders(POP3Message message) throws MessagingException, IOException {
+    if (topWorks) {
+      InputStream top = message.top(0);
+      if (top != null) {
+        try (top) {
+          return new InternetHeaders(top, true);
+        }
+      }
+    }
+    HeaderCapture capture = new HeaderCapture();
+    try {
+      message.writeTo(capture);
+    } catch (MessageRemovedException e) {
+      return null;
+    }
+    if (topWorks) {
+      topWorks = false;
+      LOG.debug("mailbox {}: the server refused TOP; headers now come from whole messages (RETR)", mailbox);
+    }
+    return new InternetHeaders(new ByteArrayInputStream(capture.headers()), true);
+  }
+
+  /**
+   * When the newest Received header says (the receiving server's own stamp), since POP3 has no
+   * INTERNALDATE; {@code null} when there is none or it can't be read.
+   */
+  private static Instant receivedAt(List<String> received) {
+    if (received == null || received.isEmpty()) {
+      return null;
+    }
+    String value = received.get(0);
+    int semicolon = value.lastIndexOf(';');
+    if (semicolon < 0) {
+      return null;
+    }
+    try {
+      Date date = new MailDateFormat().parse(value.substring(semicolon + 1).trim());
+      return date == null ? null : date.toInstant();
+    } catch (ParseException | RuntimeException e) {
+      return null;
+    }
+  }
+
+  private POP3Message message(int number) throws MessagingException {
+    return (POP3Message) folder.getMessage(number);
+  }
+
+  /** Keeps the header block of a message streamed through it and drops the body. */
+  private static final class HeaderCapture extends OutputStream {
+    private final ByteArrayOutputStream headers = new ByteArrayOutputStream(4096);
+    private int last1 = -1;
+    private int last2 = -1;
+    private boolean done;
+
+    @Override
+    public void write(int b) {
+      if (done) {
+        return;
+      }
+      headers.write(b);
+      // the blank line ends the header: LF LF or LF CR LF
+      boolean blankLine = b == '\n' && (last1 == '\n' || (last1 == '\r' && last2 == '\n'));
+      if (blankLine || headers.size() >= MAX_HEADER_BYTES) {
+        done = true;
+      }
+      last2 = last1;
+      last1 = b;
+    }
+
+    byte[] headers() {
+      return headers.toByteArray();
+    }
+  }
+}

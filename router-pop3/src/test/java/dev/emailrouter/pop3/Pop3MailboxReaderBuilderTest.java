@@ -1,0 +1,156 @@
+package dev.emailrouter.pop3;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.emailrouter.api.Credentials;
+import dev.emailrouter.api.Security;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+final class Pop3MailboxReaderBuilderTest {
+
+  private static Pop3MailboxReader.Builder valid() {
+    return Pop3MailboxReader.builder().host("pop.example.com").credentials(Credentials.password("sales", "pw"));
+  }
+
+  @Test
+  void describe_withDefaults_usesStarttlsPort110AndTheCredentialsUser() {
+    assertThat(valid().build().describe()).isEqualTo("pop3://sales@pop.example.com:110");
+  }
+
+  @Test
+  void describe_withImplicitTls_defaultsToPort995() {
+    assertThat(valid().security(Security.IMPLICIT_TLS).build().describe())
+        .isEqualTo("pop3://sales@pop.example.com:995");
+  }
+
+  @Test
+  void describe_withPlainText_defaultsToPort110AndKeepsAnExplicitPort() {
+    assertThat(valid().security(Security.PLAIN_TEXT_INSECURE).build().describe()).endsWith(":110");
+    assertThat(valid().security(Security.IMPLICIT_TLS).port(1995).build().describe()).endsWith(":1995");
+  }
+
+  @Test
+  void describe_withIpv6Host_bracketsIt() {
+    assertThat(valid().host("::1").build().describe()).isEqualTo("pop3://sales@[::1]:110");
+  }
+
+  @Test
+  void build_withCredentialsSupplier_neverCallsItAndUsesTheUsername() {
+    AtomicInteger calls = new AtomicInteger();
+    Pop3MailboxReader reader = Pop3MailboxReader.builder()
+        .host("pop.example.com")
+        .credentials(() -> {
+          calls.incrementAndGet();
+          return Credentials.oauth2("sales@example.com", "token");
+        })
+        .username("sales@example.com")
+        .build();
+
+    assertThat(reader.describe()).isEqualTo("pop3://sales@example.com@pop.example.com:110");
+    assertThat(reader).hasToString(reader.describe());
+    assertThat(calls).hasValue(0);
+  }
+
+  @Test
+  void username_setBeforeFixedCredentials_wins() {
+    assertThat(Pop3MailboxReader.builder().host("h").username("shown").credentials(Credentials.password("login", "pw"))
+        .build().describe()).isEqualTo("pop3://shown@h:110");
+  }
+
+  @Test
+  void build_withoutHost_failsNamingHost() {
+    assertThatThrownBy(() -> Pop3MailboxReader.builder().credentials(Credentials.password("u", "p")).build())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageStartingWith("host must be set");
+  }
+
+  @Test
+  void build_withoutCredentials_failsNamingCredentials() {
+    assertThatThrownBy(() -> Pop3MailboxReader.builder().host("pop.example.com").build())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageStartingWith("credentials must be set");
+  }
+
+  @Test
+  void build_withSupplierButNoUsername_failsNamingUsername() {
+    assertThatThrownBy(() -> Pop3MailboxReader.builder().host("pop.example.com")
+        .credentials(() -> Credentials.password("u", "p")).build())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageStartingWith("username must be set when credentials come from a supplier");
+  }
+
+  @Test
+  void build_withDeleteRejectedAlone_failsNamingBothSettings() {
+    assertThatThrownBy(() -> valid().deleteRejected(true).build())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("deleteRejected(true) needs deleteAfterProcessing(true), which was false");
+    assertThat(valid().deleteAfterProcessing(true).deleteRejected(true).build()).isNotNull();
+  }
+
+  @Test
+  void host_blankOrWithSpaces_failsNamingTheValue() {
+    assertThatThrownBy(() -> Pop3MailboxReader.builder().host(" "))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("host must be a host name or address without spaces, was ' '");
+    assertThatThrownBy(() -> Pop3MailboxReader.builder().host("pop example.com"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("was 'pop example.com'");
+    assertThatThrownBy(() -> Pop3MailboxReader.builder().host(null))
+        .isInstanceOf(NullPointerException.class)
+        .hasMessage("host must not be null");
+  }
+
+  @Test
+  void port_outOfRange_failsNamingTheValue() {
+    assertThatThrownBy(() -> Pop3MailboxReader.builder().port(0))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("port must be between 1 and 65535, was 0");
+    assertThatThrownBy(() -> Pop3MailboxReader.builder().port(65536))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("port must be between 1 and 65535, was 65536");
+  }
+
+  @Test
+  void timeouts_zeroNegativeOrHuge_failNamingTheSettingAndValue() {
+    assertThatThrownBy(() -> Pop3MailboxReader.builder().connectTimeout(Duration.ZERO))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("connectTimeout must be between 1 ms and 1 hour (never infinite), was PT0S");
+    assertThatThrownBy(() -> Pop3MailboxReader.builder().readTimeout(Duration.ofSeconds(-1)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("readTimeout must be between 1 ms and 1 hour (never infinite), was PT-1S");
+    assertThatThrownBy(() -> Pop3MailboxReader.builder().writeTimeout(Duration.ofDays(1)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("writeTimeout must be between 1 ms and 1 hour (never infinite), was PT24H");
+    assertThatThrownBy(() -> Pop3MailboxReader.builder().readTimeout(null))
+        .isInstanceOf(NullPointerException.class)
+        .hasMessage("readTimeout must not be null");
+  }
+
+  @Test
+  void username_withSpaces_failsNamingTheValue() {
+    assertThatThrownBy(() -> Pop3MailboxReader.builder().username("sales team"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("username must be a login name without spaces, was 'sales team'");
+  }
+
+  @Test
+  void security_null_failsNamingTheSetting() {
+    assertThatThrownBy(() -> Pop3MailboxReader.builder().security(null))
+        .isInstanceOf(NullPointerException.class)
+        .hasMessage("security must not be null");
+  }
+
+  @Test
+  void trustedCertificates_withMissingFile_failsNamingTheFile(@TempDir Path dir) {
+    Path missing = dir.resolve("missing.pem");
+
+    assertThatThrownBy(() -> Pop3MailboxReader.builder().trustedCertificates(missing))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("trusted certificates file " + missing);
+  }
+}

@@ -1,0 +1,66 @@
+package dev.emailrouter.pop3;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.UnaryOperator;
+
+/**
+ * A POP3 server that answers from a script, for server behaviour GreenMail doesn't have (Dovecot's
+ * two-step XOAUTH2 refusal, a locked maildrop). The script maps each command line to the reply
+ * lines (CRLF added here); {@code null} closes the connection.
+ */
+final class ScriptedPop3Server implements AutoCloseable {
+
+  private final ServerSocket listener;
+  private final List<String> commands = new CopyOnWriteArrayList<>();
+
+  ScriptedPop3Server(UnaryOperator<String> script) throws IOException {
+    listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+    Thread thread = new Thread(() -> serve(script), "scripted-pop3");
+    thread.setDaemon(true);
+    thread.start();
+  }
+
+  int port() {
+    return listener.getLocalPort();
+  }
+
+  List<String> commands() {
+    return List.copyOf(commands);
+  }
+
+  private void serve(UnaryOperator<String> script) {
+    while (!listener.isClosed()) {
+      try (Socket socket = listener.accept()) {
+        BufferedReader in = new BufferedReader(new InputStreamReader(socket.getInputStream(),
+            StandardCharsets.ISO_8859_1));
+        OutputStream out = socket.getOutputStream();
+        out.write("+OK scripted POP3 ready\r\n".getBytes(StandardCharsets.ISO_8859_1));
+        for (String line = in.readLine(); line != null; line = in.readLine()) {
+          commands.add(line);
+          String reply = script.apply(line);
+          if (reply == null) {
+            break;
+          }
+          out.write((reply.replace("\n", "\r\n") + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
+          out.flush();
+        }
+      } catch (IOException e) {
+        // next connection, or closed
+      }
+    }
+  }
+
+  @Override
+  public void close() throws IOException {
+    listener.close();
+  }
+}
