@@ -3,7 +3,7 @@ package dev.emailrouter.core;
 import java.time.Duration;
 import java.util.Random;
 
-/** Exponential backoff with ±20% jitter: base, 2×base, 4×base... capped. */
+/** Exponential backoff with ±20% jitter: base, 2×base, 4×base... never longer than the cap. */
 final class Backoff {
   private final Duration base;
   private final Duration cap;
@@ -29,6 +29,7 @@ final class Backoff {
     }
     millis = Math.min(millis, capMillis);
     double jitter = 0.8 + 0.4 * random.nextDouble();
-    return Duration.ofMillis(Math.max(1, Math.round(millis * jitter)));
+    // Capped after the jitter too: the cap is documented as the longest delay, not an average.
+    return Duration.ofMillis(Math.max(1, Math.min(capMillis, Math.round(millis * jitter))));
   }
 }

@@ -18,6 +18,7 @@ import dev.emailrouter.api.TrackingPolicy;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -169,6 +170,18 @@ final class IncomingFlow implements AutoCloseable {
         NewMessages batch = session.fetchNew(cursor, retry, budget);
         if (batch.reset()) {
           failures.clear();
+        } else if (!retry.isEmpty()) {
+          // A retry the reader did not return no longer exists (deleted or moved by someone else):
+          // forget it, or the checkpoint would carry it and ask for it on every tick forever.
+          Set<String> returned = new HashSet<>();
+          for (MessageHeaders h : batch.messages()) {
+            returned.add(h.ref());
+          }
+          for (String ref : retry) {
+            if (!returned.contains(ref)) {
+              failures.remove(ref);
+            }
+          }
         }
         Map<String, Disposition> dispositions = new LinkedHashMap<>();
         process(mailbox, session, batch.messages(), failures, dispositions, sink);
@@ -295,7 +308,8 @@ final class IncomingFlow implements AutoCloseable {
         failures.remove(c.message().ref());
         continue;
       }
-      try (MessageContent content = MessageContent.parse(raw, s.maxAttachmentSize, s.blockedExtensions)) {
+      try (MessageContent content = MessageContent.parse(raw, s.maxAttachmentSize, s.blockedExtensions,
+          mailbox.kind() == Mailbox.Kind.FORWARD)) {
         if (mailbox.kind() == Mailbox.Kind.FORWARD) {
           forwarded(mailbox, c, raw, content, failures, dispositions, sink);
         } else {

@@ -68,7 +68,13 @@ final class MessageContent implements AutoCloseable {
     return Session.getInstance(p);
   }
 
-  static MessageContent parse(RawMessage raw, long maxAttachmentSize, Set<String> blocked)
+  /**
+   * Parses a downloaded message.
+   *
+   * @param findForward {@code true} in a forward mailbox: the first message/rfc822 part is the
+   *     forwarded original ({@link #forwarded}) rather than an attachment
+   */
+  static MessageContent parse(RawMessage raw, long maxAttachmentSize, Set<String> blocked, boolean findForward)
       throws IOException, MessagingException {
     Path spool = null;
     InputStream shared;
@@ -97,7 +103,7 @@ final class MessageContent implements AutoCloseable {
       throw e;
     }
     try {
-      content.walk(content.message, 0, maxAttachmentSize, blocked, true);
+      content.walk(content.message, 0, maxAttachmentSize, blocked, findForward);
     } catch (IOException | MessagingException | RuntimeException e) {
       content.close();
       throw e;

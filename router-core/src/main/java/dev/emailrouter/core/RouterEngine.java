@@ -50,6 +50,8 @@ public final class RouterEngine implements AutoCloseable {
   private final OutgoingFlow outgoing;
   private final IncomingFlow incoming;
   private final ReentrantLock tickLock = new ReentrantLock();
+  /** Guarded by {@link #tickLock}. */
+  private boolean closed;
 
   private RouterEngine(Builder b) {
     this.settings = new Settings(b);
@@ -70,10 +72,16 @@ public final class RouterEngine implements AutoCloseable {
    * Runs one round: outgoing first, then every mailbox that is due.
    *
    * @return what happened; never {@code null}
+   * @throws IllegalStateException if the engine was closed
    */
   public TickReport tick() {
     tickLock.lock();
     try {
+      if (closed) {
+        // Checked before claiming anything: a closed engine's worker pools would refuse the work and
+        // leave claimed emails in Sending until their lease expires.
+        throw new IllegalStateException("the engine is closed; build a new RouterEngine to tick again");
+      }
       Instant started = settings.clock.instant();
       EventSink sink = new EventSink(settings.listener);
       if (outgoing != null) {
@@ -116,11 +124,15 @@ public final class RouterEngine implements AutoCloseable {
     return incoming.isDisabled(mailboxName);
   }
 
-  /** Stops the engine's worker threads; a running tick finishes first. Never throws. */
+  /**
+   * Stops the engine's worker threads; a running tick finishes first, and later ticks fail. Never
+   * throws; closing twice does nothing more.
+   */
   @Override
   public void close() {
     tickLock.lock();
     try {
+      closed = true;
       if (outgoing != null) {
         outgoing.close();
       }

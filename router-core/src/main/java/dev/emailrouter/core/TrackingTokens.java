@@ -9,6 +9,8 @@ final class TrackingTokens {
   private final String prefix;
   private final int digits;
   private final Pattern token;
+  /** A token with the blanks around it, which {@link #apply} replaces by one space. */
+  private final Pattern tokenWithBlanks;
 
   TrackingTokens(String prefix, int digits) {
     this.prefix = prefix;
@@ -16,6 +18,7 @@ final class TrackingTokens {
     // Word boundary before the prefix so "XCRM:12" is no token; digits not followed by another digit.
     this.token = Pattern.compile("(?<![A-Za-z0-9])" + Pattern.quote(prefix) + "(\\d{" + digits + ",18})(?!\\d)",
         Pattern.CASE_INSENSITIVE);
+    this.tokenWithBlanks = Pattern.compile("[ \\t]*" + token.pattern() + "[ \\t]*", Pattern.CASE_INSENSITIVE);
   }
 
   String format(long number) {
@@ -34,7 +37,9 @@ final class TrackingTokens {
 
   /** The subject with every token removed and {@code newToken} appended, so it carries exactly one. */
   String apply(String subject, String newToken) {
-    String bare = token.matcher(subject).replaceAll("").replaceAll("\\s{2,}", " ").strip();
+    // Only the tokens go: the rest of the subject stays as written (a CR/LF in it is the
+    // transport's to refuse, not ours to hide).
+    String bare = tokenWithBlanks.matcher(subject).replaceAll(" ").strip();
     return bare.isEmpty() ? newToken : bare + " " + newToken;
   }
 }

@@ -1,0 +1,74 @@
+package dev.emailrouter.core;
+
+import dev.emailrouter.api.ActivityRef;
+import dev.emailrouter.api.ActivityStore;
+import dev.emailrouter.api.Claim;
+import dev.emailrouter.api.ClaimRequest;
+import dev.emailrouter.api.ClaimedEmail;
+import dev.emailrouter.api.EmailAddress;
+import dev.emailrouter.api.Party;
+import dev.emailrouter.api.ReceiveResult;
+import dev.emailrouter.api.ReceivedEmail;
+import dev.emailrouter.api.SendResult;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+
+/** An {@link ActivityStore} that passes every call on; tests override a method to inject a failure. */
+class DelegatingStore implements ActivityStore {
+  final ActivityStore delegate;
+
+  DelegatingStore(ActivityStore delegate) {
+    this.delegate = delegate;
+  }
+
+  @Override
+  public List<ClaimedEmail> claimPendingSend(ClaimRequest request) {
+    return delegate.claimPendingSend(request);
+  }
+
+  @Override
+  public long nextTrackingNumber() {
+    return delegate.nextTrackingNumber();
+  }
+
+  @Override
+  public void recordIdentity(Claim claim, String messageId, String trackingToken, String subject) {
+    delegate.recordIdentity(claim, messageId, trackingToken, subject);
+  }
+
+  @Override
+  public void markSent(Claim claim, Instant sentAt, SendResult result) {
+    delegate.markSent(claim, sentAt, result);
+  }
+
+  @Override
+  public void markRetry(Claim claim, Instant nextAttemptAt, int attempts, String reason) {
+    delegate.markRetry(claim, nextAttemptAt, attempts, reason);
+  }
+
+  @Override
+  public void markFailed(Claim claim, int attempts, SendResult result) {
+    delegate.markFailed(claim, attempts, result);
+  }
+
+  @Override
+  public Optional<ActivityRef> findByMessageId(String messageId) {
+    return delegate.findByMessageId(messageId);
+  }
+
+  @Override
+  public Optional<ActivityRef> findByTrackingToken(String trackingToken) {
+    return delegate.findByTrackingToken(trackingToken);
+  }
+
+  @Override
+  public List<Party> resolve(EmailAddress address) {
+    return delegate.resolve(address);
+  }
+
+  @Override
+  public ReceiveResult createReceived(ReceivedEmail email) {
+    return delegate.createReceived(email);
+  }
+}

@@ -1,0 +1,166 @@
+package dev.emailrouter.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.emailrouter.api.AutoResponse;
+import dev.emailrouter.api.EmailAddress;
+import dev.emailrouter.api.IncomingMessage;
+import dev.emailrouter.api.MessageHeaders;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+final class HeadersTest {
+
+  private static IncomingMessage parse(String... nameValues) {
+    Map<String, List<String>> map = new LinkedHashMap<>();
+    for (int i = 0; i < nameValues.length; i += 2) {
+      map.computeIfAbsent(nameValues[i], k -> new java.util.ArrayList<>()).add(nameValues[i + 1]);
+    }
+    return Headers.parse("mb", new MessageHeaders("7", 123, null, map));
+  }
+
+  private static AutoResponse classify(String... nameValues) {
+    return parse(nameValues).autoResponse();
+  }
+
+  @Test
+  void parse_readsTheUsualHeaders() {
+    IncomingMessage m = parse(
+        "Message-ID", " <abc@example.org> ",
+        "From", "\"Doe, Jane\" <jane@example.org>",
+        "To", "a@example.com, B <b@example.com>",
+        "To", "c@example.com",
+        "Cc", "d@example.com",
+        "Subject", "Hello",
+        "Date", "Fri, 1 Mar 2024 08:00:00 +0100",
+        "In-Reply-To", "<parent@example.com> (Jane's message)",
+        "References", "<root@example.com>\r\n <parent@example.com>");
+
+    assertThat(m.mailbox()).isEqualTo("mb");
+    assertThat(m.ref()).isEqualTo("7");
+    assertThat(m.size()).isEqualTo(123);
+    assertThat(m.messageId()).isEqualTo("<abc@example.org>");
+    assertThat(m.from()).isEqualTo(EmailAddress.of("jane@example.org", "Doe, Jane"));
+    assertThat(m.to()).containsExactly(EmailAddress.of("a@example.com"), EmailAddress.of("b@example.com", "B"),
+        EmailAddress.of("c@example.com"));
+    assertThat(m.cc()).containsExactly(EmailAddress.of("d@example.com"));
+    assertThat(m.subject()).isEqualTo("Hello");
+    assertThat(m.sentAt()).isEqualTo(Instant.parse("2024-03-01T07:00:00Z"));
+    assertThat(m.inReplyTo()).isEqualTo("<parent@example.com>");
+    assertThat(m.references()).containsExactly("<root@example.com>", "<parent@example.com>");
+    assertThat(m.autoResponse()).isEqualTo(AutoResponse.NONE);
+  }
+
+  @Test
+  void parse_decodesRfc2047SubjectsAndNames_includingFoldedOnes() {
+    IncomingMessage m = parse(
+        "Subject", "=?UTF-8?B?R3LDvMOfZQ==?=\r\n =?UTF-8?Q?_aus_M=C3=BCnchen?=",
+        "From", "=?ISO-8859-1?Q?J=FCrgen_M=FCller?= <jm@example.de>");
+
+    assertThat(m.subject()).isEqualTo("Grüße aus München");
+    assertThat(m.from()).isEqualTo(EmailAddress.of("jm@example.de", "Jürgen Müller"));
+  }
+
+  @Test
+  void parse_keepsAnUndecodableSubjectAsWritten() {
+    assertThat(parse("Subject", "=?x-unknown?Q?abc?= tail").subject()).isEqualTo("=?x-unknown?Q?abc?= tail");
+    assertThat(parse("Subject", "  plain  ").subject()).isEqualTo("plain");
+  }
+
+  @Test
+  void parse_withoutHeaders_givesEmptyValuesNotFailures() {
+    IncomingMessage m = parse();
+
+    assertThat(m.messageId()).isNull();
+    assertThat(m.from()).isNull();
+    assertThat(m.to()).isEmpty();
+    assertThat(m.subject()).isEmpty();
+    assertThat(m.sentAt()).isNull();
+    assertThat(m.inReplyTo()).isNull();
+    assertThat(m.references()).isEmpty();
+  }
+
+  @Test
+  void parse_ofABrokenFrom_givesNoSender() {
+    for (String broken : List.of("", "not an address", "<>", "Jane <@example.org>", "jane@", "undisclosed:;",
+        "Jane <jane@exa mple.org>")) {
+      assertThat(parse("From", broken).from()).as(broken).isNull();
+    }
+  }
+
+  @Test
+  void parse_takesTheFirstOfSeveralFromAddresses() {
+    assertThat(parse("From", "a@example.org, b@example.org").from()).isEqualTo(EmailAddress.of("a@example.org"));
+  }
+
+  @Test
+  void parse_skipsUnusableRecipientsAndKeepsTheRest() {
+    IncomingMessage m = parse("To", "undisclosed-recipients:;", "Cc", "garbage, ok@example.com");
+
+    assertThat(m.to()).isEmpty();
+    assertThat(m.cc()).containsExactly(EmailAddress.of("ok@example.com"));
+  }
+
+  @Test
+  void parse_ignoresAMessageIdWithoutAngleBrackets_andAnUnreadableDate() {
+    IncomingMessage m = parse("Message-ID", "abc@example.org", "Date", "yesterday-ish");
+
+    assertThat(m.messageId()).isNull();
+    assertThat(m.sentAt()).isNull();
+  }
+
+  @Test
+  void parse_keepsOnlyTheNewest32References() {
+    StringBuilder refs = new StringBuilder();
+    for (int i = 0; i < 40; i++) {
+      refs.append("<r").append(i).append("@x> ");
+    }
+
+    List<String> kept = parse("References", refs.toString()).references();
+
+    assertThat(kept).hasSize(32).startsWith("<r8@x>").endsWith("<r39@x>");
+  }
+
+  @Test
+  void messageIds_findsEveryIdInOrder_andNothingInGarbage() {
+    assertThat(Headers.messageIds("<a@b>\r\n\t<c@d> junk <e@f>")).containsExactly("<a@b>", "<c@d>", "<e@f>");
+    assertThat(Headers.messageIds("<a b@c> <> no ids")).isEmpty();
+    assertThat(Headers.messageIds(null)).isEmpty();
+  }
+
+  @Test
+  void classify_recognisesAutoRepliesBulkMailAndBounces() {
+    assertThat(classify("Auto-Submitted", "auto-replied (vacation)")).isEqualTo(AutoResponse.AUTO_REPLY);
+    assertThat(classify("Auto-Submitted", "Auto-Generated")).isEqualTo(AutoResponse.AUTO_GENERATED);
+    assertThat(classify("Auto-Submitted", "no")).isEqualTo(AutoResponse.NONE);
+    assertThat(classify("X-Autoreply", "yes")).isEqualTo(AutoResponse.AUTO_REPLY);
+    assertThat(classify("X-Autorespond", "yes")).isEqualTo(AutoResponse.AUTO_REPLY);
+    assertThat(classify("Precedence", " Bulk ")).isEqualTo(AutoResponse.AUTO_GENERATED);
+    assertThat(classify("Precedence", "junk")).isEqualTo(AutoResponse.AUTO_GENERATED);
+    assertThat(classify("Precedence", "list")).isEqualTo(AutoResponse.AUTO_GENERATED);
+    assertThat(classify("Precedence", "first-class")).isEqualTo(AutoResponse.NONE);
+    assertThat(classify("List-Id", "<news.example.org>")).isEqualTo(AutoResponse.AUTO_GENERATED);
+    assertThat(classify("X-Auto-Response-Suppress", "All")).isEqualTo(AutoResponse.AUTO_GENERATED);
+    assertThat(classify("Return-Path", "< >")).isEqualTo(AutoResponse.BOUNCE);
+    assertThat(classify("Return-Path", "<bounces@example.org>")).isEqualTo(AutoResponse.NONE);
+    assertThat(classify("Content-Type", "multipart/report; report-type=delivery-status; boundary=x"))
+        .isEqualTo(AutoResponse.BOUNCE);
+    assertThat(classify("Content-Type", "text/plain")).isEqualTo(AutoResponse.NONE);
+  }
+
+  @Test
+  void dedupKey_isTheMessageId_orAStableDigestOfHeaders() {
+    IncomingMessage withId = parse("Message-ID", "<a@b>", "Subject", "x");
+    IncomingMessage one = parse("From", "a@example.org", "Subject", "x", "Date", "Fri, 1 Mar 2024 08:00:00 +0000");
+    IncomingMessage same = parse("From", "a@example.org", "Subject", "x", "Date", "Fri, 1 Mar 2024 08:00:00 +0000",
+        "Received", "from somewhere else");
+    IncomingMessage other = parse("From", "a@example.org", "Subject", "y", "Date", "Fri, 1 Mar 2024 08:00:00 +0000");
+
+    assertThat(Headers.dedupKey(withId)).isEqualTo("<a@b>");
+    assertThat(Headers.dedupKey(one)).matches("sha256:[0-9a-f]{64}").isEqualTo(Headers.dedupKey(same));
+    assertThat(Headers.dedupKey(other)).isNotEqualTo(Headers.dedupKey(one));
+  }
+}
