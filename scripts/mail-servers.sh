@@ -109,20 +109,24 @@ set_paths() {
     START_LOG=$LOG_DIR/start.log    # stdout/stderr of the daemons' start commands
 
     DC_BASE=$DC_DIR/run             # Dovecot base_dir (its UNIX sockets, master.pid)
+    PF_QUEUE_CONF=$PF_QUEUE         # queue_directory as written in main.cf
+    DIR_ALIAS=""
 
     # UNIX socket paths are limited to 107 bytes (sun_path). Dovecot's base_dir holds sockets
     # with names up to ~25 bytes ("token-login/imap-urlauth"), and Postfix's postlog socket is
     # opened by absolute path (queue/public/postlog). A deep DIR (a CI checkout's target/
-    # folder, say) makes them fail with "Path too long" / "unix-domain name too long". Then
-    # the configs reach DIR through a short symlink /tmp/mail-servers.<hash> -> DIR: the
-    # paths get short while every file still lives below DIR. (Checks in this script use the
-    # real paths, so stop works even if the symlink is gone.)
-    DIR_ALIAS=$DIR
+    # folder, say) makes them fail with "File name too long" / "unix-domain name too long".
+    # Then:
+    # - Postfix reaches its queue through a short symlink /tmp/mail-servers.<hash> -> DIR
+    #   (it chdirs there and uses the path as written);
+    # - Dovecot's base_dir (runtime sockets and pid only, no mail) becomes the real folder
+    #   /tmp/mail-servers.<hash>.run: a symlink does not help there, because Dovecot's mail
+    #   processes connect to the resolved path.
     if ((${#DIR} > 64)); then
         DIR_ALIAS=/tmp/mail-servers.$(printf '%s' "$DIR" | md5sum | cut -c1-12)
+        PF_QUEUE_CONF=$DIR_ALIAS/postfix/queue
+        DC_BASE=$DIR_ALIAS.run
     fi
-    PF_QUEUE_CONF=$DIR_ALIAS/postfix/queue
-    DC_BASE_CONF=$DIR_ALIAS/dovecot/run
     INSTANCE=mailtest-$(printf '%s' "$DIR" | md5sum | cut -c1-8)
 }
 
@@ -159,33 +163,35 @@ full_address() {
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-# pid_alive PIDFILE: the process named in PIDFILE runs. A zombie counts as gone: the daemons
-# double-fork, so their parent is PID 1, and the init of some containers/VMs reaps only every
-# few seconds - "kill -0" would report an exited master as alive that long.
+# pid_alive PIDFILE NAME: the process named in PIDFILE runs and is called NAME (a stale pid
+# file, e.g. after a reboot, may name an unrelated process). A zombie counts as gone: the
+# daemons double-fork, so their parent is PID 1, and the init of some containers/VMs reaps
+# only every few seconds - "kill -0" would report an exited master as alive that long.
 pid_alive() {
-    local pid_file=$1 pid stat
+    local pid_file=$1 name=$2 pid stat
     [[ -r $pid_file ]] || return 1
     pid=$(tr -dc '0-9' <"$pid_file")
-    [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null || return 1
+    [[ -n $pid ]] || return 1
     stat=$(cat "/proc/$pid/stat" 2>/dev/null) || return 1
+    [[ $stat == "$pid ($name) "* ]] || return 1
     stat=${stat##*) }
     [[ ${stat:0:1} != Z ]]
 }
 
 postfix_running() {
-    [[ -f $PF_CONF/main.cf ]] && pid_alive "$PF_QUEUE/pid/master.pid"
+    [[ -f $PF_CONF/main.cf ]] && pid_alive "$PF_QUEUE/pid/master.pid" master
 }
 
 dovecot_running() {
-    pid_alive "$DC_BASE/master.pid"
+    pid_alive "$DC_BASE/master.pid" dovecot
 }
 
-# wait_gone PIDFILE: waits (max 20 s) until the process named in PIDFILE has exited, so that
-# its ports are free for an immediate restart.
+# wait_gone PIDFILE NAME: waits (max 20 s) until that process has exited, so that its ports
+# are free for an immediate restart.
 wait_gone() {
-    local pid_file=$1 i
+    local i
     for ((i = 0; i < 200; i++)); do
-        pid_alive "$pid_file" || return 0
+        pid_alive "$1" "$2" || return 0
         sleep 0.1
     done
     return 1
@@ -201,17 +207,27 @@ print_logs() {
     done
 }
 
+# The short symlink for a long DIR (see set_paths); also needed by "postfix stop".
+make_alias() {
+    if [[ -e $DIR_ALIAS && ! -L $DIR_ALIAS ]]; then
+        die "$DIR_ALIAS exists and is not a symlink: remove it"
+    fi
+    ln -sfn "$DIR" "$DIR_ALIAS"
+}
+
 # ---------------------------------------------------------------------------------------------
 # stop
 # ---------------------------------------------------------------------------------------------
 
 do_stop() {
-    local pid
+    local pid out=/dev/null
+    [[ ! -d $LOG_DIR ]] || out=$START_LOG
     # Postfix first: it is Dovecot's LMTP client.
     if postfix_running; then
+        [[ -z $DIR_ALIAS ]] || make_alias
         log "stopping Postfix ($PF_CONF)"
-        postfix -c "$PF_CONF" stop </dev/null >>"$START_LOG" 2>&1 || true
-        if ! wait_gone "$PF_QUEUE/pid/master.pid"; then
+        postfix -c "$PF_CONF" stop </dev/null >>"$out" 2>&1 || true
+        if ! wait_gone "$PF_QUEUE/pid/master.pid" master; then
             pid=$(tr -dc '0-9' <"$PF_QUEUE/pid/master.pid")
             log "Postfix master $pid still runs after 20 s: killing it"
             kill -KILL "$pid" 2>/dev/null || true
@@ -224,7 +240,7 @@ do_stop() {
         # pid_alive); wait_gone below stops waiting once it is a zombie (~1 s).
         pid=$(tr -dc '0-9' <"$DC_BASE/master.pid")
         kill -TERM "$pid" 2>/dev/null || true
-        if ! wait_gone "$DC_BASE/master.pid"; then
+        if ! wait_gone "$DC_BASE/master.pid" dovecot; then
             pid=$(tr -dc '0-9' <"$DC_BASE/master.pid")
             log "Dovecot master $pid still runs after 20 s: killing it"
             kill -KILL "$pid" 2>/dev/null || true
@@ -241,8 +257,12 @@ cmd_stop() {
         return 0
     fi
     require_root
-    mkdir -p "$LOG_DIR"
     do_stop
+    # The short paths of a long DIR (see set_paths) are not needed until the next start.
+    if [[ -n $DIR_ALIAS ]]; then
+        [[ ! -L $DIR_ALIAS ]] || rm -f "$DIR_ALIAS"
+        rm -rf "$DC_BASE"
+    fi
     log "stopped ($DIR)"
 }
 
@@ -263,9 +283,11 @@ make_tls() {
     # Kept across restarts of the same DIR so a client that already trusts ca.pem still does.
     if [[ ! -s $TLS_DIR/cert.pem || ! -s $TLS_DIR/key.pem ]]; then
         log "creating a self-signed certificate (CN=localhost, DNS:localhost, IP:127.0.0.1)"
-        # The certificate is its own trust anchor: Java's PKIX accepts it in a trust store
-        # as long as it is a CA (basicConstraints) that may also serve TLS (keyUsage/EKU);
-        # the IP SAN lets clients that connect to 127.0.0.1 verify the host name.
+        # Self-signed, so clients trust exactly this certificate (ca.pem). It is marked as a
+        # CA as well as a TLS server certificate, so tools that only accept CA certificates
+        # as trust anchors take it too; the SANs let clients that verify host names connect
+        # to "localhost" as well as to "127.0.0.1" (Java's endpoint identification needs the
+        # IP SAN for the latter: CN is not consulted).
         openssl req -x509 -nodes -newkey rsa:2048 -sha256 -days 3650 \
             -subj "/CN=localhost" \
             -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
@@ -314,7 +336,7 @@ write_dovecot_conf() {
 # Generated by scripts/mail-servers.sh - private test instance, rewritten on every start.
 # Standalone: does not include /etc/dovecot/conf.d.
 instance_name = $INSTANCE
-base_dir = $DC_BASE_CONF
+base_dir = $DC_BASE
 state_dir = $DC_STATE
 protocols = imap pop3 lmtp
 listen = 127.0.0.1
@@ -595,10 +617,10 @@ cmd_start() {
     done
 
     check_access
-    mkdir -p "$PF_CONF" "$PF_QUEUE" "$DC_DIR" "$DC_BASE" "$DC_STATE" "$TLS_DIR"
-    if [[ $DIR_ALIAS != "$DIR" ]]; then
-        log "long DIR: sockets reached through the symlink $DIR_ALIAS -> $DIR"
-        ln -sfn "$DIR" "$DIR_ALIAS"
+    mkdir -p "$PF_CONF" "$PF_QUEUE" "$DC_DIR" "$DC_STATE" "$TLS_DIR"
+    if [[ -n $DIR_ALIAS ]]; then
+        log "long DIR: Postfix's queue reached through $DIR_ALIAS, Dovecot's sockets in $DC_BASE"
+        make_alias
     fi
     install -d -o "$VMAIL_USER" -g "$VMAIL_USER" -m 0700 "$MAIL_ROOT"
     install -d -o postfix -g postfix -m 0700 "$PF_DATA"

@@ -26,14 +26,16 @@ final class Headers {
   private static final Pattern MSG_ID = Pattern.compile("<[^<>\\s]+>");
   /** The newest References a reply is checked against (Server-Side Sync looks at about as many). */
   static final int MAX_REFERENCES = 32;
+  /** References kept on an activity; a hostile message may carry thousands. */
+  static final int MAX_REFERENCES_KEPT = 500;
 
   private Headers() {}
 
   static IncomingMessage parse(String mailbox, MessageHeaders h) {
     EmailAddress from = h.first("from").map(Headers::firstAddress).orElse(null);
     List<String> references = messageIds(String.join(" ", h.all("references")));
-    if (references.size() > MAX_REFERENCES) {
-      references = references.subList(references.size() - MAX_REFERENCES, references.size());
+    if (references.size() > MAX_REFERENCES_KEPT) {
+      references = references.subList(references.size() - MAX_REFERENCES_KEPT, references.size());
     }
     return new IncomingMessage(mailbox, h.ref(),
         h.first("message-id").flatMap(v -> messageIds(v).stream().findFirst()).orElse(null),

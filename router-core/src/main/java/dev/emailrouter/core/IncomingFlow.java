@@ -15,6 +15,7 @@ import dev.emailrouter.api.ReceivedEmail;
 import dev.emailrouter.api.TrackingDecision;
 import dev.emailrouter.api.TrackingDecision.Reason;
 import dev.emailrouter.api.TrackingPolicy;
+import dev.emailrouter.api.TransientRouterException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -60,7 +61,8 @@ final class IncomingFlow implements AutoCloseable {
   IncomingFlow(RouterEngine.Settings settings) {
     this.s = settings;
     this.tokens = new TrackingTokens(s.trackingTokenPrefix, s.trackingTokenDigits);
-    this.mailboxBackoff = new Backoff(s.mailboxRetryDelay, s.maxMailboxRetryDelay, s.random);
+    this.mailboxBackoff = new Backoff(s.mailboxRetryDelay,
+        s.maxMailboxRetryDelay.compareTo(s.mailboxRetryDelay) < 0 ? s.mailboxRetryDelay : s.maxMailboxRetryDelay, s.random);
     for (Mailbox m : s.mailboxes) {
       health.put(m.name(), new Health());
     }
@@ -298,8 +300,23 @@ final class IncomingFlow implements AutoCloseable {
       Map<String, Integer> failures, Map<String, Disposition> dispositions, EventSink sink) {
     List<String> refs = chunk.stream().map(c -> c.message().ref()).toList();
     Map<String, RawMessage> byRef = new HashMap<>();
-    for (RawMessage raw : session.fetchMessages(refs)) {
-      byRef.put(raw.ref(), raw);
+    try {
+      for (RawMessage raw : session.fetchMessages(refs)) {
+        byRef.put(raw.ref(), raw);
+      }
+    } catch (TransientRouterException e) {
+      throw e; // the connection: a mailbox problem, retried with backoff
+    } catch (RuntimeException e) {
+      if (chunk.size() > 1) {
+        // One message may be what the server or reader chokes on: try them one by one, so it alone fails.
+        for (Candidate c : chunk) {
+          download(mailbox, session, List.of(c), failures, dispositions, sink);
+        }
+      } else {
+        Candidate c = chunk.get(0);
+        messageFailed(mailbox, c.message().ref(), c.message().messageId(), e, failures, dispositions, sink);
+      }
+      return;
     }
     for (Candidate c : chunk) {
       RawMessage raw = byRef.get(c.message().ref());

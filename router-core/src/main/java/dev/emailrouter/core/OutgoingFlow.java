@@ -34,6 +34,7 @@ final class OutgoingFlow implements AutoCloseable {
   private final ExecutorService workers;
   private String resumeAfterSender = "";
   private final AtomicInteger serverFailuresInRow = new AtomicInteger();
+  private volatile Instant serverRetryAt = Instant.MIN;
 
   OutgoingFlow(RouterEngine.Settings settings) {
     this.s = settings;
@@ -54,6 +55,10 @@ final class OutgoingFlow implements AutoCloseable {
 
   void run(EventSink sink) {
     Instant now = s.clock.instant();
+    if (now.isBefore(serverRetryAt)) {
+      // The server failed as a whole: don't claim and connect again before its backoff is over.
+      return;
+    }
     List<ClaimedEmail> claimed = s.store.claimPendingSend(
         new ClaimRequest(now, s.lease, s.batchPerSender, s.maxPerTick, resumeAfterSender));
     if (claimed.isEmpty()) {
@@ -135,7 +140,16 @@ final class OutgoingFlow implements AutoCloseable {
         ClaimedEmail c = batch.get(next);
         MDC.put("activity", c.email().activityId());
         try {
-          SendResult result = session.send(c.email());
+          SendResult result;
+          try {
+            result = session.send(c.email());
+          } catch (RouterException e) {
+            throw e; // the server as a whole: handled below
+          } catch (RuntimeException e) {
+            // A bug or an odd failure tied to this email: it counts as an attempt, so it can't loop forever.
+            LOG.warn("sending activity {} failed unexpectedly", c.email().activityId(), e);
+            result = SendResult.transientFailure("unexpected failure: " + e);
+          }
           record(c, result, sink);
         } finally {
           MDC.remove("activity");
@@ -153,6 +167,7 @@ final class OutgoingFlow implements AutoCloseable {
   private void serverUnavailable(List<ClaimedEmail> rest, String reason, EventSink sink) {
     int failures = serverFailuresInRow.incrementAndGet();
     Instant retryAt = s.clock.instant().plus(serverBackoff.delay(failures));
+    serverRetryAt = retryAt;
     LOG.warn("outgoing server {} unavailable ({} in a row): {}; {} emails wait until {}", s.transport.describe(),
         failures, reason, rest.size(), retryAt);
     sink.accept(new RouterEvent.ServerUnavailable(s.transport.describe(), reason, retryAt));

@@ -40,6 +40,7 @@ final class FakeMailbox implements MailboxReader {
   private int openSessions;
   private int pageSize = Integer.MAX_VALUE;
   private final java.util.Set<Integer> unreadable = new java.util.HashSet<>();
+  private final java.util.Set<Integer> poison = new java.util.HashSet<>();
 
   FakeMailbox(String name) {
     this.name = name;
@@ -87,6 +88,11 @@ final class FakeMailbox implements MailboxReader {
   }
 
   /** The next {@code times} opens throw {@code failure}. */
+  /** Makes every download request that includes this ref fail as a whole, as a server answering BAD would. */
+  synchronized void poison(String ref) {
+    poison.add(Integer.parseInt(ref));
+  }
+
   synchronized void failOpen(int times, RuntimeException failure) {
     openFailuresLeft = times;
     openFailure = failure;
@@ -191,6 +197,11 @@ final class FakeMailbox implements MailboxReader {
     public List<RawMessage> fetchMessages(List<String> refs) {
       synchronized (FakeMailbox.this) {
         check();
+        for (String r : refs) {
+          if (poison.contains(Integer.parseInt(r))) {
+            throw new dev.emailrouter.api.PermanentRouterException("UID FETCH " + refs + " BODY.PEEK[]: BAD parse error");
+          }
+        }
         List<RawMessage> out = new ArrayList<>();
         for (String r : refs) {
           byte[] bytes = messages.get(Integer.parseInt(r));

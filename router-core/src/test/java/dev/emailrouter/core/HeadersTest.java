@@ -113,15 +113,15 @@ final class HeadersTest {
   }
 
   @Test
-  void parse_keepsOnlyTheNewest32References() {
+  void parse_keepsTheNewest500References_ofAHostileThread() {
     StringBuilder refs = new StringBuilder();
-    for (int i = 0; i < 40; i++) {
+    for (int i = 0; i < 600; i++) {
       refs.append("<r").append(i).append("@x> ");
     }
 
     List<String> kept = parse("References", refs.toString()).references();
 
-    assertThat(kept).hasSize(32).startsWith("<r8@x>").endsWith("<r39@x>");
+    assertThat(kept).hasSize(500).startsWith("<r100@x>").endsWith("<r599@x>");
   }
 
   @Test

@@ -63,6 +63,25 @@ final class MoreIncomingTest {
   }
 
   @Test
+  void aMessageThatBreaksTheBulkDownload_failsAlone_andTheOthersInItsChunkAreTracked() {
+    String before = inbox.add(TestMail.message().build());
+    String poisoned = inbox.add(TestMail.message().build());
+    String after = inbox.add(TestMail.message().build());
+    inbox.poison(poisoned);
+    RouterEngine engine = engine().maxMessageAttempts(2).build();
+
+    TickReport first = engine.tick();
+    TickReport second = engine.tick();
+
+    assertThat(first.tracked()).extracting(RouterEvent.MessageTracked::ref).containsExactly(before, after);
+    assertThat(first.messageFailures()).singleElement().satisfies(f -> assertThat(f.ref()).isEqualTo(poisoned));
+    assertThat(first.problems()).isEmpty();
+    assertThat(second.messageFailures()).singleElement().satisfies(f -> assertThat(f.quarantined()).isTrue());
+    assertThat(inbox.dispositions()).containsEntry(poisoned, Disposition.QUARANTINED);
+    assertThat(engine.isMailboxDisabled("fake://inbox")).isFalse();
+  }
+
+  @Test
   void anAttachedMessageInAUserMailbox_isKeptAsAnAttachment() throws Exception {
     String original = TestMail.message().subject("the original").build();
     inbox.add(TestMail.message().subject("see the attached mail").attachMessage(original).build());

@@ -624,16 +624,18 @@ final class RouterEngineOutgoingTest {
   }
 
   @Test
-  void tick_whenTheTransportThrowsAnUnexpectedException_reportsItAndKeepsTheEmails() {
+  void tick_whenTheTransportThrowsAnUnexpectedException_countsAnAttemptForThatEmail() {
     transport.answerAll(RecordingTransport.crash());
     addEmails("me@example.com", 2);
 
-    TickReport report = engine().build().tick();
+    TickReport report = engine().maxAttempts(2).build().tick();
 
-    assertThat(report.problems()).singleElement().isInstanceOfSatisfying(RouterEvent.ServerUnavailable.class,
-        u -> assertThat(u.reason()).contains("bug in the transport"));
+    assertThat(report.problems()).isEmpty();
+    assertThat(report.retried()).hasSize(2)
+        .allSatisfy(r -> assertThat(r.reason()).contains("bug in the transport"))
+        .allSatisfy(r -> assertThat(r.attempts()).isEqualTo(1));
     assertThat(stored("me@example.com-0").status()).isEqualTo(EmailStatus.PENDING_SEND);
-    assertThat(stored("me@example.com-1").status()).isEqualTo(EmailStatus.PENDING_SEND);
+    assertThat(stored("me@example.com-0").attempts()).isEqualTo(1);
   }
 
   @Test
