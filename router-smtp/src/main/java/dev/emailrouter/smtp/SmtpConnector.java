@@ -1,0 +1,301 @@
+package dev.emailrouter.smtp;
+
+import dev.emailrouter.api.Credentials;
+import dev.emailrouter.api.PermanentRouterException;
+import dev.emailrouter.api.RouterException;
+import dev.emailrouter.api.Security;
+import dev.emailrouter.api.TransientRouterException;
+import dev.emailrouter.core.internal.MailConnections;
+import jakarta.mail.AuthenticationFailedException;
+import jakarta.mail.MessagingException;
+import jakarta.mail.Session;
+import jakarta.mail.URLName;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.NoRouteToHostException;
+import java.net.SocketTimeoutException;
+import java.net.UnknownHostException;
+import java.security.KeyStore;
+import java.security.cert.CertificateException;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Properties;
+import java.util.function.Supplier;
+import java.util.regex.Pattern;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLHandshakeException;
+import javax.net.ssl.SSLPeerUnverifiedException;
+import org.eclipse.angus.mail.smtp.SMTPTransport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Opens logged-in SMTP connections to one server and turns every way that can fail into a
+ * transient or permanent {@link RouterException} naming the server. Immutable and thread-safe.
+ */
+final class SmtpConnector {
+  private static final Logger log = LoggerFactory.getLogger(SmtpConnector.class);
+
+  private static final Pattern DOMAIN = Pattern.compile(
+      "(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*");
+  private static final Pattern IPV4 = Pattern.compile("\\d{1,3}(?:\\.\\d{1,3}){3}");
+  private static final Pattern ADDRESS_LITERAL = Pattern.compile(
+      "\\[(?:\\d{1,3}(?:\\.\\d{1,3}){3}|IPv6:[0-9A-Fa-f:.]{2,45})]");
+
+  private final String host;
+  private final int port;
+  private final Security security;
+  private final Supplier<Credentials> credentials;
+  private final String description;
+  private final String configuredEhloName;
+  private final Session anonymous;
+  private final Session password;
+  private final Session oauth2;
+  private volatile String ehloName;
+
+  SmtpConnector(String host, int port, Security security, KeyStore trust, Supplier<Credentials> credentials,
+      Duration connectTimeout, Duration readTimeout, Duration writeTimeout, String ehloName) {
+    this.host = host;
+    this.port = port;
+    this.security = security;
+    this.credentials = credentials;
+    this.configuredEhloName = ehloName;
+    this.description = "smtp://" + (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port + " (" + security + ")";
+    Properties base = MailConnections.properties("smtp", host, port, security, trust, connectTimeout, readTimeout,
+        writeTimeout);
+    // Without this Angus retries a failed connect with a plain java.net.Socket: a second wait for
+    // the same refusal, and a socket without TCP_NODELAY if it ever worked.
+    // (One property covers the plain and the TLS socket factory.)
+    base.put("mail.smtp.socketFactory.fallback", "false");
+    // Report refused recipients one by one and send to the others (SendResult's partial rule).
+    base.put("mail.smtp.sendpartial", "true");
+    // Throw even on success, with an SMTPAddressSucceededException per accepted recipient: the
+    // only way Angus tells each recipient's reply, and the 250 reply to the end of data.
+    base.put("mail.smtp.reportsuccess", "true");
+    // Closing a session does not wait for the 221 reply to QUIT.
+    base.put("mail.smtp.quitwait", "false");
+    this.anonymous = Session.getInstance(base);
+    Properties withPassword = copy(base);
+    withPassword.put("mail.smtp.auth", "true");
+    withPassword.put("mail.smtp.auth.mechanisms", "PLAIN LOGIN");
+    this.password = Session.getInstance(withPassword);
+    Properties withToken = copy(base);
+    withToken.put("mail.smtp.auth", "true");
+    withToken.put("mail.smtp.auth.mechanisms", "XOAUTH2");
+    this.oauth2 = Session.getInstance(withToken);
+  }
+
+  String describe() {
+    return description;
+  }
+
+  /** What to do when the server asks for a login (530). */
+  String loginAdvice() {
+    return credentials == null ? "configure credentials(...)"
+        : "the configured login was accepted but is not allowed to send; check the account's rights";
+  }
+
+  /** The Jakarta Mail session messages are composed with; holds no credential. */
+  Session mailSession() {
+    return anonymous;
+  }
+
+  /**
+   * Connects, says EHLO, upgrades with STARTTLS where configured, and logs in where credentials
+   * are configured.
+   *
+   * @return a connected transport
+   * @throws TransientRouterException if the server can't be reached or is not accepting now
+   * @throws PermanentRouterException if the login, TLS, or the server's greeting refuses the session
+   */
+  SMTPTransport connect() {
+    Credentials login = login();
+    Session session = login == null ? anonymous : login.kind() == Credentials.Kind.OAUTH2_TOKEN ? oauth2 : password;
+    SMTPTransport transport = new SMTPTransport(session, new URLName("smtp", host, port, null, null, null));
+    transport.setLocalHost(ehloName());
+    try {
+      if (login == null) {
+        transport.connect(host, port, null, null);
+      } else {
+        transport.connect(host, port, login.username(), login.secret());
+      }
+    } catch (AuthenticationFailedException e) {
+      closeQuietly(transport);
+      String who = login == null ? "without credentials" : "for user " + login.username();
+      throw new PermanentRouterException("SMTP server " + description + " refused the login " + who + ": "
+          + scrub(SmtpReplies.clean(e.getMessage()), login) + "; check the credentials", e);
+    } catch (MessagingException e) {
+      closeQuietly(transport);
+      throw connectFailure(e, transport.getLastReturnCode(), transport.getLastServerResponse(), login);
+    }
+    if (login != null && !transport.supportsExtension("AUTH") && !transport.supportsExtension("AUTH=LOGIN")) {
+      closeQuietly(transport);
+      throw new PermanentRouterException("SMTP server " + description + " does not offer AUTH, so user "
+          + login.username() + " can't log in; remove the credentials if the server relays without a login, or"
+          + " use STARTTLS or IMPLICIT_TLS if it offers AUTH only over TLS");
+    }
+    log.debug("connected to {}", description);
+    return transport;
+  }
+
+  private Credentials login() {
+    if (credentials == null) {
+      return null;
+    }
+    Credentials login;
+    try {
+      login = credentials.get();
+    } catch (RouterException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      // The supplier's message could quote a secret; its type says enough.
+      throw new TransientRouterException("the credentials supplier for " + description + " failed with "
+          + e.getClass().getName(), e);
+    }
+    if (login == null) {
+      throw new PermanentRouterException("the credentials supplier for " + description
+          + " returned null; it must return Credentials for every login");
+    }
+    return login;
+  }
+
+  private RouterException connectFailure(MessagingException e, int code, String reply, Credentials login) {
+    Throwable tls = tlsFailure(e);
+    if (tls != null) {
+      return new PermanentRouterException(tlsAdvice(tls), e);
+    }
+    IOException io = SmtpReplies.find(e, IOException.class);
+    if (io instanceof ConnectException || io instanceof NoRouteToHostException) {
+      return new TransientRouterException("can't connect to SMTP server " + description + ": "
+          + io.getMessage(), e);
+    }
+    if (io instanceof SocketTimeoutException) {
+      return new TransientRouterException("SMTP server " + description + " did not answer in time: "
+          + io.getMessage(), e);
+    }
+    if (io instanceof UnknownHostException) {
+      return new TransientRouterException("SMTP server host " + host + " is unknown (" + description
+          + "); check the host name", e);
+    }
+    if (io != null) {
+      return new TransientRouterException("connection to SMTP server " + description + " failed: " + io, e);
+    }
+    String message = String.valueOf(e.getMessage());
+    if (message.contains("does not support STARTTLS")) {
+      return new PermanentRouterException("SMTP server " + description + " does not offer STARTTLS, which security"
+          + " STARTTLS requires; nothing was sent. Use IMPLICIT_TLS if the server takes TLS on another port (often"
+          + " 465), or PLAIN_TEXT_INSECURE only on a network you trust", e);
+    }
+    String said = scrub(SmtpReplies.clean(reply), login);
+    if (code >= 400 && code < 500) {
+      return new TransientRouterException("SMTP server " + description + " is not accepting sessions now: " + said, e);
+    }
+    if (code >= 500 && code < 600) {
+      return new PermanentRouterException("SMTP server " + description + " refused the session: " + said, e);
+    }
+    return new TransientRouterException("can't open an SMTP session with " + description + ": "
+        + scrub(message, login), e);
+  }
+
+  private static Throwable tlsFailure(MessagingException e) {
+    Throwable t = SmtpReplies.find(e, SSLException.class);
+    if (t != null) {
+      return t;
+    }
+    t = SmtpReplies.find(e, CertificateException.class);
+    if (t != null) {
+      return t;
+    }
+    // Angus checks the certificate's names itself and throws a bare IOException.
+    IOException io = SmtpReplies.find(e, IOException.class);
+    if (io != null && io.getMessage() != null) {
+      String m = io.getMessage().toLowerCase(Locale.ROOT);
+      if (m.contains("server is not trusted") || m.contains("identity")) {
+        return io;
+      }
+    }
+    return null;
+  }
+
+  private String tlsAdvice(Throwable tls) {
+    String detail = tls.getMessage() == null ? tls.getClass().getName() : tls.getMessage();
+    String lower = detail.toLowerCase(Locale.ROOT);
+    if (lower.contains("pkix") || lower.contains("certification path") || lower.contains("trust anchor")
+        || tls instanceof CertificateException) {
+      return "TLS with SMTP server " + description + " failed: its certificate is not trusted (" + detail
+          + "); configure trustedCertificates(...) or trustStore(...) with the server's certificate or CA";
+    }
+    if (tls instanceof SSLPeerUnverifiedException || lower.contains("identity") || lower.contains("not trusted")
+        || lower.contains("subject alternative name") || lower.contains("no name matching")) {
+      return "TLS with SMTP server " + description + " failed: its certificate does not name host " + host + " ("
+          + detail + "); connect with a host name the certificate lists, or have the certificate reissued";
+    }
+    if (tls instanceof SSLHandshakeException || tls instanceof SSLException) {
+      return "TLS with SMTP server " + description + " failed (" + detail + "); check that security " + security
+          + " and port " + port + " match what the server offers, and configure trustedCertificates(...) for a"
+          + " private CA";
+    }
+    return "TLS with SMTP server " + description + " failed: " + detail;
+  }
+
+  private static String scrub(String text, Credentials login) {
+    if (login == null || login.secret().length() < 3 || text == null) {
+      return text;
+    }
+    return text.replace(login.secret(), "***");
+  }
+
+  static void closeQuietly(SMTPTransport transport) {
+    try {
+      transport.close();
+    } catch (MessagingException | RuntimeException e) {
+      log.debug("closing an SMTP connection failed, ignored: {}", e.toString());
+    }
+  }
+
+  private String ehloName() {
+    if (configuredEhloName != null) {
+      return configuredEhloName;
+    }
+    String name = ehloName;
+    if (name == null) {
+      name = defaultEhloName();
+      ehloName = name; // a benign race: every thread computes the same name
+    }
+    return name;
+  }
+
+  static String defaultEhloName() {
+    try {
+      InetAddress local = InetAddress.getLocalHost();
+      String name = local.getCanonicalHostName();
+      if (name != null && DOMAIN.matcher(name).matches() && !IPV4.matcher(name).matches()) {
+        return name;
+      }
+      return addressLiteral(local);
+    } catch (UnknownHostException | SecurityException e) {
+      return "[127.0.0.1]";
+    }
+  }
+
+  private static String addressLiteral(InetAddress address) {
+    String text = address.getHostAddress();
+    int scope = text.indexOf('%');
+    if (scope >= 0) {
+      text = text.substring(0, scope);
+    }
+    return address instanceof Inet6Address ? "[IPv6:" + text + "]" : "[" + text + "]";
+  }
+
+  static boolean isValidEhloName(String name) {
+    return (DOMAIN.matcher(name).matches() && !IPV4.matcher(name).matches()) || ADDRESS_LITERAL.matcher(name).matches();
+  }
+
+  private static Properties copy(Properties source) {
+    Properties p = new Properties();
+    p.putAll(source);
+    return p;
+  }
+}

@@ -1,0 +1,389 @@
+package dev.emailrouter.smtp;
+
+import dev.emailrouter.api.Credentials;
+import dev.emailrouter.api.MailTransport;
+import dev.emailrouter.api.PermanentRouterException;
+import dev.emailrouter.api.Security;
+import dev.emailrouter.api.SendResult;
+import dev.emailrouter.api.TransientRouterException;
+import dev.emailrouter.core.internal.MailConnections;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import java.util.regex.Pattern;
+
+/**
+ * Sends the router's outgoing email over SMTP, with Jakarta Mail (Angus) underneath.
+ *
+ * <pre>{@code
+ * MailTransport smtp = SmtpTransport.builder()
+ *     .host("smtp.example.com")                       // STARTTLS on 587 by default
+ *     .credentials(() -> Credentials.password("crm@example.com", vault.get("smtp")))
+ *     .build();
+ * try (MailTransport.Session session = smtp.openSession()) {
+ *   SendResult result = session.send(email);
+ * }
+ * }</pre>
+ *
+ * <p><b>Sessions and connections.</b> {@link #openSession()} hands out a session that connects on
+ * its first {@link MailTransport.Session#send send} and then keeps that one connection for every
+ * email of the batch (no new connection per email). At most {@link Builder#maxSessions(int)}
+ * sessions, and so connections, exist at once: {@code openSession()} waits up to the connect
+ * timeout for a free one, then throws {@link TransientRouterException}. Closing a session sends
+ * QUIT and frees its place. Sockets are opened with TCP_NODELAY and every connect, read and write
+ * has a timeout.
+ *
+ * <p><b>What {@code send} answers.</b>
+ * <ul>
+ *   <li>The server took the message (250 after the data) → {@link SendResult.Outcome#ACCEPTED}
+ *       with the server's reply, and every recipient's own reply in {@link SendResult#recipients()}.
+ *       Some recipients refused and others accepted → still {@code ACCEPTED} (the message left), the
+ *       refusals listed with their codes.
+ *   <li>Every recipient refused → {@code TRANSIENT} if any refusal was 4xx, else {@code PERMANENT}.
+ *   <li>4xx to MAIL FROM, DATA or the end of data → {@code TRANSIENT}; 5xx → {@code PERMANENT}.
+ *   <li>A header value from the CRM with CR or LF, a malformed Message-ID, or no Message-ID at all →
+ *       {@code PERMANENT} before anything reaches the wire.
+ *   <li>The connection drops while sending (an I/O error, a timeout, 421 "closing", end of stream)
+ *       → the session reconnects once and sends that email once more. If the reconnect itself
+ *       fails, {@code send} <em>throws</em> {@link TransientRouterException}: the server can't be
+ *       reached, so the rest of the batch should wait. If the reconnect works but the email drops
+ *       the connection again, that email alone is answered {@code TRANSIENT}. A failed first connect
+ *       of a session also throws {@code TransientRouterException}. (A connection lost after the
+ *       data was sent but before the server's reply can't tell whether the server kept the message;
+ *       like every SMTP client, the router then sends it again rather than risk losing it.)
+ *   <li>The login is refused, TLS fails (an untrusted certificate, a certificate for another
+ *       name), the server does not offer STARTTLS while it is required, credentials are configured
+ *       but the server offers no AUTH, or the server wants a login (530) → {@code send} throws
+ *       {@link PermanentRouterException} naming the server and what to do; the email is not at
+ *       fault, the configuration is.
+ *   <li>An attachment whose content can't be read → {@code TRANSIENT} for that email, naming the
+ *       file; the server never gets a partial message.
+ * </ul>
+ *
+ * <p>Immutable and thread-safe; {@link #openSession()} may be called from many threads. Each
+ * session is for one thread at a time. Credentials are asked of the supplier at every login and
+ * never logged, shown by {@link #toString()} or put in an exception message.
+ */
+public final class SmtpTransport implements MailTransport {
+
+  private final SmtpConnector connector;
+  private final MimeComposer composer;
+  private final Semaphore permits;
+  private final int maxSessions;
+  private final Duration connectTimeout;
+
+  private SmtpTransport(Builder b, String host, int port) {
+    this.connector = new SmtpConnector(host, port, b.security, b.trustStore, b.credentials, b.connectTimeout,
+        b.readTimeout, b.writeTimeout, b.ehloName);
+    this.composer = new MimeComposer(connector.mailSession(), b.clock);
+    this.maxSessions = b.maxSessions;
+    this.permits = new Semaphore(b.maxSessions, true);
+    this.connectTimeout = b.connectTimeout;
+  }
+
+  /**
+   * Starts a builder with the defaults: STARTTLS required, port 587, no login, timeouts of 10 s
+   * (connect) and 60 s (read, write), at most 4 sessions, the system clock in UTC.
+   *
+   * @return a new builder
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Opens a session; it connects on its first {@code send}, so this call touches no network.
+   *
+   * @return a session the caller must close, which frees its place for another session
+   * @throws TransientRouterException if {@code maxSessions} sessions are open and none closed
+   *     within the connect timeout, or the thread was interrupted while waiting
+   */
+  @Override
+  public Session openSession() {
+    boolean acquired;
+    try {
+      acquired = permits.tryAcquire(connectTimeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new TransientRouterException("interrupted while waiting for a free session to " + describe(), e);
+    }
+    if (!acquired) {
+      throw new TransientRouterException("all " + maxSessions + " sessions to " + describe()
+          + " stayed in use for " + connectTimeout.toMillis() + " ms (the connect timeout); close sessions"
+          + " after each batch or raise maxSessions");
+    }
+    return new SmtpSession(connector, composer, permits::release);
+  }
+
+  /**
+   * Describes the server, e.g. {@code smtp://smtp.example.com:587 (STARTTLS)}; never a credential.
+   *
+   * @return the description
+   */
+  @Override
+  public String describe() {
+    return connector.describe();
+  }
+
+  /**
+   * The same as {@link #describe()}, in brackets; never a credential.
+   *
+   * @return e.g. {@code SmtpTransport[smtp://smtp.example.com:587 (STARTTLS)]}
+   */
+  @Override
+  public String toString() {
+    return "SmtpTransport[" + describe() + "]";
+  }
+
+  /**
+   * Builds an {@link SmtpTransport}. Every setter checks its value at once and names the setting
+   * and the value when it refuses one. For one thread at a time.
+   */
+  public static final class Builder {
+    private static final Pattern HOST = Pattern.compile("[A-Za-z0-9._:%-]+");
+    private static final Duration MAX_TIMEOUT = Duration.ofMillis(Integer.MAX_VALUE);
+
+    private String host;
+    private Integer port;
+    private Security security = Security.STARTTLS;
+    private KeyStore trustStore;
+    private Supplier<Credentials> credentials;
+    private Duration connectTimeout = Duration.ofSeconds(10);
+    private Duration readTimeout = Duration.ofSeconds(60);
+    private Duration writeTimeout = Duration.ofSeconds(60);
+    private String ehloName;
+    private int maxSessions = 4;
+    private Clock clock = Clock.systemUTC();
+
+    private Builder() {}
+
+    /**
+     * Sets the server's host name or IP address (required).
+     *
+     * @param value e.g. {@code smtp.example.com}, {@code 192.0.2.10} or {@code ::1}
+     * @return this builder
+     * @throws IllegalArgumentException if it is blank or not a host name or address (a URL, say)
+     */
+    public Builder host(String value) {
+      Objects.requireNonNull(value, "host");
+      String h = value.strip();
+      if (h.length() > 2 && h.startsWith("[") && h.endsWith("]")) {
+        h = h.substring(1, h.length() - 1);
+      }
+      if (h.isEmpty() || h.length() > 253 || !HOST.matcher(h).matches()) {
+        throw new IllegalArgumentException("host must be a host name or an IP address such as smtp.example.com, was "
+            + quote(value));
+      }
+      host = h;
+      return this;
+    }
+
+    /**
+     * Sets the server's port; by default 587 for {@link Security#STARTTLS}, 465 for {@link
+     * Security#IMPLICIT_TLS} and 25 for {@link Security#PLAIN_TEXT_INSECURE}.
+     *
+     * @param value between 1 and 65535
+     * @return this builder
+     * @throws IllegalArgumentException if it is out of range
+     */
+    public Builder port(int value) {
+      if (value < 1 || value > 65535) {
+        throw new IllegalArgumentException("port must be between 1 and 65535, was " + value);
+      }
+      port = value;
+      return this;
+    }
+
+    /**
+     * Sets how the connection is protected; {@link Security#STARTTLS} (required, not opportunistic)
+     * by default. Plain text takes an explicit {@link Security#PLAIN_TEXT_INSECURE}.
+     *
+     * @param value the security
+     * @return this builder
+     */
+    public Builder security(Security value) {
+      security = Objects.requireNonNull(value, "security");
+      return this;
+    }
+
+    /**
+     * Trusts the certificates in this store, instead of the JVM's default trust store, for a server
+     * with a private CA or a self-signed certificate. The server's certificate must still name the
+     * configured host.
+     *
+     * @param value the trust store
+     * @return this builder
+     */
+    public Builder trustStore(KeyStore value) {
+      trustStore = Objects.requireNonNull(value, "trustStore");
+      return this;
+    }
+
+    /**
+     * Trusts the certificates in this PEM (or DER) file, instead of the JVM's default trust store.
+     * The file is read now.
+     *
+     * @param pem a file with one or more certificates
+     * @return this builder
+     * @throws IllegalArgumentException if the file can't be read or holds no certificate
+     */
+    public Builder trustedCertificates(Path pem) {
+      Objects.requireNonNull(pem, "trustedCertificates");
+      trustStore = MailConnections.trustStoreOf(pem);
+      return this;
+    }
+
+    /**
+     * Logs in with these credentials; without them, no AUTH is sent. The supplier is asked at
+     * every login (so passwords can rotate and tokens stay fresh) and must not return {@code
+     * null}. A {@link Credentials.Kind#OAUTH2_TOKEN} logs in with XOAUTH2, a password with PLAIN or
+     * LOGIN. A server that offers no AUTH at all is then refused, rather than sending without the
+     * login.
+     *
+     * @param value the supplier, called on the sending thread
+     * @return this builder
+     */
+    public Builder credentials(Supplier<Credentials> value) {
+      credentials = Objects.requireNonNull(value, "credentials");
+      return this;
+    }
+
+    /**
+     * Sets how long to wait for a TCP connection, and for a free session in {@link
+     * SmtpTransport#openSession()}; 10 s by default.
+     *
+     * @param value at least 1 ms, at most 24 days
+     * @return this builder
+     * @throws IllegalArgumentException if it is out of range
+     */
+    public Builder connectTimeout(Duration value) {
+      connectTimeout = checkTimeout("connectTimeout", value);
+      return this;
+    }
+
+    /**
+     * Sets how long to wait for each server reply; 60 s by default (servers may take a while to
+     * answer the end of a large message).
+     *
+     * @param value at least 1 ms, at most 24 days
+     * @return this builder
+     * @throws IllegalArgumentException if it is out of range
+     */
+    public Builder readTimeout(Duration value) {
+      readTimeout = checkTimeout("readTimeout", value);
+      return this;
+    }
+
+    /**
+     * Sets how long one write to the socket may block; 60 s by default.
+     *
+     * @param value at least 1 ms, at most 24 days
+     * @return this builder
+     * @throws IllegalArgumentException if it is out of range
+     */
+    public Builder writeTimeout(Duration value) {
+      writeTimeout = checkTimeout("writeTimeout", value);
+      return this;
+    }
+
+    /**
+     * Sets the name sent with EHLO; by default the local host's canonical name, or its address
+     * literal (e.g. {@code [192.0.2.1]}) when it has no name. Servers that check the EHLO name want
+     * a fully qualified domain name.
+     *
+     * @param value a domain name such as {@code crm.example.com}, or an address literal such as
+     *     {@code [192.0.2.1]} or {@code [IPv6:2001:db8::1]}
+     * @return this builder
+     * @throws IllegalArgumentException if it is neither
+     */
+    public Builder ehloName(String value) {
+      Objects.requireNonNull(value, "ehloName");
+      if (!SmtpConnector.isValidEhloName(value)) {
+        throw new IllegalArgumentException("ehloName must be a domain name such as crm.example.com or an address literal"
+            + " such as [192.0.2.1], was " + quote(value));
+      }
+      ehloName = value;
+      return this;
+    }
+
+    /**
+     * Sets how many sessions (each one connection) may be open at once; 4 by default.
+     *
+     * @param value between 1 and 1000
+     * @return this builder
+     * @throws IllegalArgumentException if it is out of range
+     */
+    public Builder maxSessions(int value) {
+      if (value < 1 || value > 1000) {
+        throw new IllegalArgumentException("maxSessions must be between 1 and 1000, was " + value);
+      }
+      maxSessions = value;
+      return this;
+    }
+
+    /**
+     * Sets the clock that dates messages (the Date header, in the clock's zone); the system clock
+     * in UTC by default.
+     *
+     * @param value the clock
+     * @return this builder
+     */
+    public Builder clock(Clock value) {
+      clock = Objects.requireNonNull(value, "clock");
+      return this;
+    }
+
+    /**
+     * Builds the transport. Nothing is connected yet.
+     *
+     * @return the transport
+     * @throws IllegalStateException if no host was set
+     */
+    public SmtpTransport build() {
+      if (host == null) {
+        throw new IllegalStateException("host is required, was not set: call host(\"smtp.example.com\")");
+      }
+      int p = port != null ? port : switch (security) {
+        case STARTTLS -> 587;
+        case IMPLICIT_TLS -> 465;
+        case PLAIN_TEXT_INSECURE -> 25;
+      };
+      return new SmtpTransport(this, host, p);
+    }
+
+    private static Duration checkTimeout(String name, Duration value) {
+      Objects.requireNonNull(value, name);
+      if (value.toMillis() < 1 || value.compareTo(MAX_TIMEOUT) > 0) {
+        throw new IllegalArgumentException(name + " must be between 1 ms and 24 days (never infinite), was " + value);
+      }
+      return value;
+    }
+  }
+
+  /** Renders a value for a message, showing control characters instead of obeying them. */
+  static String quote(String value) {
+    StringBuilder out = new StringBuilder("\"");
+    int limit = Math.min(value.length(), 200);
+    for (int i = 0; i < limit; i++) {
+      char c = value.charAt(i);
+      if (c == '\r') {
+        out.append("\\r");
+      } else if (c == '\n') {
+        out.append("\\n");
+      } else if (Character.isISOControl(c)) {
+        out.append(String.format("\\u%04x", (int) c));
+      } else {
+        out.append(c);
+      }
+    }
+    if (value.length() > limit) {
+      out.append("...");
+    }
+    return out.append('"').toString();
+  }
+}

@@ -1,0 +1,384 @@
+package dev.emailrouter.smtp;
+
+import java.io.BufferedInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
+
+/**
+ * A tiny SMTP server on 127.0.0.1 that answers each command with a canned reply, for the refusals
+ * GreenMail can't produce: 450/550 per recipient, 4xx/5xx at MAIL FROM, DATA or the end of data,
+ * 421 at the greeting, no STARTTLS, STARTTLS or implicit TLS with a given certificate.
+ *
+ * <p>Deterministic: every reply is sent as soon as its command has been read, and everything is
+ * recorded before the reply goes out, so a test that got the reply can assert on the record
+ * without waiting. A reply starting with 421 closes the connection after it, as servers do.
+ * Thread-safe; close it after the test.
+ */
+final class ScriptedSmtpServer implements AutoCloseable {
+
+  /** A message the server accepted (250 to the end of data). */
+  record Received(String from, List<String> recipients, String data) {}
+
+  private final Builder script;
+  private final ServerSocket serverSocket;
+  private final Thread acceptor;
+  private final AtomicInteger connections = new AtomicInteger();
+  private final AtomicInteger queued = new AtomicInteger();
+  private final AtomicBoolean firstMailAnswered = new AtomicBoolean();
+  private final List<String> commands = new CopyOnWriteArrayList<>();
+  private final List<Received> messages = new CopyOnWriteArrayList<>();
+  private final Set<Socket> open = ConcurrentHashMap.newKeySet();
+  private final Object commandSeen = new Object();
+
+  private ScriptedSmtpServer(Builder script) throws IOException {
+    this.script = script;
+    InetAddress loopback = InetAddress.getByName("127.0.0.1");
+    this.serverSocket = script.implicitTls != null
+        ? script.implicitTls.getServerSocketFactory().createServerSocket(0, 50, loopback)
+        : new ServerSocket(0, 50, loopback);
+    this.acceptor = new Thread(this::acceptLoop, "scripted-smtp-accept");
+    acceptor.setDaemon(true);
+    acceptor.start();
+  }
+
+  static Builder builder() {
+    return new Builder();
+  }
+
+  String host() {
+    return "127.0.0.1";
+  }
+
+  int port() {
+    return serverSocket.getLocalPort();
+  }
+
+  /** How many TCP connections were accepted so far. */
+  int connections() {
+    return connections.get();
+  }
+
+  /** Every command line received, in order (message content excluded). */
+  List<String> commands() {
+    return List.copyOf(commands);
+  }
+
+  /** Every message accepted, in order. */
+  List<Received> messages() {
+    return List.copyOf(messages);
+  }
+
+  /**
+   * Waits until a command starting with {@code prefix} (case-insensitive) has arrived, for what the
+   * client sends without waiting for the reply (QUIT).
+   */
+  boolean awaitCommand(String prefix, Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    synchronized (commandSeen) {
+      while (commands.stream().noneMatch(c -> c.toUpperCase(Locale.ROOT).startsWith(prefix.toUpperCase(Locale.ROOT)))) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          return false;
+        }
+        commandSeen.wait(Math.max(1, left / 1_000_000));
+      }
+      return true;
+    }
+  }
+
+  @Override
+  public void close() throws IOException {
+    serverSocket.close();
+    for (Socket s : open) {
+      s.close();
+    }
+    try {
+      acceptor.join(5_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private void acceptLoop() {
+    while (!serverSocket.isClosed()) {
+      try {
+        Socket socket = serverSocket.accept();
+        socket.setTcpNoDelay(true);
+        connections.incrementAndGet();
+        open.add(socket);
+        Thread handler = new Thread(() -> serve(socket), "scripted-smtp-" + connections.get());
+        handler.setDaemon(true);
+        handler.start();
+      } catch (IOException e) {
+        return; // closed
+      }
+    }
+  }
+
+  private void serve(Socket socket) {
+    Socket current = socket;
+    try {
+      Conversation c = new Conversation(current);
+      c.reply(script.greeting);
+      if (!script.greeting.startsWith("220")) {
+        return;
+      }
+      boolean tls = script.implicitTls != null;
+      String from = null;
+      List<String> recipients = new ArrayList<>();
+      String line;
+      while ((line = c.readLine()) != null) {
+        record(line);
+        String upper = line.toUpperCase(Locale.ROOT);
+        String reply;
+        if (upper.startsWith("EHLO")) {
+          List<String> lines = new ArrayList<>();
+          lines.add("scripted.test greets you");
+          lines.addAll(script.extensions);
+          if (script.startTls != null && !tls) {
+            lines.add("STARTTLS");
+          }
+          c.multiline("250", lines);
+          continue;
+        } else if (upper.startsWith("HELO")) {
+          reply = "250 scripted.test";
+        } else if (upper.startsWith("STARTTLS") && script.startTls != null && !tls) {
+          c.reply("220 2.0.0 Ready to start TLS");
+          SSLSocket secured = (SSLSocket) script.startTls.getSocketFactory()
+              .createSocket(current, current.getInetAddress().getHostAddress(), current.getPort(), true);
+          secured.setUseClientMode(false);
+          secured.startHandshake();
+          open.add(secured);
+          current = secured;
+          c = new Conversation(secured);
+          tls = true;
+          from = null;
+          recipients.clear();
+          continue;
+        } else if (upper.startsWith("MAIL")) {
+          String first = script.firstMailReply;
+          reply = first != null && firstMailAnswered.compareAndSet(false, true) ? first : script.mailReply;
+          recipients.clear();
+          from = reply.startsWith("2") ? argument(line) : null;
+        } else if (upper.startsWith("RCPT")) {
+          String address = argument(line);
+          reply = script.rcptReplies.getOrDefault(address.toLowerCase(Locale.ROOT), "250 2.1.5 Ok");
+          if (reply.startsWith("2")) {
+            recipients.add(address);
+          }
+        } else if (upper.equals("DATA")) {
+          if (from == null || recipients.isEmpty()) {
+            reply = "503 5.5.1 Error: need MAIL and RCPT first";
+          } else if (!script.dataReply.startsWith("354")) {
+            reply = script.dataReply;
+          } else {
+            c.reply(script.dataReply);
+            String data = c.readData();
+            if (script.endOfDataReply == null) {
+              continue; // silent: the client times out
+            }
+            reply = script.endOfDataReply.replace("%d", Integer.toString(queued.incrementAndGet()));
+            if (reply.startsWith("2")) {
+              messages.add(new Received(from, List.copyOf(recipients), data));
+            }
+            from = null;
+            recipients.clear();
+          }
+        } else if (upper.equals("RSET")) {
+          from = null;
+          recipients.clear();
+          reply = "250 2.0.0 Ok";
+        } else if (upper.equals("NOOP")) {
+          reply = "250 2.0.0 Ok";
+        } else if (upper.equals("QUIT")) {
+          c.reply("221 2.0.0 Bye");
+          return;
+        } else {
+          reply = "502 5.5.2 Error: command not recognized";
+        }
+        c.reply(reply);
+        if (reply.startsWith("421")) {
+          return;
+        }
+      }
+    } catch (IOException e) {
+      // the client went away, or the test closed the server
+    } finally {
+      try {
+        current.close();
+        socket.close();
+      } catch (IOException ignored) {
+        // closing anyway
+      }
+      open.remove(current);
+      open.remove(socket);
+    }
+  }
+
+  private void record(String line) {
+    commands.add(line);
+    synchronized (commandSeen) {
+      commandSeen.notifyAll();
+    }
+  }
+
+  private static String argument(String line) {
+    int open = line.indexOf('<');
+    int close = line.indexOf('>', open + 1);
+    return open >= 0 && close > open ? line.substring(open + 1, close) : "";
+  }
+
+  /** Line-level reading and writing on one socket. */
+  private static final class Conversation {
+    private final InputStream in;
+    private final OutputStream out;
+
+    Conversation(Socket socket) throws IOException {
+      this.in = new BufferedInputStream(socket.getInputStream());
+      this.out = socket.getOutputStream();
+    }
+
+    void reply(String line) throws IOException {
+      out.write((line + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
+      out.flush();
+    }
+
+    void multiline(String code, List<String> lines) throws IOException {
+      StringBuilder sb = new StringBuilder();
+      for (int i = 0; i < lines.size(); i++) {
+        sb.append(code).append(i == lines.size() - 1 ? ' ' : '-').append(lines.get(i)).append("\r\n");
+      }
+      out.write(sb.toString().getBytes(StandardCharsets.ISO_8859_1));
+      out.flush();
+    }
+
+    /** One line without its CRLF, or {@code null} at the end of the stream. */
+    String readLine() throws IOException {
+      ByteArrayOutputStream line = new ByteArrayOutputStream(128);
+      int b;
+      while ((b = in.read()) != -1) {
+        if (b == '\n') {
+          byte[] bytes = line.toByteArray();
+          int length = bytes.length > 0 && bytes[bytes.length - 1] == '\r' ? bytes.length - 1 : bytes.length;
+          return new String(bytes, 0, length, StandardCharsets.ISO_8859_1);
+        }
+        line.write(b);
+      }
+      return null;
+    }
+
+    /** The message up to the lone dot, dot-unstuffed, lines joined with CRLF. */
+    String readData() throws IOException {
+      StringBuilder data = new StringBuilder();
+      String line;
+      while ((line = readLine()) != null) {
+        if (line.equals(".")) {
+          return data.toString();
+        }
+        data.append(line.startsWith(".") ? line.substring(1) : line).append("\r\n");
+      }
+      throw new SocketException("connection closed in the middle of DATA");
+    }
+  }
+
+  /** The script: canned replies, all defaulting to success. */
+  static final class Builder {
+    private String greeting = "220 scripted.test ESMTP";
+    private final List<String> extensions = new ArrayList<>(List.of("8BITMIME", "ENHANCEDSTATUSCODES"));
+    private String mailReply = "250 2.1.0 Ok";
+    private String firstMailReply;
+    private final Map<String, String> rcptReplies = new HashMap<>();
+    private String dataReply = "354 End data with <CR><LF>.<CR><LF>";
+    private String endOfDataReply = "250 2.0.0 Ok: queued as Q%d";
+    private SSLContext startTls;
+    private SSLContext implicitTls;
+
+    /** The first line; anything but 220 is sent and the connection closed. */
+    Builder greeting(String reply) {
+      greeting = reply;
+      return this;
+    }
+
+    /** EHLO extension lines (replacing the defaults), e.g. {@code "AUTH PLAIN LOGIN"}. */
+    Builder extensions(String... lines) {
+      extensions.clear();
+      extensions.addAll(List.of(lines));
+      return this;
+    }
+
+    Builder replyToMail(String reply) {
+      mailReply = reply;
+      return this;
+    }
+
+    /**
+     * The reply to the first MAIL FROM this server sees, on any connection; later ones get the
+     * usual reply. E.g. {@code "421 4.4.2 timeout exceeded"} for a server that dropped an idle
+     * connection.
+     */
+    Builder replyToFirstMail(String reply) {
+      firstMailReply = reply;
+      return this;
+    }
+
+    /** The reply to RCPT TO for this address (250 for the others). */
+    Builder replyToRcpt(String address, String reply) {
+      rcptReplies.put(address.toLowerCase(Locale.ROOT), reply);
+      return this;
+    }
+
+    /** The reply to the DATA command; anything but 354 refuses the data. */
+    Builder replyToData(String reply) {
+      dataReply = reply;
+      return this;
+    }
+
+    /** The reply to the end of data; {@code %d} becomes a queue number. */
+    Builder replyToEndOfData(String reply) {
+      endOfDataReply = reply;
+      return this;
+    }
+
+    /** Reads the data, then never answers, as a hung server would. */
+    Builder silentAtEndOfData() {
+      endOfDataReply = null;
+      return this;
+    }
+
+    /** Offers STARTTLS and upgrades with this server context. */
+    Builder startTls(SSLContext context) {
+      startTls = context;
+      return this;
+    }
+
+    /** Speaks TLS from the first byte with this server context. */
+    Builder implicitTls(SSLContext context) {
+      implicitTls = context;
+      return this;
+    }
+
+    ScriptedSmtpServer start() throws IOException {
+      return new ScriptedSmtpServer(this);
+    }
+  }
+}
