@@ -13,7 +13,7 @@
 #   scripts/mail-servers.sh deliver DIR USER FILE   drop a raw RFC 822 message (FILE, or - for stdin)
 #                                                   into USER's INBOX (Maildir/new), bypassing SMTP
 #   scripts/mail-servers.sh reset-uidvalidity DIR USER N
-#                                                   set the UIDVALIDITY of USER's INBOX to N
+#                                                   set the UIDVALIDITY of USER's INBOX to N (running DIR)
 # USER is a full address (contact@example.test) or just its local part (contact).
 #
 # Environment (read by start; the values used are written to DIR/servers.env):
@@ -28,7 +28,9 @@
 #   MAIL_VMAIL_USER (vmail)  system user owning the mail files
 #
 # Users: user, contact, queue, forward, other @example.test (+ MAIL_USERS), password "secret";
-# the login name is the full address. At RCPT time Postfix answers
+# the login name is the full address. The user list is rewritten by every start (mail already
+# in DIR/mail stays). SMTP offers no AUTH: 127.0.0.0/8 may send without it (mynetworks).
+# At RCPT time Postfix answers
 #   soft@example.test   450 4.2.0 try later
 #   hard@example.test   550 5.1.1 no such user
 #   other unknown users of example.test: 550 5.1.1 ... User unknown in virtual mailbox table
@@ -586,14 +588,17 @@ cmd_start() {
     require_tools
     set_paths "$1" create
 
-    local port name p seen=" "
+    local name p seen=" "
     for name in SMTP_PORT IMAP_PORT IMAPS_PORT POP3_PORT POP3S_PORT LMTP_PORT; do
         p=${!name}
-        [[ $p =~ ^[0-9]+$ ]] && ((p > 0 && p < 65536)) || die "$name=$p is not a port number"
+        if ! [[ $p =~ ^[1-9][0-9]{0,4}$ ]] || ((p > 65535)); then
+            die "$name=$p is not a port number"
+        fi
         [[ $seen != *" $p "* ]] || die "$name=$p: the same port is used twice"
         seen+="$p "
     done
     all_users >/dev/null
+    [[ $START_TIMEOUT =~ ^[0-9]+$ ]] || die "MAIL_START_TIMEOUT=$START_TIMEOUT is not a number of seconds"
 
     mkdir -p "$LOG_DIR"
     # Restart cleanly when this DIR already runs (configuration may have changed).
@@ -653,12 +658,11 @@ cmd_start() {
     if [[ -d $PF_QUEUE/maildrop && -d $PF_QUEUE/pid && -d $PF_QUEUE/public ]]; then
         touch "$PF_QUEUE/quick-start"
     fi
-    # postfix(1) prints some fatal errors only to a terminal (its postlog writes to stderr only
-    # when stderr is a tty); "script" gives it a pseudo-terminal whose output lands in the start
-    # log. "-e" passes the exit status on. stdin is /dev/null: script copies stdin to the pty
-    # and ends the session on EOF only after the command itself is done.
-    # Success is judged by the running master, not by script's status: without a usable pty
-    # (no /dev/pts) script itself fails, and then plain "postfix start" is tried.
+    # postfix(1) prints some fatal errors only to a terminal (it logs to stderr only when
+    # stderr is a tty), so with no syslog and no terminal (CI) they would vanish. "script"
+    # gives it a pseudo-terminal whose output lands in the start log. Success is judged by
+    # the running master, not by script's status: without a usable pty (no /dev/pts)
+    # script itself fails, and then plain "postfix start" is tried.
     if command -v script >/dev/null 2>&1; then
         script -qec "postfix -c '$PF_CONF' start" /dev/null </dev/null >>"$START_LOG" 2>&1 || true
     fi
@@ -699,7 +703,7 @@ cmd_deliver() {
     local addr file=$3 maildir host now size name tmp
     addr=$(full_address "$2")
     [[ -f $DC_USERS ]] || die "$DIR was never started (no $DC_USERS)"
-    grep -q "^$addr:" "$DC_USERS" || die "$addr is not a user of $DIR"
+    cut -d: -f1 "$DC_USERS" | grep -qxF -- "$addr" || die "$addr is not a user of $DIR"
     [[ $file == - || -r $file ]] || die "cannot read $file"
 
     maildir=$MAIL_ROOT/$addr/Maildir
@@ -734,9 +738,13 @@ cmd_reset_uidvalidity() {
     local addr n=$3
     addr=$(full_address "$2")
     [[ -f $DC_CONF ]] || die "$DIR was never started (no $DC_CONF)"
-    [[ $n =~ ^[0-9]+$ ]] && ((n > 0 && n <= 4294967295)) || die "UIDVALIDITY must be 1..4294967295"
-    # Works whether or not Dovecot runs; clients that have INBOX selected are told about the
-    # change on their next command.
+    if ! [[ $n =~ ^[1-9][0-9]{0,9}$ ]] || ((n > 4294967295)); then
+        die "UIDVALIDITY must be 1..4294967295"
+    fi
+    # doveadm looks the user up through the running Dovecot's auth service.
+    dovecot_running || die "Dovecot of $DIR does not run: start it first"
+    # A client that has INBOX selected meanwhile gets "* BYE IMAP session state is
+    # inconsistent, please relogin." at its next command; later sessions see the new value.
     doveadm -c "$DC_CONF" mailbox update --uid-validity "$n" -u "$addr" INBOX
 }
 

@@ -473,6 +473,26 @@ final class RouterEngineOutgoingTest {
   }
 
   @Test
+  void tick_whileTheServerBacksOff_doesNotClaimEmailsThatBecameDueMeanwhile() {
+    transport.failOpen(1, new TransientRouterException("connection refused"));
+    addEmails("me@example.com", 1);
+    RouterEngine engine = engine().build();
+
+    TickReport refused = engine.tick();
+    Instant retryAt = ((RouterEvent.ServerUnavailable) refused.problems().get(0)).retryAt();
+    addEmails("you@example.com", 1);
+    clock.advance(Duration.ofSeconds(30));
+    TickReport soon = engine.tick();
+
+    assertThat(soon.events()).isEmpty();
+    assertThat(store.status("you@example.com-0")).isEqualTo(EmailStatus.PENDING_SEND);
+    assertThat(transport.sessionsOpened()).isZero();
+
+    clock.set(retryAt);
+    assertThat(engine.tick().sent()).hasSize(2);
+  }
+
+  @Test
   void tick_whenSendThrowsLoginRefused_returnsTheBatchWithoutCountingAnAttempt() {
     transport.answerAll(RecordingTransport.loginRefused());
     addEmails("me@example.com", 2);
