@@ -1,0 +1,162 @@
+package dev.emailrouter.imap;
+
+import dev.emailrouter.api.PermanentRouterException;
+import dev.emailrouter.api.RouterException;
+import dev.emailrouter.api.Security;
+import dev.emailrouter.api.TransientRouterException;
+import jakarta.mail.AuthenticationFailedException;
+import jakarta.mail.FolderClosedException;
+import jakarta.mail.FolderNotFoundException;
+import jakarta.mail.ReadOnlyFolderException;
+import jakarta.mail.StoreClosedException;
+import java.io.IOException;
+import java.security.cert.CertPathBuilderException;
+import java.security.cert.CertPathValidatorException;
+import java.security.cert.CertificateException;
+import java.util.Locale;
+import java.util.Set;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLPeerUnverifiedException;
+import org.eclipse.angus.mail.iap.BadCommandException;
+import org.eclipse.angus.mail.iap.CommandFailedException;
+import org.eclipse.angus.mail.iap.ConnectionException;
+import org.eclipse.angus.mail.iap.ProtocolException;
+
+/**
+ * Translates Jakarta Mail and Angus failures into the router's exceptions at the module's edge:
+ * transient when waiting may help, permanent when configuration must change. Messages name the
+ * mailbox, the user and the folder, never the secret.
+ */
+final class ImapFailures {
+
+  /** Response codes (RFC 5530) of a NO that may go away by itself. */
+  private static final Set<String> TRANSIENT_CODES = Set.of(
+      "UNAVAILABLE", "INUSE", "LIMIT", "SERVERBUG", "EXPUNGEISSUED", "OVERQUOTA", "CONTACTADMIN", "CORRUPTION");
+
+  private final ImapMailboxReader reader;
+
+  ImapFailures(ImapMailboxReader reader) {
+    this.reader = reader;
+  }
+
+  /** A failure of connecting or logging in. */
+  RouterException login(Exception e, String user, String secret) {
+    if (e instanceof AuthenticationFailedException) {
+      return new PermanentRouterException("IMAP login for user " + user + " at " + reader.server()
+          + " was refused: " + detail(e, secret) + "; check the credentials", e);
+    }
+    if (has(e, CertificateException.class) || has(e, CertPathValidatorException.class)
+        || has(e, CertPathBuilderException.class) || has(e, SSLPeerUnverifiedException.class)) {
+      return new PermanentRouterException("IMAP server " + reader.server() + " presented a TLS certificate that is "
+          + "not trusted (" + detail(e, secret) + "); configure trustedCertificates(Path) or trustStore(KeyStore) "
+          + "with the server's certificate or its CA", e);
+    }
+    if (has(e, SSLException.class)) {
+      return new PermanentRouterException("TLS with IMAP server " + reader.server() + " failed: " + detail(e, secret)
+          + "; check that security " + reader.security + " matches port " + reader.port, e);
+    }
+    String text = String.valueOf(e.getMessage());
+    if (reader.security == Security.STARTTLS && text.contains("STARTTLS")) {
+      return new PermanentRouterException("IMAP server " + reader.server() + " does not offer STARTTLS ("
+          + detail(e, secret) + "); use Security.IMPLICIT_TLS (usually port 993), or on a trusted network only "
+          + "Security.PLAIN_TEXT_INSECURE", e);
+    }
+    if (has(e, IOException.class) || has(e, ConnectionException.class)) {
+      return new TransientRouterException("IMAP server " + reader.server() + " can't be reached: "
+          + detail(e, secret), e);
+    }
+    return new TransientRouterException("IMAP login for user " + user + " at " + reader.server() + " failed: "
+        + detail(e, secret), e);
+  }
+
+  /** A failure of selecting the folder. */
+  RouterException openFolder(Exception e, String secret) {
+    if (e instanceof FolderNotFoundException) {
+      return new PermanentRouterException("IMAP folder '" + reader.folder + "' does not exist for user "
+          + reader.username + " at " + reader.server() + "; check the folder setting", e);
+    }
+    if (e instanceof ReadOnlyFolderException) {
+      return new PermanentRouterException("IMAP folder '" + reader.folder + "' at " + reader.server()
+          + " is read-only for user " + reader.username + "; post-actions need write access", e);
+    }
+    return during("opening folder '" + reader.folder + "'", e, secret);
+  }
+
+  /** A failure during the session. */
+  RouterException during(String what, Exception e, String secret) {
+    if (connectionLost(e)) {
+      return new TransientRouterException("connection to IMAP server " + reader.server() + " was lost while "
+          + what + " of " + reader.describe() + ": " + detail(e, secret), e);
+    }
+    CommandFailedException no = find(e, CommandFailedException.class);
+    if (no != null) {
+      String code = responseCode(no);
+      String message = "IMAP server " + reader.server() + " refused " + what + " of " + reader.describe() + ": "
+          + detail(e, secret);
+      return code == null || TRANSIENT_CODES.contains(code)
+          ? new TransientRouterException(message, e)
+          : new PermanentRouterException(message, e);
+    }
+    if (has(e, BadCommandException.class)) {
+      return new PermanentRouterException("IMAP server " + reader.server() + " rejected the command for " + what
+          + " of " + reader.describe() + " as invalid: " + detail(e, secret), e);
+    }
+    return new TransientRouterException("IMAP " + what + " of " + reader.describe() + " failed: "
+        + detail(e, secret), e);
+  }
+
+  /** Whether the connection is gone (the server said BYE, the socket failed or timed out). */
+  static boolean connectionLost(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof FolderClosedException || t instanceof StoreClosedException
+          || t instanceof ConnectionException || (t instanceof IOException && !(t instanceof SSLException))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static String responseCode(ProtocolException e) {
+    if (e.getResponse() == null) {
+      return null;
+    }
+    String rest = e.getResponse().getRest();
+    if (rest == null || !rest.startsWith("[")) {
+      return null;
+    }
+    int end = rest.indexOf(']');
+    int space = rest.indexOf(' ');
+    int stop = space > 0 && space < end ? space : end;
+    return stop > 1 ? rest.substring(1, stop).toUpperCase(Locale.ROOT) : null;
+  }
+
+  /** The failure's own message and its root cause's, without the secret. */
+  static String detail(Throwable e, String secret) {
+    Throwable root = e;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    String top = message(e);
+    String bottom = message(root);
+    String text = root == e || top.contains(bottom) ? top : top + " (" + bottom + ")";
+    return secret == null || secret.isEmpty() ? text : text.replace(secret, "***");
+  }
+
+  private static String message(Throwable t) {
+    String m = t.getMessage();
+    return m == null || m.isBlank() ? t.getClass().getSimpleName() : m.strip();
+  }
+
+  private static boolean has(Throwable e, Class<? extends Throwable> type) {
+    return find(e, type) != null;
+  }
+
+  private static <T extends Throwable> T find(Throwable e, Class<T> type) {
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (type.isInstance(t)) {
+        return type.cast(t);
+      }
+    }
+    return null;
+  }
+}

@@ -1,0 +1,537 @@
+package dev.emailrouter.imap;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.emailrouter.api.Credentials;
+import dev.emailrouter.api.MailboxReader;
+import dev.emailrouter.api.PermanentRouterException;
+import dev.emailrouter.api.RouterException;
+import dev.emailrouter.api.Security;
+import dev.emailrouter.api.TransientRouterException;
+import dev.emailrouter.core.internal.MailConnections;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Objects;
+import java.util.Properties;
+import java.util.function.Supplier;
+
+/**
+ * The router's {@link MailboxReader} for IMAP: reads one folder incrementally by UIDVALIDITY and UID,
+ * headers first, and applies a post-action to each handled message.
+ *
+ * <pre>{@code
+ * MailboxReader sales = ImapMailboxReader.builder()
+ *     .host("imap.example.com")
+ *     .credentials(Credentials.password("sales@example.com", secret))
+ *     .afterTracked(ImapMailboxReader.PostAction.moveTo("Tracked"))
+ *     .build();
+ * }</pre>
+ *
+ * <p>What it promises the engine:
+ * <ul>
+ *   <li>A tick with nothing new costs a constant number of round trips whatever the mailbox size:
+ *       capability and login, SELECT (whose UIDNEXT says whether anything arrived), unselect and
+ *       logout; no FETCH, no search and no scan of the mailbox. One connection per session.
+ *   <li>Headers come from one bulk {@code UID FETCH} of the names in
+ *       {@link dev.emailrouter.api.MessageHeaders#WANTED} with RFC822.SIZE and INTERNALDATE; whole
+ *       messages from bulk {@code UID FETCH BODY.PEEK[]}, large ones (over 1 MiB) streamed in pieces
+ *       into a temporary file that is deleted when the session closes. Reading never sets
+ *       {@code \Seen}.
+ *   <li>The cursor ({@code v1:<uidvalidity>:<last uid>}) is opaque; when the folder's UIDVALIDITY
+ *       changes the reader starts over and says so with {@code reset}.
+ *   <li>Post-actions are applied in bulk per action: one {@code UID STORE}, {@code UID MOVE} (or
+ *       {@code UID COPY} + {@code \Deleted} + expunge where the server lacks MOVE) per set of messages.
+ *       Where the server lacks UIDPLUS, deleting ends with a plain {@code EXPUNGE}, which also removes
+ *       messages another client flagged {@code \Deleted} in that folder.
+ * </ul>
+ *
+ * <p>Failures are {@link TransientRouterException} (server unreachable, timeout, connection lost)
+ * or {@link PermanentRouterException} (login refused, folder missing, certificate not trusted,
+ * STARTTLS not offered); messages never contain the secret.
+ *
+ * <p>Immutable and thread-safe: {@link #open()} may be called from several threads, each session it
+ * returns is for one thread at a time.
+ */
+public final class ImapMailboxReader implements MailboxReader {
+
+  private static final Duration MAX_TIMEOUT = Duration.ofHours(1);
+
+  final String host;
+  final int port;
+  final Security security;
+  final String username;
+  final Supplier<Credentials> credentials;
+  final String folder;
+  final PostAction afterTracked;
+  final PostAction afterRejected;
+  final String quarantineFolder;
+  final Instant processReceivedAfter;
+  private final Properties properties;
+  private final String description;
+
+  private ImapMailboxReader(Builder b) {
+    this.host = b.host;
+    this.security = b.security;
+    this.port = b.port != 0 ? b.port : (b.security == Security.IMPLICIT_TLS ? 993 : 143);
+    this.username = b.username;
+    this.credentials = b.credentials;
+    this.folder = b.folder;
+    this.afterTracked = b.afterTracked;
+    this.afterRejected = b.afterRejected;
+    this.quarantineFolder = b.quarantineFolder;
+    this.processReceivedAfter = b.processReceivedAfter;
+    this.properties = MailConnections.properties("imap", host, port, security, b.trustStore,
+        b.connectTimeout, b.readTimeout, b.writeTimeout);
+    this.description = "imap://" + userPart(username) + hostPart(host) + ":" + port + "/" + folder;
+  }
+
+  /**
+   * Starts a builder; {@link Builder#host(String)} and credentials are required.
+   *
+   * @return a new builder
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Describes the mailbox as {@code imap://user@host:port/folder}, never with the secret; also the
+   * engine's default checkpoint key.
+   *
+   * @return the description
+   */
+  @Override
+  public String describe() {
+    return description;
+  }
+
+  /**
+   * Logs in (asking the credentials supplier), and selects the folder.
+   *
+   * @return an open session, for one thread at a time; the caller closes it
+   * @throws TransientRouterException if the server can't be reached or the connection fails
+   * @throws PermanentRouterException if the login is refused, the folder does not exist, the
+   *     server's certificate is not trusted or STARTTLS is not offered
+   */
+  @Override
+  public Session open() {
+    ImapSession session = new ImapSession(this);
+    session.connect();
+    return session;
+  }
+
+  @Override
+  public String toString() {
+    return "ImapMailboxReader[" + description + ", security=" + security + "]";
+  }
+
+  /** The address of the server alone, for messages about the connection. */
+  String server() {
+    return "imap://" + hostPart(host) + ":" + port;
+  }
+
+  /** Asks the supplier for the credentials of one login and checks them. */
+  Credentials loginCredentials() {
+    Credentials c;
+    try {
+      c = credentials.get();
+    } catch (RouterException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      throw new TransientRouterException("credentials for " + description + " could not be obtained: " + e, e);
+    }
+    if (c == null) {
+      throw new PermanentRouterException("the credentials supplier of " + description + " returned null");
+    }
+    if (!c.username().equals(username)) {
+      throw new PermanentRouterException("the credentials supplier of " + description + " returned user "
+          + c.username() + " but the reader was built for user " + username
+          + "; build one reader per mailbox");
+    }
+    return c;
+  }
+
+  /** Jakarta Mail session properties for one login. */
+  Properties sessionProperties(Credentials.Kind kind) {
+    Properties p = new Properties();
+    p.putAll(properties);
+    if (kind == Credentials.Kind.OAUTH2_TOKEN) {
+      p.put("mail.imap.auth.mechanisms", "XOAUTH2");
+    }
+    return p;
+  }
+
+  private static String userPart(String user) {
+    StringBuilder out = new StringBuilder();
+    for (char c : user.toCharArray()) {
+      switch (c) {
+        case '%' -> out.append("%25");
+        case '@' -> out.append("%40");
+        case ':' -> out.append("%3A");
+        case '/' -> out.append("%2F");
+        default -> out.append(c);
+      }
+    }
+    return out.append('@').toString();
+  }
+
+  private static String hostPart(String host) {
+    return host.indexOf(':') >= 0 && !host.startsWith("[") ? "[" + host + "]" : host;
+  }
+
+  /**
+   * What the reader does with a message once the engine has handled it: leave it, mark it seen,
+   * delete it, or move it to a folder.
+   *
+   * <p>Immutable and thread-safe.
+   */
+  public static final class PostAction {
+
+    /** Leaves the message as it is (still unseen if it was). */
+    public static final PostAction LEAVE = new PostAction(Kind.LEAVE, null);
+
+    /** Sets {@code \Seen}, as a mail client does when a message is read. */
+    public static final PostAction MARK_SEEN = new PostAction(Kind.MARK_SEEN, null);
+
+    /** Flags the message {@code \Deleted} and expunges it (just those messages where the server has UIDPLUS). */
+    public static final PostAction DELETE = new PostAction(Kind.DELETE, null);
+
+    enum Kind { LEAVE, MARK_SEEN, DELETE, MOVE }
+
+    final Kind kind;
+    final String folder;
+
+    private PostAction(Kind kind, String folder) {
+      this.kind = kind;
+      this.folder = folder;
+    }
+
+    /**
+     * Moves the message to a folder, which is created when it does not exist yet; with
+     * {@code UID MOVE} where the server offers MOVE, otherwise copy, flag {@code \Deleted} and expunge.
+     *
+     * @param folder the destination's full name, e.g. {@code Archive} or {@code INBOX/Tracked}
+     * @return the action
+     * @throws IllegalArgumentException if {@code folder} is blank
+     */
+    public static PostAction moveTo(String folder) {
+      requireNonNull(folder, "folder");
+      if (folder.isBlank()) {
+        throw new IllegalArgumentException("moveTo folder must not be blank, was '" + folder + "'");
+      }
+      return new PostAction(Kind.MOVE, folder);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof PostAction other && kind == other.kind && Objects.equals(folder, other.folder);
+    }
+
+    @Override
+    public int hashCode() {
+      return Objects.hash(kind, folder);
+    }
+
+    /**
+     * Names the action: {@code LEAVE}, {@code MARK_SEEN}, {@code DELETE} or {@code MOVE_TO(folder)}.
+     *
+     * @return the name
+     */
+    @Override
+    public String toString() {
+      return kind == Kind.MOVE ? "MOVE_TO(" + folder + ")" : kind.name();
+    }
+  }
+
+  /**
+   * Configures an {@link ImapMailboxReader}. Each setter checks its argument at once; {@link #build()}
+   * checks the combination. Every error names the setting and the value.
+   *
+   * <p>Not thread-safe; a builder may be reused to build several readers.
+   */
+  public static final class Builder {
+    private String host;
+    private int port;
+    private Security security = Security.STARTTLS;
+    private KeyStore trustStore;
+    private String username;
+    private Supplier<Credentials> credentials;
+    private String folder = "INBOX";
+    private Duration connectTimeout = Duration.ofSeconds(10);
+    private Duration readTimeout = Duration.ofSeconds(60);
+    private Duration writeTimeout = Duration.ofSeconds(60);
+    private PostAction afterTracked = PostAction.LEAVE;
+    private PostAction afterRejected = PostAction.LEAVE;
+    private String quarantineFolder = "Quarantine";
+    private Instant processReceivedAfter;
+
+    private Builder() {}
+
+    /**
+     * Sets the server's host name or address; required.
+     *
+     * @param host e.g. {@code imap.example.com}
+     * @return this builder
+     * @throws IllegalArgumentException if blank or containing whitespace
+     */
+    public Builder host(String host) {
+      requireNonNull(host, "host");
+      if (host.isBlank() || host.chars().anyMatch(Character::isWhitespace)) {
+        throw new IllegalArgumentException("host must be a host name or address without spaces, was '" + host + "'");
+      }
+      this.host = host;
+      return this;
+    }
+
+    /**
+     * Sets the server's port; default 993 with {@link Security#IMPLICIT_TLS}, otherwise 143.
+     *
+     * @param port 1 to 65535
+     * @return this builder
+     * @throws IllegalArgumentException if out of range
+     */
+    public Builder port(int port) {
+      if (port < 1 || port > 65535) {
+        throw new IllegalArgumentException("port must be between 1 and 65535, was " + port);
+      }
+      this.port = port;
+      return this;
+    }
+
+    /**
+     * Sets how the connection is protected; default {@link Security#STARTTLS} (required: the reader
+     * refuses a server that does not offer it). Plain text takes {@link Security#PLAIN_TEXT_INSECURE}.
+     *
+     * @param security the protection
+     * @return this builder
+     */
+    public Builder security(Security security) {
+      this.security = requireNonNull(security, "security");
+      return this;
+    }
+
+    /**
+     * Trusts the certificates in a trust store instead of the JVM's default ones, for a server with
+     * a private CA or a self-signed certificate. Replaces {@link #trustedCertificates(Path)}.
+     *
+     * @param trustStore the trust store
+     * @return this builder
+     */
+    public Builder trustStore(KeyStore trustStore) {
+      this.trustStore = requireNonNull(trustStore, "trustStore");
+      return this;
+    }
+
+    /**
+     * Trusts the certificates in a PEM or DER file instead of the JVM's default ones, for a server
+     * with a private CA or a self-signed certificate. The file is read now. Replaces
+     * {@link #trustStore(KeyStore)}.
+     *
+     * @param certificates a file holding one or more certificates
+     * @return this builder
+     * @throws IllegalArgumentException if the file can't be read or holds no certificate
+     */
+    public Builder trustedCertificates(Path certificates) {
+      requireNonNull(certificates, "trustedCertificates");
+      this.trustStore = MailConnections.trustStoreOf(certificates);
+      return this;
+    }
+
+    /**
+     * Sets fixed credentials and the user name shown by {@link ImapMailboxReader#describe()}.
+     * A {@link Credentials.Kind#OAUTH2_TOKEN} logs in with XOAUTH2.
+     *
+     * @param credentials the login
+     * @return this builder
+     */
+    public Builder credentials(Credentials credentials) {
+      requireNonNull(credentials, "credentials");
+      this.username = credentials.username();
+      this.credentials = () -> credentials;
+      return this;
+    }
+
+    /**
+     * Sets a supplier asked for the credentials at each login, so passwords can rotate and OAuth2
+     * tokens be refreshed; then {@link #username(String)} is required too, and every credentials the
+     * supplier returns must be for that user. A {@link Credentials.Kind#OAUTH2_TOKEN} logs in with
+     * XOAUTH2. The supplier may be called from any thread that opens a session.
+     *
+     * @param credentials the supplier
+     * @return this builder
+     */
+    public Builder credentials(Supplier<Credentials> credentials) {
+      this.credentials = requireNonNull(credentials, "credentials");
+      return this;
+    }
+
+    /**
+     * Sets the login name, which identifies the mailbox in {@link ImapMailboxReader#describe()} (and
+     * so in the engine's default checkpoint key); set by {@link #credentials(Credentials)}, required
+     * with {@link #credentials(Supplier)}.
+     *
+     * @param username the login name
+     * @return this builder
+     * @throws IllegalArgumentException if blank
+     */
+    public Builder username(String username) {
+      requireNonNull(username, "username");
+      if (username.isBlank()) {
+        throw new IllegalArgumentException("username must not be blank, was '" + username + "'");
+      }
+      this.username = username;
+      return this;
+    }
+
+    /**
+     * Sets the folder to read; default {@code INBOX}.
+     *
+     * @param folder the folder's full name
+     * @return this builder
+     * @throws IllegalArgumentException if blank
+     */
+    public Builder folder(String folder) {
+      this.folder = folderName("folder", folder);
+      return this;
+    }
+
+    /**
+     * Sets the connect timeout; default 10 seconds, never infinite.
+     *
+     * @param timeout between 1 ms and 1 hour
+     * @return this builder
+     * @throws IllegalArgumentException if out of range
+     */
+    public Builder connectTimeout(Duration timeout) {
+      this.connectTimeout = timeout("connectTimeout", timeout);
+      return this;
+    }
+
+    /**
+     * Sets the timeout of each read from the server; default 60 seconds, never infinite.
+     *
+     * @param timeout between 1 ms and 1 hour
+     * @return this builder
+     * @throws IllegalArgumentException if out of range
+     */
+    public Builder readTimeout(Duration timeout) {
+      this.readTimeout = timeout("readTimeout", timeout);
+      return this;
+    }
+
+    /**
+     * Sets the timeout of each write to the server; default 60 seconds, never infinite.
+     *
+     * @param timeout between 1 ms and 1 hour
+     * @return this builder
+     * @throws IllegalArgumentException if out of range
+     */
+    public Builder writeTimeout(Duration timeout) {
+      this.writeTimeout = timeout("writeTimeout", timeout);
+      return this;
+    }
+
+    /**
+     * Sets what happens to a message once its activity exists; default {@link PostAction#LEAVE}.
+     *
+     * @param action the post-action
+     * @return this builder
+     */
+    public Builder afterTracked(PostAction action) {
+      this.afterTracked = requireNonNull(action, "afterTracked");
+      return this;
+    }
+
+    /**
+     * Sets what happens to a message the tracking policy rejected; default {@link PostAction#LEAVE}.
+     *
+     * @param action the post-action
+     * @return this builder
+     */
+    public Builder afterRejected(PostAction action) {
+      this.afterRejected = requireNonNull(action, "afterRejected");
+      return this;
+    }
+
+    /**
+     * Sets the folder quarantined messages (those that failed too often) are moved to; default
+     * {@code Quarantine}, created when first needed. Quarantined messages are never deleted.
+     *
+     * @param folder the folder's full name
+     * @return this builder
+     * @throws IllegalArgumentException if blank
+     */
+    public Builder quarantineFolder(String folder) {
+      this.quarantineFolder = folderName("quarantineFolder", folder);
+      return this;
+    }
+
+    /**
+     * On the first sync only (an empty cursor), skips messages the server received (INTERNALDATE)
+     * before this instant, so connecting an old mailbox does not import years of mail. Later syncs,
+     * and a restart after a UIDVALIDITY change, take every message. Default: take everything.
+     *
+     * @param instant the oldest receive time to process
+     * @return this builder
+     */
+    public Builder processReceivedAfter(Instant instant) {
+      this.processReceivedAfter = requireNonNull(instant, "processReceivedAfter");
+      return this;
+    }
+
+    /**
+     * Builds the reader; connects nothing yet.
+     *
+     * @return the reader
+     * @throws IllegalStateException if a required setting is missing or settings contradict each other
+     */
+    public ImapMailboxReader build() {
+      if (host == null) {
+        throw new IllegalStateException("host is required, e.g. host(\"imap.example.com\")");
+      }
+      if (credentials == null) {
+        throw new IllegalStateException(
+            "credentials are required: call credentials(Credentials) or credentials(Supplier<Credentials>)");
+      }
+      if (username == null) {
+        throw new IllegalStateException("username is required with a credentials supplier: it names the mailbox "
+            + "in describe() and the checkpoint key");
+      }
+      if (sameFolder(quarantineFolder, folder)) {
+        throw new IllegalStateException("quarantineFolder must differ from folder, both were '" + folder + "'");
+      }
+      checkNotIntoOwnFolder("afterTracked", afterTracked);
+      checkNotIntoOwnFolder("afterRejected", afterRejected);
+      return new ImapMailboxReader(this);
+    }
+
+    private void checkNotIntoOwnFolder(String setting, PostAction action) {
+      if (action.kind == PostAction.Kind.MOVE && sameFolder(action.folder, folder)) {
+        throw new IllegalStateException(setting + " must not move messages into the folder being read ('" + folder
+            + "'): they would come back as new messages, was " + action);
+      }
+    }
+
+    private static boolean sameFolder(String a, String b) {
+      return a.equals(b) || (a.equalsIgnoreCase("INBOX") && b.equalsIgnoreCase("INBOX"));
+    }
+
+    private static String folderName(String setting, String folder) {
+      requireNonNull(folder, setting);
+      if (folder.isBlank()) {
+        throw new IllegalArgumentException(setting + " must not be blank, was '" + folder + "'");
+      }
+      return folder;
+    }
+
+    private static Duration timeout(String setting, Duration timeout) {
+      requireNonNull(timeout, setting);
+      if (timeout.compareTo(Duration.ofMillis(1)) < 0 || timeout.compareTo(MAX_TIMEOUT) > 0) {
+        throw new IllegalArgumentException(setting + " must be between 1 ms and 1 hour, was " + timeout);
+      }
+      return timeout;
+    }
+  }
+}

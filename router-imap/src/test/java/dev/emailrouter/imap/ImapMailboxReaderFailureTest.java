@@ -1,0 +1,201 @@
+package dev.emailrouter.imap;
+
+import static dev.emailrouter.imap.TestMailboxes.PASSWORD;
+import static dev.emailrouter.imap.TestMailboxes.USER;
+import static dev.emailrouter.imap.TestMailboxes.appendSimple;
+import static dev.emailrouter.imap.TestMailboxes.folder;
+import static dev.emailrouter.imap.TestMailboxes.reader;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.icegreen.greenmail.junit5.GreenMailExtension;
+import dev.emailrouter.api.Credentials;
+import dev.emailrouter.api.MailboxReader;
+import dev.emailrouter.api.PermanentRouterException;
+import dev.emailrouter.api.RouterException;
+import dev.emailrouter.api.Security;
+import dev.emailrouter.api.TransientRouterException;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+final class ImapMailboxReaderFailureTest {
+
+  @RegisterExtension
+  static final GreenMailExtension greenMail = new GreenMailExtension(TestMailboxes.imap());
+
+  private int port;
+
+  @BeforeEach
+  void setUp() {
+    appendSimple(folder(greenMail, TestMailboxes.user(greenMail), "INBOX"), 1, 1);
+    port = greenMail.getImap().getPort();
+  }
+
+  private static String allMessages(Throwable e) {
+    StringBuilder all = new StringBuilder();
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      all.append(t.getMessage()).append('\n');
+    }
+    return all.toString();
+  }
+
+  @Test
+  void open_withAWrongPassword_throwsPermanentNamingUserAndServerButNotThePassword() {
+    String wrong = "wrong-Secret-4711";
+    ImapMailboxReader reader = reader(port).credentials(Credentials.password(USER, wrong)).build();
+
+    assertThatThrownBy(reader::open)
+        .isInstanceOf(PermanentRouterException.class)
+        .hasMessageContaining("user " + USER)
+        .hasMessageContaining("imap://127.0.0.1:" + port)
+        .hasMessageContaining("check the credentials")
+        .satisfies(e -> assertThat(allMessages(e)).doesNotContain(wrong));
+  }
+
+  @Test
+  void open_whenNothingListens_throwsTransientQuickly() throws IOException {
+    int closedPort;
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      closedPort = s.getLocalPort();
+    }
+    ImapMailboxReader reader = reader(closedPort).connectTimeout(Duration.ofSeconds(2)).build();
+    long start = System.nanoTime();
+
+    assertThatThrownBy(reader::open)
+        .isInstanceOf(TransientRouterException.class)
+        .hasMessageContaining("imap://127.0.0.1:" + closedPort + " can't be reached");
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+  }
+
+  @Test
+  void open_whenTheServerNeverAnswers_timesOutAsTransient() throws IOException {
+    try (ServerSocket silent = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      Thread acceptor = new Thread(() -> {
+        try (Socket ignored = silent.accept()) {
+          ignored.getInputStream().read(); // holds the connection without a greeting
+        } catch (IOException e) {
+          // closed by the test
+        }
+      });
+      acceptor.setDaemon(true);
+      acceptor.start();
+      ImapMailboxReader reader = reader(silent.getLocalPort()).readTimeout(Duration.ofMillis(300)).build();
+      long start = System.nanoTime();
+
+      assertThatThrownBy(reader::open).isInstanceOf(TransientRouterException.class);
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+    }
+  }
+
+  @Test
+  void open_whenTheFolderDoesNotExist_throwsPermanentNamingTheFolder() {
+    ImapMailboxReader reader = reader(port).folder("Nope").build();
+
+    assertThatThrownBy(reader::open)
+        .isInstanceOf(PermanentRouterException.class)
+        .hasMessageContaining("folder 'Nope' does not exist")
+        .hasMessageContaining("user " + USER);
+  }
+
+  @Test
+  void open_withDefaultSecurity_refusesAServerWithoutStartTls() {
+    ImapMailboxReader reader = reader(port).security(Security.STARTTLS).build();
+
+    assertThatThrownBy(reader::open)
+        .isInstanceOf(PermanentRouterException.class)
+        .hasMessageContaining("does not offer STARTTLS");
+  }
+
+  @Test
+  void open_asksTheCredentialsSupplierAtEachLogin() {
+    AtomicInteger calls = new AtomicInteger();
+    ImapMailboxReader reader = reader(port).username(USER)
+        .credentials(() -> {
+          calls.incrementAndGet();
+          return Credentials.password(USER, PASSWORD);
+        })
+        .build();
+
+    reader.open().close();
+    reader.open().close();
+
+    assertThat(calls).hasValue(2);
+  }
+
+  @Test
+  void open_whenTheSupplierReturnsAnotherUser_throwsPermanent() {
+    ImapMailboxReader reader = reader(port).username(USER)
+        .credentials(() -> Credentials.password("someone-else", PASSWORD))
+        .build();
+
+    assertThatThrownBy(reader::open)
+        .isInstanceOf(PermanentRouterException.class)
+        .hasMessageContaining("returned user someone-else but the reader was built for user " + USER)
+        .satisfies(e -> assertThat(allMessages(e)).doesNotContain(PASSWORD));
+  }
+
+  @Test
+  void open_whenTheSupplierFails_throwsTransient() {
+    ImapMailboxReader reader = reader(port).username(USER)
+        .credentials(() -> {
+          throw new IllegalStateException("token endpoint down");
+        })
+        .build();
+
+    assertThatThrownBy(reader::open)
+        .isInstanceOf(TransientRouterException.class)
+        .hasMessageContaining("token endpoint down");
+  }
+
+  @Test
+  void open_withAnOauth2Token_authenticatesWithXoauth2() throws Exception {
+    try (WireProxy proxy = new WireProxy(port)) {
+      ImapMailboxReader reader = reader(proxy.port()).credentials(Credentials.oauth2(USER, PASSWORD)).build();
+
+      try (MailboxReader.Session session = reader.open()) {
+        assertThat(session.fetchNew("", Set.of(), 10).messages()).hasSize(1);
+      }
+
+      assertThat(proxy.commands()).anyMatch(c -> c.startsWith("AUTHENTICATE XOAUTH2"))
+          .noneMatch(c -> c.startsWith("LOGIN"));
+    }
+  }
+
+  @Test
+  void fetchNew_withMaxBelowOne_isRefused() {
+    try (MailboxReader.Session session = reader(port).build().open()) {
+      assertThatThrownBy(() -> session.fetchNew("", Set.of(), 0))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("max must be at least 1, was 0");
+    }
+  }
+
+  @Test
+  void session_afterClose_refusesWorkAndClosesAgainQuietly() {
+    MailboxReader.Session session = reader(port).build().open();
+    session.close();
+
+    assertThatThrownBy(() -> session.fetchNew("", Set.of(), 1)).isInstanceOf(IllegalStateException.class);
+    session.close();
+  }
+
+  @Test
+  void fetchNew_whenTheServerIsGoneForGood_throwsTransient() throws Exception {
+    WireProxy proxy = new WireProxy(port);
+    MailboxReader.Session session = reader(proxy.port()).build().open();
+    proxy.close(); // drops the connection and accepts no new one
+
+    assertThatThrownBy(() -> session.fetchNew("", Set.of(), 10))
+        .isInstanceOf(RouterException.class)
+        .matches(e -> ((RouterException) e).isTransient());
+    session.close();
+  }
+}
