@@ -80,18 +80,19 @@ usage() {
 set_paths() {
     local dir=$1 create=${2:-}
     [[ -n $dir ]] || usage
+    [[ $dir == /* ]] || dir=$PWD/$dir
+    # The path ends up unquoted in main.cf, dovecot.conf (where ':' ',' '%' and spaces have a
+    # meaning, e.g. in mail_location) and servers.env, so only plain characters are allowed.
+    local re='^/[A-Za-z0-9._/+-]+$'
+    [[ $dir =~ $re ]] || die "DIR must be a path made of letters, digits and . _ / + - only (got '$dir')"
     if [[ $create == create ]]; then
         mkdir -p -- "$dir"
     fi
+    DIR=$dir
     if [[ -d $dir ]]; then
         DIR=$(cd -- "$dir" && pwd -P)
-    else
-        DIR=$dir
+        [[ $DIR =~ $re ]] || die "DIR resolves to '$DIR': only letters, digits and . _ / + - are allowed"
     fi
-    # The path ends up unquoted in main.cf, dovecot.conf (where ':' ',' '%' and spaces have a
-    # meaning, e.g. in mail_location) and servers.env, so only plain characters are allowed.
-    [[ $DIR =~ ^/[A-Za-z0-9._/+-]+$ ]] ||
-        die "DIR must be a path made of letters, digits and . _ / + - only (got '$DIR')"
 
     # Postfix's queue and data folders must not lie inside its config_directory: "postfix start"
     # checks that everything below config_directory belongs to root and would print a dozen

@@ -65,10 +65,6 @@ final class SmtpConnector {
     this.description = "smtp://" + (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port + " (" + security + ")";
     Properties base = MailConnections.properties("smtp", host, port, security, trust, connectTimeout, readTimeout,
         writeTimeout);
-    // Without this Angus retries a failed connect with a plain java.net.Socket: a second wait for
-    // the same refusal, and a socket without TCP_NODELAY if it ever worked.
-    // (One property covers the plain and the TLS socket factory.)
-    base.put("mail.smtp.socketFactory.fallback", "false");
     // Report refused recipients one by one and send to the others (SendResult's partial rule).
     base.put("mail.smtp.sendpartial", "true");
     // Throw even on success, with an SMTPAddressSucceededException per accepted recipient: the

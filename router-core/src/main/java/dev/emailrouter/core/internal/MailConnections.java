@@ -50,6 +50,10 @@ public final class MailConnections {
     p.put(prefix + "connectiontimeout", Long.toString(connectTimeout.toMillis()));
     p.put(prefix + "timeout", Long.toString(readTimeout.toMillis()));
     p.put(prefix + "writetimeout", Long.toString(writeTimeout.toMillis()));
+    // Without this Angus retries a failed connect with its default factory: a second wait for the same
+    // refusal, no TCP_NODELAY, and for TLS the JVM's default trust store instead of ours. (One property
+    // covers the plain and the TLS socket factory.)
+    p.put(prefix + "socketFactory.fallback", "false");
     SSLSocketFactory tls = new NoDelaySslSocketFactory(sslContext(trust).getSocketFactory());
     switch (security) {
       case IMPLICIT_TLS -> {
