@@ -37,6 +37,9 @@
 #     (refused during the SMTP dialogue, never accepted and bounced later)
 #   any other domain:   550 5.7.1 ... this test server delivers only to example.test (its transport
 #                       is "error", which smtpd already applies at RCPT: nothing is queued, no DNS)
+#
+# start restarts a DIR that already runs, fails clearly when a port is taken by something else,
+# and first stops "orphans": servers of this script whose DIR was deleted while they ran.
 set -euo pipefail
 
 DOMAIN=example.test
@@ -573,6 +576,33 @@ check_access() {
     done
 }
 
+# A DIR deleted while its servers ran ("mvn clean" wiping target/, rm -rf of a temp folder)
+# leaves masters that no "stop DIR" can reach any more, and they keep the ports. Such a master
+# of ours is recognised by its config path, which no longer exists: "dovecot -c .../dovecot/
+# dovecot.conf" on its command line, MAIL_CONFIG=.../postfix/conf in Postfix's environment.
+reap_orphans() {
+    local proc pid cmd conf
+    for proc in /proc/[0-9]*; do
+        pid=${proc#/proc/}
+        cmd=$(tr '\0' ' ' 2>/dev/null <"$proc/cmdline") || continue
+        conf=""
+        case $cmd in
+            "/usr/sbin/dovecot -c "*/dovecot/dovecot.conf" ")
+                conf=${cmd#/usr/sbin/dovecot -c }
+                conf=${conf% }
+                ;;
+            "/usr/lib/postfix/sbin/master "*)
+                conf=$(tr '\0' '\n' 2>/dev/null <"$proc/environ" | sed -n 's/^MAIL_CONFIG=//p') || true
+                [[ $conf == */postfix/conf ]] || conf=""
+                ;;
+        esac
+        if [[ -n $conf && ! -e $conf ]]; then
+            log "stopping orphaned server $pid: its $conf was deleted while it ran"
+            kill -TERM "$pid" 2>/dev/null || true
+        fi
+    done
+}
+
 # ---------------------------------------------------------------------------------------------
 # start
 # ---------------------------------------------------------------------------------------------
@@ -613,9 +643,13 @@ cmd_start() {
     # with a less obvious error, or worse, tests would talk to the wrong server.
     # A few seconds of grace: right after a stop, an exiting child (e.g. an smtpd still
     # finishing a session) may hold a listening socket it inherited from its master.
-    local busy_deadline=$((SECONDS + 5))
+    local busy_deadline=$((SECONDS + 5)) reaped=""
     for name in SMTP_PORT IMAP_PORT IMAPS_PORT POP3_PORT POP3S_PORT LMTP_PORT; do
         while port_open "${!name}"; do
+            if [[ -z $reaped ]]; then
+                reap_orphans
+                reaped=yes
+            fi
             ((SECONDS < busy_deadline)) ||
                 die "port ${!name} ($name) on 127.0.0.1 is already in use (another instance? set MAIL_$name)"
             sleep 0.2
