@@ -254,6 +254,17 @@ public final class SmtpTransport implements MailTransport {
     }
 
     /**
+     * Logs in with fixed credentials; see {@link #credentials(Supplier)}.
+     *
+     * @param value the credentials
+     * @return this builder
+     */
+    public Builder credentials(Credentials value) {
+      Objects.requireNonNull(value, "credentials");
+      return credentials(() -> value);
+    }
+
+    /**
      * Sets how long to wait for a TCP connection, and for a free session in {@link
      * SmtpTransport#openSession()}; 10 s by default.
      *
