@@ -6,13 +6,15 @@ import java.util.Objects;
 /**
  * An email address ({@code local@domain}) with an optional display name.
  *
- * <p>Validated when built: control characters (CR and LF above all, which would let a value inject
- * a header), a missing or misplaced {@code @}, whitespace or angle brackets outside a quoted local
- * part, and over-long parts are refused with an {@link IllegalArgumentException} naming the value.
+ * <p>Validated when built: control characters anywhere, even at either end (CR and LF above all,
+ * which would let a value inject a header), a missing or misplaced {@code @}, whitespace or angle
+ * brackets outside a quoted local part, and over-long parts are refused with an {@link
+ * IllegalArgumentException} naming the value.
  * Non-ASCII characters are allowed (RFC 6531). Immutable.
  *
- * @param address the bare address, {@code local@domain}; surrounding white space is removed
- * @param displayName the display name, or the empty string when there is none; never {@code null}
+ * @param address the bare address, {@code local@domain}; surrounding spaces are removed
+ * @param displayName the display name, or the empty string when there is none; never {@code null};
+ *     surrounding spaces are removed
  */
 public record EmailAddress(String address, String displayName) {
 
@@ -20,15 +22,13 @@ public record EmailAddress(String address, String displayName) {
   public EmailAddress {
     Objects.requireNonNull(address, "address");
     Objects.requireNonNull(displayName, "displayName");
+    // Before stripping: strip() would silently drop a CR or LF at either end, and a value carrying
+    // one is as suspect there as inside.
+    refuseControlCharacters("address", address);
+    refuseControlCharacters("displayName", displayName);
     address = address.strip();
     displayName = displayName.strip();
     checkAddress(address);
-    for (int i = 0; i < displayName.length(); i++) {
-      if (Character.isISOControl(displayName.charAt(i))) {
-        throw new IllegalArgumentException("displayName must not contain control characters (CR/LF would inject a header), was "
-            + quote(displayName));
-      }
-    }
   }
 
   /**
@@ -78,6 +78,15 @@ public record EmailAddress(String address, String displayName) {
     return displayName.isEmpty() ? address : displayName + " <" + address + ">";
   }
 
+  private static void refuseControlCharacters(String name, String value) {
+    for (int i = 0; i < value.length(); i++) {
+      if (Character.isISOControl(value.charAt(i))) {
+        throw new IllegalArgumentException(name + " must not contain control characters (CR/LF would inject a header), was "
+            + quote(value));
+      }
+    }
+  }
+
   private static void checkAddress(String address) {
     int at = address.lastIndexOf('@');
     if (at <= 0 || at == address.length() - 1) {
@@ -90,15 +99,12 @@ public record EmailAddress(String address, String displayName) {
           + " in " + quote(address));
     }
     if (domain.length() > 253) {
-      throw new IllegalArgumentException("address domain must be at most 253 characters, was " + domain.length());
+      throw new IllegalArgumentException("address domain must be at most 253 characters, was " + domain.length()
+          + " in " + quote(address));
     }
     boolean quoted = local.length() >= 2 && local.startsWith("\"") && local.endsWith("\"");
     for (int i = 0; i < address.length(); i++) {
       char c = address.charAt(i);
-      if (Character.isISOControl(c)) {
-        throw new IllegalArgumentException("address must not contain control characters (CR/LF would inject a header), was "
-            + quote(address));
-      }
       boolean inLocal = i < at;
       if (inLocal && quoted) {
         continue;
