@@ -25,8 +25,9 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.SQLIntegrityConstraintViolationException;
 import java.sql.Statement;
-import java.sql.Timestamp;
 import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -55,14 +56,14 @@ public final class JdbcActivityStore implements ActivityStore {
         sender VARCHAR(320) NOT NULL,
         sender_name VARCHAR(200) DEFAULT '' NOT NULL,
         sender_key VARCHAR(320) NOT NULL,
-        to_list VARCHAR(16000) DEFAULT '' NOT NULL,
-        cc_list VARCHAR(16000) DEFAULT '' NOT NULL,
-        bcc_list VARCHAR(16000) DEFAULT '' NOT NULL,
+        to_list CLOB DEFAULT '' NOT NULL,
+        cc_list CLOB DEFAULT '' NOT NULL,
+        bcc_list CLOB DEFAULT '' NOT NULL,
         subject VARCHAR(4000) DEFAULT '' NOT NULL,
         text_body CLOB,
         html_body CLOB,
         in_reply_to VARCHAR(1000),
-        references_list VARCHAR(16000) DEFAULT '' NOT NULL,
+        references_list CLOB DEFAULT '' NOT NULL,
         message_id VARCHAR(1000),
         tracking_token VARCHAR(64),
         attempts INT DEFAULT 0 NOT NULL,
@@ -193,15 +194,15 @@ public final class JdbcActivityStore implements ActivityStore {
 
   @Override
   public List<ClaimedEmail> claimPendingSend(ClaimRequest request) {
-    Timestamp now = Timestamp.from(request.now());
+    OffsetDateTime now = utc(request.now());
     TreeMap<String, List<String>> bySender = new TreeMap<>();
     inTransaction(c -> {
       try (PreparedStatement ps = c.prepareStatement("SELECT id, sender_key FROM email WHERE (status = ? AND"
           + " (next_attempt_at IS NULL OR next_attempt_at <= ?)) OR (status = ? AND lease_until <= ?) ORDER BY seq")) {
         ps.setInt(1, EmailStatus.PENDING_SEND.code());
-        ps.setTimestamp(2, now);
+        ps.setObject(2, now);
         ps.setInt(3, EmailStatus.SENDING.code());
-        ps.setTimestamp(4, now);
+        ps.setObject(4, now);
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) {
             bySender.computeIfAbsent(rs.getString(2), k -> new ArrayList<>()).add(rs.getString(1));
@@ -235,19 +236,19 @@ public final class JdbcActivityStore implements ActivityStore {
   /** The conditional update that makes a claim exclusive: it matches only while the row is due. */
   private Optional<ClaimedEmail> tryClaim(String id, ClaimRequest request) {
     String token = UUID.randomUUID().toString();
-    Timestamp now = Timestamp.from(request.now());
+    OffsetDateTime now = utc(request.now());
     int updated = inTransaction(c -> {
       try (PreparedStatement ps = c.prepareStatement("UPDATE email SET status = ?, claim_token = ?, lease_until = ?"
           + " WHERE id = ? AND ((status = ? AND (next_attempt_at IS NULL OR next_attempt_at <= ?))"
           + " OR (status = ? AND lease_until <= ?))")) {
         ps.setInt(1, EmailStatus.SENDING.code());
         ps.setString(2, token);
-        ps.setTimestamp(3, Timestamp.from(request.leaseUntil()));
+        ps.setObject(3, utc(request.leaseUntil()));
         ps.setString(4, id);
         ps.setInt(5, EmailStatus.PENDING_SEND.code());
-        ps.setTimestamp(6, now);
+        ps.setObject(6, now);
         ps.setInt(7, EmailStatus.SENDING.code());
-        ps.setTimestamp(8, now);
+        ps.setObject(8, now);
         return ps.executeUpdate();
       }
     });
@@ -371,7 +372,7 @@ public final class JdbcActivityStore implements ActivityStore {
     fenced(claim, "UPDATE email SET status = ?, sent_at = ?, last_reason = ?, attempts = attempts + 1,"
         + " claim_token = NULL, lease_until = NULL WHERE id = ? AND status = ? AND claim_token = ?", ps -> {
           ps.setInt(1, EmailStatus.SENT.code());
-          ps.setTimestamp(2, Timestamp.from(sentAt));
+          ps.setObject(2, utc(sentAt));
           ps.setString(3, truncate(result.serverReply()));
           return 4;
         });
@@ -382,7 +383,7 @@ public final class JdbcActivityStore implements ActivityStore {
     fenced(claim, "UPDATE email SET status = ?, next_attempt_at = ?, attempts = ?, last_reason = ?,"
         + " claim_token = NULL, lease_until = NULL WHERE id = ? AND status = ? AND claim_token = ?", ps -> {
           ps.setInt(1, EmailStatus.PENDING_SEND.code());
-          ps.setTimestamp(2, Timestamp.from(nextAttemptAt));
+          ps.setObject(2, utc(nextAttemptAt));
           ps.setInt(3, attempts);
           ps.setString(4, truncate(reason));
           return 5;
@@ -486,7 +487,7 @@ public final class JdbcActivityStore implements ActivityStore {
           ps.setString(15, email.mailbox());
           ps.setString(16, email.owner().id());
           ps.setString(17, email.correlation() == null ? null : email.correlation().activityId());
-          ps.setTimestamp(18, Timestamp.from(email.receivedAt()));
+          ps.setObject(18, utc(email.receivedAt()));
           ps.setString(19, truncate(String.join("; ", email.droppedAttachments())));
           ps.executeUpdate();
         }
@@ -547,6 +548,15 @@ public final class JdbcActivityStore implements ActivityStore {
       }
     }
     return out.values().toArray(EmailAddress[]::new);
+  }
+
+  /**
+   * An instant as a JDBC value: an {@code OffsetDateTime} in UTC, never a {@code java.sql.Timestamp}, whose
+   * conversion goes through the session's local time, which is ambiguous during the hour the clocks go back
+   * (a lease stored an hour early would let a second engine claim the email while it is being sent).
+   */
+  private static OffsetDateTime utc(Instant instant) {
+    return instant.atOffset(ZoneOffset.UTC);
   }
 
   private static String truncate(String value) {

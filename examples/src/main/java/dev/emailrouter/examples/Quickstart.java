@@ -37,7 +37,7 @@ import java.util.Properties;
  *   <li>An unrelated email to the user is rejected with its reason.
  * </ol>
  *
- * <p>Run it with {@code mvn -B -q -pl examples -am -DskipTests package exec:java}. It exits 0 when
+ * <p>Run it with {@code mvn -B -q -pl examples -am -DskipTests package exec:exec}. It exits 0 when
  * all of that happened, 1 otherwise.
  */
 public final class Quickstart {

@@ -3,6 +3,7 @@ package dev.emailrouter.examples;
 import dev.emailrouter.core.RouterEngine;
 import dev.emailrouter.core.TickReport;
 import java.time.Duration;
+import java.util.Objects;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -50,11 +51,19 @@ public final class ScheduledRouter implements AutoCloseable {
    * Starts ticking at once, then every {@code delay} after each tick ends.
    *
    * @param engine the engine
-   * @param delay the pause between ticks
-   * @param onReport receives each tick's report (count, alert, log)
+   * @param delay the pause between ticks, at least 1 ms
+   * @param onReport receives each tick's report (count, alert, log), on the ticking thread
    * @return the running router; close it to stop
+   * @throws IllegalArgumentException if {@code delay} is under 1 ms
    */
   public static ScheduledRouter start(RouterEngine engine, Duration delay, Consumer<TickReport> onReport) {
+    Objects.requireNonNull(engine, "engine");
+    Objects.requireNonNull(delay, "delay");
+    Objects.requireNonNull(onReport, "onReport");
+    if (delay.toMillis() < 1) {
+      // The executor would refuse it too, but with no message.
+      throw new IllegalArgumentException("delay must be at least 1 ms, was " + delay);
+    }
     return new ScheduledRouter(engine, delay, onReport);
   }
 
