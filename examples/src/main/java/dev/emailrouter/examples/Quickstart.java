@@ -63,9 +63,11 @@ public final class Quickstart {
    * @throws Exception if the embedded mail server can't start
    */
   public static boolean run(PrintStream out) throws Exception {
-    GreenMail mailServer = new GreenMail(new ServerSetup[] {
-        new ServerSetup(0, "127.0.0.1", ServerSetup.PROTOCOL_SMTP),
-        new ServerSetup(0, "127.0.0.1", ServerSetup.PROTOCOL_IMAP)});
+    ServerSetup smtp = new ServerSetup(0, "127.0.0.1", ServerSetup.PROTOCOL_SMTP);
+    ServerSetup imap = new ServerSetup(0, "127.0.0.1", ServerSetup.PROTOCOL_IMAP);
+    smtp.setServerStartupTimeout(30_000);
+    imap.setServerStartupTimeout(30_000);
+    GreenMail mailServer = new GreenMail(new ServerSetup[] {smtp, imap});
     mailServer.start();
     try {
       mailServer.setUser("user@example.test", "user@example.test", PASSWORD);

@@ -150,13 +150,13 @@ final class Pop3EndToEndTest {
 
     assertThat(report.tracked()).extracting(RouterEvent.MessageTracked::messageId)
         .containsExactly("<c1@example.test>", "<c2@example.test>");
-    assertThat(server.messageIds(USER, "INBOX")).containsExactly("<s1@stranger.test>");
+    assertThat(server.awaitMessageIds(USER, "INBOX", "<s1@stranger.test>")).containsExactly("<s1@stranger.test>");
     assertThat(store.received()).hasSize(2);
 
     server.send(message("<c3@example.test>", CONTACT, USER, "Third", "Hi"));
     assertThat(engine.tick().tracked()).extracting(RouterEvent.MessageTracked::messageId)
         .containsExactly("<c3@example.test>");
-    assertThat(server.messageIds(USER, "INBOX")).containsExactly("<s1@stranger.test>");
+    assertThat(server.awaitMessageIds(USER, "INBOX", "<s1@stranger.test>")).containsExactly("<s1@stranger.test>");
   }
 
   @Test

@@ -31,9 +31,9 @@ final class TestMailServer implements AutoCloseable {
 
   TestMailServer() {
     greenMail = new GreenMail(new ServerSetup[] {
-        new ServerSetup(0, "127.0.0.1", ServerSetup.PROTOCOL_SMTP),
-        new ServerSetup(0, "127.0.0.1", ServerSetup.PROTOCOL_IMAP),
-        new ServerSetup(0, "127.0.0.1", ServerSetup.PROTOCOL_POP3)});
+        Loopback.setup(ServerSetup.PROTOCOL_SMTP),
+        Loopback.setup(ServerSetup.PROTOCOL_IMAP),
+        Loopback.setup(ServerSetup.PROTOCOL_POP3)});
     greenMail.start();
   }
 
@@ -123,8 +123,39 @@ final class TestMailServer implements AutoCloseable {
 
   /** The Message-IDs in a user's folder, in folder order; empty when the folder does not exist. */
   List<String> messageIds(String address, String folder) {
-    MailFolder f = folder(address, folder);
-    return f == null ? List.of() : f.getMessages().stream().map(TestMailServer::messageId).toList();
+    // GreenMail may still be expunging a POP3 session's deletions on its own thread after QUIT was
+    // answered; its message list then shows a gap. Read until two reads agree on a list without gaps.
+    List<String> previous = null;
+    for (int i = 0; i < 200; i++) {
+      MailFolder f = folder(address, folder);
+      List<String> now;
+      try {
+        now = f == null ? List.of() : f.getMessages().stream().map(m -> m == null ? null : messageId(m)).toList();
+      } catch (java.util.ConcurrentModificationException e) {
+        previous = null;
+        continue;
+      }
+      if (!now.contains(null) && now.equals(previous)) {
+        return now;
+      }
+      previous = now.contains(null) ? null : now;
+      Thread.onSpinWait();
+    }
+    throw new IllegalStateException("the message list of " + address + "/" + folder + " kept changing");
+  }
+
+  /**
+   * Waits until a folder holds exactly these messages: GreenMail answers a POP3 QUIT before its own
+   * thread has finished expunging the session's deletions.
+   */
+  List<String> awaitMessageIds(String address, String folder, String... expected) {
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    List<String> now = messageIds(address, folder);
+    while (!now.equals(List.of(expected)) && System.nanoTime() < deadline) {
+      Thread.onSpinWait();
+      now = messageIds(address, folder);
+    }
+    return now;
   }
 
   /** The Message-IDs in a user's folder that carry {@code \Seen}. */

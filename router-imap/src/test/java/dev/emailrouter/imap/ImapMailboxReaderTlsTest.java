@@ -58,7 +58,7 @@ final class ImapMailboxReaderTlsTest {
         + "\n-----END CERTIFICATE-----\n");
     System.setProperty("greenmail.tls.keystore.file", keystore.toString());
     System.setProperty("greenmail.tls.keystore.password", STORE_PASSWORD);
-    greenMail = new GreenMail(new ServerSetup[] {new ServerSetup(0, "127.0.0.1", ServerSetup.PROTOCOL_IMAPS),
+    greenMail = new GreenMail(new ServerSetup[] {Loopback.setup(ServerSetup.PROTOCOL_IMAPS),
         TestMailboxes.imap()});
     greenMail.start();
     appendSimple(folder(greenMail, greenMail.setUser("sales@example.test", USER, PASSWORD), "INBOX"), 1, 2);

@@ -35,7 +35,7 @@ final class TestMailboxes {
   private TestMailboxes() {}
 
   static ServerSetup imap() {
-    return new ServerSetup(0, "127.0.0.1", ServerSetup.PROTOCOL_IMAP);
+    return Loopback.setup(ServerSetup.PROTOCOL_IMAP);
   }
 
   static GreenMailUser user(GreenMailOperations greenMail) {

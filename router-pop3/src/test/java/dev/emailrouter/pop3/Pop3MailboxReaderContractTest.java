@@ -19,7 +19,7 @@ final class Pop3MailboxReaderContractTest extends MailboxReaderContract {
 
   @Override
   protected Fixture newFixture() {
-    GreenMail greenMail = new GreenMail(new ServerSetup(0, "127.0.0.1", ServerSetup.PROTOCOL_POP3));
+    GreenMail greenMail = new GreenMail(Loopback.setup(ServerSetup.PROTOCOL_POP3));
     greenMail.start();
     GreenMailUser user = greenMail.setUser("sales@example.test", "sales", "secret");
     MailboxReader reader = Pop3MailboxReader.builder()

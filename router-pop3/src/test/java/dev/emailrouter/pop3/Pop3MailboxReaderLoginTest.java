@@ -27,7 +27,7 @@ final class Pop3MailboxReaderLoginTest {
 
   @RegisterExtension
   static final GreenMailExtension greenMail =
-      new GreenMailExtension(new ServerSetup(0, "127.0.0.1", ServerSetup.PROTOCOL_POP3));
+      new GreenMailExtension(Loopback.setup(ServerSetup.PROTOCOL_POP3));
 
   @BeforeEach
   void createUser() {

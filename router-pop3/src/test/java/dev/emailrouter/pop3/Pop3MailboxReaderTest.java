@@ -41,7 +41,7 @@ final class Pop3MailboxReaderTest {
 
   @RegisterExtension
   static final GreenMailExtension greenMail =
-      new GreenMailExtension(new ServerSetup(0, "127.0.0.1", ServerSetup.PROTOCOL_POP3));
+      new GreenMailExtension(Loopback.setup(ServerSetup.PROTOCOL_POP3));
 
   private GreenMailUser user;
 

@@ -63,7 +63,7 @@ final class Pop3MailboxReaderTlsTest {
 
     System.setProperty("greenmail.tls.keystore.file", keystore.toString());
     System.setProperty("greenmail.tls.keystore.password", PASSWORD);
-    greenMail = new GreenMail(new ServerSetup(0, "127.0.0.1", ServerSetup.PROTOCOL_POP3S));
+    greenMail = new GreenMail(Loopback.setup(ServerSetup.PROTOCOL_POP3S));
     greenMail.start();
     deliver(greenMail.setUser("sales@example.test", "sales", "secret"), raw("m1", "over tls", "hello\r\n"));
   }

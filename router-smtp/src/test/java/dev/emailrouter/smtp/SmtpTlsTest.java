@@ -52,7 +52,7 @@ final class SmtpTlsTest {
 
   @RegisterExtension
   static final GreenMailExtension greenMail =
-      new GreenMailExtension(new ServerSetup(0, "127.0.0.1", ServerSetup.PROTOCOL_SMTPS));
+      new GreenMailExtension(Loopback.setup(ServerSetup.PROTOCOL_SMTPS));
 
   private ScriptedSmtpServer server;
 

@@ -18,7 +18,7 @@ final class SmtpTransportContractTest extends MailTransportContract {
 
   @Override
   protected Fixture newFixture() {
-    GreenMail greenMail = new GreenMail(new ServerSetup(0, "127.0.0.1", ServerSetup.PROTOCOL_SMTP));
+    GreenMail greenMail = new GreenMail(Loopback.setup(ServerSetup.PROTOCOL_SMTP));
     greenMail.start();
     MailTransport transport = SmtpTransport.builder()
         .host("127.0.0.1")

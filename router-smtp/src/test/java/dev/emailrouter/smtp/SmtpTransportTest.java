@@ -44,7 +44,7 @@ final class SmtpTransportTest {
 
   @RegisterExtension
   static final GreenMailExtension greenMail =
-      new GreenMailExtension(new ServerSetup(0, "127.0.0.1", ServerSetup.PROTOCOL_SMTP));
+      new GreenMailExtension(Loopback.setup(ServerSetup.PROTOCOL_SMTP));
 
   private static final Instant NOW = Instant.parse("2026-03-14T15:09:26Z");
 

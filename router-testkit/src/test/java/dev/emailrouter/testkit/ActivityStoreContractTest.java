@@ -41,8 +41,8 @@ final class ActivityStoreContractTest {
 
     assertThat(failed).containsOnlyKeys("claimPendingSend_neverHandsOneEmailToTwoClaimantsAtOnce");
     assertThat(failed.get("claimPendingSend_neverHandsOneEmailToTwoClaimantsAtOnce"))
-        .contains("to 2 claimants at once", "two engines would both send it", "atomic conditional update",
-            "UPDATE ... SET status = SENDING");
+        .containsPattern("to [2-8] claimants at once")
+        .contains("two engines would both send it", "atomic conditional update", "UPDATE ... SET status = SENDING");
   }
 
   @Test
