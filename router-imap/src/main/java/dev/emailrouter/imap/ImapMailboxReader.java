@@ -158,6 +158,9 @@ public final class ImapMailboxReader implements MailboxReader {
     Properties p = new Properties();
     p.putAll(properties);
     if (kind == Credentials.Kind.OAUTH2_TOKEN) {
+      // OAuth2ImapStore's protocol runs OAUTHBEARER or XOAUTH2 from sasllogin, which Angus calls
+      // only with SASL on; XOAUTH2 alone keeps Angus from ever sending the token with LOGIN.
+      p.put("mail.imap.sasl.enable", "true");
       p.put("mail.imap.auth.mechanisms", "XOAUTH2");
     }
     return p;

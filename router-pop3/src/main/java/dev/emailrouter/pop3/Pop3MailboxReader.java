@@ -7,6 +7,7 @@ import dev.emailrouter.api.RouterException;
 import dev.emailrouter.api.Security;
 import dev.emailrouter.api.TransientRouterException;
 import dev.emailrouter.core.internal.MailConnections;
+import dev.emailrouter.core.internal.OAuth2Sasl;
 import jakarta.mail.Folder;
 import jakarta.mail.MessagingException;
 import jakarta.mail.Store;
@@ -135,31 +136,41 @@ public final class Pop3MailboxReader implements MailboxReader {
   @Override
   public Session open() {
     Credentials login = credentials();
-    Properties properties = MailConnections.properties("pop3", host, port, security, trustStore, connectTimeout,
-        readTimeout, writeTimeout);
-    // Some servers mark messages deleted by themselves after RETR; RSET before the DELEs and QUIT
-    // undoes that, so only the messages dispose() chose are deleted.
-    properties.setProperty("mail.pop3.rsetbeforequit", "true");
-    boolean oauth2 = login.kind() == Credentials.Kind.OAUTH2_TOKEN;
-    if (oauth2) {
-      properties.setProperty("mail.pop3.auth.mechanisms", "XOAUTH2");
-    }
-    Store store = null;
-    try {
-      store = jakarta.mail.Session.getInstance(properties).getStore("pop3");
-      store.connect(host, port, login.username(), login.secret());
-    } catch (MessagingException | RuntimeException e) {
-      closeQuietly(store);
-      throw Pop3Errors.login(description, login.username(), login.secret(), e);
-    }
-    try {
-      POP3Folder inbox = (POP3Folder) store.getFolder("INBOX");
-      inbox.open(deleteAfterProcessing ? Folder.READ_WRITE : Folder.READ_ONLY);
-      return new Pop3Session(description, store, inbox, deleteAfterProcessing, deleteRejected, pendingDeletes,
-          Pop3Session.SPOOL_THRESHOLD);
-    } catch (MessagingException | RuntimeException e) {
-      closeQuietly(store);
-      throw Pop3Errors.open(description, login.username(), login.secret(), oauth2, e);
+    for (int attempt = 1; ; attempt++) {
+      Properties properties = MailConnections.properties("pop3", host, port, security, trustStore, connectTimeout,
+          readTimeout, writeTimeout);
+      // Some servers mark messages deleted by themselves after RETR; RSET before the DELEs and QUIT
+      // undoes that, so only the messages dispose() chose are deleted.
+      properties.setProperty("mail.pop3.rsetbeforequit", "true");
+      boolean oauth2 = login.kind() == Credentials.Kind.OAUTH2_TOKEN;
+      Pop3TokenLogin tokenLogin = oauth2 ? new Pop3TokenLogin(login, security, properties) : null;
+      if (oauth2) {
+        properties = tokenLogin.angusProperties(properties);
+      }
+      Store store = null;
+      try {
+        store = jakarta.mail.Session.getInstance(properties).getStore("pop3");
+        store.connect(host, port, login.username(), oauth2 ? Pop3TokenLogin.PLACEHOLDER : login.secret());
+      } catch (MessagingException | RuntimeException e) {
+        closeQuietly(store);
+        if (!oauth2) {
+          throw Pop3Errors.login(description, login.username(), login.secret(), e);
+        }
+        if (tokenLogin.tokenRefused() && attempt == 1 && OAuth2Sasl.invalidate(credentials, login)) {
+          login = credentials();
+          continue;
+        }
+        throw Pop3Errors.tokenLogin(description, login.username(), login.secret(), tokenLogin, attempt > 1, e);
+      }
+      try {
+        POP3Folder inbox = (POP3Folder) store.getFolder("INBOX");
+        inbox.open(deleteAfterProcessing ? Folder.READ_WRITE : Folder.READ_ONLY);
+        return new Pop3Session(description, store, inbox, deleteAfterProcessing, deleteRejected, pendingDeletes,
+            Pop3Session.SPOOL_THRESHOLD);
+      } catch (MessagingException | RuntimeException e) {
+        closeQuietly(store);
+        throw Pop3Errors.open(description, login.username(), login.secret(), oauth2, e);
+      }
     }
   }
 
