@@ -170,6 +170,31 @@ final class ImapMailboxReaderFailureTest {
   }
 
   @Test
+  void open_whenTheServerRefusesTheToken_tellsTheTokenSource_andLogsInOnceMoreWithAFreshToken() {
+    FakeTokenSource tokens = new FakeTokenSource(USER, "token-stale", PASSWORD);
+    ImapMailboxReader reader = reader(port).username(USER).credentials(tokens).build();
+
+    try (MailboxReader.Session session = reader.open()) {
+      assertThat(session.fetchNew("", Set.of(), 10).messages()).hasSize(1);
+    }
+    assertThat(tokens.invalidated).containsExactly("token-stale");
+  }
+
+  @Test
+  void open_whenTheFreshTokenIsRefusedToo_throwsPermanentNamingTheMailbox_afterOneRefreshOnly() {
+    FakeTokenSource tokens = new FakeTokenSource(USER, "token-stale1", "token-stale2", PASSWORD);
+    ImapMailboxReader reader = reader(port).username(USER).credentials(tokens).build();
+
+    assertThatThrownBy(reader::open)
+        .isInstanceOf(PermanentRouterException.class)
+        .hasMessageContaining(reader.describe())
+        .hasMessageContaining("refused the OAuth2 login of user " + USER)
+        .hasMessageContaining("also with a freshly fetched token")
+        .hasMessageNotContaining("token-stale");
+    assertThat(tokens.invalidated).containsExactly("token-stale1");
+  }
+
+  @Test
   void fetchNew_withMaxBelowOne_isRefused() {
     try (MailboxReader.Session session = reader(port).build().open()) {
       assertThatThrownBy(() -> session.fetchNew("", Set.of(), 0))

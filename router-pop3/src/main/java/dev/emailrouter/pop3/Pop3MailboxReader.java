@@ -34,8 +34,8 @@ import org.eclipse.angus.mail.pop3.POP3Folder;
  * }</pre>
  *
  * <p><b>How a session talks to the server.</b> {@link #open()} connects, logs in and opens INBOX
- * (STAT), so a refused login shows there, including a refused XOAUTH2 token (Angus reports that
- * one only at the first command after the login). {@code fetchNew} sends one UIDL for the whole
+ * (STAT), so a refused login shows there, including a refused OAuth2 token (which Angus's own
+ * XOAUTH2 would report only at the first command after the login). {@code fetchNew} sends one UIDL for the whole
  * maildrop; when something is new it adds one LIST (every size in one round trip) and one {@code
  * TOP n 0} per returned message, so only headers cross the wire. A tick with nothing new costs
  * the login, STAT, UIDL, RSET and QUIT: no TOP, LIST or RETR. {@code fetchMessages} sends one RETR per message (POP3 has no bulk
@@ -304,7 +304,12 @@ public final class Pop3MailboxReader implements MailboxReader {
 
     /**
      * Where the login comes from; asked at every login, so passwords can rotate and a token
-     * provider can hand out fresh OAuth2 tokens (sent with XOAUTH2). It may throw a {@link
+     * provider can hand out fresh OAuth2 tokens. A token logs in with OAUTHBEARER where the server
+     * offers it, else XOAUTH2 (neither offered: a permanent failure); a refused token fails {@link
+     * Pop3MailboxReader#open()} itself (not a later command, as with Angus's own XOAUTH2), and when
+     * the supplier is a {@link dev.emailrouter.api.TokenSource} it is told and the login is tried
+     * once more with a fresh token. {@code -ERR [SYS/TEMP]} (the server can't check the token now)
+     * is transient. It may throw a {@link
      * RouterException} to say whether the failure is transient; any other exception counts as
      * transient. Either this or {@link #credentials(Credentials)} is required, and with a supplier
      * {@link #username(String)} is required too.
