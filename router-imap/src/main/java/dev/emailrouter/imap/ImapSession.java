@@ -131,7 +131,8 @@ final class ImapSession implements MailboxReader.Session {
         break;
       } catch (MessagingException | RuntimeException e) {
         closeQuietly(newStore);
-        if (outcome == null || !(e instanceof AuthenticationFailedException) || outcome.mechanism == null) {
+        if (outcome == null || !(e instanceof AuthenticationFailedException)
+            || (outcome.mechanism == null && outcome.offeredInstead == null)) {
           throw failures.login(e, credentials.username(), secret);
         }
         if (failures.tokenRefused(outcome) && attempt == 1 && OAuth2Sasl.invalidate(reader.credentials, credentials)) {
