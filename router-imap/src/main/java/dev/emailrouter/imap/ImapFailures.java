@@ -69,6 +69,40 @@ final class ImapFailures {
         + detail(e, secret), e);
   }
 
+  /** Whether the server refused the token itself, rather than being unable to check it now. */
+  boolean tokenRefused(OAuth2ImapStore.Outcome outcome) {
+    String code = outcome.responseCode();
+    return code == null || !TRANSIENT_CODES.contains(code);
+  }
+
+  /**
+   * A failed OAuth2 login: the server offered neither mechanism (permanent), could not check the
+   * token now ({@code [UNAVAILABLE]} and the like: transient, the identity provider may be down), or
+   * refused the token (permanent, after the retry with a fresh token where there was one).
+   */
+  RouterException tokenLogin(Exception e, String user, String secret, OAuth2ImapStore.Outcome outcome,
+      boolean retried) {
+    if (outcome.mechanism == null) {
+      return new PermanentRouterException("IMAP server " + reader.server() + " offers neither OAUTHBEARER nor XOAUTH2 ("
+          + outcome.offeredInstead + "), so user " + user + " of " + reader.describe() + " can't log in with an "
+          + "OAuth2 token; configure a password, or check that TLS is on if the server offers them only over TLS", e);
+    }
+    String said = outcome.reply == null ? detail(e, secret) : scrub(outcome.reply, secret);
+    if (!tokenRefused(outcome)) {
+      return new TransientRouterException("IMAP server " + reader.server() + " could not check the OAuth2 token of user "
+          + user + " of " + reader.describe() + " now (" + outcome.mechanism + "): " + said + "; retrying later", e);
+    }
+    return new PermanentRouterException("IMAP server " + reader.server() + " refused the OAuth2 login of user " + user
+        + " of " + reader.describe() + " (" + outcome.mechanism + "): " + said
+        + (outcome.challengeStatus == null ? "" : ", token status " + outcome.challengeStatus)
+        + (retried ? ", also with a freshly fetched token" : "")
+        + "; check that the token's application may read this mailbox and its scope covers IMAP", e);
+  }
+
+  private static String scrub(String text, String secret) {
+    return secret == null || secret.isEmpty() ? text : text.replace(secret, "***");
+  }
+
   /** A failure of selecting the folder. */
   RouterException openFolder(Exception e, String secret) {
     if (e instanceof FolderNotFoundException) {

@@ -158,6 +158,9 @@ public final class ImapMailboxReader implements MailboxReader {
     Properties p = new Properties();
     p.putAll(properties);
     if (kind == Credentials.Kind.OAUTH2_TOKEN) {
+      // OAuth2ImapStore's protocol runs OAUTHBEARER or XOAUTH2 from sasllogin, which Angus calls
+      // only with SASL on; XOAUTH2 alone keeps Angus from ever sending the token with LOGIN.
+      p.put("mail.imap.sasl.enable", "true");
       p.put("mail.imap.auth.mechanisms", "XOAUTH2");
     }
     return p;
@@ -341,7 +344,8 @@ public final class ImapMailboxReader implements MailboxReader {
 
     /**
      * Sets fixed credentials and the user name shown by {@link ImapMailboxReader#describe()}.
-     * A {@link Credentials.Kind#OAUTH2_TOKEN} logs in with XOAUTH2.
+     * A {@link Credentials.Kind#OAUTH2_TOKEN} logs in with OAUTHBEARER or XOAUTH2 (see
+     * {@link #credentials(Supplier)}).
      *
      * @param credentials the login
      * @return this builder
@@ -357,7 +361,13 @@ public final class ImapMailboxReader implements MailboxReader {
      * Sets a supplier asked for the credentials at each login, so passwords can rotate and OAuth2
      * tokens be refreshed; then {@link #username(String)} is required too, and every credentials the
      * supplier returns must be for that user. A {@link Credentials.Kind#OAUTH2_TOKEN} logs in with
-     * XOAUTH2. The supplier may be called from any thread that opens a session.
+     * OAUTHBEARER where the server offers it, else XOAUTH2 (neither offered: a permanent failure).
+     * When the supplier is a {@link dev.emailrouter.api.TokenSource} (such as router-oauth2's {@code
+     * OAuth2TokenProvider}) and the server refuses the token, the supplier is told and the login is
+     * tried once more with a fresh token; a second refusal is a permanent failure naming the mailbox,
+     * while a server that can't check the token now ({@code NO [UNAVAILABLE]}) is transient. A
+     * session that reconnects asks the supplier again, so it logs in with a fresh token. The supplier
+     * may be called from any thread that opens a session.
      *
      * @param credentials the supplier
      * @return this builder

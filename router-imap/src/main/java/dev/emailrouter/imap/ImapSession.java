@@ -11,6 +11,8 @@ import dev.emailrouter.api.NewMessages;
 import dev.emailrouter.api.PermanentRouterException;
 import dev.emailrouter.api.RawMessage;
 import dev.emailrouter.api.TransientRouterException;
+import dev.emailrouter.core.internal.OAuth2Sasl;
+import jakarta.mail.AuthenticationFailedException;
 import jakarta.mail.Folder;
 import jakarta.mail.MessagingException;
 import jakarta.mail.NoSuchProviderException;
@@ -105,22 +107,42 @@ final class ImapSession implements MailboxReader.Session {
     this.failures = new ImapFailures(reader);
   }
 
-  /** Logs in and selects the folder; on failure nothing stays open. */
+  /**
+   * Logs in and selects the folder; on failure nothing stays open. The credentials supplier is
+   * asked at every call, so a reconnect of a long session logs in with a fresh OAuth2 token. A
+   * token the server refuses is reported to a {@link dev.emailrouter.api.TokenSource} supplier and
+   * the login is tried once more with the fresh token it hands out.
+   */
   void connect() {
     Credentials credentials = reader.loginCredentials();
-    secret = credentials.secret();
-    jakarta.mail.Session mail = jakarta.mail.Session.getInstance(reader.sessionProperties(credentials.kind()));
     IMAPStore newStore;
-    try {
-      newStore = (IMAPStore) mail.getStore("imap");
-    } catch (NoSuchProviderException e) {
-      throw new IllegalStateException("Angus Mail's IMAP provider is not on the class path", e);
-    }
-    try {
-      newStore.connect(reader.host, reader.port, credentials.username(), credentials.secret());
-    } catch (MessagingException | RuntimeException e) {
-      closeQuietly(newStore);
-      throw failures.login(e, credentials.username(), secret);
+    for (int attempt = 1; ; attempt++) {
+      secret = credentials.secret();
+      boolean oauth2 = credentials.kind() == Credentials.Kind.OAUTH2_TOKEN;
+      jakarta.mail.Session mail = jakarta.mail.Session.getInstance(reader.sessionProperties(credentials.kind()));
+      OAuth2ImapStore.Outcome outcome = oauth2 ? new OAuth2ImapStore.Outcome(reader.host, reader.port) : null;
+      try {
+        newStore = oauth2 ? new OAuth2ImapStore(mail, outcome) : (IMAPStore) mail.getStore("imap");
+      } catch (NoSuchProviderException e) {
+        throw new IllegalStateException("Angus Mail's IMAP provider is not on the class path", e);
+      }
+      try {
+        newStore.connect(reader.host, reader.port, credentials.username(), credentials.secret());
+        break;
+      } catch (MessagingException | RuntimeException e) {
+        closeQuietly(newStore);
+        if (outcome == null || !(e instanceof AuthenticationFailedException)
+            || (outcome.mechanism == null && outcome.offeredInstead == null)) {
+          throw failures.login(e, credentials.username(), secret);
+        }
+        if (failures.tokenRefused(outcome) && attempt == 1 && OAuth2Sasl.invalidate(reader.credentials, credentials)) {
+          log.debug("{}: the server refused the OAuth2 token ({}); logging in once more with a fresh one",
+              reader.describe(), outcome.reply);
+          credentials = reader.loginCredentials();
+          continue;
+        }
+        throw failures.tokenLogin(e, credentials.username(), secret, outcome, attempt > 1);
+      }
     }
     IMAPFolder newFolder;
     try {

@@ -170,6 +170,56 @@ final class ImapMailboxReaderFailureTest {
   }
 
   @Test
+  void open_whenTheServerRefusesTheToken_tellsTheTokenSource_andLogsInOnceMoreWithAFreshToken() {
+    FakeTokenSource tokens = new FakeTokenSource(USER, "token-stale", PASSWORD);
+    ImapMailboxReader reader = reader(port).username(USER).credentials(tokens).build();
+
+    try (MailboxReader.Session session = reader.open()) {
+      assertThat(session.fetchNew("", Set.of(), 10).messages()).hasSize(1);
+    }
+    assertThat(tokens.invalidated).containsExactly("token-stale");
+  }
+
+  @Test
+  void open_whenTheFreshTokenIsRefusedToo_throwsPermanentNamingTheMailbox_afterOneRefreshOnly() {
+    FakeTokenSource tokens = new FakeTokenSource(USER, "token-stale1", "token-stale2", PASSWORD);
+    ImapMailboxReader reader = reader(port).username(USER).credentials(tokens).build();
+
+    assertThatThrownBy(reader::open)
+        .isInstanceOf(PermanentRouterException.class)
+        .hasMessageContaining(reader.describe())
+        .hasMessageContaining("refused the OAuth2 login of user " + USER)
+        .hasMessageContaining("also with a freshly fetched token")
+        .hasMessageNotContaining("token-stale");
+    assertThat(tokens.invalidated).containsExactly("token-stale1");
+  }
+
+  @Test
+  void open_withATokenWhenTheServerOffersNeitherOauthMechanism_throwsPermanentSayingSo() throws Exception {
+    try (ServerSocket listener = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      Thread server = new Thread(() -> {
+        try (Socket s = listener.accept()) {
+          s.getOutputStream().write("* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] ready\r\n".getBytes(
+              java.nio.charset.StandardCharsets.US_ASCII));
+          s.getOutputStream().flush();
+          s.getInputStream().read(new byte[256]); // LOGOUT, or the closing connection
+        } catch (IOException e) {
+          // the client went away
+        }
+      });
+      server.setDaemon(true);
+      server.start();
+      ImapMailboxReader reader = reader(listener.getLocalPort()).credentials(Credentials.oauth2(USER, "tok-1")).build();
+
+      assertThatThrownBy(reader::open)
+          .isInstanceOf(PermanentRouterException.class)
+          .hasMessageContaining("offers neither OAUTHBEARER nor XOAUTH2 (AUTH=PLAIN)")
+          .hasMessageContaining(USER)
+          .hasMessageNotContaining("tok-1");
+    }
+  }
+
+  @Test
   void fetchNew_withMaxBelowOne_isRefused() {
     try (MailboxReader.Session session = reader(port).build().open()) {
       assertThatThrownBy(() -> session.fetchNew("", Set.of(), 0))

@@ -48,6 +48,51 @@ final class Pop3Errors {
   }
 
   /**
+   * Translates a failed OAuth2 login ({@link Pop3TokenLogin}): STLS refused, TLS or the connection
+   * failing, the server offering neither OAUTHBEARER nor XOAUTH2 (permanent), unable to check the
+   * token now ({@code [SYS/TEMP]}, {@code [IN-USE]}, {@code [LOGIN-DELAY]}: transient), or refusing
+   * the token (permanent, after the retry with a fresh token where there was one).
+   *
+   * @param mailbox the mailbox description
+   * @param user the login name
+   * @param secret the token, to scrub from server text
+   * @param attempt what the login saw
+   * @param retried whether this was the second login, with a freshly fetched token
+   * @param failure what Jakarta Mail threw
+   * @return the exception to throw
+   */
+  static RouterException tokenLogin(String mailbox, String user, String secret, Pop3TokenLogin attempt,
+      boolean retried, Exception failure) {
+    if (attempt.stlsRefused != null) {
+      return new PermanentRouterException(mailbox + ": the server does not offer STLS, which security STARTTLS "
+          + "requires (" + scrub(attempt.stlsRefused, secret) + "); use IMPLICIT_TLS (usually port 995) if the server "
+          + "offers it, or PLAIN_TEXT_INSECURE only on a trusted network", failure);
+    }
+    if (attempt.reply == null && attempt.mechanism == null && attempt.offeredInstead == null) {
+      return login(mailbox, user, secret, failure); // never got as far as AUTH: TLS, the connection
+    }
+    if (attempt.mechanism == null) {
+      return new PermanentRouterException(mailbox + ": the server offers neither OAUTHBEARER nor XOAUTH2 ("
+          + attempt.offeredInstead + "), so user " + user + " can't log in with an OAuth2 token; configure a "
+          + "password, or check that TLS is on if the server offers them only over TLS", failure);
+    }
+    String said = attempt.reply == null ? scrub(chainText(failure), secret) : scrub(attempt.reply, secret);
+    if (attempt.reply != null && isTemporary(attempt.reply)) {
+      return new TransientRouterException(mailbox + ": the server could not check the OAuth2 token of user " + user
+          + " now (" + attempt.mechanism + ", server said: " + said + "); retrying later", failure);
+    }
+    if (attempt.reply == null) {
+      return new TransientRouterException(mailbox + ": the connection failed during the OAuth2 login of user " + user
+          + " (" + said + "); retrying later", failure);
+    }
+    return new PermanentRouterException(mailbox + ": the server refused the OAuth2 login of user " + user + " ("
+        + attempt.mechanism + ", server said: " + said + ")"
+        + (attempt.challengeStatus == null ? "" : ", token status " + attempt.challengeStatus)
+        + (retried ? ", also with a freshly fetched token" : "")
+        + "; check that the token's application may read this mailbox and its scope covers POP", failure);
+  }
+
+  /**
    * Translates a failure while opening INBOX right after the login, which is where a refused XOAUTH2
    * token shows with Angus Mail: {@code connect()} returns normally and the server's refusal comes
    * back as the answer to STAT.

@@ -7,6 +7,7 @@ import dev.emailrouter.api.RouterException;
 import dev.emailrouter.api.Security;
 import dev.emailrouter.api.TransientRouterException;
 import dev.emailrouter.core.internal.MailConnections;
+import dev.emailrouter.core.internal.OAuth2Sasl;
 import jakarta.mail.Folder;
 import jakarta.mail.MessagingException;
 import jakarta.mail.Store;
@@ -33,8 +34,8 @@ import org.eclipse.angus.mail.pop3.POP3Folder;
  * }</pre>
  *
  * <p><b>How a session talks to the server.</b> {@link #open()} connects, logs in and opens INBOX
- * (STAT), so a refused login shows there, including a refused XOAUTH2 token (Angus reports that
- * one only at the first command after the login). {@code fetchNew} sends one UIDL for the whole
+ * (STAT), so a refused login shows there, including a refused OAuth2 token (which Angus's own
+ * XOAUTH2 would report only at the first command after the login). {@code fetchNew} sends one UIDL for the whole
  * maildrop; when something is new it adds one LIST (every size in one round trip) and one {@code
  * TOP n 0} per returned message, so only headers cross the wire. A tick with nothing new costs
  * the login, STAT, UIDL, RSET and QUIT: no TOP, LIST or RETR. {@code fetchMessages} sends one RETR per message (POP3 has no bulk
@@ -135,31 +136,41 @@ public final class Pop3MailboxReader implements MailboxReader {
   @Override
   public Session open() {
     Credentials login = credentials();
-    Properties properties = MailConnections.properties("pop3", host, port, security, trustStore, connectTimeout,
-        readTimeout, writeTimeout);
-    // Some servers mark messages deleted by themselves after RETR; RSET before the DELEs and QUIT
-    // undoes that, so only the messages dispose() chose are deleted.
-    properties.setProperty("mail.pop3.rsetbeforequit", "true");
-    boolean oauth2 = login.kind() == Credentials.Kind.OAUTH2_TOKEN;
-    if (oauth2) {
-      properties.setProperty("mail.pop3.auth.mechanisms", "XOAUTH2");
-    }
-    Store store = null;
-    try {
-      store = jakarta.mail.Session.getInstance(properties).getStore("pop3");
-      store.connect(host, port, login.username(), login.secret());
-    } catch (MessagingException | RuntimeException e) {
-      closeQuietly(store);
-      throw Pop3Errors.login(description, login.username(), login.secret(), e);
-    }
-    try {
-      POP3Folder inbox = (POP3Folder) store.getFolder("INBOX");
-      inbox.open(deleteAfterProcessing ? Folder.READ_WRITE : Folder.READ_ONLY);
-      return new Pop3Session(description, store, inbox, deleteAfterProcessing, deleteRejected, pendingDeletes,
-          Pop3Session.SPOOL_THRESHOLD);
-    } catch (MessagingException | RuntimeException e) {
-      closeQuietly(store);
-      throw Pop3Errors.open(description, login.username(), login.secret(), oauth2, e);
+    for (int attempt = 1; ; attempt++) {
+      Properties properties = MailConnections.properties("pop3", host, port, security, trustStore, connectTimeout,
+          readTimeout, writeTimeout);
+      // Some servers mark messages deleted by themselves after RETR; RSET before the DELEs and QUIT
+      // undoes that, so only the messages dispose() chose are deleted.
+      properties.setProperty("mail.pop3.rsetbeforequit", "true");
+      boolean oauth2 = login.kind() == Credentials.Kind.OAUTH2_TOKEN;
+      Pop3TokenLogin tokenLogin = oauth2 ? new Pop3TokenLogin(login, security, properties) : null;
+      if (oauth2) {
+        properties = tokenLogin.angusProperties(properties);
+      }
+      Store store = null;
+      try {
+        store = jakarta.mail.Session.getInstance(properties).getStore("pop3");
+        store.connect(host, port, login.username(), oauth2 ? Pop3TokenLogin.PLACEHOLDER : login.secret());
+      } catch (MessagingException | RuntimeException e) {
+        closeQuietly(store);
+        if (!oauth2) {
+          throw Pop3Errors.login(description, login.username(), login.secret(), e);
+        }
+        if (tokenLogin.tokenRefused() && attempt == 1 && OAuth2Sasl.invalidate(credentials, login)) {
+          login = credentials();
+          continue;
+        }
+        throw Pop3Errors.tokenLogin(description, login.username(), login.secret(), tokenLogin, attempt > 1, e);
+      }
+      try {
+        POP3Folder inbox = (POP3Folder) store.getFolder("INBOX");
+        inbox.open(deleteAfterProcessing ? Folder.READ_WRITE : Folder.READ_ONLY);
+        return new Pop3Session(description, store, inbox, deleteAfterProcessing, deleteRejected, pendingDeletes,
+            Pop3Session.SPOOL_THRESHOLD);
+      } catch (MessagingException | RuntimeException e) {
+        closeQuietly(store);
+        throw Pop3Errors.open(description, login.username(), login.secret(), oauth2, e);
+      }
     }
   }
 
@@ -293,7 +304,12 @@ public final class Pop3MailboxReader implements MailboxReader {
 
     /**
      * Where the login comes from; asked at every login, so passwords can rotate and a token
-     * provider can hand out fresh OAuth2 tokens (sent with XOAUTH2). It may throw a {@link
+     * provider can hand out fresh OAuth2 tokens. A token logs in with OAUTHBEARER where the server
+     * offers it, else XOAUTH2 (neither offered: a permanent failure); a refused token fails {@link
+     * Pop3MailboxReader#open()} itself (not a later command, as with Angus's own XOAUTH2), and when
+     * the supplier is a {@link dev.emailrouter.api.TokenSource} it is told and the login is tried
+     * once more with a fresh token. {@code -ERR [SYS/TEMP]} (the server can't check the token now)
+     * is transient. It may throw a {@link
      * RouterException} to say whether the failure is transient; any other exception counts as
      * transient. Either this or {@link #credentials(Credentials)} is required, and with a supplier
      * {@link #username(String)} is required too.

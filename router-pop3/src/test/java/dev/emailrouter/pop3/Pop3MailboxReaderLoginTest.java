@@ -107,6 +107,74 @@ final class Pop3MailboxReaderLoginTest {
   }
 
   @Test
+  void open_whenTheServerRefusesTheToken_tellsTheTokenSource_andLogsInOnceMoreWithAFreshToken() {
+    FakeTokenSource tokens = new FakeTokenSource("sales", "token-stale", "secret");
+    MailboxReader reader = builder(greenMail.getPop3().getPort()).username("sales").credentials(tokens).build();
+
+    try (MailboxReader.Session session = reader.open()) {
+      assertThat(session.fetchNew("", Set.of(), 10).messages()).isEmpty();
+    }
+    assertThat(tokens.invalidated).containsExactly("token-stale");
+  }
+
+  @Test
+  void open_withOauthbearerOffered_logsInWithIt_andAnswersTheErrorChallengeWithAQ() throws Exception {
+    String challenge = Base64.getEncoder().encodeToString(
+        "{\"status\":\"invalid_token\"}".getBytes(StandardCharsets.US_ASCII));
+    AtomicBoolean challenged = new AtomicBoolean();
+    try (ScriptedPop3Server server = new ScriptedPop3Server(line -> {
+      if (challenged.getAndSet(false)) {
+        return line.equals("AQ==") ? "-ERR [AUTH] Authentication failed." : "-ERR protocol error";
+      } else if (line.equals("CAPA")) {
+        return "+OK\nSASL PLAIN XOAUTH2 OAUTHBEARER\nUIDL\nTOP\n.";
+      } else if (line.startsWith("AUTH OAUTHBEARER ")) {
+        String initial = new String(Base64.getDecoder().decode(line.substring(17)), StandardCharsets.UTF_8);
+        if (initial.startsWith("n,a=sales@example.test,") && initial.contains("\u0001auth=Bearer good-token\u0001")) {
+          return "+OK Logged in.";
+        }
+        challenged.set(true);
+        return "+ " + challenge;
+      } else if (line.equals("STAT")) {
+        return "+OK 0 0";
+      } else if (line.equals("QUIT")) {
+        return "+OK bye";
+      }
+      return "-ERR unexpected";
+    })) {
+      FakeTokenSource tokens = new FakeTokenSource("sales@example.test", "bad-token", "good-token");
+      MailboxReader reader = builder(server.port()).username("sales@example.test").credentials(tokens).build();
+
+      reader.open().close();
+
+      assertThat(tokens.invalidated).containsExactly("bad-token");
+      assertThat(server.commands()).contains("AQ==").noneMatch(c -> c.startsWith("AUTH XOAUTH2"))
+          .noneMatch(c -> c.startsWith("USER") || c.startsWith("PASS"))
+          .filteredOn(c -> c.startsWith("AUTH OAUTHBEARER ")).hasSize(2);
+    }
+  }
+
+  @Test
+  void open_whenTheServerCannotCheckTheTokenNow_throwsTransient_withoutARefresh() throws Exception {
+    try (ScriptedPop3Server server = new ScriptedPop3Server(line -> {
+      if (line.equals("CAPA")) {
+        return "+OK\nSASL XOAUTH2\nUIDL\n.";
+      } else if (line.startsWith("AUTH XOAUTH2")) {
+        return "-ERR [SYS/TEMP] Temporary authentication failure.";
+      }
+      return "+OK";
+    })) {
+      FakeTokenSource tokens = new FakeTokenSource("sales@example.test", "token-1", "token-2");
+      MailboxReader reader = builder(server.port()).username("sales@example.test").credentials(tokens).build();
+
+      assertThatThrownBy(reader::open)
+          .isInstanceOf(TransientRouterException.class)
+          .hasMessageContaining("could not check the OAuth2 token of user sales@example.test")
+          .hasMessageContaining("[SYS/TEMP]");
+      assertThat(tokens.invalidated).isEmpty();
+    }
+  }
+
+  @Test
   void open_whenMailboxIsLockedByAnotherSession_throwsTransient() throws Exception {
     try (ScriptedPop3Server server = new ScriptedPop3Server(line -> {
       if (line.equals("CAPA")) {

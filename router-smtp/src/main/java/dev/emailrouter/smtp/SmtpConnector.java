@@ -6,6 +6,7 @@ import dev.emailrouter.api.RouterException;
 import dev.emailrouter.api.Security;
 import dev.emailrouter.api.TransientRouterException;
 import dev.emailrouter.core.internal.MailConnections;
+import dev.emailrouter.core.internal.OAuth2Sasl;
 import jakarta.mail.AuthenticationFailedException;
 import jakarta.mail.MessagingException;
 import jakarta.mail.Session;
@@ -20,6 +21,7 @@ import java.net.UnknownHostException;
 import java.security.KeyStore;
 import java.security.cert.CertificateException;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Locale;
 import java.util.Properties;
 import java.util.function.Supplier;
@@ -52,7 +54,6 @@ final class SmtpConnector {
   private final String configuredEhloName;
   private final Session anonymous;
   private final Session password;
-  private final Session oauth2;
   private volatile String ehloName;
 
   SmtpConnector(String host, int port, Security security, KeyStore trust, Supplier<Credentials> credentials,
@@ -77,10 +78,6 @@ final class SmtpConnector {
     withPassword.put("mail.smtp.auth", "true");
     withPassword.put("mail.smtp.auth.mechanisms", "PLAIN LOGIN");
     this.password = Session.getInstance(withPassword);
-    Properties withToken = copy(base);
-    withToken.put("mail.smtp.auth", "true");
-    withToken.put("mail.smtp.auth.mechanisms", "XOAUTH2");
-    this.oauth2 = Session.getInstance(withToken);
   }
 
   String describe() {
@@ -108,7 +105,10 @@ final class SmtpConnector {
    */
   SMTPTransport connect() {
     Credentials login = login();
-    Session session = login == null ? anonymous : login.kind() == Credentials.Kind.OAUTH2_TOKEN ? oauth2 : password;
+    if (login != null && login.kind() == Credentials.Kind.OAUTH2_TOKEN) {
+      return connectWithToken(login);
+    }
+    Session session = login == null ? anonymous : password;
     SMTPTransport transport = new SMTPTransport(session, new URLName("smtp", host, port, null, null, null));
     transport.setLocalHost(ehloName());
     try {
@@ -134,6 +134,92 @@ final class SmtpConnector {
     }
     log.debug("connected to {}", description);
     return transport;
+  }
+
+  /**
+   * Connects without Angus's login and authenticates with OAUTHBEARER (where the server offers it)
+   * or XOAUTH2 ourselves: Angus has no OAUTHBEARER and leaves the 334 error challenge of a refused
+   * token unanswered. A refused token is reported to a {@link dev.emailrouter.api.TokenSource}
+   * supplier, and the login is tried once more with the fresh token it hands out.
+   */
+  private SMTPTransport connectWithToken(Credentials first) {
+    Credentials login = first;
+    for (int attempt = 1; ; attempt++) {
+      SMTPTransport transport = new SMTPTransport(anonymous, new URLName("smtp", host, port, null, null, null));
+      transport.setLocalHost(ehloName());
+      try {
+        transport.connect(host, port, null, null);
+      } catch (MessagingException e) {
+        closeQuietly(transport);
+        throw connectFailure(e, transport.getLastReturnCode(), transport.getLastServerResponse(), login);
+      }
+      String offered = transport.getExtensionParameter("AUTH");
+      if (offered == null) {
+        closeQuietly(transport);
+        throw new PermanentRouterException("SMTP server " + description + " does not offer AUTH, so user "
+            + login.username() + " can't log in with an OAuth2 token; use STARTTLS or IMPLICIT_TLS if it offers AUTH"
+            + " only over TLS");
+      }
+      OAuth2Sasl.Mechanism mechanism = OAuth2Sasl.choose(Arrays.asList(offered.trim().split("\\s+")));
+      if (mechanism == null) {
+        closeQuietly(transport);
+        throw new PermanentRouterException("SMTP server " + description + " offers AUTH " + offered.trim()
+            + " but neither OAUTHBEARER nor XOAUTH2, so user " + login.username() + " can't log in with an OAuth2"
+            + " token; configure a password, or a server that takes OAuth2");
+      }
+      TokenRefusal refusal;
+      try {
+        refusal = authenticate(transport, mechanism, login);
+      } catch (MessagingException e) {
+        closeQuietly(transport);
+        throw connectFailure(e, transport.getLastReturnCode(), transport.getLastServerResponse(), login);
+      }
+      if (refusal == null) {
+        log.debug("connected to {} as {} with {}", description, login.username(), mechanism);
+        return transport;
+      }
+      closeQuietly(transport);
+      if (refusal.code >= 400 && refusal.code < 500) {
+        throw new TransientRouterException("SMTP server " + description + " could not check the OAuth2 token of user "
+            + login.username() + " now (" + mechanism + "): " + refusal.reply + "; retrying later");
+      }
+      if (attempt == 1 && OAuth2Sasl.invalidate(credentials, login)) {
+        log.debug("{} refused the OAuth2 token of {} ({}); logging in once more with a fresh token", description,
+            login.username(), refusal.reply);
+        login = login();
+        continue;
+      }
+      throw new PermanentRouterException("SMTP server " + description + " refused the OAuth2 login of user "
+          + login.username() + " (" + mechanism + "): " + refusal.reply
+          + (refusal.status == null ? "" : ", token status " + refusal.status)
+          + (attempt > 1 ? ", also with a freshly fetched token" : "")
+          + "; check that the token's application may send as this user and its scope covers SMTP");
+    }
+  }
+
+  /** A refused AUTH: the final reply, its code, and the status the error challenge named, if any. */
+  private record TokenRefusal(int code, String reply, String status) {}
+
+  /** Runs AUTH; {@code null} when the server accepted (235). */
+  private TokenRefusal authenticate(SMTPTransport transport, OAuth2Sasl.Mechanism mechanism, Credentials login)
+      throws MessagingException {
+    int code = transport.simpleCommand("AUTH " + mechanism + " "
+        + mechanism.initialResponse(login.username(), login.secret(), host, port));
+    String status = null;
+    if (code == 334) {
+      // The token was refused: the challenge carries the error, and the server sends its final
+      // reply only once the client has answered it.
+      String challenge = SmtpReplies.clean(transport.getLastServerResponse());
+      status = OAuth2Sasl.challengeStatus(challenge.startsWith("334") ? challenge.substring(3) : challenge);
+      code = transport.simpleCommand(mechanism.errorChallengeAnswer());
+      if (code == 334) {
+        code = transport.simpleCommand("*"); // RFC 4954: cancels the exchange
+      }
+    }
+    if (code == 235) {
+      return null;
+    }
+    return new TokenRefusal(code, scrub(SmtpReplies.clean(transport.getLastServerResponse()), login), status);
   }
 
   private Credentials login() {

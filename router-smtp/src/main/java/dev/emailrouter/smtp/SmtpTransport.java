@@ -241,9 +241,13 @@ public final class SmtpTransport implements MailTransport {
     /**
      * Logs in with these credentials; without them, no AUTH is sent. The supplier is asked at
      * every login (so passwords can rotate and tokens stay fresh) and must not return {@code
-     * null}. A {@link Credentials.Kind#OAUTH2_TOKEN} logs in with XOAUTH2, a password with PLAIN or
-     * LOGIN. A server that offers no AUTH at all is then refused, rather than sending without the
-     * login.
+     * null}. A password logs in with PLAIN or LOGIN; a {@link Credentials.Kind#OAUTH2_TOKEN} with
+     * OAUTHBEARER where the server offers it, else XOAUTH2 (neither offered: a permanent failure
+     * naming the server). When the supplier is a {@link dev.emailrouter.api.TokenSource} (such as
+     * router-oauth2's {@code OAuth2TokenProvider}) and the server refuses the token, the supplier is
+     * told and the login is tried once more with a fresh token; a second refusal is permanent, a
+     * 4xx answer to AUTH transient. A server that offers no AUTH at all is refused, rather than
+     * sending without the login.
      *
      * @param value the supplier, called on the sending thread
      * @return this builder

@@ -394,6 +394,30 @@ final class SmtpTransportTest {
   }
 
   @Test
+  void send_whenTheServerRefusesTheToken_tellsTheTokenSource_andLogsInOnceMoreWithAFreshToken() {
+    greenMail.setUser("crm@example.test", "crm-user", "token-fresh");
+    FakeTokenSource tokens = new FakeTokenSource("crm-user", "token-stale", "token-fresh");
+    SmtpTransport transport = transport(smtpPort()).credentials(tokens).build();
+
+    assertThat(sendOne(transport, TestEmails.email("O-2").build()).outcome()).isEqualTo(Outcome.ACCEPTED);
+    assertThat(tokens.invalidated).containsExactly("token-stale");
+  }
+
+  @Test
+  void send_whenTheFreshTokenIsRefusedToo_throwsPermanentNamingTheUser_afterOneRefreshOnly() {
+    greenMail.setUser("crm@example.test", "crm-user", "token-right");
+    FakeTokenSource tokens = new FakeTokenSource("crm-user", "token-stale1", "token-stale2", "token-right");
+    SmtpTransport transport = transport(smtpPort()).credentials(tokens).build();
+
+    assertThatThrownBy(() -> sendOne(transport, TestEmails.email("O-3").build()))
+        .isInstanceOf(PermanentRouterException.class)
+        .hasMessageContaining("refused the OAuth2 login of user crm-user")
+        .hasMessageContaining("also with a freshly fetched token")
+        .hasMessageNotContaining("token-stale");
+    assertThat(tokens.invalidated).containsExactly("token-stale1");
+  }
+
+  @Test
   void send_whenSubjectHasCrLf_failsPermanentlyWithNothingOnTheWire() throws Exception {
     SmtpTransport transport = viaProxy();
 

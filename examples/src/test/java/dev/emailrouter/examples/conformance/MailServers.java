@@ -35,7 +35,12 @@ final class MailServers {
       throw new IllegalStateException("system property mailServers.dir is not set: run the conformance suite with "
           + "mvn -B verify -Pconformance, which starts the servers");
     }
-    Path file = Path.of(dir, "servers.env");
+    return load(Path.of(dir));
+  }
+
+  /** The servers an instance in {@code dir} runs, from its servers.env. */
+  static MailServers load(Path dir) {
+    Path file = dir.resolve("servers.env");
     Map<String, String> env = new HashMap<>();
     try {
       for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
@@ -47,7 +52,7 @@ final class MailServers {
     } catch (IOException e) {
       throw new IllegalStateException(file + " can't be read; did scripts/mail-servers.sh start run? " + e, e);
     }
-    return new MailServers(Path.of(dir), env);
+    return new MailServers(dir, env);
   }
 
   int port(String name) {
@@ -105,11 +110,15 @@ final class MailServers {
     run(List.of("bash", script(), "reset-uidvalidity", dir.toString(), user, Long.toString(value)));
   }
 
-  private static String script() {
+  String env(String name) {
+    return env.get(name);
+  }
+
+  static String script() {
     return System.getProperty("mailServers.script", "../scripts/mail-servers.sh");
   }
 
-  private static void run(List<String> command) {
+  static void run(List<String> command) {
     try {
       Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
       p.getOutputStream().close();
