@@ -8,6 +8,7 @@ import dev.emailrouter.api.PermanentRouterException;
 import dev.emailrouter.api.RouterException;
 import dev.emailrouter.api.Security;
 import dev.emailrouter.api.TransientRouterException;
+import dev.emailrouter.core.internal.Checks;
 import dev.emailrouter.core.internal.MailConnections;
 import java.nio.file.Path;
 import java.security.KeyStore;
@@ -56,7 +57,6 @@ import java.util.function.Supplier;
  */
 public final class ImapMailboxReader implements MailboxReader {
 
-  private static final Duration MAX_TIMEOUT = Duration.ofHours(1);
 
   final String host;
   final int port;
@@ -280,11 +280,7 @@ public final class ImapMailboxReader implements MailboxReader {
      * @throws IllegalArgumentException if blank or containing whitespace
      */
     public Builder host(String host) {
-      requireNonNull(host, "host");
-      if (host.isBlank() || host.chars().anyMatch(Character::isWhitespace)) {
-        throw new IllegalArgumentException("host must be a host name or address without spaces, was '" + host + "'");
-      }
-      this.host = host;
+      this.host = Checks.host(host);
       return this;
     }
 
@@ -296,10 +292,7 @@ public final class ImapMailboxReader implements MailboxReader {
      * @throws IllegalArgumentException if out of range
      */
     public Builder port(int port) {
-      if (port < 1 || port > 65535) {
-        throw new IllegalArgumentException("port must be between 1 and 65535, was " + port);
-      }
-      this.port = port;
+      this.port = Checks.port(port);
       return this;
     }
 
@@ -415,7 +408,7 @@ public final class ImapMailboxReader implements MailboxReader {
      * @throws IllegalArgumentException if out of range
      */
     public Builder connectTimeout(Duration timeout) {
-      this.connectTimeout = timeout("connectTimeout", timeout);
+      this.connectTimeout = Checks.timeout("connectTimeout", timeout);
       return this;
     }
 
@@ -427,7 +420,7 @@ public final class ImapMailboxReader implements MailboxReader {
      * @throws IllegalArgumentException if out of range
      */
     public Builder readTimeout(Duration timeout) {
-      this.readTimeout = timeout("readTimeout", timeout);
+      this.readTimeout = Checks.timeout("readTimeout", timeout);
       return this;
     }
 
@@ -439,7 +432,7 @@ public final class ImapMailboxReader implements MailboxReader {
      * @throws IllegalArgumentException if out of range
      */
     public Builder writeTimeout(Duration timeout) {
-      this.writeTimeout = timeout("writeTimeout", timeout);
+      this.writeTimeout = Checks.timeout("writeTimeout", timeout);
       return this;
     }
 
@@ -536,12 +529,5 @@ public final class ImapMailboxReader implements MailboxReader {
       return folder;
     }
 
-    private static Duration timeout(String setting, Duration timeout) {
-      requireNonNull(timeout, setting);
-      if (timeout.compareTo(Duration.ofMillis(1)) < 0 || timeout.compareTo(MAX_TIMEOUT) > 0) {
-        throw new IllegalArgumentException(setting + " must be between 1 ms and 1 hour, was " + timeout);
-      }
-      return timeout;
-    }
   }
 }

@@ -74,20 +74,20 @@ final class ImapMailboxReaderBuilderTest {
   @Test
   void settings_withBadValues_failNamingTheSettingAndTheValue() {
     ImapMailboxReader.Builder b = ImapMailboxReader.builder();
-    assertThatThrownBy(() -> b.host(" ")).hasMessage("host must be a host name or address without spaces, was ' '");
+    assertThatThrownBy(() -> b.host(" ")).hasMessage("host must be a host name or an IP address such as mail.example.com, was \" \"");
     assertThatThrownBy(() -> b.host("imap example.com"))
-        .hasMessage("host must be a host name or address without spaces, was 'imap example.com'");
+        .hasMessage("host must be a host name or an IP address such as mail.example.com, was \"imap example.com\"");
     assertThatThrownBy(() -> b.port(0)).hasMessage("port must be between 1 and 65535, was 0");
     assertThatThrownBy(() -> b.port(65536)).hasMessage("port must be between 1 and 65535, was 65536");
     assertThatThrownBy(() -> b.folder("")).hasMessage("folder must not be blank, was ''");
     assertThatThrownBy(() -> b.quarantineFolder(" ")).hasMessage("quarantineFolder must not be blank, was ' '");
     assertThatThrownBy(() -> b.username("")).hasMessage("username must not be blank, was ''");
     assertThatThrownBy(() -> b.connectTimeout(Duration.ZERO))
-        .hasMessage("connectTimeout must be between 1 ms and 1 hour, was PT0S");
+        .hasMessage("connectTimeout must be between 1 ms and 1 hour (never infinite), was PT0S");
     assertThatThrownBy(() -> b.readTimeout(Duration.ofSeconds(-1)))
-        .hasMessage("readTimeout must be between 1 ms and 1 hour, was PT-1S");
+        .hasMessage("readTimeout must be between 1 ms and 1 hour (never infinite), was PT-1S");
     assertThatThrownBy(() -> b.writeTimeout(Duration.ofDays(1)))
-        .hasMessage("writeTimeout must be between 1 ms and 1 hour, was PT24H");
+        .hasMessage("writeTimeout must be between 1 ms and 1 hour (never infinite), was PT24H");
     assertThatThrownBy(() -> PostAction.moveTo("")).hasMessage("moveTo folder must not be blank, was ''");
     assertThatThrownBy(() -> b.security(null)).isInstanceOf(NullPointerException.class).hasMessage("security");
     assertThatThrownBy(() -> b.afterTracked(null)).isInstanceOf(NullPointerException.class)

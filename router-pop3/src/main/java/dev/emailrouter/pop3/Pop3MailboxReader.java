@@ -6,6 +6,7 @@ import dev.emailrouter.api.PermanentRouterException;
 import dev.emailrouter.api.RouterException;
 import dev.emailrouter.api.Security;
 import dev.emailrouter.api.TransientRouterException;
+import dev.emailrouter.core.internal.Checks;
 import dev.emailrouter.core.internal.MailConnections;
 import dev.emailrouter.core.internal.OAuth2Sasl;
 import jakarta.mail.Folder;
@@ -216,7 +217,6 @@ public final class Pop3MailboxReader implements MailboxReader {
    * are there. Not thread-safe; a builder may build several readers.
    */
   public static final class Builder {
-    private static final Duration MAX_TIMEOUT = Duration.ofHours(1);
 
     private String host;
     private int port;
@@ -240,11 +240,7 @@ public final class Pop3MailboxReader implements MailboxReader {
      * @throws IllegalArgumentException if blank or holding whitespace
      */
     public Builder host(String host) {
-      Objects.requireNonNull(host, "host must not be null");
-      if (host.isBlank() || host.chars().anyMatch(c -> Character.isWhitespace(c) || Character.isISOControl(c))) {
-        throw new IllegalArgumentException("host must be a host name or address without spaces, was '" + host + "'");
-      }
-      this.host = host;
+      this.host = Checks.host(host);
       return this;
     }
 
@@ -256,10 +252,7 @@ public final class Pop3MailboxReader implements MailboxReader {
      * @throws IllegalArgumentException if out of range
      */
     public Builder port(int port) {
-      if (port < 1 || port > 65535) {
-        throw new IllegalArgumentException("port must be between 1 and 65535, was " + port);
-      }
-      this.port = port;
+      this.port = Checks.port(port);
       return this;
     }
 
@@ -364,7 +357,7 @@ public final class Pop3MailboxReader implements MailboxReader {
      * @throws IllegalArgumentException if out of range
      */
     public Builder connectTimeout(Duration timeout) {
-      this.connectTimeout = checkTimeout("connectTimeout", timeout);
+      this.connectTimeout = Checks.timeout("connectTimeout", timeout);
       return this;
     }
 
@@ -376,7 +369,7 @@ public final class Pop3MailboxReader implements MailboxReader {
      * @throws IllegalArgumentException if out of range
      */
     public Builder readTimeout(Duration timeout) {
-      this.readTimeout = checkTimeout("readTimeout", timeout);
+      this.readTimeout = Checks.timeout("readTimeout", timeout);
       return this;
     }
 
@@ -388,7 +381,7 @@ public final class Pop3MailboxReader implements MailboxReader {
      * @throws IllegalArgumentException if out of range
      */
     public Builder writeTimeout(Duration timeout) {
-      this.writeTimeout = checkTimeout("writeTimeout", timeout);
+      this.writeTimeout = Checks.timeout("writeTimeout", timeout);
       return this;
     }
 
@@ -440,13 +433,5 @@ public final class Pop3MailboxReader implements MailboxReader {
       return new Pop3MailboxReader(this);
     }
 
-    private static Duration checkTimeout(String setting, Duration timeout) {
-      Objects.requireNonNull(timeout, setting + " must not be null");
-      if (timeout.compareTo(Duration.ofMillis(1)) < 0 || timeout.compareTo(MAX_TIMEOUT) > 0) {
-        throw new IllegalArgumentException(setting + " must be between 1 ms and 1 hour (never infinite), was "
-            + timeout);
-      }
-      return timeout;
-    }
   }
 }

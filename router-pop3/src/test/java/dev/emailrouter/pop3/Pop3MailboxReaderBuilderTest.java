@@ -96,13 +96,13 @@ final class Pop3MailboxReaderBuilderTest {
   void host_blankOrWithSpaces_failsNamingTheValue() {
     assertThatThrownBy(() -> Pop3MailboxReader.builder().host(" "))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessage("host must be a host name or address without spaces, was ' '");
+        .hasMessage("host must be a host name or an IP address such as mail.example.com, was \" \"");
     assertThatThrownBy(() -> Pop3MailboxReader.builder().host("pop example.com"))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("was 'pop example.com'");
+        .hasMessageContaining("was \"pop example.com\"");
     assertThatThrownBy(() -> Pop3MailboxReader.builder().host(null))
         .isInstanceOf(NullPointerException.class)
-        .hasMessage("host must not be null");
+        .hasMessage("host");
   }
 
   @Test
@@ -128,7 +128,7 @@ final class Pop3MailboxReaderBuilderTest {
         .hasMessage("writeTimeout must be between 1 ms and 1 hour (never infinite), was PT24H");
     assertThatThrownBy(() -> Pop3MailboxReader.builder().readTimeout(null))
         .isInstanceOf(NullPointerException.class)
-        .hasMessage("readTimeout must not be null");
+        .hasMessage("readTimeout");
   }
 
   @Test

@@ -1,5 +1,6 @@
 package dev.emailrouter.smtp;
 
+import dev.emailrouter.core.internal.Checks;
 import dev.emailrouter.api.Attachment;
 import jakarta.activation.DataSource;
 import java.io.FilterInputStream;
@@ -35,7 +36,7 @@ final class AttachmentDataSource implements DataSource {
 
   @Override
   public OutputStream getOutputStream() throws IOException {
-    throw new IOException("attachment " + SmtpTransport.quote(attachment.fileName()) + " is read-only");
+    throw new IOException("attachment " + Checks.quote(attachment.fileName()) + " is read-only");
   }
 
   @Override
@@ -81,7 +82,7 @@ final class AttachmentDataSource implements DataSource {
     private static final long serialVersionUID = 1L;
 
     AttachmentReadException(String fileName, Throwable cause) {
-      super("attachment " + SmtpTransport.quote(fileName) + " can't be read: " + cause, cause);
+      super("attachment " + Checks.quote(fileName) + " can't be read: " + cause, cause);
     }
   }
 }

@@ -1,5 +1,6 @@
 package dev.emailrouter.smtp;
 
+import dev.emailrouter.core.internal.Checks;
 import dev.emailrouter.api.Attachment;
 import dev.emailrouter.api.EmailAddress;
 import dev.emailrouter.api.OutgoingEmail;
@@ -217,14 +218,14 @@ final class MimeComposer {
     String local = bare.substring(0, at);
     String domain = bare.substring(at + 1);
     if (!StandardCharsets.US_ASCII.newEncoder().canEncode(local)) {
-      throw new InvalidEmailException("address " + SmtpTransport.quote(bare) + " in " + header + " has non-ASCII"
+      throw new InvalidEmailException("address " + Checks.quote(bare) + " in " + header + " has non-ASCII"
           + " characters before the @, which needs SMTPUTF8; this transport sends ASCII addresses only");
     }
     if (!StandardCharsets.US_ASCII.newEncoder().canEncode(domain)) {
       try {
         domain = IDN.toASCII(domain, IDN.ALLOW_UNASSIGNED);
       } catch (IllegalArgumentException e) {
-        throw new InvalidEmailException("address " + SmtpTransport.quote(bare) + " in " + header
+        throw new InvalidEmailException("address " + Checks.quote(bare) + " in " + header
             + " has a domain that is not a valid internationalized domain name: " + e.getMessage());
       }
     }
@@ -239,7 +240,7 @@ final class MimeComposer {
   private static void checkNoLineBreak(String header, String value) throws InvalidEmailException {
     if (value.indexOf('\r') >= 0 || value.indexOf('\n') >= 0) {
       throw new InvalidEmailException("header " + header + " contains CR/LF, which would inject a header; refused"
-          + " before sending: " + SmtpTransport.quote(value));
+          + " before sending: " + Checks.quote(value));
     }
   }
 
@@ -256,7 +257,7 @@ final class MimeComposer {
     }
     if (!valid) {
       throw new InvalidEmailException("header " + header + " must be a Message-ID like <id@domain> without spaces,"
-          + " was " + SmtpTransport.quote(value));
+          + " was " + Checks.quote(value));
     }
   }
 }

@@ -6,6 +6,7 @@ import dev.emailrouter.api.PermanentRouterException;
 import dev.emailrouter.api.Security;
 import dev.emailrouter.api.SendResult;
 import dev.emailrouter.api.TransientRouterException;
+import dev.emailrouter.core.internal.Checks;
 import dev.emailrouter.core.internal.MailConnections;
 import java.nio.file.Path;
 import java.security.KeyStore;
@@ -15,7 +16,6 @@ import java.util.Objects;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
-import java.util.regex.Pattern;
 
 /**
  * Sends the router's outgoing email over SMTP, with Jakarta Mail (Angus) underneath.
@@ -145,8 +145,6 @@ public final class SmtpTransport implements MailTransport {
    * and the value when it refuses one. For one thread at a time.
    */
   public static final class Builder {
-    private static final Pattern HOST = Pattern.compile("[A-Za-z0-9._:%-]+");
-    private static final Duration MAX_TIMEOUT = Duration.ofMillis(Integer.MAX_VALUE);
 
     private String host;
     private Integer port;
@@ -170,16 +168,7 @@ public final class SmtpTransport implements MailTransport {
      * @throws IllegalArgumentException if it is blank or not a host name or address (a URL, say)
      */
     public Builder host(String value) {
-      Objects.requireNonNull(value, "host");
-      String h = value.strip();
-      if (h.length() > 2 && h.startsWith("[") && h.endsWith("]")) {
-        h = h.substring(1, h.length() - 1);
-      }
-      if (h.isEmpty() || h.length() > 253 || !HOST.matcher(h).matches()) {
-        throw new IllegalArgumentException("host must be a host name or an IP address such as smtp.example.com, was "
-            + quote(value));
-      }
-      host = h;
+      host = Checks.host(value);
       return this;
     }
 
@@ -192,10 +181,7 @@ public final class SmtpTransport implements MailTransport {
      * @throws IllegalArgumentException if it is out of range
      */
     public Builder port(int value) {
-      if (value < 1 || value > 65535) {
-        throw new IllegalArgumentException("port must be between 1 and 65535, was " + value);
-      }
-      port = value;
+      port = Checks.port(value);
       return this;
     }
 
@@ -272,12 +258,12 @@ public final class SmtpTransport implements MailTransport {
      * Sets how long to wait for a TCP connection, and for a free session in {@link
      * SmtpTransport#openSession()}; 10 s by default.
      *
-     * @param value at least 1 ms, at most 24 days
+     * @param value at least 1 ms, at most 1 hour
      * @return this builder
      * @throws IllegalArgumentException if it is out of range
      */
     public Builder connectTimeout(Duration value) {
-      connectTimeout = checkTimeout("connectTimeout", value);
+      connectTimeout = Checks.timeout("connectTimeout", value);
       return this;
     }
 
@@ -285,24 +271,24 @@ public final class SmtpTransport implements MailTransport {
      * Sets how long to wait for each server reply; 60 s by default (servers may take a while to
      * answer the end of a large message).
      *
-     * @param value at least 1 ms, at most 24 days
+     * @param value at least 1 ms, at most 1 hour
      * @return this builder
      * @throws IllegalArgumentException if it is out of range
      */
     public Builder readTimeout(Duration value) {
-      readTimeout = checkTimeout("readTimeout", value);
+      readTimeout = Checks.timeout("readTimeout", value);
       return this;
     }
 
     /**
      * Sets how long one write to the socket may block; 60 s by default.
      *
-     * @param value at least 1 ms, at most 24 days
+     * @param value at least 1 ms, at most 1 hour
      * @return this builder
      * @throws IllegalArgumentException if it is out of range
      */
     public Builder writeTimeout(Duration value) {
-      writeTimeout = checkTimeout("writeTimeout", value);
+      writeTimeout = Checks.timeout("writeTimeout", value);
       return this;
     }
 
@@ -320,7 +306,7 @@ public final class SmtpTransport implements MailTransport {
       Objects.requireNonNull(value, "ehloName");
       if (!SmtpConnector.isValidEhloName(value)) {
         throw new IllegalArgumentException("ehloName must be a domain name such as crm.example.com or an address literal"
-            + " such as [192.0.2.1], was " + quote(value));
+            + " such as [192.0.2.1], was " + Checks.quote(value));
       }
       ehloName = value;
       return this;
@@ -371,34 +357,6 @@ public final class SmtpTransport implements MailTransport {
       return new SmtpTransport(this, host, p);
     }
 
-    private static Duration checkTimeout(String name, Duration value) {
-      Objects.requireNonNull(value, name);
-      if (value.toMillis() < 1 || value.compareTo(MAX_TIMEOUT) > 0) {
-        throw new IllegalArgumentException(name + " must be between 1 ms and 24 days (never infinite), was " + value);
-      }
-      return value;
-    }
   }
 
-  /** Renders a value for a message, showing control characters instead of obeying them. */
-  static String quote(String value) {
-    StringBuilder out = new StringBuilder("\"");
-    int limit = Math.min(value.length(), 200);
-    for (int i = 0; i < limit; i++) {
-      char c = value.charAt(i);
-      if (c == '\r') {
-        out.append("\\r");
-      } else if (c == '\n') {
-        out.append("\\n");
-      } else if (Character.isISOControl(c)) {
-        out.append(String.format("\\u%04x", (int) c));
-      } else {
-        out.append(c);
-      }
-    }
-    if (value.length() > limit) {
-      out.append("...");
-    }
-    return out.append('"').toString();
-  }
 }
