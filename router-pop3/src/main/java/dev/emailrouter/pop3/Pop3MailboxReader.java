@@ -66,7 +66,10 @@ import org.eclipse.angus.mail.pop3.POP3Folder;
  * temporary server failure ({@code [SYS/TEMP]}, {@code [LOGIN-DELAY]}), which are transient. An
  * untrusted or mismatched server certificate, and STARTTLS against a server without STLS, are
  * permanent. An unreachable server, a timeout and a dropped connection are a {@link
- * TransientRouterException}.
+ * TransientRouterException}. An -ERR to RETR of a message the session listed makes {@code
+ * fetchMessages} throw a {@link PermanentRouterException} for it (never a silent omission, which
+ * would read as "deleted meanwhile"), so the engine retries that message and quarantines it if the
+ * server keeps refusing it.
  *
  * <p>Immutable configuration; thread-safe. Sessions are independent, but POP3 servers lock the
  * maildrop, so a second session on the same mailbox while one is open fails (transiently). The
