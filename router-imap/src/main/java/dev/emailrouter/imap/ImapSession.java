@@ -11,6 +11,7 @@ import dev.emailrouter.api.NewMessages;
 import dev.emailrouter.api.PermanentRouterException;
 import dev.emailrouter.api.RawMessage;
 import dev.emailrouter.api.TransientRouterException;
+import dev.emailrouter.core.internal.Secrets;
 import jakarta.mail.Folder;
 import jakarta.mail.MessagingException;
 import jakarta.mail.NoSuchProviderException;
@@ -120,7 +121,7 @@ final class ImapSession implements MailboxReader.Session {
       newStore.connect(reader.host, reader.port, credentials.username(), credentials.secret());
     } catch (MessagingException | RuntimeException e) {
       closeQuietly(newStore);
-      throw failures.login(e, credentials.username(), secret);
+      throw Secrets.withoutSecretInCause(failures.login(e, credentials.username(), secret), secret);
     }
     IMAPFolder newFolder;
     try {
@@ -128,7 +129,7 @@ final class ImapSession implements MailboxReader.Session {
       newFolder.open(Folder.READ_WRITE);
     } catch (MessagingException | RuntimeException e) {
       closeQuietly(newStore);
-      throw failures.openFolder(e, secret);
+      throw Secrets.withoutSecretInCause(failures.openFolder(e, secret), secret);
     }
     store = newStore;
     folder = newFolder;
@@ -611,7 +612,7 @@ final class ImapSession implements MailboxReader.Session {
             + "while " + what + ": " + e, e);
       } catch (MessagingException e) {
         if (attempt > 1 || !ImapFailures.connectionLost(e)) {
-          throw failures.during(what, e, secret);
+          throw Secrets.withoutSecretInCause(failures.during(what, e, secret), secret);
         }
         log.debug("{}: connection lost while {}, reconnecting: {}", reader.describe(), what,
             ImapFailures.detail(e, secret));

@@ -7,6 +7,7 @@ import dev.emailrouter.api.RouterException;
 import dev.emailrouter.api.Security;
 import dev.emailrouter.api.TransientRouterException;
 import dev.emailrouter.core.internal.MailConnections;
+import dev.emailrouter.core.internal.Secrets;
 import jakarta.mail.Folder;
 import jakarta.mail.MessagingException;
 import jakarta.mail.Store;
@@ -153,7 +154,8 @@ public final class Pop3MailboxReader implements MailboxReader {
       store.connect(host, port, login.username(), login.secret());
     } catch (MessagingException | RuntimeException e) {
       closeQuietly(store);
-      throw Pop3Errors.login(description, login.username(), login.secret(), e);
+      throw Secrets.withoutSecretInCause(Pop3Errors.login(description, login.username(), login.secret(), e),
+          login.secret());
     }
     try {
       POP3Folder inbox = (POP3Folder) store.getFolder("INBOX");
@@ -162,7 +164,8 @@ public final class Pop3MailboxReader implements MailboxReader {
           Pop3Session.SPOOL_THRESHOLD);
     } catch (MessagingException | RuntimeException e) {
       closeQuietly(store);
-      throw Pop3Errors.open(description, login.username(), login.secret(), oauth2, e);
+      throw Secrets.withoutSecretInCause(Pop3Errors.open(description, login.username(), login.secret(), oauth2, e),
+          login.secret());
     }
   }
 
