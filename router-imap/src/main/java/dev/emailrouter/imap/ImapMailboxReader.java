@@ -140,7 +140,9 @@ public final class ImapMailboxReader implements MailboxReader {
     } catch (RouterException e) {
       throw e;
     } catch (RuntimeException e) {
-      throw new TransientRouterException("credentials for " + description + " could not be obtained: " + e, e);
+      // The supplier's message could quote a secret (a vault's answer, say); its type says enough.
+      throw new TransientRouterException("credentials for " + description + " could not be obtained: the supplier "
+          + "failed with " + e.getClass().getName(), e);
     }
     if (c == null) {
       throw new PermanentRouterException("the credentials supplier of " + description + " returned null");

@@ -12,6 +12,7 @@ import dev.emailrouter.api.PermanentRouterException;
 import dev.emailrouter.api.RawMessage;
 import dev.emailrouter.api.TransientRouterException;
 import dev.emailrouter.core.internal.OAuth2Sasl;
+import dev.emailrouter.core.internal.Secrets;
 import jakarta.mail.AuthenticationFailedException;
 import jakarta.mail.Folder;
 import jakarta.mail.MessagingException;
@@ -133,7 +134,7 @@ final class ImapSession implements MailboxReader.Session {
         closeQuietly(newStore);
         if (outcome == null || !(e instanceof AuthenticationFailedException)
             || (outcome.mechanism == null && outcome.offeredInstead == null)) {
-          throw failures.login(e, credentials.username(), secret);
+          throw Secrets.withoutSecretInCause(failures.login(e, credentials.username(), secret), secret);
         }
         if (failures.tokenRefused(outcome) && attempt == 1 && OAuth2Sasl.invalidate(reader.credentials, credentials)) {
           log.debug("{}: the server refused the OAuth2 token ({}); logging in once more with a fresh one",
@@ -141,7 +142,8 @@ final class ImapSession implements MailboxReader.Session {
           credentials = reader.loginCredentials();
           continue;
         }
-        throw failures.tokenLogin(e, credentials.username(), secret, outcome, attempt > 1);
+        throw Secrets.withoutSecretInCause(
+            failures.tokenLogin(e, credentials.username(), secret, outcome, attempt > 1), secret);
       }
     }
     IMAPFolder newFolder;
@@ -150,7 +152,7 @@ final class ImapSession implements MailboxReader.Session {
       newFolder.open(Folder.READ_WRITE);
     } catch (MessagingException | RuntimeException e) {
       closeQuietly(newStore);
-      throw failures.openFolder(e, secret);
+      throw Secrets.withoutSecretInCause(failures.openFolder(e, secret), secret);
     }
     store = newStore;
     folder = newFolder;
@@ -633,7 +635,7 @@ final class ImapSession implements MailboxReader.Session {
             + "while " + what + ": " + e, e);
       } catch (MessagingException e) {
         if (attempt > 1 || !ImapFailures.connectionLost(e)) {
-          throw failures.during(what, e, secret);
+          throw Secrets.withoutSecretInCause(failures.during(what, e, secret), secret);
         }
         log.debug("{}: connection lost while {}, reconnecting: {}", reader.describe(), what,
             ImapFailures.detail(e, secret));

@@ -9,6 +9,7 @@ import dev.emailrouter.api.TransientRouterException;
 import dev.emailrouter.core.internal.Checks;
 import dev.emailrouter.core.internal.MailConnections;
 import dev.emailrouter.core.internal.OAuth2Sasl;
+import dev.emailrouter.core.internal.Secrets;
 import jakarta.mail.Folder;
 import jakarta.mail.MessagingException;
 import jakarta.mail.Store;
@@ -68,7 +69,10 @@ import org.eclipse.angus.mail.pop3.POP3Folder;
  * temporary server failure ({@code [SYS/TEMP]}, {@code [LOGIN-DELAY]}), which are transient. An
  * untrusted or mismatched server certificate, and STARTTLS against a server without STLS, are
  * permanent. An unreachable server, a timeout and a dropped connection are a {@link
- * TransientRouterException}.
+ * TransientRouterException}. An -ERR to RETR of a message the session listed makes {@code
+ * fetchMessages} throw a {@link PermanentRouterException} for it (never a silent omission, which
+ * would read as "deleted meanwhile"), so the engine retries that message and quarantines it if the
+ * server keeps refusing it.
  *
  * <p>Immutable configuration; thread-safe. Sessions are independent, but POP3 servers lock the
  * maildrop, so a second session on the same mailbox while one is open fails (transiently). The
@@ -155,13 +159,16 @@ public final class Pop3MailboxReader implements MailboxReader {
       } catch (MessagingException | RuntimeException e) {
         closeQuietly(store);
         if (!oauth2) {
-          throw Pop3Errors.login(description, login.username(), login.secret(), e);
+          throw Secrets.withoutSecretInCause(Pop3Errors.login(description, login.username(), login.secret(), e),
+              login.secret());
         }
         if (tokenLogin.tokenRefused() && attempt == 1 && OAuth2Sasl.invalidate(credentials, login)) {
           login = credentials();
           continue;
         }
-        throw Pop3Errors.tokenLogin(description, login.username(), login.secret(), tokenLogin, attempt > 1, e);
+        throw Secrets.withoutSecretInCause(
+            Pop3Errors.tokenLogin(description, login.username(), login.secret(), tokenLogin, attempt > 1, e),
+            login.secret());
       }
       try {
         POP3Folder inbox = (POP3Folder) store.getFolder("INBOX");
@@ -170,7 +177,8 @@ public final class Pop3MailboxReader implements MailboxReader {
             Pop3Session.SPOOL_THRESHOLD);
       } catch (MessagingException | RuntimeException e) {
         closeQuietly(store);
-        throw Pop3Errors.open(description, login.username(), login.secret(), oauth2, e);
+        throw Secrets.withoutSecretInCause(Pop3Errors.open(description, login.username(), login.secret(), oauth2, e),
+            login.secret());
       }
     }
   }

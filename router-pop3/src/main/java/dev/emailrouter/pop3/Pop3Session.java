@@ -174,7 +174,14 @@ final class Pop3Session implements MailboxReader.Session {
             spool.spilled() ? ", spooled to a temp file" : "");
         messages.add(new RawMessage(ref, spool.size(), content));
       } catch (MessageRemovedException e) {
-        LOG.trace("mailbox {}: message {} is gone", mailbox, ref);
+        // Angus reports any -ERR to RETR this way. The message was listed by this session's UIDL, and
+        // the maildrop is locked with stable numbers for the session (RFC 1939), so it has not gone
+        // away: the server refused it. Leaving it out would read as "deleted meanwhile", and the
+        // engine would move its cursor past a message it never read; failing it instead lets the
+        // engine retry it on later ticks and quarantine it (left on the server) if it keeps failing.
+        throw new PermanentRouterException(mailbox + ": the server refused to download message " + ref + " ("
+            + Pop3Errors.chainText(e) + "); it is tried again later and set aside, never deleted, if it keeps "
+            + "failing", e);
       } catch (MessagingException | IOException e) {
         throw Pop3Errors.session(mailbox, "downloading message " + ref, e);
       }

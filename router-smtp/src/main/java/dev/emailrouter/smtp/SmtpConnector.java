@@ -7,6 +7,7 @@ import dev.emailrouter.api.Security;
 import dev.emailrouter.api.TransientRouterException;
 import dev.emailrouter.core.internal.MailConnections;
 import dev.emailrouter.core.internal.OAuth2Sasl;
+import dev.emailrouter.core.internal.Secrets;
 import jakarta.mail.AuthenticationFailedException;
 import jakarta.mail.MessagingException;
 import jakarta.mail.Session;
@@ -120,11 +121,13 @@ final class SmtpConnector {
     } catch (AuthenticationFailedException e) {
       closeQuietly(transport);
       String who = login == null ? "without credentials" : "for user " + login.username();
-      throw new PermanentRouterException("SMTP server " + description + " refused the login " + who + ": "
-          + scrub(SmtpReplies.clean(e.getMessage()), login) + "; check the credentials", e);
+      throw Secrets.withoutSecretInCause(new PermanentRouterException("SMTP server " + description + " refused the login "
+          + who + ": " + scrub(SmtpReplies.clean(e.getMessage()), login) + "; check the credentials", e),
+          login == null ? null : login.secret());
     } catch (MessagingException e) {
       closeQuietly(transport);
-      throw connectFailure(e, transport.getLastReturnCode(), transport.getLastServerResponse(), login);
+      throw Secrets.withoutSecretInCause(connectFailure(e, transport.getLastReturnCode(),
+          transport.getLastServerResponse(), login), login == null ? null : login.secret());
     }
     if (login != null && !transport.supportsExtension("AUTH") && !transport.supportsExtension("AUTH=LOGIN")) {
       closeQuietly(transport);

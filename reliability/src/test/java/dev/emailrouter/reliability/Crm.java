@@ -1,0 +1,161 @@
+package dev.emailrouter.reliability;
+
+import dev.emailrouter.api.EmailStatus;
+import dev.emailrouter.api.OutgoingEmail;
+import dev.emailrouter.examples.JdbcActivityStore;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import javax.sql.DataSource;
+import org.h2.jdbcx.JdbcConnectionPool;
+
+/**
+ * The durable state a restarted engine finds: the CRM as an H2 file database behind the examples'
+ * {@link JdbcActivityStore}. {@link #restart()} shuts the database down and opens it again from its
+ * file, as a new process would. Queries for the assertions read the same tables.
+ */
+final class Crm implements AutoCloseable {
+
+  /** One outgoing email's row. */
+  record Outgoing(String id, EmailStatus status, int attempts, String messageId, String lastReason) {}
+
+  private final String url;
+  private JdbcConnectionPool pool;
+  private JdbcActivityStore store;
+
+  Crm(Path directory) {
+    this(directory, false);
+  }
+
+  /** With {@code autoServer}, other JVMs may open the same file at once (H2 AUTO_SERVER). */
+  Crm(Path directory, boolean autoServer) {
+    this.url = "jdbc:h2:file:" + directory.resolve("crm").toAbsolutePath() + ";LOCK_TIMEOUT=20000"
+        + (autoServer ? ";AUTO_SERVER=TRUE" : "");
+    open();
+    store.createSchema();
+  }
+
+  String url() {
+    return url;
+  }
+
+  private void open() {
+    pool = JdbcConnectionPool.create(url, "sa", "");
+    pool.setMaxConnections(64);
+    store = new JdbcActivityStore(pool);
+  }
+
+  /** The store as the current "process" sees it. */
+  JdbcActivityStore store() {
+    return store;
+  }
+
+  DataSource dataSource() {
+    return pool;
+  }
+
+  /** Closes the database (every connection) and opens it again from its file. */
+  void restart() {
+    try (Connection c = pool.getConnection(); Statement st = c.createStatement()) {
+      st.execute("SHUTDOWN");
+    } catch (SQLException e) {
+      throw new IllegalStateException("shutting H2 down failed: " + e, e);
+    }
+    pool.dispose();
+    open();
+  }
+
+  void add(OutgoingEmail email) {
+    store.addPendingEmail(email);
+  }
+
+  /** Outgoing emails (not received ones) by activity id. */
+  Map<String, Outgoing> outgoing() {
+    Map<String, Outgoing> out = new TreeMap<>();
+    query("SELECT id, status, attempts, message_id, last_reason FROM email WHERE dedup_key IS NULL", rs -> {
+      out.put(rs.getString(1), new Outgoing(rs.getString(1), EmailStatus.ofCode(rs.getInt(2)), rs.getInt(3),
+          rs.getString(4), rs.getString(5)));
+    });
+    return out;
+  }
+
+  Outgoing outgoing(String id) {
+    Outgoing o = outgoing().get(id);
+    if (o == null) {
+      throw new IllegalArgumentException("no outgoing email " + id);
+    }
+    return o;
+  }
+
+  /** Received activities by dedup key, with how many rows each key has (the unique key makes it 1). */
+  Map<String, Integer> receivedByKey() {
+    Map<String, Integer> out = new LinkedHashMap<>();
+    query("SELECT dedup_key, COUNT(*) FROM email WHERE status = 4 GROUP BY dedup_key", rs -> out.put(rs.getString(1),
+        rs.getInt(2)));
+    return out;
+  }
+
+  /** Received activities per Message-ID (null Message-IDs left out). */
+  Map<String, Integer> receivedByMessageId() {
+    Map<String, Integer> out = new LinkedHashMap<>();
+    query("SELECT message_id, COUNT(*) FROM email WHERE status = 4 AND message_id IS NOT NULL GROUP BY message_id",
+        rs -> out.put(rs.getString(1), rs.getInt(2)));
+    return out;
+  }
+
+  int receivedCount() {
+    int[] n = new int[1];
+    query("SELECT COUNT(*) FROM email WHERE status = 4", rs -> n[0] = rs.getInt(1));
+    return n[0];
+  }
+
+  /** Runs an update in the CRM database, as the CRM itself might (bad rows, say). */
+  void execute(String sql, Object... args) {
+    try (Connection c = pool.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+      for (int i = 0; i < args.length; i++) {
+        ps.setObject(i + 1, args[i]);
+      }
+      ps.executeUpdate();
+    } catch (SQLException e) {
+      throw new IllegalStateException(sql + ": " + e, e);
+    }
+  }
+
+  List<String> column(String sql) {
+    List<String> out = new ArrayList<>();
+    query(sql, rs -> out.add(rs.getString(1)));
+    return out;
+  }
+
+  private interface Row {
+    void read(ResultSet rs) throws SQLException;
+  }
+
+  private void query(String sql, Row row) {
+    try (Connection c = pool.getConnection(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+      while (rs.next()) {
+        row.read(rs);
+      }
+    } catch (SQLException e) {
+      throw new IllegalStateException(sql + ": " + e, e);
+    }
+  }
+
+  @Override
+  public void close() {
+    try (Connection c = pool.getConnection(); Statement st = c.createStatement()) {
+      st.execute("SHUTDOWN");
+    } catch (SQLException e) {
+      // already closed
+    }
+    pool.dispose();
+  }
+}

@@ -1,0 +1,494 @@
+package dev.emailrouter.reliability;
+
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
+
+/**
+ * A small, fast SMTP server on 127.0.0.1 that accepts everything (or answers what its script says),
+ * keeps only the headers of what it receives, and counts messages by Message-ID: exactly-once
+ * delivery is asserted on what this server saw. It can require AUTH PLAIN/LOGIN, offer STARTTLS,
+ * and refuse at any stage. One thread per connection; thread-safe.
+ */
+final class SmtpSink implements AutoCloseable {
+
+  /** A message the sink accepted (250 to the end of data). */
+  record Received(int number, String messageId, String from, List<String> recipients, long size, String headers,
+      byte[] content, int connection) {}
+
+  private static final Pattern MESSAGE_ID = Pattern.compile("(?im)^message-id:[ \\t]*(.*(?:\\r?\\n[ \\t].*)*)");
+
+  private final Builder script;
+  private final ServerSocket listener;
+  private final AtomicInteger connections = new AtomicInteger();
+  private final AtomicInteger accepted = new AtomicInteger();
+  private final AtomicLong bytes = new AtomicLong();
+  private final ConcurrentLinkedQueue<Received> received = new ConcurrentLinkedQueue<>();
+  private final Map<String, AtomicInteger> byMessageId = new ConcurrentHashMap<>();
+  private final ConcurrentLinkedQueue<String> commands = new ConcurrentLinkedQueue<>();
+  private final ConcurrentLinkedQueue<String> authAttempts = new ConcurrentLinkedQueue<>();
+  private final Set<Socket> open = ConcurrentHashMap.newKeySet();
+
+  private SmtpSink(Builder script) throws IOException {
+    this.script = script;
+    this.listener = new ServerSocket(0, 200, InetAddress.getByName("127.0.0.1"));
+    Thread acceptor = new Thread(this::acceptLoop, "smtp-sink-accept");
+    acceptor.setDaemon(true);
+    acceptor.start();
+  }
+
+  static Builder builder() {
+    return new Builder();
+  }
+
+  /** A sink that accepts everything. */
+  static SmtpSink start() {
+    return builder().start();
+  }
+
+  int port() {
+    return listener.getLocalPort();
+  }
+
+  int connections() {
+    return connections.get();
+  }
+
+  /** Messages accepted, in order of acceptance. */
+  List<Received> received() {
+    return List.copyOf(received);
+  }
+
+  /** How many times a message with this Message-ID was accepted. */
+  int count(String messageId) {
+    AtomicInteger n = byMessageId.get(messageId);
+    return n == null ? 0 : n.get();
+  }
+
+  /** Accepted copies by Message-ID. */
+  Map<String, Integer> counts() {
+    Map<String, Integer> out = new TreeMap<>();
+    byMessageId.forEach((k, v) -> out.put(k, v.get()));
+    return out;
+  }
+
+  int acceptedCount() {
+    return accepted.get();
+  }
+
+  /** Bytes of message data received (accepted or not). */
+  long dataBytes() {
+    return bytes.get();
+  }
+
+  /** Every command line received, if recording was asked for. */
+  List<String> commands() {
+    return List.copyOf(commands);
+  }
+
+  /** The user names and passwords AUTH attempts carried, as "user:password". */
+  List<String> authAttempts() {
+    return List.copyOf(authAttempts);
+  }
+
+  @Override
+  public void close() {
+    try {
+      listener.close();
+    } catch (IOException ignored) {
+      // closing anyway
+    }
+    for (Socket s : open) {
+      try {
+        s.close();
+      } catch (IOException ignored) {
+        // closing anyway
+      }
+    }
+  }
+
+  private void acceptLoop() {
+    while (!listener.isClosed()) {
+      try {
+        Socket socket = listener.accept();
+        socket.setTcpNoDelay(true);
+        int n = connections.incrementAndGet();
+        open.add(socket);
+        Thread t = new Thread(() -> serve(socket, n), "smtp-sink-" + n);
+        t.setDaemon(true);
+        t.start();
+      } catch (IOException e) {
+        return;
+      }
+    }
+  }
+
+  private void serve(Socket socket, int connection) {
+    Socket current = socket;
+    try {
+      Wire w = new Wire(current);
+      String greeting = script.greeting.apply(connection);
+      w.reply(greeting);
+      if (!greeting.startsWith("220")) {
+        return;
+      }
+      boolean tls = false;
+      boolean authed = script.user == null;
+      String from = null;
+      List<String> recipients = new ArrayList<>();
+      String line;
+      while ((line = w.readLine()) != null) {
+        if (script.recordCommands) {
+          commands.add(line);
+        }
+        String upper = line.toUpperCase(Locale.ROOT);
+        String reply;
+        if (upper.startsWith("EHLO")) {
+          List<String> lines = new ArrayList<>();
+          lines.add("sink.test");
+          lines.addAll(script.extensions);
+          if (script.user != null) {
+            lines.add("AUTH PLAIN LOGIN");
+          }
+          if (script.startTls != null && !tls) {
+            lines.add("STARTTLS");
+          }
+          w.multiline(lines);
+          continue;
+        } else if (upper.startsWith("HELO")) {
+          reply = "250 sink.test";
+        } else if (upper.equals("STARTTLS") && script.startTls != null && !tls) {
+          w.reply("220 2.0.0 Ready to start TLS");
+          SSLSocket secured = (SSLSocket) script.startTls.getSocketFactory()
+              .createSocket(current, current.getInetAddress().getHostAddress(), current.getPort(), true);
+          secured.setUseClientMode(false);
+          secured.startHandshake();
+          open.add(secured);
+          current = secured;
+          w = new Wire(secured);
+          tls = true;
+          from = null;
+          recipients.clear();
+          continue;
+        } else if (upper.startsWith("AUTH ")) {
+          String given = auth(w, line);
+          if (given == null) {
+            return;
+          }
+          authAttempts.add(given);
+          if (given.equals(script.user + ":" + script.password)) {
+            authed = true;
+            reply = "235 2.7.0 Authentication successful";
+          } else {
+            String password = given.substring(given.indexOf(':') + 1);
+            reply = script.echoSecret ? "535 5.7.8 Authentication failed: password '" + password + "' is wrong"
+                : "535 5.7.8 Authentication credentials invalid";
+          }
+        } else if (upper.startsWith("MAIL")) {
+          if (!authed) {
+            reply = "530 5.7.0 Authentication required";
+          } else {
+            reply = script.mail.apply(argument(line));
+            recipients.clear();
+            from = reply.startsWith("2") ? argument(line) : null;
+          }
+        } else if (upper.startsWith("RCPT")) {
+          String address = argument(line);
+          reply = from == null ? "503 5.5.1 need MAIL first" : script.rcpt.apply(address);
+          if (reply.startsWith("2")) {
+            recipients.add(address);
+          }
+        } else if (upper.equals("DATA")) {
+          if (from == null || recipients.isEmpty()) {
+            reply = "503 5.5.1 need MAIL and RCPT first";
+          } else if (!script.data.startsWith("354")) {
+            reply = script.data;
+          } else {
+            w.reply(script.data);
+            Data data = w.readData(script.keepContent);
+            bytes.addAndGet(data.size);
+            String messageId = messageId(data.headers);
+            int number = accepted.get() + 1;
+            Received r = new Received(number, messageId, from, List.copyOf(recipients), data.size, data.headers,
+                data.content, connection);
+            reply = script.endOfData.apply(r);
+            if (reply == null) {
+              continue; // silent: the client times out
+            }
+            if (reply.startsWith("2")) {
+              reply = reply.replace("%d", Integer.toString(accept(r).number()));
+            }
+            from = null;
+            recipients.clear();
+          }
+        } else if (upper.equals("RSET")) {
+          from = null;
+          recipients.clear();
+          reply = "250 2.0.0 Ok";
+        } else if (upper.equals("NOOP")) {
+          reply = "250 2.0.0 Ok";
+        } else if (upper.equals("QUIT")) {
+          w.reply("221 2.0.0 Bye");
+          return;
+        } else {
+          reply = "502 5.5.2 command not recognized";
+        }
+        w.reply(reply);
+        if (reply.startsWith("421")) {
+          return;
+        }
+      }
+    } catch (IOException e) {
+      // the client went away, a proxy cut the line, or the sink closed
+    } finally {
+      try {
+        current.close();
+        socket.close();
+      } catch (IOException ignored) {
+        // closing anyway
+      }
+      open.remove(current);
+      open.remove(socket);
+    }
+  }
+
+  private synchronized Received accept(Received r) {
+    // Numbered in acceptance order; synchronized so numbers and the list agree.
+    Received numbered = new Received(accepted.incrementAndGet(), r.messageId(), r.from(), r.recipients(), r.size(),
+        r.headers(), r.content(), r.connection());
+    received.add(numbered);
+    if (numbered.messageId() != null) {
+      byMessageId.computeIfAbsent(numbered.messageId(), k -> new AtomicInteger()).incrementAndGet();
+    }
+    return numbered;
+  }
+
+  /** Reads an AUTH exchange; returns "user:password", or null if the client went away. */
+  private static String auth(Wire w, String line) throws IOException {
+    String[] parts = line.split(" ");
+    String mechanism = parts[1].toUpperCase(Locale.ROOT);
+    if (mechanism.equals("PLAIN")) {
+      String response = parts.length > 2 ? parts[2] : null;
+      if (response == null) {
+        w.reply("334 ");
+        response = w.readLine();
+        if (response == null) {
+          return null;
+        }
+      }
+      String decoded = new String(Base64.getDecoder().decode(response.strip()), StandardCharsets.UTF_8);
+      String[] fields = decoded.split("\u0000", -1);
+      return fields.length == 3 ? fields[1] + ":" + fields[2] : decoded;
+    }
+    if (mechanism.equals("LOGIN")) {
+      String user = parts.length > 2 ? parts[2] : null;
+      if (user == null) {
+        w.reply("334 VXNlcm5hbWU6");
+        user = w.readLine();
+      }
+      w.reply("334 UGFzc3dvcmQ6");
+      String password = w.readLine();
+      if (user == null || password == null) {
+        return null;
+      }
+      return decode(user) + ":" + decode(password);
+    }
+    return "?:?";
+  }
+
+  private static String decode(String b64) {
+    return new String(Base64.getDecoder().decode(b64.strip()), StandardCharsets.UTF_8);
+  }
+
+  static String messageId(String headers) {
+    Matcher m = MESSAGE_ID.matcher(headers);
+    return m.find() ? m.group(1).replaceAll("\\s+", "") : null;
+  }
+
+  private static String argument(String line) {
+    int open = line.indexOf('<');
+    int close = line.indexOf('>', open + 1);
+    return open >= 0 && close > open ? line.substring(open + 1, close) : "";
+  }
+
+  /** The message data: its header block, its size, and the whole content when kept. */
+  private record Data(String headers, long size, byte[] content) {}
+
+  /** Line-level reading and writing on one socket. */
+  private static final class Wire {
+    private final InputStream in;
+    private final OutputStream out;
+    private byte[] line = new byte[1024];
+
+    Wire(Socket socket) throws IOException {
+      this.in = new BufferedInputStream(socket.getInputStream(), 64 * 1024);
+      this.out = new BufferedOutputStream(socket.getOutputStream());
+    }
+
+    void reply(String text) throws IOException {
+      out.write((text + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
+      out.flush();
+    }
+
+    void multiline(List<String> lines) throws IOException {
+      StringBuilder sb = new StringBuilder();
+      for (int i = 0; i < lines.size(); i++) {
+        sb.append("250").append(i == lines.size() - 1 ? ' ' : '-').append(lines.get(i)).append("\r\n");
+      }
+      out.write(sb.toString().getBytes(StandardCharsets.ISO_8859_1));
+      out.flush();
+    }
+
+    /** Reads one line into {@link #line}; returns its length without CRLF, or -1 at the end of the stream. */
+    private int read() throws IOException {
+      int n = 0;
+      int b;
+      while ((b = in.read()) != -1) {
+        if (b == '\n') {
+          return n > 0 && line[n - 1] == '\r' ? n - 1 : n;
+        }
+        if (n == line.length) {
+          line = java.util.Arrays.copyOf(line, n * 2);
+        }
+        line[n++] = (byte) b;
+      }
+      return n == 0 ? -1 : n;
+    }
+
+    String readLine() throws IOException {
+      int n = read();
+      return n < 0 ? null : new String(line, 0, n, StandardCharsets.ISO_8859_1);
+    }
+
+    Data readData(boolean keep) throws IOException {
+      StringBuilder headers = new StringBuilder();
+      boolean inHeaders = true;
+      long size = 0;
+      ByteArrayOutputStream content = keep ? new ByteArrayOutputStream() : null;
+      int n;
+      while ((n = read()) >= 0) {
+        if (n == 1 && line[0] == '.') {
+          return new Data(headers.toString(), size, content == null ? null : content.toByteArray());
+        }
+        int off = n > 0 && line[0] == '.' ? 1 : 0;
+        size += n - off + 2;
+        if (content != null) {
+          content.write(line, off, n - off);
+          content.write('\r');
+          content.write('\n');
+        }
+        if (inHeaders) {
+          if (n - off == 0) {
+            inHeaders = false;
+          } else if (headers.length() < 256 * 1024) {
+            headers.append(new String(line, off, n - off, StandardCharsets.ISO_8859_1)).append("\r\n");
+          }
+        }
+      }
+      throw new SocketException("connection closed in the middle of DATA");
+    }
+  }
+
+  /** The script: replies by stage, all accepting by default. */
+  static final class Builder {
+    private Function<Integer, String> greeting = n -> "220 sink.test ESMTP";
+    private final List<String> extensions = new ArrayList<>(List.of("8BITMIME", "ENHANCEDSTATUSCODES"));
+    private String user;
+    private String password;
+    private boolean echoSecret;
+    private SSLContext startTls;
+    private Function<String, String> mail = from -> "250 2.1.0 Ok";
+    private Function<String, String> rcpt = to -> "250 2.1.5 Ok";
+    private String data = "354 End data with <CR><LF>.<CR><LF>";
+    private Function<Received, String> endOfData = r -> "250 2.0.0 Ok: queued as %d";
+    private boolean keepContent;
+    private boolean recordCommands;
+
+    /** The greeting for the n-th connection (from 1); anything but 220 is sent and the connection closed. */
+    Builder greeting(Function<Integer, String> value) {
+      greeting = value;
+      return this;
+    }
+
+    /** Requires AUTH PLAIN or LOGIN with this login before MAIL. */
+    Builder auth(String expectedUser, String expectedPassword) {
+      user = expectedUser;
+      password = expectedPassword;
+      return this;
+    }
+
+    /** A careless server: its 535 reply quotes the password the client sent. */
+    Builder echoSecretOnAuthFailure() {
+      echoSecret = true;
+      return this;
+    }
+
+    Builder startTls(SSLContext context) {
+      startTls = context;
+      return this;
+    }
+
+    Builder mail(Function<String, String> reply) {
+      mail = reply;
+      return this;
+    }
+
+    Builder rcpt(Function<String, String> reply) {
+      rcpt = reply;
+      return this;
+    }
+
+    Builder data(String reply) {
+      data = reply;
+      return this;
+    }
+
+    /** The reply to the end of data; {@code null} answers nothing; {@code %d} becomes the message's number. */
+    Builder endOfData(Function<Received, String> reply) {
+      endOfData = reply;
+      return this;
+    }
+
+    Builder keepContent() {
+      keepContent = true;
+      return this;
+    }
+
+    Builder recordCommands() {
+      recordCommands = true;
+      return this;
+    }
+
+    SmtpSink start() {
+      try {
+        return new SmtpSink(this);
+      } catch (IOException e) {
+        throw new IllegalStateException("sink can't listen: " + e, e);
+      }
+    }
+  }
+}
