@@ -200,6 +200,18 @@ final class ImapServerBehaviourTest {
     ids.clear();
     uids.clear();
     deliver("Sales", 1, 4);
+    // GreenMail takes UIDVALIDITY from the clock in seconds: a folder rebuilt within the same second
+    // would keep it, which a real server never does.
+    Object rebuilt = world.imapFolder("Sales");
+    if (world.imapFolder("Sales").getUidValidity() == validity) {
+      try {
+        java.lang.reflect.Field field = rebuilt.getClass().getDeclaredField("uidValidity");
+        field.setAccessible(true);
+        field.setLong(rebuilt, validity + 1);
+      } catch (ReflectiveOperationException e) {
+        throw new IllegalStateException(e);
+      }
+    }
     assertThat(world.imapFolder("Sales").getUidValidity()).isNotEqualTo(validity);
     TickReport report = node.tick();
 
