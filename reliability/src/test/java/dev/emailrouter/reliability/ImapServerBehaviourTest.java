@@ -158,6 +158,7 @@ final class ImapServerBehaviourTest {
     deliver("Sales", 1, 2);
     World.Node node = world.node("node", imap().imapBuilder(b -> b.folder("Sales")));
     assertThat(node.tick().tracked()).hasSize(2);
+    long validity = world.imapFolder("Sales").getUidValidity();
 
     world.deleteImapFolder("Sales");
     TickReport missing = node.tick();
@@ -165,6 +166,7 @@ final class ImapServerBehaviourTest {
         .satisfies(e -> assertThat(((RouterEvent.MailboxFailed) e).reason()).contains("Sales").contains("does not exist"));
 
     deliver("Sales", 3, 1);
+    newUidValidity("Sales", validity);
     world.clock.advance(Duration.ofMinutes(2));
     TickReport again = node.tick();
     assertThat(again.tracked()).extracting(RouterEvent.MessageTracked::messageId).containsExactly(ids.get(2));
@@ -200,18 +202,7 @@ final class ImapServerBehaviourTest {
     ids.clear();
     uids.clear();
     deliver("Sales", 1, 4);
-    // GreenMail takes UIDVALIDITY from the clock in seconds: a folder rebuilt within the same second
-    // would keep it, which a real server never does.
-    Object rebuilt = world.imapFolder("Sales");
-    if (world.imapFolder("Sales").getUidValidity() == validity) {
-      try {
-        java.lang.reflect.Field field = rebuilt.getClass().getDeclaredField("uidValidity");
-        field.setAccessible(true);
-        field.setLong(rebuilt, validity + 1);
-      } catch (ReflectiveOperationException e) {
-        throw new IllegalStateException(e);
-      }
-    }
+    newUidValidity("Sales", validity);
     assertThat(world.imapFolder("Sales").getUidValidity()).isNotEqualTo(validity);
     TickReport report = node.tick();
 
@@ -259,5 +250,22 @@ final class ImapServerBehaviourTest {
     assertThat(world.crm.receivedByMessageId()).containsOnlyKeys(ids).allSatisfy((id, n) -> assertThat(n).isEqualTo(1));
     assertThat(world.imapFolder("INBOX").getMessageCount()).isZero();
     assertThat(world.imapFolder("Tracked").getMessageCount()).isEqualTo(inTracked);
+  }
+
+  /**
+   * GreenMail takes UIDVALIDITY from the clock in seconds: a folder made again within the same second
+   * would keep it, which a real server never does.
+   */
+  private void newUidValidity(String folder, long old) {
+    Object rebuilt = world.imapFolder(folder);
+    if (world.imapFolder(folder).getUidValidity() == old) {
+      try {
+        java.lang.reflect.Field field = rebuilt.getClass().getDeclaredField("uidValidity");
+        field.setAccessible(true);
+        field.setLong(rebuilt, old + 1);
+      } catch (ReflectiveOperationException e) {
+        throw new IllegalStateException(e);
+      }
+    }
   }
 }
