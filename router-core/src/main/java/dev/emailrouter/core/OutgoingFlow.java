@@ -127,7 +127,8 @@ final class OutgoingFlow implements AutoCloseable {
     synchronized (s.random) {
       random = s.random.nextLong();
     }
-    return "<" + Long.toString(s.clock.millis(), 36) + "." + Long.toUnsignedString(random, 36) + ".er@" + domain + ">";
+    return "<" + Long.toString(s.clock.millis(), 36) + "." + Long.toUnsignedString(random, 36) + "."
+        + s.messageIdInstance + ".er@" + domain + ">";
   }
 
   private void sendBatch(List<ClaimedEmail> batch, EventSink sink) {

@@ -3,6 +3,7 @@ package dev.emailrouter.core;
 import dev.emailrouter.api.ActivityStore;
 import dev.emailrouter.api.MailTransport;
 import dev.emailrouter.api.TrackingPolicy;
+import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -268,8 +269,9 @@ public final class RouterEngine implements AutoCloseable {
     }
 
     /**
-     * The source of backoff jitter and Message-ID randomness; a seeded one makes runs repeatable.
-     * Default a new {@link Random}.
+     * The source of backoff jitter and part of the Message-ID randomness; a seeded one makes runs
+     * repeatable. Message-IDs stay unique even when several engines are given the same seed: each
+     * engine adds a part of its own drawn from {@link SecureRandom}. Default a new {@link Random}.
      *
      * @param value the random source
      * @return this builder
@@ -570,6 +572,8 @@ public final class RouterEngine implements AutoCloseable {
     final RouterListener listener;
     final CheckpointStore checkpoints;
     final Random random;
+    /** Distinguishes this engine's Message-IDs from those of engines given the same seeded random. */
+    final String messageIdInstance;
     final int batchPerSender;
     final int maxPerTick;
     final int sendSessions;
@@ -600,6 +604,7 @@ public final class RouterEngine implements AutoCloseable {
       listener = b.listener;
       checkpoints = b.checkpoints;
       random = b.random;
+      messageIdInstance = Long.toUnsignedString(new SecureRandom().nextLong(), 36);
       batchPerSender = b.batchPerSender;
       maxPerTick = b.maxPerTick;
       sendSessions = b.sendSessions;

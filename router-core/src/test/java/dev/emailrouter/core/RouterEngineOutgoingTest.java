@@ -112,6 +112,21 @@ final class RouterEngineOutgoingTest {
     assertThat(stored("e1").email().messageId()).endsWith("@router.example.net>");
   }
 
+  @Test
+  void tick_twoEnginesGivenTheSameSeedAndClock_generateDifferentMessageIds() {
+    InMemoryActivityStore other = new InMemoryActivityStore();
+    store.add(email("e1", "me@example.com", "Hello"));
+    other.add(email("e1", "me@example.com", "Hello"));
+
+    engine().build().tick();
+    RouterEngine.builder().activityStore(other).transport(new RecordingTransport()).clock(clock)
+        .random(new Random(42)).build().tick();
+
+    String mine = stored("e1").email().messageId();
+    assertThat(mine).isNotNull();
+    assertThat(other.find("e1").orElseThrow().email().messageId()).isNotNull().isNotEqualTo(mine);
+  }
+
   // --- identity: Message-ID and tracking token ---------------------------------------------------
 
   @Test
