@@ -50,6 +50,8 @@ final class IncomingFlow implements AutoCloseable {
   private final Backoff mailboxBackoff;
   private final Map<String, Health> health = new ConcurrentHashMap<>();
   private final ExecutorService workers;
+  /** The first mailbox a tick left unfinished because its time was used up; guarded by this. */
+  private Mailbox resumeAt;
 
   /** A mailbox's failures in a row, and when it may be read again. */
   private static final class Health {
@@ -78,16 +80,17 @@ final class IncomingFlow implements AutoCloseable {
     }
   }
 
-  void run(EventSink sink) {
+  void run(EventSink sink, TickBudget budget) {
+    List<Mailbox> order = rotated();
     if (workers == null) {
-      for (Mailbox m : s.mailboxes) {
-        runGuarded(m, sink);
+      for (Mailbox m : order) {
+        runGuarded(m, sink, budget);
       }
       return;
     }
     List<Future<?>> futures = new ArrayList<>();
-    for (Mailbox m : s.mailboxes) {
-      futures.add(workers.submit(() -> runGuarded(m, sink)));
+    for (Mailbox m : order) {
+      futures.add(workers.submit(() -> runGuarded(m, sink, budget)));
     }
     for (Future<?> f : futures) {
       try {
@@ -101,7 +104,34 @@ final class IncomingFlow implements AutoCloseable {
     }
   }
 
-  private void runGuarded(Mailbox mailbox, EventSink sink) {
+  /**
+   * The mailboxes in this tick's order: a tick whose budget runs out starts the next tick at the
+   * first mailbox it did not finish, so no mailbox waits behind the others for ever.
+   */
+  private List<Mailbox> rotated() {
+    List<Mailbox> all = s.mailboxes;
+    int from = 0;
+    synchronized (this) {
+      if (resumeAt != null) {
+        from = Math.max(0, all.indexOf(resumeAt));
+        resumeAt = null;
+      }
+    }
+    List<Mailbox> order = new ArrayList<>(all.size());
+    for (int i = 0; i < all.size(); i++) {
+      order.add(all.get((from + i) % all.size()));
+    }
+    return order;
+  }
+
+  private synchronized void unfinished(Mailbox mailbox, TickBudget budget) {
+    if (resumeAt == null) {
+      resumeAt = mailbox;
+    }
+    budget.mailboxDeferred(mailbox.name());
+  }
+
+  private void runGuarded(Mailbox mailbox, EventSink sink, TickBudget budget) {
     Health h = health.get(mailbox.name());
     Instant now = s.clock.instant();
     synchronized (h) {
@@ -109,9 +139,13 @@ final class IncomingFlow implements AutoCloseable {
         return;
       }
     }
+    if (budget.usedUp()) {
+      unfinished(mailbox, budget);
+      return;
+    }
     MDC.put("mailbox", mailbox.name());
     try {
-      read(mailbox, sink);
+      read(mailbox, sink, budget);
       synchronized (h) {
         h.failuresInRow = 0;
       }
@@ -161,7 +195,7 @@ final class IncomingFlow implements AutoCloseable {
     }
   }
 
-  private void read(Mailbox mailbox, EventSink sink) {
+  private void read(Mailbox mailbox, EventSink sink, TickBudget time) {
     MailboxCheckpoint checkpoint = s.checkpoints.load(mailbox.name()).orElse(MailboxCheckpoint.START);
     Map<String, Integer> failures = new HashMap<>(checkpoint.failures());
     String cursor = checkpoint.cursor();
@@ -201,6 +235,10 @@ final class IncomingFlow implements AutoCloseable {
         budget -= fresh;
         retry = Set.of();
         if (!batch.more() || budget <= 0 || fresh == 0) {
+          return;
+        }
+        if (time.usedUp()) {
+          unfinished(mailbox, time);
           return;
         }
       }

@@ -53,7 +53,7 @@ final class OutgoingFlow implements AutoCloseable {
     }
   }
 
-  void run(EventSink sink) {
+  void run(EventSink sink, TickBudget budget) {
     Instant now = s.clock.instant();
     if (now.isBefore(serverRetryAt)) {
       // The server failed as a whole: don't claim and connect again before its backoff is over.
@@ -73,7 +73,7 @@ final class OutgoingFlow implements AutoCloseable {
       }
     }
     if (workers == null || ready.size() < 2) {
-      sendBatch(ready, sink);
+      sendBatch(ready, sink, budget);
       return;
     }
     int sessions = Math.min(s.sendSessions, ready.size());
@@ -86,7 +86,7 @@ final class OutgoingFlow implements AutoCloseable {
     }
     List<Future<?>> futures = new ArrayList<>();
     for (List<ClaimedEmail> part : parts) {
-      futures.add(workers.submit(() -> sendBatch(part, sink)));
+      futures.add(workers.submit(() -> sendBatch(part, sink, budget)));
     }
     for (Future<?> f : futures) {
       try {
@@ -131,13 +131,22 @@ final class OutgoingFlow implements AutoCloseable {
         + s.messageIdInstance + ".er@" + domain + ">";
   }
 
-  private void sendBatch(List<ClaimedEmail> batch, EventSink sink) {
+  private void sendBatch(List<ClaimedEmail> batch, EventSink sink, TickBudget budget) {
     if (batch.isEmpty()) {
+      return;
+    }
+    if (budget.sendingUsedUp()) {
+      deferred(batch, sink, budget);
       return;
     }
     int next = 0;
     try (MailTransport.Session session = s.transport.openSession()) {
       for (; next < batch.size(); next++) {
+        if (budget.sendingUsedUp()) {
+          deferred(batch.subList(next, batch.size()), sink, budget);
+          next = batch.size();
+          break;
+        }
         ClaimedEmail c = batch.get(next);
         MDC.put("activity", c.email().activityId());
         try {
@@ -163,6 +172,22 @@ final class OutgoingFlow implements AutoCloseable {
     } catch (RuntimeException e) {
       serverUnavailable(batch.subList(next, batch.size()), e.toString(), sink);
     }
+  }
+
+  /** Returns claimed emails the tick had no time left for to Pending Send, due now, no attempt counted. */
+  private void deferred(List<ClaimedEmail> rest, EventSink sink, TickBudget budget) {
+    Instant now = s.clock.instant();
+    String reason = "the tick's time for sending (tickBudget " + s.tickBudget + (s.mailboxes.isEmpty() ? "" : ", half of it"
+        + " for sending when there are mailboxes") + ") was used up before it was sent; next tick";
+    int returned = 0;
+    for (ClaimedEmail c : rest) {
+      OutgoingEmail e = c.email();
+      if (guard(c, sink, () -> s.store.markRetry(c.claim(), now, e.attempts(), reason))) {
+        returned++;
+        sink.accept(new RouterEvent.EmailRetried(e.activityId(), e.attempts(), now, reason));
+      }
+    }
+    budget.emailsDeferred(returned);
   }
 
   private void serverUnavailable(List<ClaimedEmail> rest, String reason, EventSink sink) {

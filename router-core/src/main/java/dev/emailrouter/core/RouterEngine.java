@@ -84,10 +84,12 @@ public final class RouterEngine implements AutoCloseable {
         throw new IllegalStateException("the engine is closed; build a new RouterEngine to tick again");
       }
       Instant started = settings.clock.instant();
+      Duration forSending = settings.mailboxes.isEmpty() ? settings.tickBudget : settings.tickBudget.dividedBy(2);
+      TickBudget budget = new TickBudget(settings.clock, started.plus(settings.tickBudget), started.plus(forSending));
       EventSink sink = new EventSink(settings.listener);
       if (outgoing != null) {
         try {
-          outgoing.run(sink);
+          outgoing.run(sink, budget);
         } catch (RuntimeException e) {
           // A store that fails to claim is a problem of this tick only; the next tick tries again.
           LOG.warn("outgoing flow failed this tick: {}", e.toString(), e);
@@ -95,7 +97,8 @@ public final class RouterEngine implements AutoCloseable {
               settings.clock.instant()));
         }
       }
-      incoming.run(sink);
+      incoming.run(sink, budget);
+      budget.report(settings.tickBudget, sink);
       TickReport report = new TickReport(started, Duration.between(started, settings.clock.instant()), sink.events());
       LOG.debug("tick done: {}", report);
       return report;
@@ -160,6 +163,7 @@ public final class RouterEngine implements AutoCloseable {
     int maxPerTick = 600;
     int sendSessions = 1;
     Duration lease = Duration.ofMinutes(30);
+    Duration tickBudget;
     int maxAttempts = 10;
     Duration retryDelay = Duration.ofMinutes(5);
     Duration maxRetryDelay = Duration.ofHours(4);
@@ -323,6 +327,25 @@ public final class RouterEngine implements AutoCloseable {
      */
     public Builder lease(Duration value) {
       lease = atLeast("lease", value, Duration.ofSeconds(1));
+      return this;
+    }
+
+    /**
+     * How long one tick may keep starting new work. Once it is used up, the tick sends no further
+     * email (the emails it had claimed return to Pending Send at once, without an attempt counted)
+     * and reads no further mailbox or batch (they are read first on the next tick); work already
+     * under way finishes, so a tick can run over by at most one send or one batch and the adapters'
+     * timeouts. When the engine has mailboxes as well as a transport, sending may use at most half
+     * of the budget, so a backlog of email to send never leaves the mailboxes unread. Each tick
+     * ends with a {@link RouterEvent.TickBudgetUsedUp} when something was left for the next tick.
+     * Default 10 minutes, or half the {@link #lease} when that is shorter.
+     *
+     * @param value at least 1 second, and shorter than the lease: an email claimed at the start of
+     *     a tick must be sent before another engine may claim it again
+     * @return this builder
+     */
+    public Builder tickBudget(Duration value) {
+      tickBudget = atLeast("tickBudget", value, Duration.ofSeconds(1));
       return this;
     }
 
@@ -543,6 +566,10 @@ public final class RouterEngine implements AutoCloseable {
         throw new IllegalStateException("maxRetryDelay (" + maxRetryDelay + ") must not be shorter than retryDelay ("
             + retryDelay + ")");
       }
+      if (tickBudget != null && tickBudget.compareTo(lease) >= 0) {
+        throw new IllegalStateException("tickBudget (" + tickBudget + ") must be shorter than lease (" + lease
+            + "): an email claimed at the start of a tick could be claimed again by another engine before it is sent");
+      }
       return new RouterEngine(this);
     }
 
@@ -562,6 +589,8 @@ public final class RouterEngine implements AutoCloseable {
     }
   }
 
+  private static final Duration DEFAULT_TICK_BUDGET = Duration.ofMinutes(10);
+
   /** The built configuration, immutable and shared by the flows. */
   static final class Settings {
     final ActivityStore store;
@@ -578,6 +607,7 @@ public final class RouterEngine implements AutoCloseable {
     final int maxPerTick;
     final int sendSessions;
     final Duration lease;
+    final Duration tickBudget;
     final int maxAttempts;
     final Duration retryDelay;
     final Duration maxRetryDelay;
@@ -609,6 +639,9 @@ public final class RouterEngine implements AutoCloseable {
       maxPerTick = b.maxPerTick;
       sendSessions = b.sendSessions;
       lease = b.lease;
+      Duration half = b.lease.dividedBy(2);
+      tickBudget = b.tickBudget != null ? b.tickBudget
+          : half.compareTo(DEFAULT_TICK_BUDGET) < 0 ? half : DEFAULT_TICK_BUDGET;
       maxAttempts = b.maxAttempts;
       retryDelay = b.retryDelay;
       maxRetryDelay = b.maxRetryDelay;

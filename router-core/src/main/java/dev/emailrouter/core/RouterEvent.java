@@ -3,6 +3,7 @@ package dev.emailrouter.core;
 import dev.emailrouter.api.Correlation;
 import dev.emailrouter.api.SendResult.RecipientResult;
 import dev.emailrouter.api.TrackingDecision;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
@@ -135,4 +136,20 @@ public sealed interface RouterEvent {
    * @param reason the last failure
    */
   record MailboxDisabled(String mailbox, int consecutiveFailures, String reason) implements RouterEvent {}
+
+  /**
+   * The tick's {@code tickBudget} was used up before its work was done; what was left is done
+   * first on the next tick.
+   *
+   * @param budget the configured tick budget
+   * @param emailsDeferred claimed emails returned to Pending Send unsent, without an attempt counted
+   * @param mailboxesDeferred mailboxes not read, or not read to the end, this tick
+   */
+  record TickBudgetUsedUp(Duration budget, int emailsDeferred, List<String> mailboxesDeferred)
+      implements RouterEvent {
+    /** Copies the list. */
+    public TickBudgetUsedUp {
+      mailboxesDeferred = List.copyOf(mailboxesDeferred);
+    }
+  }
 }
