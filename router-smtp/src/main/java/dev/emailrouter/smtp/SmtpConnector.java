@@ -104,13 +104,13 @@ final class SmtpConnector {
    * @throws TransientRouterException if the server can't be reached or is not accepting now
    * @throws PermanentRouterException if the login, TLS, or the server's greeting refuses the session
    */
-  SMTPTransport connect() {
+  PipeliningSmtpTransport connect() {
     Credentials login = login();
     if (login != null && login.kind() == Credentials.Kind.OAUTH2_TOKEN) {
       return connectWithToken(login);
     }
     Session session = login == null ? anonymous : password;
-    SMTPTransport transport = new SMTPTransport(session, new URLName("smtp", host, port, null, null, null));
+    PipeliningSmtpTransport transport = new PipeliningSmtpTransport(session, new URLName("smtp", host, port, null, null, null));
     transport.setLocalHost(ehloName());
     try {
       if (login == null) {
@@ -145,10 +145,10 @@ final class SmtpConnector {
    * token unanswered. A refused token is reported to a {@link dev.emailrouter.api.TokenSource}
    * supplier, and the login is tried once more with the fresh token it hands out.
    */
-  private SMTPTransport connectWithToken(Credentials first) {
+  private PipeliningSmtpTransport connectWithToken(Credentials first) {
     Credentials login = first;
     for (int attempt = 1; ; attempt++) {
-      SMTPTransport transport = new SMTPTransport(anonymous, new URLName("smtp", host, port, null, null, null));
+      PipeliningSmtpTransport transport = new PipeliningSmtpTransport(anonymous, new URLName("smtp", host, port, null, null, null));
       transport.setLocalHost(ehloName());
       try {
         transport.connect(host, port, null, null);

@@ -7,7 +7,6 @@ import dev.emailrouter.api.SendResult;
 import dev.emailrouter.api.TransientRouterException;
 import jakarta.mail.MessagingException;
 import java.util.Objects;
-import org.eclipse.angus.mail.smtp.SMTPTransport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,7 +25,7 @@ final class SmtpSession implements MailTransport.Session {
   private final SmtpConnector connector;
   private final MimeComposer composer;
   private final Runnable release;
-  private SMTPTransport transport;
+  private PipeliningSmtpTransport transport;
   private boolean closed;
 
   SmtpSession(SmtpConnector connector, MimeComposer composer, Runnable release) {
@@ -55,7 +54,11 @@ final class SmtpSession implements MailTransport.Session {
         transport = reconnect(lostBefore);
       }
       try {
-        transport.sendMessage(composed.message(), composed.envelope());
+        if (transport.canPipeline()) {
+          transport.sendPipelined(composed.message(), null, composed.envelope());
+        } else {
+          transport.sendMessage(composed.message(), composed.envelope());
+        }
         // Not reached with mail.smtp.reportsuccess on; kept in case Angus returns normally.
         return done(email, SendResult.accepted(SmtpReplies.clean(transport.getLastServerResponse())));
       } catch (MessagingException e) {
@@ -103,7 +106,7 @@ final class SmtpSession implements MailTransport.Session {
     }
   }
 
-  private SMTPTransport reconnect(String lostBefore) {
+  private PipeliningSmtpTransport reconnect(String lostBefore) {
     if (lostBefore == null) {
       return connector.connect();
     }

@@ -44,6 +44,7 @@ final class ScriptedSmtpServer implements AutoCloseable {
   private final Thread acceptor;
   private final AtomicInteger connections = new AtomicInteger();
   private final AtomicInteger queued = new AtomicInteger();
+  private final AtomicInteger early = new AtomicInteger();
   private final AtomicBoolean firstMailAnswered = new AtomicBoolean();
   private final List<String> commands = new CopyOnWriteArrayList<>();
   private final List<Received> messages = new CopyOnWriteArrayList<>();
@@ -81,6 +82,14 @@ final class ScriptedSmtpServer implements AutoCloseable {
   /** Every command line received, in order (message content excluded). */
   List<String> commands() {
     return List.copyOf(commands);
+  }
+
+  /**
+   * How many commands had the next command already waiting behind them when they were read, i.e.
+   * were sent without waiting for their reply. Zero for a lock-step client.
+   */
+  int commandsSentWithoutWaiting() {
+    return early.get();
   }
 
   /** Every message accepted, in order. */
@@ -148,6 +157,9 @@ final class ScriptedSmtpServer implements AutoCloseable {
       List<String> recipients = new ArrayList<>();
       String line;
       while ((line = c.readLine()) != null) {
+        if (c.hasMore()) {
+          early.incrementAndGet();
+        }
         record(line);
         String upper = line.toUpperCase(Locale.ROOT);
         String reply;
@@ -216,7 +228,12 @@ final class ScriptedSmtpServer implements AutoCloseable {
         } else {
           reply = "502 5.5.2 Error: command not recognized";
         }
-        c.reply(reply);
+        boolean envelope = upper.startsWith("MAIL") || upper.startsWith("RCPT");
+        if (script.holdEnvelopeReplies && envelope && !reply.startsWith("421")) {
+          c.queue(reply);
+        } else {
+          c.reply(reply);
+        }
         if (reply.startsWith("421")) {
           return;
         }
@@ -252,15 +269,29 @@ final class ScriptedSmtpServer implements AutoCloseable {
   private static final class Conversation {
     private final InputStream in;
     private final OutputStream out;
+    private final StringBuilder queued = new StringBuilder();
 
     Conversation(Socket socket) throws IOException {
       this.in = new BufferedInputStream(socket.getInputStream());
       this.out = socket.getOutputStream();
     }
 
+    /** Sends the queued replies, then this one. */
     void reply(String line) throws IOException {
-      out.write((line + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
+      queued.append(line).append("\r\n");
+      out.write(queued.toString().getBytes(StandardCharsets.ISO_8859_1));
       out.flush();
+      queued.setLength(0);
+    }
+
+    /** Whether more input has already arrived. */
+    boolean hasMore() throws IOException {
+      return in.available() > 0;
+    }
+
+    /** Keeps a reply back until the next {@link #reply}. */
+    void queue(String line) {
+      queued.append(line).append("\r\n");
     }
 
     void multiline(String code, List<String> lines) throws IOException {
@@ -312,6 +343,7 @@ final class ScriptedSmtpServer implements AutoCloseable {
     private String endOfDataReply = "250 2.0.0 Ok: queued as Q%d";
     private SSLContext startTls;
     private SSLContext implicitTls;
+    private boolean holdEnvelopeReplies;
 
     /** The first line; anything but 220 is sent and the connection closed. */
     Builder greeting(String reply) {
@@ -374,6 +406,20 @@ final class ScriptedSmtpServer implements AutoCloseable {
     /** Speaks TLS from the first byte with this server context. */
     Builder implicitTls(SSLContext context) {
       implicitTls = context;
+      return this;
+    }
+
+    /**
+     * Offers PIPELINING (RFC 2920) and answers MAIL FROM and RCPT TO only once a later command
+     * (DATA) has arrived, as a server may: a client that waits for each reply before the next
+     * command then hangs until its read timeout, so a send that works proves the envelope was
+     * pipelined.
+     */
+    Builder pipelining() {
+      if (!extensions.contains("PIPELINING")) {
+        extensions.add("PIPELINING");
+      }
+      holdEnvelopeReplies = true;
       return this;
     }
 

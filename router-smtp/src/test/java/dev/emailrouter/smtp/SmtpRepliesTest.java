@@ -23,9 +23,19 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /** How the server's replies become SendResults and exceptions, against a scripted SMTP server. */
-final class SmtpRepliesTest {
+class SmtpRepliesTest {
 
   private ScriptedSmtpServer server;
+
+  /** The server's script; {@link PipelinedSmtpRepliesTest} runs every case again with PIPELINING. */
+  ScriptedSmtpServer.Builder script() {
+    return ScriptedSmtpServer.builder();
+  }
+
+  /** Whether the script offers PIPELINING (DATA then goes out before the RCPT replies are known). */
+  boolean pipelining() {
+    return false;
+  }
 
   @AfterEach
   void stop() throws IOException {
@@ -57,7 +67,7 @@ final class SmtpRepliesTest {
 
   @Test
   void send_whenAccepted_answersTheServersReplyAndEachRecipient() throws IOException {
-    SendResult result = sendOne(ScriptedSmtpServer.builder(), TestEmails.email("A-1", "ok@example.test").build());
+    SendResult result = sendOne(script(), TestEmails.email("A-1", "ok@example.test").build());
 
     assertThat(result.outcome()).isEqualTo(Outcome.ACCEPTED);
     assertThat(result.serverReply()).isEqualTo("250 2.0.0 Ok: queued as Q1");
@@ -73,7 +83,7 @@ final class SmtpRepliesTest {
 
   @Test
   void send_whenSomeRecipientsRefused_isAcceptedWithEachRefusalListed() throws IOException {
-    SendResult result = sendOne(ScriptedSmtpServer.builder()
+    SendResult result = sendOne(script()
             .replyToRcpt("soft@example.test", "450 4.2.0 <soft@example.test>: mailbox busy")
             .replyToRcpt("hard@example.test", "550 5.1.1 <hard@example.test>: no such user"),
         toThree());
@@ -94,7 +104,7 @@ final class SmtpRepliesTest {
 
   @Test
   void send_whenEveryRecipientRefusedAndOneOnlyForNow_isTransient() throws IOException {
-    SendResult result = sendOne(ScriptedSmtpServer.builder()
+    SendResult result = sendOne(script()
             .replyToRcpt("soft@example.test", "450 4.2.0 mailbox busy")
             .replyToRcpt("hard@example.test", "550 5.1.1 no such user"),
         TestEmails.email("R-2", "soft@example.test", "hard@example.test").build());
@@ -104,12 +114,15 @@ final class SmtpRepliesTest {
         .contains("soft@example.test: 450 4.2.0 mailbox busy").contains("hard@example.test: 550 5.1.1 no such user");
     assertThat(result.refused()).hasSize(2);
     assertThat(server.messages()).isEmpty();
-    assertThat(server.commands()).doesNotContain("DATA");
+    if (!pipelining()) {
+      assertThat(server.commands()).doesNotContain("DATA");
+    }
+    assertThat(server.commands()).contains("RSET");
   }
 
   @Test
   void send_whenEveryRecipientRefusedForGood_isPermanent() throws IOException {
-    SendResult result = sendOne(ScriptedSmtpServer.builder()
+    SendResult result = sendOne(script()
             .replyToRcpt("hard@example.test", "550 5.1.1 no such user")
             .replyToRcpt("gone@example.test", "553 5.1.3 bad address"),
         TestEmails.email("R-3", "hard@example.test", "gone@example.test").build());
@@ -121,7 +134,7 @@ final class SmtpRepliesTest {
 
   @Test
   void send_when451AtData_isTransientAndTheTransactionIsResetOnTheSameConnection() throws IOException {
-    server = ScriptedSmtpServer.builder().replyToData("451 4.3.0 try again later").start();
+    server = script().replyToData("451 4.3.0 try again later").start();
     List<SendResult> results = new ArrayList<>();
 
     try (MailTransport.Session session = transportTo(server, Security.PLAIN_TEXT_INSECURE).build().openSession()) {
@@ -139,7 +152,7 @@ final class SmtpRepliesTest {
 
   @Test
   void send_when451AfterTheData_isTransient() throws IOException {
-    SendResult result = sendOne(ScriptedSmtpServer.builder().replyToEndOfData("451 4.3.0 queue full"),
+    SendResult result = sendOne(script().replyToEndOfData("451 4.3.0 queue full"),
         TestEmails.email("E-1").build());
 
     assertThat(result.outcome()).isEqualTo(Outcome.TRANSIENT);
@@ -148,7 +161,7 @@ final class SmtpRepliesTest {
 
   @Test
   void send_when554AfterTheData_isPermanent() throws IOException {
-    SendResult result = sendOne(ScriptedSmtpServer.builder().replyToEndOfData("554 5.7.1 message looks like spam"),
+    SendResult result = sendOne(script().replyToEndOfData("554 5.7.1 message looks like spam"),
         TestEmails.email("E-2").build());
 
     assertThat(result.outcome()).isEqualTo(Outcome.PERMANENT);
@@ -158,10 +171,10 @@ final class SmtpRepliesTest {
 
   @Test
   void send_whenMailFromRefused_is4xxTransientAnd5xxPermanent() throws IOException {
-    SendResult soft = sendOne(ScriptedSmtpServer.builder().replyToMail("452 4.3.1 insufficient storage"),
+    SendResult soft = sendOne(script().replyToMail("452 4.3.1 insufficient storage"),
         TestEmails.email("F-1").build());
     server.close();
-    SendResult hard = sendOne(ScriptedSmtpServer.builder().replyToMail("553 5.7.1 sender not allowed"),
+    SendResult hard = sendOne(script().replyToMail("553 5.7.1 sender not allowed"),
         TestEmails.email("F-2").build());
 
     assertThat(soft.outcome()).isEqualTo(Outcome.TRANSIENT);
@@ -172,7 +185,7 @@ final class SmtpRepliesTest {
 
   @Test
   void send_when421AtTheGreeting_throwsTransient() throws IOException {
-    server = ScriptedSmtpServer.builder().greeting("421 4.3.2 too busy, try later").start();
+    server = script().greeting("421 4.3.2 too busy, try later").start();
 
     try (MailTransport.Session session = transportTo(server, Security.PLAIN_TEXT_INSECURE).build().openSession()) {
       assertThatThrownBy(() -> session.send(TestEmails.email("G-1").build()))
@@ -184,7 +197,7 @@ final class SmtpRepliesTest {
 
   @Test
   void send_when554AtTheGreeting_throwsPermanent() throws IOException {
-    server = ScriptedSmtpServer.builder().greeting("554 5.7.1 no service for you").start();
+    server = script().greeting("554 5.7.1 no service for you").start();
 
     try (MailTransport.Session session = transportTo(server, Security.PLAIN_TEXT_INSECURE).build().openSession()) {
       assertThatThrownBy(() -> session.send(TestEmails.email("G-2").build()))
@@ -195,7 +208,7 @@ final class SmtpRepliesTest {
 
   @Test
   void send_whenStartTlsIsRequiredButNotOffered_throwsPermanentAndSendsNothing() throws IOException {
-    server = ScriptedSmtpServer.builder().start();
+    server = script().start();
 
     try (MailTransport.Session session = transportTo(server, Security.STARTTLS).build().openSession()) {
       assertThatThrownBy(() -> session.send(TestEmails.email("S-1").build()))
@@ -209,7 +222,7 @@ final class SmtpRepliesTest {
 
   @Test
   void send_withCredentialsWhenTheServerOffersNoAuth_throwsPermanentRatherThanSendWithoutLogin() throws IOException {
-    server = ScriptedSmtpServer.builder().start();
+    server = script().start();
     SmtpTransport transport = transportTo(server, Security.PLAIN_TEXT_INSECURE)
         .credentials(() -> Credentials.password("crm-user", "s3cret"))
         .build();
@@ -225,7 +238,7 @@ final class SmtpRepliesTest {
 
   @Test
   void send_fiftyKilobyteEmailsOnOneSession_allGoThrough() throws IOException {
-    server = ScriptedSmtpServer.builder().start();
+    server = script().start();
     String body = "0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz\r\n".repeat(700);
 
     try (MailTransport.Session session = transportTo(server, Security.PLAIN_TEXT_INSECURE).build().openSession()) {
@@ -242,7 +255,7 @@ final class SmtpRepliesTest {
 
   @Test
   void close_sendsQuitAndFreesTheSessionsPlace() throws Exception {
-    server = ScriptedSmtpServer.builder().start();
+    server = script().start();
     SmtpTransport transport = transportTo(server, Security.PLAIN_TEXT_INSECURE)
         .maxSessions(1)
         .connectTimeout(Duration.ofMillis(200))
@@ -267,7 +280,7 @@ final class SmtpRepliesTest {
 
   @Test
   void send_dotsAtLineStartsAndBareLineFeeds_arriveIntact() throws IOException {
-    SendResult result = sendOne(ScriptedSmtpServer.builder(),
+    SendResult result = sendOne(script(),
         TestEmails.email("L-1").textBody("first\n.\n..two dots\r\n.last").build());
 
     assertThat(result.outcome()).isEqualTo(Outcome.ACCEPTED);
@@ -295,7 +308,7 @@ final class SmtpRepliesTest {
 
   @Test
   void send_whenTheServerHangsAfterTheDataTwice_retriesOnceThenAnswersTransient() throws IOException {
-    server = ScriptedSmtpServer.builder().silentAtEndOfData().start();
+    server = script().silentAtEndOfData().start();
     SmtpTransport transport = transportTo(server, Security.PLAIN_TEXT_INSECURE).readTimeout(Duration.ofMillis(300)).build();
 
     SendResult result;
@@ -312,7 +325,7 @@ final class SmtpRepliesTest {
 
   @Test
   void send_when421ClosesTheConnection_reconnectsOnceAndSends() throws IOException {
-    SendResult result = sendOne(ScriptedSmtpServer.builder().replyToFirstMail("421 4.4.2 timeout exceeded"),
+    SendResult result = sendOne(script().replyToFirstMail("421 4.4.2 timeout exceeded"),
         TestEmails.email("C-1").build());
 
     assertThat(result.outcome()).isEqualTo(Outcome.ACCEPTED);
@@ -322,7 +335,7 @@ final class SmtpRepliesTest {
 
   @Test
   void send_when421EveryTime_answersTransientAfterOneReconnect() throws IOException {
-    SendResult result = sendOne(ScriptedSmtpServer.builder().replyToMail("421 4.3.2 shutting down"),
+    SendResult result = sendOne(script().replyToMail("421 4.3.2 shutting down"),
         TestEmails.email("C-2").build());
 
     assertThat(result.outcome()).isEqualTo(Outcome.TRANSIENT);
@@ -332,7 +345,7 @@ final class SmtpRepliesTest {
 
   @Test
   void send_when530AtMailFrom_throwsPermanentAboutTheMissingLogin() throws IOException {
-    server = ScriptedSmtpServer.builder().replyToMail("530 5.7.0 Authentication required").start();
+    server = script().replyToMail("530 5.7.0 Authentication required").start();
 
     try (MailTransport.Session session = transportTo(server, Security.PLAIN_TEXT_INSECURE).build().openSession()) {
       assertThatThrownBy(() -> session.send(TestEmails.email("L-1").build()))
