@@ -24,6 +24,12 @@ import java.util.regex.Pattern;
 /** Turns raw headers into what the policy sees; lenient, because incoming mail is often broken. */
 final class Headers {
   private static final Pattern MSG_ID = Pattern.compile("<[^<>\\s]+>");
+  private static final Pattern FOLD = Pattern.compile("\r?\n[ \t]");
+  private static final Pattern LINE_BREAK = Pattern.compile("\r?\n");
+  private static final Pattern CONTROL = Pattern.compile("\\p{Cntrl}");
+  private static final Pattern BLANKS = Pattern.compile("\\s");
+  /** MailDateFormat is a SimpleDateFormat: costly to create and not thread-safe, so one per thread. */
+  private static final ThreadLocal<MailDateFormat> DATE_FORMAT = ThreadLocal.withInitial(MailDateFormat::new);
   /** The newest References a reply is checked against (Server-Side Sync looks at about as many). */
   static final int MAX_REFERENCES = 32;
   /** References kept on an activity; a hostile message may carry thousands. */
@@ -62,7 +68,7 @@ final class Headers {
   }
 
   static String decode(String value) {
-    String unfolded = value.replaceAll("\r?\n[ \t]", " ");
+    String unfolded = value.indexOf('\n') < 0 ? value : FOLD.matcher(value).replaceAll(" ");
     try {
       return MimeUtility.decodeText(unfolded).strip();
     } catch (UnsupportedEncodingException | RuntimeException e) {
@@ -72,7 +78,7 @@ final class Headers {
 
   private static Instant date(String value) {
     try {
-      return new MailDateFormat().parse(value.strip()).toInstant();
+      return DATE_FORMAT.get().parse(value.strip()).toInstant();
     } catch (ParseException | RuntimeException e) {
       return null;
     }
@@ -88,7 +94,8 @@ final class Headers {
     for (String value : values) {
       InternetAddress[] parsed;
       try {
-        parsed = InternetAddress.parseHeader(value.replaceAll("\r?\n", ""), false);
+        parsed = InternetAddress.parseHeader(
+            value.indexOf('\n') < 0 ? value : LINE_BREAK.matcher(value).replaceAll(""), false);
       } catch (AddressException | RuntimeException e) {
         continue;
       }
@@ -96,7 +103,7 @@ final class Headers {
         try {
           String personal = a.getPersonal();
           out.add(new EmailAddress(a.getAddress() == null ? "" : a.getAddress(),
-              personal == null ? "" : personal.replaceAll("\\p{Cntrl}", " ")));
+              personal == null ? "" : CONTROL.matcher(personal).replaceAll(" ")));
         } catch (IllegalArgumentException | NullPointerException e) {
           // Not a usable address (a group, garbage): skipped, as a mail client would.
         }
@@ -108,7 +115,7 @@ final class Headers {
   /** RFC 3834 and the de-facto headers auto-responders and list servers set. */
   static AutoResponse classify(MessageHeaders h) {
     String returnPath = h.first("return-path").orElse(null);
-    if (returnPath != null && returnPath.replaceAll("\\s", "").equals("<>")) {
+    if (returnPath != null && BLANKS.matcher(returnPath).replaceAll("").equals("<>")) {
       return AutoResponse.BOUNCE;
     }
     String contentType = h.first("content-type").orElse("").toLowerCase(Locale.ROOT);

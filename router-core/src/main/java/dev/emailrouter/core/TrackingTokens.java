@@ -22,7 +22,18 @@ final class TrackingTokens {
   }
 
   String format(long number) {
-    return prefix + String.format("%0" + digits + "d", number);
+    if (number < 0) {
+      return prefix + String.format("%0" + digits + "d", number); // never in practice; kept as it always was
+    }
+    String n = Long.toString(number);
+    if (n.length() >= digits) {
+      return prefix + n;
+    }
+    StringBuilder b = new StringBuilder(prefix.length() + digits).append(prefix);
+    for (int i = n.length(); i < digits; i++) {
+      b.append('0');
+    }
+    return b.append(n).toString();
   }
 
   /** The last token in a subject (replies prepend "RE:", never append), or empty. */

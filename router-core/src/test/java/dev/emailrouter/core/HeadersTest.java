@@ -163,4 +163,30 @@ final class HeadersTest {
     assertThat(Headers.dedupKey(one)).matches("sha256:[0-9a-f]{64}").isEqualTo(Headers.dedupKey(same));
     assertThat(Headers.dedupKey(other)).isNotEqualTo(Headers.dedupKey(one));
   }
+
+  @Test
+  void parse_readsDatesCorrectlyFromManyThreadsAtOnce() throws Exception {
+    // The date parser is shared per thread; a parser shared between threads garbles dates.
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+    try {
+      List<java.util.concurrent.Future<Boolean>> results = new java.util.ArrayList<>();
+      for (int t = 0; t < 4; t++) {
+        int day = t + 1;
+        results.add(pool.submit(() -> {
+          Instant expected = Instant.parse("2024-03-0" + day + "T07:00:00Z");
+          for (int i = 0; i < 2_000; i++) {
+            if (!expected.equals(parse("Date", "Fri, " + day + " Mar 2024 08:00:00 +0100").sentAt())) {
+              return false;
+            }
+          }
+          return true;
+        }));
+      }
+      for (java.util.concurrent.Future<Boolean> r : results) {
+        assertThat(r.get()).isTrue();
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
 }

@@ -11,6 +11,9 @@ final class TrackingTokensTest {
   void format_padsToTheConfiguredDigits_andGrowsWhenTheNumberNeedsMore() {
     assertThat(tokens.format(1234)).isEqualTo("CRM:0001234");
     assertThat(tokens.format(123_456_789)).isEqualTo("CRM:123456789");
+    assertThat(tokens.format(0)).isEqualTo("CRM:0000000");
+    assertThat(tokens.format(1_234_567)).isEqualTo("CRM:1234567");
+    assertThat(tokens.format(Long.MAX_VALUE)).isEqualTo("CRM:" + Long.MAX_VALUE);
   }
 
   @Test

@@ -1,89 +1,20 @@
 package dev.emailrouter.imap;
 
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import dev.emailrouter.core.internal.RawHeaders;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 
 /**
  * Parses an RFC 5322 header block into raw values by lower-case name, in message order. Values are
  * unfolded (the CRLF before continuation whitespace removed) and trimmed, but not decoded: RFC 2047
  * encoded words stay as they are. Bytes are read as UTF-8 (RFC 6532), or ISO-8859-1 where they are
- * not valid UTF-8, so no byte is lost.
+ * not valid UTF-8, so no byte is lost. The parser itself is core's, which the POP3 reader shares.
  */
 final class HeaderBlock {
 
   private HeaderBlock() {}
 
   static Map<String, List<String>> parse(byte[] bytes, int offset, int length) {
-    Map<String, List<String>> headers = new LinkedHashMap<>();
-    int end = offset + length;
-    int pos = offset;
-    String name = null;
-    StringBuilder value = new StringBuilder();
-    while (pos < end) {
-      int lf = pos;
-      while (lf < end && bytes[lf] != '\n') {
-        lf++;
-      }
-      int lineEnd = lf;
-      while (lineEnd > pos && bytes[lineEnd - 1] == '\r') {
-        lineEnd--;
-      }
-      String line = decode(bytes, pos, lineEnd - pos);
-      pos = lf + 1;
-      if (line.isEmpty()) {
-        break; // the blank line that ends the header block
-      }
-      char first = line.charAt(0);
-      if (first == ' ' || first == '\t') {
-        if (name != null) {
-          value.append(line);
-        }
-        continue;
-      }
-      add(headers, name, value);
-      int colon = line.indexOf(':');
-      if (colon <= 0) {
-        name = null; // not a header field (e.g. an mbox "From " line): ignored
-        value.setLength(0);
-        continue;
-      }
-      name = line.substring(0, colon).strip().toLowerCase(Locale.ROOT);
-      value.setLength(0);
-      value.append(line, colon + 1, line.length());
-    }
-    add(headers, name, value);
-    return headers;
-  }
-
-  private static void add(Map<String, List<String>> headers, String name, StringBuilder value) {
-    if (name != null && !name.isEmpty()) {
-      headers.computeIfAbsent(name, n -> new ArrayList<>(1)).add(value.toString().strip());
-    }
-  }
-
-  private static String decode(byte[] bytes, int offset, int length) {
-    boolean ascii = true;
-    for (int i = offset; i < offset + length && ascii; i++) {
-      ascii = bytes[i] >= 0;
-    }
-    if (ascii) {
-      return new String(bytes, offset, length, StandardCharsets.US_ASCII);
-    }
-    try {
-      return StandardCharsets.UTF_8.newDecoder()
-          .onMalformedInput(CodingErrorAction.REPORT)
-          .onUnmappableCharacter(CodingErrorAction.REPORT)
-          .decode(ByteBuffer.wrap(bytes, offset, length))
-          .toString();
-    } catch (CharacterCodingException e) {
-      return new String(bytes, offset, length, StandardCharsets.ISO_8859_1);
-    }
+    return RawHeaders.parse(bytes, offset, length);
   }
 }

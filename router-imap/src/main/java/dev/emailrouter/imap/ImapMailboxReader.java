@@ -14,8 +14,10 @@ import java.nio.file.Path;
 import java.security.KeyStore;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 
 /**
@@ -33,8 +35,11 @@ import java.util.function.Supplier;
  * <p>What it promises the engine:
  * <ul>
  *   <li>A tick with nothing new costs a constant number of round trips whatever the mailbox size:
- *       capability and login, SELECT (whose UIDNEXT says whether anything arrived), unselect and
- *       logout; no FETCH, no search and no scan of the mailbox. One connection per session.
+ *       the login, SELECT (whose UIDNEXT says whether anything arrived) and LOGOUT; no FETCH, no
+ *       search and no scan of the mailbox. Three round trips on a server that announces its
+ *       capabilities in its greeting and login answer and offers SASL-IR (Dovecot does): the password
+ *       goes with {@code AUTHENTICATE PLAIN}, no CAPABILITY, no UNSELECT or CLOSE before LOGOUT
+ *       (which never expunges). One connection per session.
  *   <li>Headers come from one bulk {@code UID FETCH} of the names in
  *       {@link dev.emailrouter.api.MessageHeaders#WANTED} with RFC822.SIZE and INTERNALDATE; whole
  *       messages from bulk {@code UID FETCH BODY.PEEK[]}, large ones (over 1 MiB) streamed in pieces
@@ -70,6 +75,7 @@ public final class ImapMailboxReader implements MailboxReader {
   final Instant processReceivedAfter;
   private final Properties properties;
   private final String description;
+  private final Map<Credentials.Kind, jakarta.mail.Session> sessions = new ConcurrentHashMap<>();
 
   private ImapMailboxReader(Builder b) {
     this.host = b.host;
@@ -153,6 +159,14 @@ public final class ImapMailboxReader implements MailboxReader {
           + "; build one reader per mailbox");
     }
     return c;
+  }
+
+  /**
+   * The Jakarta Mail session for logins with credentials of one kind, built once per reader (a
+   * session reads its providers' configuration when built, which a tick should not pay for).
+   */
+  jakarta.mail.Session mailSession(Credentials.Kind kind) {
+    return sessions.computeIfAbsent(kind, k -> jakarta.mail.Session.getInstance(sessionProperties(k)));
   }
 
   /** Jakarta Mail session properties for one login. */

@@ -16,7 +16,6 @@ import dev.emailrouter.core.internal.Secrets;
 import jakarta.mail.AuthenticationFailedException;
 import jakarta.mail.Folder;
 import jakarta.mail.MessagingException;
-import jakarta.mail.NoSuchProviderException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -120,13 +119,9 @@ final class ImapSession implements MailboxReader.Session {
     for (int attempt = 1; ; attempt++) {
       secret = credentials.secret();
       boolean oauth2 = credentials.kind() == Credentials.Kind.OAUTH2_TOKEN;
-      jakarta.mail.Session mail = jakarta.mail.Session.getInstance(reader.sessionProperties(credentials.kind()));
+      jakarta.mail.Session mail = reader.mailSession(credentials.kind());
       OAuth2ImapStore.Outcome outcome = oauth2 ? new OAuth2ImapStore.Outcome(reader.host, reader.port) : null;
-      try {
-        newStore = oauth2 ? new OAuth2ImapStore(mail, outcome) : (IMAPStore) mail.getStore("imap");
-      } catch (NoSuchProviderException e) {
-        throw new IllegalStateException("Angus Mail's IMAP provider is not on the class path", e);
-      }
+      newStore = oauth2 ? new OAuth2ImapStore(mail, outcome) : new PasswordImapStore(mail, reader.host, reader.port);
       try {
         newStore.connect(reader.host, reader.port, credentials.username(), credentials.secret());
         break;
@@ -589,11 +584,26 @@ final class ImapSession implements MailboxReader.Session {
     temporaryFiles.clear();
   }
 
+  /**
+   * Ends the session with a single LOGOUT: no UNSELECT or CLOSE before it. LOGOUT never expunges
+   * (RFC 3501 6.1.3; CLOSE would), and the messages a post-action deleted were expunged by
+   * {@link #dispose} already, so nothing is lost or removed by leaving the folder selected.
+   */
   private void disconnect() {
     if (folder != null) {
       try {
         if (folder.isOpen()) {
-          folder.close(false); // never expunge on close
+          folder.doCommand(p -> {
+            p.logout(); // disconnects, whatever the answer
+            return null;
+          });
+        }
+      } catch (MessagingException | RuntimeException e) {
+        log.debug("{}: logging out failed: {}", reader.describe(), ImapFailures.detail(e, secret));
+      }
+      try {
+        if (folder.isOpen()) {
+          folder.forceClose(); // the connection is gone: only Angus's bookkeeping is left, no command
         }
       } catch (MessagingException | RuntimeException e) {
         log.debug("{}: closing the folder failed: {}", reader.describe(), ImapFailures.detail(e, secret));

@@ -40,7 +40,7 @@ final class OAuth2ImapStore extends IMAPStore {
 
   @Override
   protected IMAPProtocol newIMAPProtocol(String host, int port) throws IOException, ProtocolException {
-    return new TokenProtocol(host, port, session.getProperties(), logger, outcome);
+    return new TokenProtocol(host, port, session.getProperties(), isSSL, logger, outcome);
   }
 
   /** What the last login of a store said: the mechanism, the error challenge's status, the final reply. */
@@ -76,9 +76,9 @@ final class OAuth2ImapStore extends IMAPStore {
     private final Outcome outcome;
     private boolean loggedIn;
 
-    TokenProtocol(String host, int port, Properties props, MailLogger logger, Outcome outcome)
+    TokenProtocol(String host, int port, Properties props, boolean ssl, MailLogger logger, Outcome outcome)
         throws IOException, ProtocolException {
-      super("imap", host, port, props, false, logger);
+      super("imap", host, port, props, ssl, logger);
       this.outcome = outcome;
     }
 

@@ -262,6 +262,28 @@ final class ImapMailboxReaderFetchTest {
     }
   }
 
+  @Test
+  void idleTick_costsAtMostThreeRoundTrips_loginSelectLogout() throws Exception {
+    appendSimple(inbox, 1, 20);
+    try (WireProxy proxy = new WireProxy(greenMail.getImap().getPort())) {
+      ImapMailboxReader idle = reader(proxy.port()).build();
+      String cursor = new ImapCursor(inbox.getUidValidity(), inbox.getUIDNext() - 1, 0).format();
+      fetchNew(idle, cursor, Set.of(), 1000); // a first tick, as an engine's previous one
+
+      proxy.clear();
+      NewMessages tick = fetchNew(idle, cursor, Set.of(), 1000);
+
+      assertThat(tick.messages()).isEmpty();
+      // Every line the client sends waits for an answer: a command, or the answer to a continuation.
+      // GreenMail announces its capabilities neither in its greeting nor in its login answer, so Angus
+      // asks with CAPABILITY before and after the login; a server that announces them (Dovecot does)
+      // is spared both, which leaves the three counted here.
+      List<String> roundTrips = proxy.commands().stream().filter(c -> !c.equals("CAPABILITY")).toList();
+      assertThat(verbs(roundTrips)).hasSize(3).endsWith("SELECT", "LOGOUT")
+          .first().isIn("LOGIN", "AUTHENTICATE");
+    }
+  }
+
   private static List<String> verbs(List<String> commands) {
     return commands.stream().map(c -> c.split(" ")[0]).toList();
   }

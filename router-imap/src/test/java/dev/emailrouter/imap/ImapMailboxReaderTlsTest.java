@@ -97,6 +97,15 @@ final class ImapMailboxReaderTlsTest {
   }
 
   @Test
+  void open_withImplicitTlsAndAnOauth2Token_readsMessagesOverTls() {
+    // The token store builds its own protocol object, which must take the TLS setting along.
+    try (MailboxReader.Session session = reader().credentials(Credentials.oauth2(USER, PASSWORD))
+        .trustedCertificates(certificate).build().open()) {
+      assertThat(session.fetchNew("", Set.of(), 10).messages()).hasSize(2);
+    }
+  }
+
+  @Test
   void open_withImplicitTlsAndTheCertificateNotTrusted_throwsPermanentNamingTrustedCertificates() {
     ImapMailboxReader reader = reader().build();
 

@@ -7,19 +7,16 @@ import dev.emailrouter.api.MessageHeaders;
 import dev.emailrouter.api.NewMessages;
 import dev.emailrouter.api.PermanentRouterException;
 import dev.emailrouter.api.RawMessage;
+import dev.emailrouter.core.internal.RawHeaders;
 import jakarta.mail.FetchProfile;
 import jakarta.mail.Flags;
-import jakarta.mail.Header;
 import jakarta.mail.Message;
 import jakarta.mail.MessageRemovedException;
 import jakarta.mail.MessagingException;
 import jakarta.mail.Store;
 import jakarta.mail.UIDFolder;
-import jakarta.mail.internet.InternetHeaders;
 import jakarta.mail.internet.MailDateFormat;
-import jakarta.mail.internet.MimeUtility;
 import java.io.BufferedReader;
-import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -32,11 +29,8 @@ import java.text.ParseException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Date;
-import java.util.Enumeration;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -46,7 +40,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One open POP3 maildrop: UIDL once, TOP per selected message, LIST once, RETR per tracked message,
+ * One open POP3 maildrop: UIDL once, LIST once, then per selected message RETR (small ones, kept for
+ * the download) or TOP (large ones), RETR per tracked large message,
  * DELE and QUIT at close.
  *
  * <p>POP3 message numbers are stable for the whole session (RFC 1939: the maildrop is locked, and
@@ -59,6 +54,13 @@ final class Pop3Session implements MailboxReader.Session {
 
   /** Messages larger than this are spooled to a temp file instead of memory. */
   static final int SPOOL_THRESHOLD = 1024 * 1024;
+  /**
+   * Messages LIST reports at or below this size are downloaded whole (RETR) when their headers are
+   * read, and kept for {@link #fetchMessages}: one round trip instead of TOP now and RETR later.
+   */
+  static final int WHOLE_MESSAGE_BYTES = 256 * 1024;
+  /** The most bytes of whole messages a session keeps waiting for {@link #fetchMessages}. */
+  static final long RETRIEVED_BUDGET_BYTES = 32L * 1024 * 1024;
   /** The most header bytes kept when a server without TOP makes us read a whole message for them. */
   private static final int MAX_HEADER_BYTES = 1024 * 1024;
 
@@ -79,6 +81,10 @@ final class Pop3Session implements MailboxReader.Session {
   /** Sizes from LIST by message number, once asked. */
   private Map<Integer, Long> sizes;
   private boolean topWorks = true;
+  /** Whole messages downloaded while reading their headers, by message number, until fetched. */
+  private final Map<Integer, byte[]> retrieved = new HashMap<>();
+  private long retrievedBytes;
+  private final MailDateFormat dates = new MailDateFormat();
   private int deletions;
   private boolean closed;
 
@@ -162,6 +168,13 @@ final class Pop3Session implements MailboxReader.Session {
       Integer number = numbers.get(ref);
       if (number == null) {
         LOG.trace("mailbox {}: message {} is gone", mailbox, ref);
+        continue;
+      }
+      byte[] whole = retrieved.remove(number);
+      if (whole != null) {
+        retrievedBytes -= whole.length;
+        LOG.trace("mailbox {}: message {} ({} bytes) was downloaded with its headers", mailbox, ref, whole.length);
+        messages.add(new RawMessage(ref, whole.length, ContentSource.ofBytes(whole)));
         continue;
       }
       long expected = sizes == null ? -1 : sizes.getOrDefault(number, -1L);
@@ -352,18 +365,23 @@ final class Pop3Session implements MailboxReader.Session {
 
   private MessageHeaders headers(int number, String uidl) {
     try {
-      InternetHeaders headers = readHeaders(message(number));
-      if (headers == null) {
+      long size = sizes.getOrDefault(number, -1L);
+      byte[] block;
+      if (size >= 0 && size <= WHOLE_MESSAGE_BYTES && retrievedBytes + size <= RETRIEVED_BUDGET_BYTES) {
+        block = retrieve(number, size);
+        if (block != null) {
+          retrieved.put(number, block);
+          retrievedBytes += block.length;
+        }
+      } else {
+        block = readHeaders(message(number));
+      }
+      if (block == null) {
         return null;
       }
-      Map<String, List<String>> map = new LinkedHashMap<>();
-      Enumeration<Header> all = headers.getAllHeaders();
-      while (all.hasMoreElements()) {
-        Header header = all.nextElement();
-        String value = header.getValue() == null ? "" : MimeUtility.unfold(header.getValue());
-        map.computeIfAbsent(header.getName().toLowerCase(Locale.ROOT), name -> new ArrayList<>()).add(value);
-      }
-      long size = sizes.getOrDefault(number, -1L);
+      // Our own parser rather than InternetHeaders + MimeUtility.unfold: raw values as the IMAP
+      // reader gives them, without Jakarta Mail's stream machinery for every message.
+      Map<String, List<String>> map = RawHeaders.parse(block, 0, block.length);
       LOG.trace("mailbox {}: headers of message {} (UIDL {}, {} bytes)", mailbox, number, uidl, size);
       return new MessageHeaders(uidl, size < 0 ? -1 : size, receivedAt(map.get("received")), map);
     } catch (MessagingException | IOException e) {
@@ -371,17 +389,28 @@ final class Pop3Session implements MailboxReader.Session {
     }
   }
 
+  /** The whole message by one RETR, or {@code null} if the server refuses it. */
+  private byte[] retrieve(int number, long size) throws MessagingException, IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream((int) size + 64);
+    try {
+      message(number).writeTo(out);
+    } catch (MessageRemovedException e) {
+      return null;
+    }
+    return out.toByteArray();
+  }
+
   /**
    * TOP n 0 where the server allows it. Angus decides from CAPA whether TOP exists and, when CAPA
    * doesn't list it (GreenMail, some others that do support it), loads headers with a whole RETR;
    * calling top(0) ourselves tries TOP whatever CAPA says, and only a refused TOP falls back.
    */
-  private InternetHeaders readHeaders(POP3Message message) throws MessagingException, IOException {
+  private byte[] readHeaders(POP3Message message) throws MessagingException, IOException {
     if (topWorks) {
       InputStream top = message.top(0);
       if (top != null) {
         try (top) {
-          return new InternetHeaders(top, true);
+          return top.readNBytes(MAX_HEADER_BYTES);
         }
       }
     }
@@ -395,14 +424,14 @@ final class Pop3Session implements MailboxReader.Session {
       topWorks = false;
       LOG.debug("mailbox {}: the server refused TOP; headers now come from whole messages (RETR)", mailbox);
     }
-    return new InternetHeaders(new ByteArrayInputStream(capture.headers()), true);
+    return capture.headers();
   }
 
   /**
    * When the newest Received header says (the receiving server's own stamp), since POP3 has no
    * INTERNALDATE; {@code null} when there is none or it can't be read.
    */
-  private static Instant receivedAt(List<String> received) {
+  private Instant receivedAt(List<String> received) {
     if (received == null || received.isEmpty()) {
       return null;
     }
@@ -412,7 +441,7 @@ final class Pop3Session implements MailboxReader.Session {
       return null;
     }
     try {
-      Date date = new MailDateFormat().parse(value.substring(semicolon + 1).trim());
+      Date date = dates.parse(value.substring(semicolon + 1).trim());
       return date == null ? null : date.toInstant();
     } catch (ParseException | RuntimeException e) {
       return null;

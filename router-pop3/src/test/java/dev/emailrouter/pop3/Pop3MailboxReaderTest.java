@@ -212,10 +212,10 @@ final class Pop3MailboxReaderTest {
   }
 
   @Test
-  void fetchNew_downloadsOnlyHeaders_withOneUidlAndOneTopPerMessage() throws Exception {
+  void fetchNew_forLargeMessages_downloadsOnlyHeaders_withOneUidlAndOneTopPerMessage() throws Exception {
     String body = "x".repeat(70) + "\r\n";
     for (int i = 1; i <= 3; i++) {
-      deliver(user, raw("m" + i, "message " + i, body.repeat(2_000))); // about 140 KB each
+      deliver(user, raw("m" + i, "message " + i, body.repeat(4_000))); // about 290 KB each, over 256 KiB
     }
     try (Pop3Proxy proxy = new Pop3Proxy(port())) {
       MailboxReader reader = builder(proxy.port()).build();
@@ -234,6 +234,31 @@ final class Pop3MailboxReaderTest {
         List<RawMessage> messages = session.fetchMessages(List.of(refs(found).get(1)));
         assertThat(messages).hasSize(1);
         assertThat(proxy.commands("RETR")).containsExactly("RETR 2");
+      }
+    }
+  }
+
+  @Test
+  void fetchNew_forSmallMessages_retrievesEachOnce_andTheDownloadSendsNothingMore() throws Exception {
+    for (int i = 1; i <= 3; i++) {
+      deliver(user, raw("m" + i, "message " + i, "small body " + i + "\r\n"));
+    }
+    try (Pop3Proxy proxy = new Pop3Proxy(port())) {
+      MailboxReader reader = builder(proxy.port()).build();
+      try (MailboxReader.Session session = reader.open()) {
+        proxy.reset();
+        NewMessages found = session.fetchNew("", Set.of(), 10);
+
+        assertThat(found.messages()).hasSize(3);
+        assertThat(found.messages().get(1).first("subject")).contains("message 2");
+        assertThat(proxy.commands("TOP")).isEmpty();
+        assertThat(proxy.commands("RETR")).containsExactly("RETR 1", "RETR 2", "RETR 3");
+
+        List<RawMessage> messages = session.fetchMessages(List.of(refs(found).get(1), refs(found).get(2)));
+        assertThat(messages).hasSize(2);
+        assertThat(new String(messages.get(0).content().open().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8))
+            .contains("Subject: message 2").contains("small body 2");
+        assertThat(proxy.commands("RETR")).hasSize(3); // nothing downloaded twice
       }
     }
   }
