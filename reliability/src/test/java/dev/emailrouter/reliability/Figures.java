@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.TestWatcher;
 
@@ -43,7 +44,12 @@ final class Figures {
    * asserts that nothing was lost or duplicated beyond the documented repeat, so a pass is what
    * lets the line say 0 and 0.
    */
-  static final class Watcher implements TestWatcher {
+  static final class Watcher implements TestWatcher, BeforeEachCallback {
+    @Override
+    public void beforeEach(ExtensionContext context) {
+      take(); // worlds an earlier test of another class closed on this thread are not this test's
+    }
+
     @Override
     public void testSuccessful(ExtensionContext context) {
       List<Snapshot> worlds = take();
