@@ -13,6 +13,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -26,6 +27,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * the server's acceptance and Sent being recorded, with the same Message-ID); no incoming message
  * with two activities.
  */
+@ExtendWith(Figures.Watcher.class)
 final class CrashConsistencyTest {
   private static final int EMAILS = 5;
   private static final int MESSAGES = 4;

@@ -161,6 +161,7 @@ final class FaultProxy implements AutoCloseable {
   private final AtomicLong upBytes = new AtomicLong();
   private final AtomicLong downBytes = new AtomicLong();
   private volatile boolean refusing;
+  private final AtomicInteger injected = new AtomicInteger();
   private volatile ByteArrayOutputStream upCapture;
 
   private FaultProxy(String targetHost, int targetPort) throws IOException {
@@ -186,6 +187,11 @@ final class FaultProxy implements AutoCloseable {
   }
 
   /** Connections accepted so far. */
+  /** Faults fired and connections refused over the proxy's life, for the figures. */
+  int injected() {
+    return injected.get();
+  }
+
   int connections() {
     return connections.get();
   }
@@ -257,6 +263,7 @@ final class FaultProxy implements AutoCloseable {
       }
       connections.incrementAndGet();
       if (refusing) {
+        injected.incrementAndGet();
         closeQuietly(client);
         continue;
       }
@@ -336,6 +343,7 @@ final class FaultProxy implements AutoCloseable {
 
     private synchronized void fire(Fault f, String line) {
       f.fired.incrementAndGet();
+      injected.incrementAndGet();
       f.triggerLines.add(line);
       int d = f.actionDirection.ordinal();
       switch (f.kind) {
@@ -463,6 +471,7 @@ final class FaultProxy implements AutoCloseable {
           String replaced = f.rewrite.apply(text);
           if (replaced != null && f.take()) {
             f.fired.incrementAndGet();
+      injected.incrementAndGet();
             f.triggerLines.add(text.strip());
             return replaced;
           }

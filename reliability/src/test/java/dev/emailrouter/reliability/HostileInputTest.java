@@ -26,13 +26,16 @@ import org.junit.jupiter.api.io.TempDir;
  * as exact bytes (a reader that changes nothing) into the JDBC and the in-memory store, and through
  * GreenMail over IMAP and POP3. No tick throws; every message gets exactly one outcome in the
  * reports (tracked, rejected with a reason, or quarantined after its attempts); no message gets two
- * activities; nothing is deleted that was not tracked. The seed is {@code -Dreliability.seed}
+ * activities; nothing is deleted that was not tracked; all but a handful are tracked, a part that
+ * can't be decoded kept undecoded rather than failing its message. The seed is {@code -Dreliability.seed}
  * (default 20240301) and is printed on failure.
  */
 final class HostileInputTest {
   static final long SEED = Long.getLong("reliability.seed", 20240301L);
   static final int PER_CATEGORY = 8;
   static final int MAX_TICKS = 8;
+  /** At most this many of the 232 may end in quarantine (see {@link #assertOneOutcomeEach}). */
+  static final int MAX_QUARANTINED = 5;
 
   @TempDir
   Path dir;
@@ -176,6 +179,14 @@ final class HostileInputTest {
     assertThat(all.keySet()).as("outcomes for messages never delivered (seed %d)", SEED).isSubsetOf(byRef.keySet());
     assertThat(outcomes.count(Disposition.TRACKED) + outcomes.count(Disposition.REJECTED)
         + outcomes.count(Disposition.QUARANTINED)).isEqualTo(byRef.size());
+    // A bad part is kept undecoded rather than failing its message. When the parser's leniency was
+    // asked for in Session properties (which Jakarta Mail reads only from System properties), 30 to
+    // 36 of these were quarantined: broken and reused boundaries, bad base64, unknown encodings.
+    // What may remain: the H2 schema's column limits (a 1,000-character Message-ID or file name).
+    assertThat(outcomes.count(Disposition.QUARANTINED)).as("quarantined, of %d (seed %d): %s", byRef.size(), SEED,
+        all.entrySet().stream().filter(e -> e.getValue().get(0).disposition() == Disposition.QUARANTINED)
+            .map(e -> byRef.get(e.getKey()).category() + ": " + e.getValue().get(0).detail()).toList())
+        .isLessThanOrEqualTo(MAX_QUARANTINED);
   }
 
   private int created() {

@@ -24,6 +24,7 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -32,6 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
  * folder deleted, a UIDVALIDITY reset. Nothing is lost, nothing gets two activities, and a message
  * the server can't deliver ends in quarantine without blocking the others.
  */
+@ExtendWith(Figures.Watcher.class)
 final class ImapServerBehaviourTest {
   private static final Pattern BODY_FETCH = Pattern.compile("^(\\S+) UID FETCH (\\S+) \\(UID BODY\\.PEEK\\[\\]\\)\r\n$");
 
@@ -240,6 +242,34 @@ final class ImapServerBehaviourTest {
           }
           return result;
         });
+  }
+
+  @Test
+  void tick_whenTheServerRefusesTheLogin_failsTheMailboxNamingItWithoutThePasswordAndRecoversOnceItIsFixed() {
+    deliver("INBOX", 1, 3);
+    String wrong = "wrong-" + World.PASSWORD;
+    World.Node refused = world.node("refused", imap().imapBuilder(b -> b.credentials(
+        dev.emailrouter.api.Credentials.password(World.IMAP_LOGIN, wrong))));
+
+    TickReport first = refused.tick();
+
+    assertThat(first.tracked()).isEmpty();
+    assertThat(first.events()).filteredOn(RouterEvent.MailboxFailed.class::isInstance)
+        .map(RouterEvent.MailboxFailed.class::cast).singleElement().satisfies(f -> {
+          assertThat(f.mailbox()).isEqualTo(World.IMAP_MAILBOX);
+          assertThat(f.reason()).as("the reason names the mailbox or its login")
+              .containsAnyOf(World.IMAP_MAILBOX, World.IMAP_LOGIN, "127.0.0.1")
+              .doesNotContain(wrong).doesNotContain(World.PASSWORD);
+        });
+    assertThat(world.events).map(t -> t.event().toString()).as("no event carries a password")
+        .noneMatch(e -> e.contains(World.PASSWORD));
+    assertThat(world.imapFolder("INBOX").getMessageCount()).as("nothing touched").isEqualTo(3);
+    assertThat(world.crm.receivedCount()).isZero();
+    refused.close();
+
+    World.Node fixed = world.node("fixed", imap());
+    assertThat(fixed.tick().tracked()).hasSize(3);
+    assertTrackedOnce();
   }
 
   private void assertTrackedOnce() {

@@ -14,6 +14,7 @@ import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -22,6 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
  * sessions don't reconnect: the mailbox fails for the tick and a later tick catches up. Every message ends with exactly one
  * activity and, once a QUIT went through, off the server.
  */
+@ExtendWith(Figures.Watcher.class)
 final class Pop3FaultTest {
   static final Duration TIMEOUT = Duration.ofSeconds(1);
   static final Duration BOUND = TIMEOUT.multipliedBy(10);

@@ -16,6 +16,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -23,6 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
  * login (refused, or [IN-USE]), to TOP, to DELE. The -ERR answers are made by rewriting the wire in
  * a {@link FaultProxy}. Nothing is lost; nothing gets two activities.
  */
+@ExtendWith(Figures.Watcher.class)
 final class Pop3ServerBehaviourTest {
 
   @TempDir

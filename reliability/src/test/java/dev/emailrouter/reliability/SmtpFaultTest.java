@@ -14,6 +14,7 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -22,6 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
  * answer to the data was lost, twice with the same Message-ID — the documented at-least-once), and
  * no tick outlives a small multiple of the 1 s timeouts.
  */
+@ExtendWith(Figures.Watcher.class)
 final class SmtpFaultTest {
   static final Duration TIMEOUT = Duration.ofSeconds(1);
   /** The wall-clock guard against a hang; not a performance figure. */

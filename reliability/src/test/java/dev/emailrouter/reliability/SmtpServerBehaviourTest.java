@@ -17,6 +17,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -25,6 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
  * untrusted certificate. Every email ends Sent or Failed with the server's reason; refusals of the
  * server as a whole cost no attempt.
  */
+@ExtendWith(Figures.Watcher.class)
 final class SmtpServerBehaviourTest {
 
   @TempDir

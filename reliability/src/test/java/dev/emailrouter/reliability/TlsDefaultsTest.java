@@ -18,6 +18,7 @@ import dev.emailrouter.pop3.Pop3MailboxReader;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -26,6 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
  * refuses a certificate that is not trusted and works once it is configured as trusted. (SMTP's
  * equivalents are in {@link SmtpServerBehaviourTest}.)
  */
+@ExtendWith(Figures.Watcher.class)
 final class TlsDefaultsTest {
 
   @TempDir

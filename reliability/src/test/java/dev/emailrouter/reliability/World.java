@@ -160,6 +160,7 @@ final class World implements AutoCloseable {
 
   @Override
   public void close() {
+    Figures.closed(snapshot());
     for (Node n : nodes) {
       n.close();
     }
@@ -170,6 +171,25 @@ final class World implements AutoCloseable {
       greenMail.stop();
     }
     crm.close();
+  }
+
+  /** What the figures need of this world, taken as it closes. */
+  private Figures.Snapshot snapshot() {
+    long faults = 0;
+    for (Node n : nodes) {
+      faults += n.crashed() ? 1 : 0;
+      for (FaultProxy p : new FaultProxy[] {n.smtpProxy, n.imapProxy, n.pop3Proxy}) {
+        faults += p == null ? 0 : p.injected();
+      }
+    }
+    long messages;
+    try {
+      messages = crm.outgoing().size() + crm.receivedCount();
+    } catch (RuntimeException e) {
+      messages = 0; // the database is gone already
+    }
+    long repeats = sink == null ? 0 : sink.counts().values().stream().mapToLong(n -> n - 1).sum();
+    return new Figures.Snapshot(faults, messages, repeats);
   }
 
   /** How a node is built. */

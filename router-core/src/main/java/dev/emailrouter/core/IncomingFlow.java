@@ -423,6 +423,10 @@ final class IncomingFlow implements AutoCloseable {
       dispositions.put(m.ref(), Disposition.TRACKED);
       LOG.trace("tracked message {} as activity {} (created: {})", m.messageId(), result.activityId(),
           result.created());
+      if (!content.degraded.isEmpty()) {
+        LOG.warn("message {} tracked with {} part(s) kept undecoded: {}", m.messageId(), content.degraded.size(),
+            content.degraded);
+      }
       if (!content.dropped.isEmpty()) {
         LOG.debug("message {} kept without {} attachment(s): {}", m.messageId(), content.dropped.size(),
             content.dropped);

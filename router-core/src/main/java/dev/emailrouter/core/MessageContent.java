@@ -10,12 +10,15 @@ import jakarta.mail.Multipart;
 import jakarta.mail.Part;
 import jakarta.mail.Session;
 import jakarta.mail.internet.ContentType;
+import jakarta.mail.internet.MimeBodyPart;
 import jakarta.mail.internet.MimeMessage;
 import jakarta.mail.internet.MimeUtility;
 import jakarta.mail.util.SharedByteArrayInputStream;
 import jakarta.mail.util.SharedFileInputStream;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -48,6 +51,8 @@ final class MessageContent implements AutoCloseable {
   String html;
   final List<Attachment> attachments = new ArrayList<>();
   final List<String> dropped = new ArrayList<>();
+  /** One line per part kept undecoded because it could not be split or decoded, with why. */
+  final List<String> degraded = new ArrayList<>();
   MimeMessage forwarded;
 
   private MessageContent(MimeMessage message, InputStream shared, Path spool) {
@@ -56,15 +61,16 @@ final class MessageContent implements AutoCloseable {
     this.spool = spool;
   }
 
+  /**
+   * Only {@code mail.mime.address.strict} is read from the Session; Jakarta Mail reads the other
+   * leniency switches ({@code mail.mime.base64.ignoreerrors}, {@code mail.mime.parameters.strict},
+   * {@code mail.mime.multipart.*}, {@code mail.mime.decodetext.strict}, ...) from System properties
+   * alone, and a library must not change those for its host. So leniency is done here instead, one
+   * part at a time: a part that can't be split or decoded is kept undecoded (see {@link #degraded}).
+   */
   private static Session newSession() {
     Properties p = new Properties();
     p.setProperty("mail.mime.address.strict", "false");
-    p.setProperty("mail.mime.decodetext.strict", "false");
-    p.setProperty("mail.mime.decodefilename", "true");
-    p.setProperty("mail.mime.parameters.strict", "false");
-    p.setProperty("mail.mime.multipart.ignoremissingendboundary", "true");
-    p.setProperty("mail.mime.multipart.allowempty", "true");
-    p.setProperty("mail.mime.base64.ignoreerrors", "true");
     return Session.getInstance(p);
   }
 
@@ -78,6 +84,7 @@ final class MessageContent implements AutoCloseable {
       throws IOException, MessagingException {
     Path spool = null;
     InputStream shared;
+    byte[] bytes = null;
     if (raw.size() < 0 || raw.size() > SPOOL_THRESHOLD) {
       spool = Files.createTempFile("email-router-", ".eml");
       try (InputStream in = raw.content().open()) {
@@ -89,8 +96,9 @@ final class MessageContent implements AutoCloseable {
       shared = new SharedFileInputStream(spool.toFile());
     } else {
       try (InputStream in = raw.content().open()) {
-        shared = new SharedByteArrayInputStream(in.readAllBytes());
+        bytes = in.readAllBytes();
       }
+      shared = new SharedByteArrayInputStream(bytes);
     }
     MessageContent content;
     try {
@@ -99,8 +107,18 @@ final class MessageContent implements AutoCloseable {
       shared.close();
       if (spool != null) {
         Files.deleteIfExists(spool);
+        throw e;
       }
-      throw e;
+      // The header block itself is unreadable (a continuation line with no field before it, say): read
+      // the whole message as a body without headers, so a human can still see it. The headers the
+      // engine decides on come from the reader, not from here.
+      byte[] headless = new byte[bytes.length + 2];
+      headless[0] = '\r';
+      headless[1] = '\n';
+      System.arraycopy(bytes, 0, headless, 2, bytes.length);
+      shared = new SharedByteArrayInputStream(headless);
+      content = new MessageContent(new MimeMessage(SESSION, shared), shared, null);
+      content.degraded.add("headers: " + reason(e) + "; the whole message kept as its text");
     }
     try {
       content.walk(content.message, 0, maxAttachmentSize, blocked, findForward);
@@ -118,7 +136,21 @@ final class MessageContent implements AutoCloseable {
     return inner;
   }
 
+  /**
+   * Walks one part; if it can't be split or decoded, keeps its raw bytes instead (as the text body
+   * when there is none yet, else as an attachment) and notes that in {@link #degraded}, so one bad
+   * part does not cost the whole message.
+   */
   private void walk(Part part, int depth, long maxAttachmentSize, Set<String> blocked, boolean findForward)
+      throws IOException, MessagingException {
+    try {
+      walkStrict(part, depth, maxAttachmentSize, blocked, findForward);
+    } catch (IOException | MessagingException | RuntimeException e) {
+      keepRaw(part, lowerType(part), reason(e), maxAttachmentSize);
+    }
+  }
+
+  private void walkStrict(Part part, int depth, long maxAttachmentSize, Set<String> blocked, boolean findForward)
       throws IOException, MessagingException {
     if (depth > 20) {
       dropped.add("(parts nested deeper than 20 levels were skipped)");
@@ -130,7 +162,8 @@ final class MessageContent implements AutoCloseable {
     if (type.startsWith("multipart/")) {
       Object body = part.getContent();
       if (body instanceof Multipart mp) {
-        for (int i = 0; i < mp.getCount(); i++) {
+        int count = mp.getCount(); // MimeMultipart splits the body here, lazily: a bad boundary throws now
+        for (int i = 0; i < count; i++) {
           BodyPart child = mp.getBodyPart(i);
           walk(child, depth + 1, maxAttachmentSize, blocked, findForward);
         }
@@ -146,22 +179,27 @@ final class MessageContent implements AutoCloseable {
     }
     boolean inline = disposition == null || disposition.equals(Part.INLINE);
     if (inline && fileName == null && type.equals("text/plain") && text == null) {
-      text = readText(part);
+      text = readText(part, "text body");
       return;
     }
     if (inline && fileName == null && type.equals("text/html") && html == null) {
-      html = readText(part);
+      html = readText(part, "HTML body");
       return;
     }
     String name = fileName != null ? fileName : defaultName(type, attachments.size() + dropped.size() + 1);
     long size = estimatedSize(part);
     String contentType = type.matches("[!#$&^_.+a-z0-9-]+/[!#$&^_.+a-z0-9-]+") ? type : "application/octet-stream";
+    dev.emailrouter.api.ContentSource source = source(part);
+    String undecodable = undecodable(part, size);
+    if (undecodable != null) {
+      source = rawSource(part);
+      degraded.add(name + ": " + undecodable + "; kept undecoded");
+    }
     Attachment attachment;
     try {
-      attachment = new Attachment(name, contentType, size, source(part));
+      attachment = new Attachment(name, contentType, size, source);
     } catch (IllegalArgumentException e) {
-      attachment = new Attachment(defaultName(type, attachments.size() + 1), contentType, size,
-          source(part));
+      attachment = new Attachment(defaultName(type, attachments.size() + 1), contentType, size, source);
     }
     if (blocked.contains(attachment.extension())) {
       dropped.add(attachment.fileName() + ": blocked file type ." + attachment.extension());
@@ -232,22 +270,119 @@ final class MessageContent implements AutoCloseable {
     return base64 ? encoded * 3 / 4 : encoded;
   }
 
-  /** Decodes a text part leniently: an unknown or wrong charset falls back to UTF-8 with replacement. */
-  private static String readText(Part part) throws MessagingException {
-    Charset charset = StandardCharsets.UTF_8;
-    try {
-      String name = new ContentType(part.getContentType()).getParameter("charset");
-      if (name != null) {
-        charset = Charset.forName(MimeUtility.javaCharset(name.strip()));
-      }
-    } catch (RuntimeException | MessagingException e) {
-      charset = StandardCharsets.UTF_8;
-    }
+  /**
+   * Decodes a text part leniently: an unknown or wrong charset falls back to UTF-8 with
+   * replacement; a transfer encoding that can't be decoded (broken base64, unknown name) falls back
+   * to the undecoded bytes, noted in {@link #degraded}.
+   */
+  private String readText(Part part, String what) throws MessagingException {
+    Charset charset = charset(part);
     try (InputStream in = part.getInputStream()) {
       return new String(in.readAllBytes(), charset);
-    } catch (IOException e) {
-      throw new MessagingException("the text body can't be decoded: " + e.getMessage(), e);
+    } catch (IOException | MessagingException | RuntimeException e) {
+      degraded.add(what + ": " + reason(e) + "; kept undecoded");
+      try (InputStream in = raw(part)) {
+        return new String(in.readAllBytes(), charset);
+      } catch (IOException raw) {
+        throw new MessagingException("the " + what + " can't be read even undecoded: " + raw.getMessage(), raw);
+      }
     }
+  }
+
+  private static Charset charset(Part part) {
+    try {
+      String name = new ContentType(part.getContentType()).getParameter("charset");
+      return name == null ? StandardCharsets.UTF_8 : Charset.forName(MimeUtility.javaCharset(name.strip()));
+    } catch (RuntimeException | MessagingException e) {
+      return StandardCharsets.UTF_8;
+    }
+  }
+
+  /**
+   * Keeps a part that could not be walked: its raw body becomes the text body when there is none
+   * yet (a multipart whose boundary never occurs is usually just text), else an attachment.
+   */
+  private void keepRaw(Part part, String type, String why, long maxAttachmentSize) throws MessagingException {
+    byte[] bytes;
+    try (InputStream in = raw(part)) {
+      bytes = in.readAllBytes();
+    } catch (IOException e) {
+      throw new MessagingException("a " + type + " part can't be read even undecoded (" + why + "): " + e.getMessage(),
+          e);
+    }
+    String name;
+    if (new String(bytes, StandardCharsets.ISO_8859_1).isBlank()) {
+      degraded.add("an empty " + type + " part: " + why + "; skipped");
+      return;
+    } else if (text == null && !type.startsWith("image/") && !type.startsWith("audio/")
+        && !type.startsWith("video/")) {
+      text = new String(bytes, charset(part));
+      name = "text body";
+    } else if (bytes.length > maxAttachmentSize) {
+      dropped.add("part-" + (attachments.size() + dropped.size() + 1) + ".txt: " + bytes.length
+          + " bytes, over the limit of " + maxAttachmentSize);
+      return;
+    } else {
+      name = "part-" + (attachments.size() + dropped.size() + 1) + ".txt";
+      attachments.add(new Attachment(name, "text/plain", bytes.length, () -> new ByteArrayInputStream(bytes)));
+    }
+    degraded.add(name + " (" + type + "): " + why + "; kept undecoded");
+  }
+
+  /** The part's body as it was on the wire, without transfer decoding. */
+  private static InputStream raw(Part part) throws MessagingException {
+    if (part instanceof MimeBodyPart p) {
+      return p.getRawInputStream();
+    }
+    if (part instanceof MimeMessage m) {
+      return m.getRawInputStream();
+    }
+    throw new MessagingException("no raw content for a " + part.getClass().getSimpleName());
+  }
+
+  private static dev.emailrouter.api.ContentSource rawSource(Part part) {
+    return () -> {
+      try {
+        return raw(part);
+      } catch (MessagingException e) {
+        throw new IOException("attachment can't be read: " + e.getMessage(), e);
+      }
+    };
+  }
+
+  /**
+   * Why the part's transfer encoding can't be decoded, or null when it can. Decoding is lazy (the
+   * store reads attachments later), so encodings that can fail are tried once here; parts above
+   * {@link #SPOOL_THRESHOLD} are not, and would fail the message when read.
+   */
+  private static String undecodable(Part part, long size) {
+    String cte;
+    try {
+      String[] values = part.getHeader("Content-Transfer-Encoding");
+      cte = values == null || values.length == 0 ? "" : values[0].strip().toLowerCase(Locale.ROOT);
+    } catch (MessagingException | RuntimeException e) {
+      return null;
+    }
+    if (cte.isEmpty() || cte.equals("7bit") || cte.equals("8bit") || cte.equals("binary") || size > SPOOL_THRESHOLD) {
+      return null;
+    }
+    try (InputStream in = part.getInputStream()) {
+      in.transferTo(OutputStream.nullOutputStream());
+      return null;
+    } catch (IOException | MessagingException | RuntimeException e) {
+      return reason(e);
+    }
+  }
+
+  /** A short reason; the decoders' "the 10 most recent characters were: ..." is body text, kept out of logs. */
+  private static String reason(Exception e) {
+    String message = e.getMessage();
+    int quote = message == null ? -1 : message.indexOf(", the ");
+    if (quote > 0) {
+      message = message.substring(0, quote);
+    }
+    String text = e.getClass().getSimpleName() + (message == null ? "" : ": " + message);
+    return text.length() > 200 ? text.substring(0, 200) + "..." : text;
   }
 
   /** The message's headers in the reader's form, for forward-mailbox originals. */
