@@ -585,12 +585,25 @@ final class ImapSession implements MailboxReader.Session {
   }
 
   /**
-   * Ends the session with a single LOGOUT: no UNSELECT or CLOSE before it. LOGOUT never expunges
-   * (RFC 3501 6.1.3; CLOSE would), and the messages a post-action deleted were expunged by
-   * {@link #dispose} already, so nothing is lost or removed by leaving the folder selected.
+   * Ends the session. A server that offers UNSELECT (RFC 3691; Dovecot, Exchange, Gmail) gets a
+   * single LOGOUT, with no UNSELECT or CLOSE before it: LOGOUT never expunges (RFC 3501 6.1.3) and
+   * ends the selected state with the connection, and the messages a post-action deleted were
+   * expunged by {@link #dispose} already, so an idle tick costs three round trips (login, SELECT,
+   * LOGOUT). A server without UNSELECT gets the folder closed first without expunging (Angus's
+   * EXAMINE and CLOSE), as before: GreenMail, the in-JVM server hosts test with, offers no
+   * UNSELECT and keeps a logged-out session attached to the folder it had selected, which later
+   * breaks deleting that folder.
    */
   private void disconnect() {
     if (folder != null) {
+      try {
+        // Asked of the folder's own connection: the store's would open a second one.
+        if (folder.isOpen() && !Boolean.TRUE.equals(folder.doCommand(p -> p.hasCapability("UNSELECT")))) {
+          folder.close(false);
+        }
+      } catch (MessagingException | RuntimeException e) {
+        log.debug("{}: closing the folder failed: {}", reader.describe(), ImapFailures.detail(e, secret));
+      }
       try {
         if (folder.isOpen()) {
           folder.doCommand(p -> {

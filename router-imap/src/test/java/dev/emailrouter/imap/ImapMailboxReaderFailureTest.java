@@ -241,13 +241,15 @@ final class ImapMailboxReaderFailureTest {
 
   @Test
   void fetchNew_whenTheServerIsGoneForGood_throwsTransient() throws Exception {
-    WireProxy proxy = new WireProxy(port);
-    MailboxReader.Session session = reader(proxy.port()).build().open();
-    proxy.close(); // drops the connection and accepts no new one
+    try (WireProxy proxy = new WireProxy(port)) {
+      MailboxReader.Session session = reader(proxy.port()).build().open();
+      proxy.refuseNew();
+      proxy.dropConnections();
 
-    assertThatThrownBy(() -> session.fetchNew("", Set.of(), 10))
-        .isInstanceOf(RouterException.class)
-        .matches(e -> ((RouterException) e).isTransient());
-    session.close();
+      assertThatThrownBy(() -> session.fetchNew("", Set.of(), 10))
+          .isInstanceOf(RouterException.class)
+          .matches(e -> ((RouterException) e).isTransient());
+      session.close();
+    }
   }
 }

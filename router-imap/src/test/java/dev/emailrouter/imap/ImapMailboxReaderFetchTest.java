@@ -263,9 +263,10 @@ final class ImapMailboxReaderFetchTest {
   }
 
   @Test
-  void idleTick_costsAtMostThreeRoundTrips_loginSelectLogout() throws Exception {
+  void idleTick_onAServerOfferingUnselect_costsThreeRoundTrips_loginSelectLogout() throws Exception {
     appendSimple(inbox, 1, 20);
-    try (WireProxy proxy = new WireProxy(greenMail.getImap().getPort())) {
+    // GreenMail offers no UNSELECT; the proxy announces it, as Dovecot, Exchange and Gmail do.
+    try (WireProxy proxy = new WireProxy(greenMail.getImap().getPort()).announce("UNSELECT")) {
       ImapMailboxReader idle = reader(proxy.port()).build();
       String cursor = new ImapCursor(inbox.getUidValidity(), inbox.getUIDNext() - 1, 0).format();
       fetchNew(idle, cursor, Set.of(), 1000); // a first tick, as an engine's previous one
@@ -282,6 +283,22 @@ final class ImapMailboxReaderFetchTest {
       assertThat(verbs(roundTrips)).hasSize(3).endsWith("SELECT", "LOGOUT")
           .first().isIn("LOGIN", "AUTHENTICATE");
     }
+  }
+
+  @Test
+  void closingASession_onAServerWithoutUnselect_leavesTheFolderFirst_soTheFolderCanBeDeletedAfterwards()
+      throws Exception {
+    appendSimple(folder(greenMail, user, "Sales"), 1, 3);
+    try (WireProxy proxy = new WireProxy(greenMail.getImap().getPort())) {
+      NewMessages first = fetchNew(reader(proxy.port()).folder("Sales").build(), "", Set.of(), 1000);
+
+      assertThat(first.messages()).hasSize(3);
+      List<String> verbs = verbs(proxy.commands());
+      assertThat(verbs.subList(verbs.indexOf("CLOSE"), verbs.size())).containsExactly("CLOSE", "LOGOUT");
+    }
+    // GreenMail keeps a logged-out session that never left its folder attached to it, and then fails
+    // to delete the folder; a session that left it first does not stand in the way.
+    greenMail.getManagers().getImapHostManager().deleteMailbox(user, "Sales");
   }
 
   private static List<String> verbs(List<String> commands) {

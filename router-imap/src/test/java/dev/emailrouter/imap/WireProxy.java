@@ -32,6 +32,8 @@ final class WireProxy implements AutoCloseable {
   private final List<String> commands = new CopyOnWriteArrayList<>();
   private final List<Socket> sockets = new CopyOnWriteArrayList<>();
   private final List<String> droppedServerLines = new CopyOnWriteArrayList<>();
+  private volatile String announced = "";
+  private volatile boolean refusing;
 
   WireProxy(int targetPort, String... hiddenCapabilities) throws IOException {
     this.targetPort = targetPort;
@@ -61,6 +63,20 @@ final class WireProxy implements AutoCloseable {
     droppedServerLines.add(text);
   }
 
+  /** Adds a capability to the server's CAPABILITY answers, as if the server offered it. */
+  WireProxy announce(String capability) {
+    announced = announced + " " + capability;
+    return this;
+  }
+
+  /**
+   * New connections are closed as soon as they are accepted; open ones go on. The port stays
+   * bound, so no other test's listener can take it over and answer in the proxy's place.
+   */
+  void refuseNew() {
+    refusing = true;
+  }
+
   void clear() {
     commands.clear();
   }
@@ -83,6 +99,10 @@ final class WireProxy implements AutoCloseable {
     while (!listener.isClosed()) {
       try {
         Socket client = listener.accept();
+        if (refusing) {
+          client.close();
+          continue;
+        }
         Socket server = new Socket(InetAddress.getLoopbackAddress(), targetPort);
         sockets.add(client);
         sockets.add(server);
@@ -113,6 +133,8 @@ final class WireProxy implements AutoCloseable {
           continue;
         } else if (!hidden.isEmpty() && (text.startsWith("* CAPABILITY") || text.contains("[CAPABILITY "))) {
           line = hideCapabilities(text).getBytes(StandardCharsets.ISO_8859_1);
+        } else if (!announced.isEmpty() && text.startsWith("* CAPABILITY")) {
+          line = (text.stripTrailing() + announced + "\r\n").getBytes(StandardCharsets.ISO_8859_1);
         }
         out.write(line);
         Matcher literal = LITERAL.matcher(text);

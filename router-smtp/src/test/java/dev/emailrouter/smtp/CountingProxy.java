@@ -52,6 +52,8 @@ final class CountingProxy implements AutoCloseable {
   }
 
   /** Closes every open connection on both sides; the client sees its socket closed. */
+  private volatile boolean refusing;
+
   void cutAll() {
     for (Link link : links) {
       link.cut();
@@ -66,9 +68,12 @@ final class CountingProxy implements AutoCloseable {
     cutMarker.set(marker);
   }
 
-  /** Stops listening: new connections are refused; open ones go on. */
-  void refuseNew() throws IOException {
-    serverSocket.close();
+  /**
+   * New connections are closed as soon as they are accepted; open ones go on. The port stays
+   * bound, so no other test's listener can take it over and answer in the proxy's place.
+   */
+  void refuseNew() {
+    refusing = true;
   }
 
   @Override
@@ -91,6 +96,14 @@ final class CountingProxy implements AutoCloseable {
         return; // closed
       }
       connections.incrementAndGet();
+      if (refusing) {
+        try {
+          client.close();
+        } catch (IOException ignored) {
+          // closing anyway
+        }
+        continue;
+      }
       try {
         Socket server = new Socket(targetHost, targetPort);
         client.setTcpNoDelay(true);
