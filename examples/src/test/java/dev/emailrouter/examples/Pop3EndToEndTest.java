@@ -176,7 +176,7 @@ final class Pop3EndToEndTest {
         .containsExactly("<small@example.test>");
     assertThat(reader.downloaded()).containsExactly(report.tracked().get(0).ref());
     assertThat(store.received()).extracting(ReceivedEmail::messageId).containsExactly("<small@example.test>");
-    assertThat(server.messageIds(USER, "INBOX")).containsExactly("<big@example.test>");
+    assertThat(server.awaitMessageIds(USER, "INBOX", "<big@example.test>")).containsExactly("<big@example.test>");
   }
 
   @Test

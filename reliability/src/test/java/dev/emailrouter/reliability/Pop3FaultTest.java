@@ -84,6 +84,10 @@ final class Pop3FaultTest {
 
   @Test
   void tick_whenTheConnectionDropsMidTop_catchesUpLater() {
+    // TOP is used for messages over wholeMessageUpTo; 0 sends it for every message.
+    node = world.node("top", new World.Options().smtp(false).pop3().timeouts(TIMEOUT)
+        .pop3Builder(b -> b.wholeMessageUpTo(0)));
+    proxy = node.pop3Proxy;
     proxy.arm(Fault.when("cut mid-TOP", UP, "^TOP ").cut(DOWN, 30));
 
     TickReport first = timedTick();

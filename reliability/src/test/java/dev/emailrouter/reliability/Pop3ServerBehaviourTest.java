@@ -129,7 +129,8 @@ final class Pop3ServerBehaviourTest {
 
   @Test
   void tick_whenTheServerRefusesTop_readsTheHeadersFromWholeMessages() {
-    World.Node node = world.node("node", pop3());
+    // TOP is used for messages over wholeMessageUpTo; 0 sends it for every message.
+    World.Node node = world.node("node", pop3().pop3Builder(b -> b.wholeMessageUpTo(0)));
     Fault noTop = node.pop3Proxy.arm(Fault.rewrite("-ERR to TOP", UP, line -> line.startsWith("TOP ")
         ? "TOP 999 0\r\n" : null).always());
 

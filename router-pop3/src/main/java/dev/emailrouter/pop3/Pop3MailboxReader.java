@@ -91,6 +91,7 @@ public final class Pop3MailboxReader implements MailboxReader {
   private final Duration writeTimeout;
   private final boolean deleteAfterProcessing;
   private final boolean deleteRejected;
+  private final long wholeMessageUpTo;
   private final String description;
   /** Messages marked deleted whose QUIT may not have gone through; retried by the next session. */
   private final Set<String> pendingDeletes = ConcurrentHashMap.newKeySet();
@@ -107,6 +108,7 @@ public final class Pop3MailboxReader implements MailboxReader {
     this.writeTimeout = b.writeTimeout;
     this.deleteAfterProcessing = b.deleteAfterProcessing;
     this.deleteRejected = b.deleteRejected;
+    this.wholeMessageUpTo = b.wholeMessageUpTo;
     this.description = "pop3://" + username + "@" + (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
   }
 
@@ -174,7 +176,7 @@ public final class Pop3MailboxReader implements MailboxReader {
         POP3Folder inbox = (POP3Folder) store.getFolder("INBOX");
         inbox.open(deleteAfterProcessing ? Folder.READ_WRITE : Folder.READ_ONLY);
         return new Pop3Session(description, store, inbox, deleteAfterProcessing, deleteRejected, pendingDeletes,
-            Pop3Session.SPOOL_THRESHOLD);
+            Pop3Session.SPOOL_THRESHOLD, wholeMessageUpTo);
       } catch (MessagingException | RuntimeException e) {
         closeQuietly(store);
         throw Secrets.withoutSecretInCause(Pop3Errors.open(description, login.username(), login.secret(), oauth2, e),
@@ -237,6 +239,7 @@ public final class Pop3MailboxReader implements MailboxReader {
     private Duration writeTimeout = Duration.ofSeconds(60);
     private boolean deleteAfterProcessing;
     private boolean deleteRejected;
+    private long wholeMessageUpTo = Pop3Session.WHOLE_MESSAGE_BYTES;
 
     private Builder() {}
 
@@ -414,6 +417,24 @@ public final class Pop3MailboxReader implements MailboxReader {
      */
     public Builder deleteRejected(boolean delete) {
       this.deleteRejected = delete;
+      return this;
+    }
+
+    /**
+     * Messages whose LIST size is at most this many bytes are downloaded once, with RETR, and
+     * decided on from that copy: one command per message instead of TOP for the headers and then
+     * RETR for a tracked one. Bigger messages get TOP first and are downloaded only when tracked.
+     * Default 256 KiB; 0 uses TOP for every message, which saves bandwidth where most mail is
+     * rejected. At most 32 MiB of such copies are held per session; beyond that TOP is used.
+     *
+     * @param bytes 0 to 16 MiB
+     * @return this builder
+     */
+    public Builder wholeMessageUpTo(long bytes) {
+      if (bytes < 0 || bytes > 16L * 1024 * 1024) {
+        throw new IllegalArgumentException("wholeMessageUpTo must be between 0 and 16777216 bytes, was " + bytes);
+      }
+      this.wholeMessageUpTo = bytes;
       return this;
     }
 

@@ -82,6 +82,7 @@ final class Pop3Session implements MailboxReader.Session {
   private Map<Integer, Long> sizes;
   private boolean topWorks = true;
   /** Whole messages downloaded while reading their headers, by message number, until fetched. */
+  private final long wholeMessageBytes;
   private final Map<Integer, byte[]> retrieved = new HashMap<>();
   private long retrievedBytes;
   private final MailDateFormat dates = new MailDateFormat();
@@ -89,7 +90,7 @@ final class Pop3Session implements MailboxReader.Session {
   private boolean closed;
 
   Pop3Session(String mailbox, Store store, POP3Folder folder, boolean deleteTracked, boolean deleteRejected,
-      Set<String> pendingDeletes, int spoolThreshold) {
+      Set<String> pendingDeletes, int spoolThreshold, long wholeMessageBytes) {
     this.mailbox = mailbox;
     this.store = store;
     this.folder = folder;
@@ -97,6 +98,7 @@ final class Pop3Session implements MailboxReader.Session {
     this.deleteRejected = deleteRejected;
     this.pendingDeletes = pendingDeletes;
     this.spoolThreshold = spoolThreshold;
+    this.wholeMessageBytes = wholeMessageBytes;
   }
 
   @Override
@@ -367,13 +369,18 @@ final class Pop3Session implements MailboxReader.Session {
     try {
       long size = sizes.getOrDefault(number, -1L);
       byte[] block;
-      if (size >= 0 && size <= WHOLE_MESSAGE_BYTES && retrievedBytes + size <= RETRIEVED_BUDGET_BYTES) {
+      block = null;
+      if (size >= 0 && size <= wholeMessageBytes && retrievedBytes + size <= RETRIEVED_BUDGET_BYTES) {
         block = retrieve(number, size);
         if (block != null) {
           retrieved.put(number, block);
           retrievedBytes += block.length;
         }
-      } else {
+      }
+      if (block == null) {
+        // A big message, or a RETR the server refused: headers alone. A refused RETR is then met
+        // again by fetchMessages, which fails that one message (retried, then set aside), rather
+        // than the message being taken for deleted and skipped here.
         block = readHeaders(message(number));
       }
       if (block == null) {
