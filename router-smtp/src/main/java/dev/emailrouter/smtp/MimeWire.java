@@ -43,53 +43,69 @@ final class MimeWire {
   static byte[] write(Headers h, String text, String html) {
     Body plain = text == null && html == null ? Body.of("plain", "") : text == null ? null : Body.of("plain", text);
     Body rich = html == null ? null : Body.of("html", html);
-    int size = 1024 + (plain == null ? 0 : plain.encoded.length) + (rich == null ? 0 : rich.encoded.length);
-    ByteArrayOutputStream out = new ByteArrayOutputStream(size);
-    header(out, "Date", h.date());
-    header(out, "From", InternetAddress.toString(new InternetAddress[] {h.from()}, "From: ".length()));
+    StringBuilder head = new StringBuilder(512);
+    header(head, "Date", h.date());
+    header(head, "From", InternetAddress.toString(new InternetAddress[] {h.from()}, "From: ".length()));
     if (h.to().length > 0) {
-      header(out, "To", InternetAddress.toString(h.to(), "To: ".length()));
+      header(head, "To", InternetAddress.toString(h.to(), "To: ".length()));
     }
     if (h.cc().length > 0) {
-      header(out, "Cc", InternetAddress.toString(h.cc(), "Cc: ".length()));
+      header(head, "Cc", InternetAddress.toString(h.cc(), "Cc: ".length()));
     }
-    header(out, "Message-ID", h.messageId());
+    header(head, "Message-ID", h.messageId());
     if (h.inReplyTo() != null) {
-      header(out, "In-Reply-To", h.inReplyTo());
+      header(head, "In-Reply-To", h.inReplyTo());
     }
     if (h.references() != null) {
-      header(out, "References", h.references());
+      header(head, "References", h.references());
     }
-    header(out, "Subject", subject(h.subject()));
-    header(out, "MIME-Version", "1.0");
+    header(head, "Subject", subject(h.subject()));
+    header(head, "MIME-Version", "1.0");
     if (plain != null && rich != null) {
       String boundary = boundary(plain, rich);
-      header(out, "Content-Type", "multipart/alternative;\r\n\tboundary=\"" + boundary + "\"");
-      out.writeBytes(CRLF);
+      header(head, "Content-Type", "multipart/alternative;\r\n\tboundary=\"" + boundary + "\"");
+      head.append("\r\n");
       byte[] delimiter = ("--" + boundary + "\r\n").getBytes(StandardCharsets.US_ASCII);
+      byte[] close = ("--" + boundary + "--\r\n").getBytes(StandardCharsets.US_ASCII);
+      Out out = new Out(head.length() + 2 * delimiter.length + close.length + 4 + plain.size() + rich.size());
+      out.ascii(head);
       out.writeBytes(delimiter);
       plain.writePart(out);
       out.writeBytes(CRLF);
       out.writeBytes(delimiter);
       rich.writePart(out);
       out.writeBytes(CRLF);
-      out.writeBytes(("--" + boundary + "--\r\n").getBytes(StandardCharsets.US_ASCII));
-    } else {
-      Body only = plain != null ? plain : rich;
-      only.writePart(out);
-      if (only.encoded.length > 0 && only.encoded[only.encoded.length - 1] != '\n') {
-        out.writeBytes(CRLF);
-      }
+      out.writeBytes(close);
+      return out.bytes();
     }
-    return out.toByteArray();
+    Body only = plain != null ? plain : rich;
+    boolean endLine = only.encoded.length > 0 && only.encoded[only.encoded.length - 1] != '\n';
+    Out out = new Out(head.length() + only.size() + (endLine ? 2 : 0));
+    out.ascii(head);
+    only.writePart(out);
+    if (endLine) {
+      out.writeBytes(CRLF);
+    }
+    return out.bytes();
   }
 
-  private static void header(ByteArrayOutputStream out, String name, String value) {
-    out.writeBytes(name.getBytes(StandardCharsets.US_ASCII));
-    out.write(':');
-    out.write(' ');
-    out.writeBytes(value.getBytes(StandardCharsets.US_ASCII));
-    out.writeBytes(CRLF);
+  private static void header(StringBuilder out, String name, String value) {
+    out.append(name).append(": ").append(value).append("\r\n");
+  }
+
+  /** A byte buffer sized up front that hands over its array without a copy when it is full. */
+  private static final class Out extends ByteArrayOutputStream {
+    Out(int size) {
+      super(size);
+    }
+
+    void ascii(CharSequence text) {
+      writeBytes(text.toString().getBytes(StandardCharsets.US_ASCII));
+    }
+
+    byte[] bytes() {
+      return count == buf.length ? buf : toByteArray();
+    }
   }
 
   /**
@@ -189,33 +205,56 @@ final class MimeWire {
 
     static Body of(String subtype, String text) {
       byte[] raw = text.getBytes(StandardCharsets.UTF_8);
-      String encoding = encodingOf(raw);
+      long scan = scan(raw);
+      String encoding = ENCODINGS[(int) (scan >>> 32)];
       byte[] encoded = switch (encoding) {
-        case "7bit" -> canonicalLineEnds(raw);
+        case "7bit" -> canonicalLineEnds(raw, (int) scan);
         case "quoted-printable" -> quotedPrintable(raw);
         default -> base64(raw);
       };
       return new Body(subtype, encoding, encoded);
     }
 
-    void writePart(ByteArrayOutputStream out) {
-      header(out, "Content-Type", "text/" + subtype + "; charset=UTF-8");
-      header(out, "Content-Transfer-Encoding", encoding);
-      out.writeBytes(CRLF);
+    private String partHeaders() {
+      return "Content-Type: text/" + subtype + "; charset=UTF-8\r\nContent-Transfer-Encoding: " + encoding + "\r\n\r\n";
+    }
+
+    int size() {
+      return partHeaders().length() + encoded.length;
+    }
+
+    void writePart(Out out) {
+      out.ascii(partHeaders());
       out.writeBytes(encoded);
     }
   }
 
-  /** Jakarta Mail's choice for a text part (its {@code AsciiOutputStream} rule), on the UTF-8 bytes. */
-  static String encodingOf(byte[] raw) {
+  private static final String[] ENCODINGS = {"7bit", "quoted-printable", "base64"};
+
+  /**
+   * One pass over a text part's UTF-8 bytes: in the high half the index in {@link #ENCODINGS} of
+   * Jakarta Mail's choice (its {@code AsciiOutputStream} rule), in the low half how many bare CRs
+   * and LFs there are (each takes one more byte as CRLF).
+   */
+  private static long scan(byte[] raw) {
     int ascii = 0;
     int other = 0;
     int line = 0;
+    int bare = 0;
     boolean longLine = false;
-    for (byte value : raw) {
-      int b = value & 0xff;
-      if (b == '\r' || b == '\n') {
+    int previous = 0;
+    for (int i = 0; i < raw.length; i++) {
+      int b = raw[i] & 0xff;
+      if (b == '\r') {
         line = 0;
+        if (i + 1 >= raw.length || raw[i + 1] != '\n') {
+          bare++;
+        }
+      } else if (b == '\n') {
+        line = 0;
+        if (previous != '\r') {
+          bare++;
+        }
       } else if (++line > 998) {
         longLine = true;
       }
@@ -224,35 +263,35 @@ final class MimeWire {
       } else {
         ascii++;
       }
+      previous = b;
     }
-    if (other == 0) {
-      return longLine ? "quoted-printable" : "7bit";
-    }
-    return ascii > other ? "quoted-printable" : "base64";
+    int encoding = other == 0 ? (longLine ? 1 : 0) : ascii > other ? 1 : 2;
+    return ((long) encoding << 32) | bare;
   }
 
   /** CR, LF and CRLF each become CRLF, as Angus's CRLFOutputStream puts a 7bit body on the wire. */
-  private static byte[] canonicalLineEnds(byte[] raw) {
-    ByteArrayOutputStream out = null;
-    int start = 0;
-    for (int i = 0; i < raw.length; i++) {
-      byte b = raw[i];
-      if (b == '\r' && i + 1 < raw.length && raw[i + 1] == '\n') {
-        i++;
-      } else if (b == '\r' || b == '\n') {
-        if (out == null) {
-          out = new ByteArrayOutputStream(raw.length + 64);
-        }
-        out.write(raw, start, i - start);
-        out.writeBytes(CRLF);
-        start = i + 1;
-      }
-    }
-    if (out == null) {
+  private static byte[] canonicalLineEnds(byte[] raw, int bare) {
+    if (bare == 0) {
       return raw;
     }
-    out.write(raw, start, raw.length - start);
-    return out.toByteArray();
+    byte[] out = new byte[raw.length + bare];
+    int o = 0;
+    for (int i = 0; i < raw.length; i++) {
+      byte b = raw[i];
+      if (b == '\r') {
+        out[o++] = '\r';
+        out[o++] = '\n';
+        if (i + 1 < raw.length && raw[i + 1] == '\n') {
+          i++;
+        }
+      } else if (b == '\n') {
+        out[o++] = '\r';
+        out[o++] = '\n';
+      } else {
+        out[o++] = b;
+      }
+    }
+    return out;
   }
 
   /**
