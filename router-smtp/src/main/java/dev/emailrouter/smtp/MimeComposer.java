@@ -39,7 +39,9 @@ import java.util.Map;
  * multipart/alternative}; with attachments → {@code multipart/mixed} holding the body, then each
  * attachment (base64, file name in UTF-8 per RFC 2231, content streamed). Text parts are UTF-8,
  * 7bit when plain ASCII, else quoted-printable or base64 as Jakarta Mail judges best. Bcc
- * recipients are in the envelope only. Thread-safe.
+ * recipients are in the envelope only. Emails without attachments are written to bytes at once by
+ * {@link MimeWire} (Jakarta Mail would encode each body twice, byte by byte); those with
+ * attachments by Jakarta Mail, which streams the attachments. Thread-safe.
  */
 final class MimeComposer {
   private static final String UTF_8 = "UTF-8";
@@ -60,17 +62,27 @@ final class MimeComposer {
    */
   static final class Composed {
     private final MimeMessage message;
+    private final byte[] content;
     private final Address[] envelope;
     private final Map<String, EmailAddress> recipients;
 
-    Composed(MimeMessage message, Address[] envelope, Map<String, EmailAddress> recipients) {
+    Composed(MimeMessage message, byte[] content, Address[] envelope, Map<String, EmailAddress> recipients) {
       this.message = message;
+      this.content = content;
       this.envelope = envelope;
       this.recipients = recipients;
     }
 
     MimeMessage message() {
       return message;
+    }
+
+    /**
+     * The message's bytes (CRLF line ends, not dot-stuffed, Bcc left out), or {@code null} when
+     * only the message can write itself (an email with attachments, streamed from their source).
+     */
+    byte[] content() {
+      return content;
     }
 
     Address[] envelope() {
@@ -96,6 +108,18 @@ final class MimeComposer {
   }
 
   Composed compose(OutgoingEmail email) throws InvalidEmailException {
+    return compose(email, false);
+  }
+
+  /**
+   * Composes as {@link #compose} does, but always with Jakarta Mail's own MIME writer; what the
+   * bytes {@link MimeWire} writes are checked against.
+   */
+  Composed composeWithJakarta(OutgoingEmail email) throws InvalidEmailException {
+    return compose(email, true);
+  }
+
+  private Composed compose(OutgoingEmail email, boolean jakartaOnly) throws InvalidEmailException {
     String messageId = email.messageId();
     if (messageId == null) {
       throw new InvalidEmailException("no Message-ID recorded for activity " + email.activityId()
@@ -121,7 +145,16 @@ final class MimeComposer {
     addEnvelope(envelope, byAddress, cc, email.cc());
     addEnvelope(envelope, byAddress, bcc, email.bcc());
 
+    String date = RFC_5322_DATE.format(ZonedDateTime.ofInstant(clock.instant(), clock.getZone()));
+    String references = email.references().isEmpty() ? null
+        : MimeUtility.fold("References: ".length(), String.join(" ", email.references()));
     try {
+      if (email.attachments().isEmpty() && !jakartaOnly) {
+        byte[] content = MimeWire.write(new MimeWire.Headers(date, from, to, cc, messageId, email.inReplyTo(),
+            references, email.subject()), email.textBody(), email.htmlBody());
+        return new Composed(new WireMessage(session, from, messageId, content), content,
+            envelope.toArray(new Address[0]), byAddress);
+      }
       MimeMessage message = new FixedIdMimeMessage(session, messageId);
       message.setFrom(from);
       if (to.length > 0) {
@@ -131,12 +164,12 @@ final class MimeComposer {
         message.setRecipients(RecipientType.CC, cc);
       }
       message.setSubject(email.subject(), UTF_8);
-      message.setHeader("Date", RFC_5322_DATE.format(ZonedDateTime.ofInstant(clock.instant(), clock.getZone())));
+      message.setHeader("Date", date);
       if (email.inReplyTo() != null) {
         message.setHeader("In-Reply-To", email.inReplyTo());
       }
-      if (!email.references().isEmpty()) {
-        message.setHeader("References", MimeUtility.fold("References: ".length(), String.join(" ", email.references())));
+      if (references != null) {
+        message.setHeader("References", references);
       }
       if (email.attachments().isEmpty()) {
         body(message, email.textBody(), email.htmlBody());
@@ -153,7 +186,7 @@ final class MimeComposer {
         message.setContent(mixed);
       }
       message.saveChanges();
-      return new Composed(message, envelope.toArray(new Address[0]), byAddress);
+      return new Composed(message, null, envelope.toArray(new Address[0]), byAddress);
     } catch (MessagingException e) {
       throw new InvalidEmailException("the email of activity " + email.activityId() + " can't be put into MIME: "
           + e.getMessage());

@@ -64,9 +64,10 @@ final class PipeliningSmtpTransport extends SMTPTransport {
    * Sends one message with MAIL FROM, RCPT TO and DATA pipelined, the content written as soon as
    * the server answered DATA with 354.
    *
-   * @param message the message; {@code content}, when not null, is its exact bytes with CRLF line
-   *     ends (not yet dot-stuffed), written instead of {@code message.writeTo}
-   * @param content the message's bytes, or {@code null} to have the message write itself
+   * @param message the message, for its From (the MAIL FROM) and, without {@code content}, to write
+   *     itself
+   * @param content the message's exact bytes with CRLF line ends only (not yet dot-stuffed),
+   *     written as they are, or {@code null} to have the message write itself
    * @param envelope the recipients, each an {@link InternetAddress}
    * @throws MessagingException always with reportsuccess semantics: an {@link
    *     SMTPSendFailedException} for "." with the 250 reply on success
@@ -157,14 +158,14 @@ final class PipeliningSmtpTransport extends SMTPTransport {
     }
 
     try {
-      SMTPOutputStream data = new SMTPOutputStream(out);
       if (content != null) {
-        data.write(content);
+        writeDotStuffed(out, content);
       } else {
+        SMTPOutputStream data = new SMTPOutputStream(out);
         message.writeTo(data, new String[] {"Bcc", "Content-Length"});
+        data.ensureAtBOL();
+        data.flush();
       }
-      data.ensureAtBOL();
-      data.flush();
       // Past the dot-stuffing stream, as Angus's finishData does.
       out.write(END_OF_DATA);
       out.flush();
@@ -175,6 +176,29 @@ final class PipeliningSmtpTransport extends SMTPTransport {
     int endCode = readServerResponse();
     String endReply = getLastServerResponse();
     throw new SMTPSendFailedException(".", endCode, endReply, chain, null, null, null);
+  }
+
+  /**
+   * Writes content whose lines all end with CRLF in as few writes as it has lines starting with a
+   * dot (RFC 5321 4.5.2 doubles that dot), ending it with CRLF if it lacks one.
+   */
+  static void writeDotStuffed(OutputStream out, byte[] content) throws IOException {
+    int start = 0;
+    boolean lineStart = true;
+    for (int i = 0; i < content.length; i++) {
+      byte b = content[i];
+      if (lineStart && b == '.') {
+        out.write(content, start, i - start);
+        out.write('.');
+        start = i;
+      }
+      lineStart = b == '\n';
+    }
+    out.write(content, start, content.length - start);
+    if (!lineStart) {
+      out.write('\r');
+      out.write('\n');
+    }
   }
 
   private OutputStream serverOutput() throws MessagingException {

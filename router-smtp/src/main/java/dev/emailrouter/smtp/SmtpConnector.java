@@ -74,6 +74,9 @@ final class SmtpConnector {
     base.put("mail.smtp.reportsuccess", "true");
     // Closing a session does not wait for the 221 reply to QUIT.
     base.put("mail.smtp.quitwait", "false");
+    // The write timeout of all this transport's connections on one thread, cheap per write,
+    // instead of Angus's scheduled thread pool per connection.
+    base.put("mail.smtp.executor.writetimeout", new WriteWatchdog("email-router-smtp-write-timeout " + description));
     this.anonymous = Session.getInstance(base);
     Properties withPassword = copy(base);
     withPassword.put("mail.smtp.auth", "true");

@@ -55,7 +55,7 @@ final class SmtpSession implements MailTransport.Session {
       }
       try {
         if (transport.canPipeline()) {
-          transport.sendPipelined(composed.message(), null, composed.envelope());
+          transport.sendPipelined(composed.message(), composed.content(), composed.envelope());
         } else {
           transport.sendMessage(composed.message(), composed.envelope());
         }

@@ -27,6 +27,8 @@ final class CountingProxy implements AutoCloseable {
   private final AtomicInteger connections = new AtomicInteger();
   private final Set<Link> links = ConcurrentHashMap.newKeySet();
   private final AtomicReference<String> cutMarker = new AtomicReference<>();
+  private volatile boolean offerPipelining;
+  private volatile boolean sawPipelinedGroup;
 
   private CountingProxy(String targetHost, int targetPort) throws IOException {
     this.targetHost = targetHost;
@@ -66,6 +68,20 @@ final class CountingProxy implements AutoCloseable {
    */
   void cutWhenClientSends(String marker) {
     cutMarker.set(marker);
+  }
+
+  /**
+   * Adds PIPELINING to the server's EHLO reply (after its first line), for a server such as
+   * GreenMail that reads commands one at a time and so copes with a pipelined group though it does
+   * not offer it.
+   */
+  void offerPipelining() {
+    offerPipelining = true;
+  }
+
+  /** Whether a client ever sent RCPT TO and DATA in one write (so it pipelined). */
+  boolean sawPipelinedGroup() {
+    return sawPipelinedGroup;
   }
 
   /**
@@ -157,6 +173,7 @@ final class CountingProxy implements AutoCloseable {
     private void pump(Socket from, Socket to, boolean fromClient) {
       byte[] buffer = new byte[16 * 1024];
       String tail = "";
+      boolean injected = false;
       try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
         int n;
         while ((n = in.read(buffer)) != -1) {
@@ -170,6 +187,20 @@ final class CountingProxy implements AutoCloseable {
               }
               tail = seen.substring(Math.max(0, seen.length() - marker.length()));
             }
+          }
+          String chunk = new String(buffer, 0, n, StandardCharsets.ISO_8859_1);
+          if (fromClient && chunk.contains("RCPT TO:") && chunk.contains("DATA\r\n")) {
+            sawPipelinedGroup = true;
+          }
+          int ehloLine = chunk.startsWith("250-") ? 0 : chunk.indexOf("\n250-");
+          ehloLine = ehloLine > 0 ? ehloLine + 1 : ehloLine;
+          if (!fromClient && offerPipelining && !injected && ehloLine >= 0 && chunk.indexOf('\n', ehloLine) > 0) {
+            int end = chunk.indexOf('\n', ehloLine) + 1;
+            chunk = chunk.substring(0, end) + "250-PIPELINING\r\n" + chunk.substring(end);
+            injected = true;
+            out.write(chunk.getBytes(StandardCharsets.ISO_8859_1));
+            out.flush();
+            continue;
           }
           out.write(buffer, 0, n);
           out.flush();

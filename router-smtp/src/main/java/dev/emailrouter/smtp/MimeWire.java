@@ -1,0 +1,368 @@
+package dev.emailrouter.smtp;
+
+import jakarta.mail.internet.InternetAddress;
+import jakarta.mail.internet.MimeUtility;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Writes the bytes of a message without attachments (text, HTML, or both as {@code
+ * multipart/alternative}) in one pass, instead of Jakarta Mail reading each body once to choose a
+ * transfer encoding and again, byte by byte through a stack of streams, to write it.
+ *
+ * <p>The result is what Jakarta Mail would send for the same message, up to the choice of
+ * boundary, header folding and encoded-word form: the same headers, the same transfer encoding for
+ * each body by Jakarta's own rule ({@link MimeUtility#getEncoding(jakarta.activation.DataHandler)}:
+ * 7bit when every byte is printable ASCII and no line is over 998 octets, quoted-printable when
+ * ASCII bytes outnumber the others, base64 otherwise), and the same decoded content. Lines end
+ * with CRLF, none is longer than 998 octets (barring an address or Message-ID that long), and the
+ * bytes end with CRLF; they are not dot-stuffed. Stateless and thread-safe.
+ */
+final class MimeWire {
+  private static final byte[] CRLF = {'\r', '\n'};
+  private static final byte[] HEX = "0123456789ABCDEF".getBytes(StandardCharsets.US_ASCII);
+  /** Octets of UTF-8 per encoded word: 56 base64 characters, so "Subject: " plus one word fits 78. */
+  private static final int WORD_OCTETS = 42;
+  private static final AtomicLong BOUNDARIES = new AtomicLong();
+
+  private MimeWire() {}
+
+  /** The headers the composer sets, already valid (no CR/LF, Message-IDs checked). */
+  record Headers(String date, InternetAddress from, InternetAddress[] to, InternetAddress[] cc, String messageId,
+      String inReplyTo, String references, String subject) {}
+
+  /**
+   * The message's bytes.
+   *
+   * @param text the plain text body, or {@code null}
+   * @param html the HTML body, or {@code null}; with no body at all, an empty text/plain one
+   */
+  static byte[] write(Headers h, String text, String html) {
+    Body plain = text == null && html == null ? Body.of("plain", "") : text == null ? null : Body.of("plain", text);
+    Body rich = html == null ? null : Body.of("html", html);
+    StringBuilder head = new StringBuilder(512);
+    header(head, "Date", h.date());
+    header(head, "From", InternetAddress.toString(new InternetAddress[] {h.from()}, "From: ".length()));
+    if (h.to().length > 0) {
+      header(head, "To", InternetAddress.toString(h.to(), "To: ".length()));
+    }
+    if (h.cc().length > 0) {
+      header(head, "Cc", InternetAddress.toString(h.cc(), "Cc: ".length()));
+    }
+    header(head, "Message-ID", h.messageId());
+    if (h.inReplyTo() != null) {
+      header(head, "In-Reply-To", h.inReplyTo());
+    }
+    if (h.references() != null) {
+      header(head, "References", h.references());
+    }
+    header(head, "Subject", subject(h.subject()));
+    header(head, "MIME-Version", "1.0");
+    if (plain != null && rich != null) {
+      String boundary = boundary(plain, rich);
+      header(head, "Content-Type", "multipart/alternative;\r\n\tboundary=\"" + boundary + "\"");
+      head.append("\r\n");
+      byte[] delimiter = ("--" + boundary + "\r\n").getBytes(StandardCharsets.US_ASCII);
+      byte[] close = ("--" + boundary + "--\r\n").getBytes(StandardCharsets.US_ASCII);
+      Out out = new Out(head.length() + 2 * delimiter.length + close.length + 4 + plain.size() + rich.size());
+      out.ascii(head);
+      out.writeBytes(delimiter);
+      plain.writePart(out);
+      out.writeBytes(CRLF);
+      out.writeBytes(delimiter);
+      rich.writePart(out);
+      out.writeBytes(CRLF);
+      out.writeBytes(close);
+      return out.bytes();
+    }
+    Body only = plain != null ? plain : rich;
+    boolean endLine = only.encoded.length > 0 && only.encoded[only.encoded.length - 1] != '\n';
+    Out out = new Out(head.length() + only.size() + (endLine ? 2 : 0));
+    out.ascii(head);
+    only.writePart(out);
+    if (endLine) {
+      out.writeBytes(CRLF);
+    }
+    return out.bytes();
+  }
+
+  private static void header(StringBuilder out, String name, String value) {
+    out.append(name).append(": ").append(value).append("\r\n");
+  }
+
+  /** A byte buffer sized up front that hands over its array without a copy when it is full. */
+  private static final class Out extends ByteArrayOutputStream {
+    Out(int size) {
+      super(size);
+    }
+
+    void ascii(CharSequence text) {
+      writeBytes(text.toString().getBytes(StandardCharsets.US_ASCII));
+    }
+
+    byte[] bytes() {
+      return count == buf.length ? buf : toByteArray();
+    }
+  }
+
+  /**
+   * A boundary none of the 7bit bodies contains (quoted-printable never has "=_", base64 never
+   * "_"), so the parts can't end early.
+   */
+  private static String boundary(Body... bodies) {
+    while (true) {
+      String boundary = "----=_Part_" + BOUNDARIES.incrementAndGet() + "_"
+          + Long.toHexString(ThreadLocalRandom.current().nextLong());
+      byte[] b = boundary.getBytes(StandardCharsets.US_ASCII);
+      boolean clash = false;
+      for (Body body : bodies) {
+        clash |= body.encoding.equals("7bit") && contains(body.encoded, b);
+      }
+      if (!clash) {
+        return boundary;
+      }
+    }
+  }
+
+  private static boolean contains(byte[] haystack, byte[] needle) {
+    outer:
+    for (int i = 0; i <= haystack.length - needle.length; i++) {
+      for (int j = 0; j < needle.length; j++) {
+        if (haystack[i + j] != needle[j]) {
+          continue outer;
+        }
+      }
+      return true;
+    }
+    return false;
+  }
+
+  /**
+   * The Subject header's value: as it is when printable ASCII, folded at spaces as Jakarta folds
+   * it (dropping trailing white space, as Jakarta does); else (or when a word is too long to fold
+   * under 998) UTF-8 base64 encoded words of whole characters, one per line.
+   */
+  static String subject(String subject) {
+    boolean printable = true;
+    for (int i = 0; i < subject.length() && printable; i++) {
+      char c = subject.charAt(i);
+      printable = (c >= ' ' && c < 0x7f) || c == '\t';
+    }
+    if (printable) {
+      String folded = MimeUtility.fold("Subject: ".length(), subject);
+      boolean fits = true;
+      for (String line : folded.split("\r\n", -1)) {
+        fits &= line.length() + "Subject: ".length() <= 998;
+      }
+      if (fits) {
+        return folded;
+      }
+    }
+    StringBuilder value = new StringBuilder(subject.length() * 2);
+    Base64.Encoder base64 = Base64.getEncoder();
+    int start = 0;
+    while (start < subject.length()) {
+      int end = start;
+      int octets = 0;
+      while (end < subject.length()) {
+        int cp = subject.codePointAt(end);
+        int n = utf8Length(cp);
+        if (octets + n > WORD_OCTETS) {
+          break;
+        }
+        octets += n;
+        end += Character.charCount(cp);
+      }
+      if (value.length() > 0) {
+        value.append("\r\n ");
+      }
+      value.append("=?UTF-8?B?")
+          .append(base64.encodeToString(subject.substring(start, end).getBytes(StandardCharsets.UTF_8)))
+          .append("?=");
+      start = end;
+    }
+    return value.toString();
+  }
+
+  private static int utf8Length(int codePoint) {
+    return codePoint < 0x80 ? 1 : codePoint < 0x800 ? 2 : codePoint < 0x10000 ? 3 : 4;
+  }
+
+  /** A text body, encoded. */
+  private static final class Body {
+    final String subtype;
+    final String encoding;
+    final byte[] encoded;
+
+    private Body(String subtype, String encoding, byte[] encoded) {
+      this.subtype = subtype;
+      this.encoding = encoding;
+      this.encoded = encoded;
+    }
+
+    static Body of(String subtype, String text) {
+      byte[] raw = text.getBytes(StandardCharsets.UTF_8);
+      long scan = scan(raw);
+      String encoding = ENCODINGS[(int) (scan >>> 32)];
+      byte[] encoded = switch (encoding) {
+        case "7bit" -> canonicalLineEnds(raw, (int) scan);
+        case "quoted-printable" -> quotedPrintable(raw);
+        default -> base64(raw);
+      };
+      return new Body(subtype, encoding, encoded);
+    }
+
+    private String partHeaders() {
+      return "Content-Type: text/" + subtype + "; charset=UTF-8\r\nContent-Transfer-Encoding: " + encoding + "\r\n\r\n";
+    }
+
+    int size() {
+      return partHeaders().length() + encoded.length;
+    }
+
+    void writePart(Out out) {
+      out.ascii(partHeaders());
+      out.writeBytes(encoded);
+    }
+  }
+
+  private static final String[] ENCODINGS = {"7bit", "quoted-printable", "base64"};
+
+  /**
+   * One pass over a text part's UTF-8 bytes: in the high half the index in {@link #ENCODINGS} of
+   * Jakarta Mail's choice (its {@code AsciiOutputStream} rule), in the low half how many bare CRs
+   * and LFs there are (each takes one more byte as CRLF).
+   */
+  private static long scan(byte[] raw) {
+    int ascii = 0;
+    int other = 0;
+    int line = 0;
+    int bare = 0;
+    boolean longLine = false;
+    int previous = 0;
+    for (int i = 0; i < raw.length; i++) {
+      int b = raw[i] & 0xff;
+      if (b == '\r') {
+        line = 0;
+        if (i + 1 >= raw.length || raw[i + 1] != '\n') {
+          bare++;
+        }
+      } else if (b == '\n') {
+        line = 0;
+        if (previous != '\r') {
+          bare++;
+        }
+      } else if (++line > 998) {
+        longLine = true;
+      }
+      if (b >= 0x7f || (b < ' ' && b != '\r' && b != '\n' && b != '\t')) {
+        other++;
+      } else {
+        ascii++;
+      }
+      previous = b;
+    }
+    int encoding = other == 0 ? (longLine ? 1 : 0) : ascii > other ? 1 : 2;
+    return ((long) encoding << 32) | bare;
+  }
+
+  /** CR, LF and CRLF each become CRLF, as Angus's CRLFOutputStream puts a 7bit body on the wire. */
+  private static byte[] canonicalLineEnds(byte[] raw, int bare) {
+    if (bare == 0) {
+      return raw;
+    }
+    byte[] out = new byte[raw.length + bare];
+    int o = 0;
+    for (int i = 0; i < raw.length; i++) {
+      byte b = raw[i];
+      if (b == '\r') {
+        out[o++] = '\r';
+        out[o++] = '\n';
+        if (i + 1 < raw.length && raw[i + 1] == '\n') {
+          i++;
+        }
+      } else if (b == '\n') {
+        out[o++] = '\r';
+        out[o++] = '\n';
+      } else {
+        out[o++] = b;
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Quoted-printable as Jakarta's {@code QPEncoderStream} writes it: CR, LF and CRLF become CRLF,
+   * tabs, "=", controls and non-ASCII are encoded, a space before a line end is encoded, and soft
+   * line breaks keep lines at 76 characters.
+   */
+  private static byte[] quotedPrintable(byte[] raw) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream(raw.length + raw.length / 2 + 16);
+    int count = 0;
+    boolean gotSpace = false;
+    boolean gotCr = false;
+    for (byte value : raw) {
+      int c = value & 0xff;
+      if (gotSpace) {
+        count = qpOutput(out, ' ', c == '\r' || c == '\n', count);
+        gotSpace = false;
+      }
+      if (c == '\r') {
+        gotCr = true;
+        out.writeBytes(CRLF);
+        count = 0;
+      } else {
+        if (c == '\n') {
+          if (!gotCr) {
+            out.writeBytes(CRLF);
+            count = 0;
+          }
+        } else if (c == ' ') {
+          gotSpace = true;
+        } else {
+          count = qpOutput(out, c, c < ' ' || c >= 0x7f || c == '=', count);
+        }
+        gotCr = false;
+      }
+    }
+    if (gotSpace) {
+      qpOutput(out, ' ', true, count);
+    }
+    return out.toByteArray();
+  }
+
+  private static int qpOutput(ByteArrayOutputStream out, int c, boolean encode, int count) {
+    // 75 characters, and room for the "=" of a soft line break.
+    if (encode) {
+      if ((count += 3) > 75) {
+        out.write('=');
+        out.writeBytes(CRLF);
+        count = 3;
+      }
+      out.write('=');
+      out.write(HEX[c >> 4]);
+      out.write(HEX[c & 0xf]);
+    } else {
+      if (++count > 75) {
+        out.write('=');
+        out.writeBytes(CRLF);
+        count = 1;
+      }
+      out.write(c);
+    }
+    return count;
+  }
+
+  /** Base64 in lines of 76 with CRLF, the last line ended too; the bytes as they are, as Jakarta. */
+  private static byte[] base64(byte[] raw) {
+    byte[] encoded = Base64.getMimeEncoder().encode(raw);
+    byte[] out = new byte[encoded.length + 2];
+    System.arraycopy(encoded, 0, out, 0, encoded.length);
+    out[encoded.length] = '\r';
+    out[encoded.length + 1] = '\n';
+    return out;
+  }
+}
