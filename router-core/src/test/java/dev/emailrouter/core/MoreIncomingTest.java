@@ -192,4 +192,27 @@ final class MoreIncomingTest {
     assertThat(report.rejected()).extracting(r -> r.mailbox()).containsExactly("two");
     assertThat(List.of(store.received().get(0).mailbox())).containsExactly("one");
   }
+
+  @Test
+  void anAttachmentWhoseBase64BreaksLate_failsWithAReasonThatQuotesNoMessageText() {
+    StringBuilder b64 = new StringBuilder();
+    String line = "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ejAxMjM0\r\n";
+    while (b64.length() < 1_600_000) {
+      b64.append(line);
+    }
+    b64.append("U0VDUkVUVEFJTA=A\r\n"); // broken padding: the decoder quotes what it read last
+    String raw = "From: someone@example.org\r\nTo: user@example.com\r\nSubject: big\r\n"
+        + "Message-ID: <big-b64@example.org>\r\nMIME-Version: 1.0\r\n"
+        + "Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n"
+        + "--b\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n"
+        + "--b\r\nContent-Type: application/octet-stream; name=\"x.bin\"\r\n"
+        + "Content-Disposition: attachment; filename=\"x.bin\"\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+        + b64 + "--b--\r\n";
+    inbox.add(raw);
+
+    TickReport report = engine().build().tick();
+
+    assertThat(report.messageFailures()).allSatisfy(f -> assertThat(f.reason()).doesNotContain("most recent characters"));
+    assertThat(report.tracked().size() + report.messageFailures().size()).isEqualTo(1);
+  }
 }
