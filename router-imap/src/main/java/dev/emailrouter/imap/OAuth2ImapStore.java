@@ -4,8 +4,6 @@ import dev.emailrouter.core.internal.OAuth2Sasl;
 import jakarta.mail.Session;
 import jakarta.mail.URLName;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -13,7 +11,6 @@ import java.util.Properties;
 import org.eclipse.angus.mail.iap.Argument;
 import org.eclipse.angus.mail.iap.CommandFailedException;
 import org.eclipse.angus.mail.iap.ProtocolException;
-import org.eclipse.angus.mail.iap.Response;
 import org.eclipse.angus.mail.imap.IMAPStore;
 import org.eclipse.angus.mail.imap.protocol.IMAPProtocol;
 import org.eclipse.angus.mail.util.MailLogger;
@@ -71,20 +68,13 @@ final class OAuth2ImapStore extends IMAPStore {
     }
   }
 
-  private static final class TokenProtocol extends IMAPProtocol {
-    private static final byte[] CRLF = {'\r', '\n'};
+  private static final class TokenProtocol extends AuthenticatingProtocol {
     private final Outcome outcome;
-    private boolean loggedIn;
 
     TokenProtocol(String host, int port, Properties props, boolean ssl, MailLogger logger, Outcome outcome)
         throws IOException, ProtocolException {
-      super("imap", host, port, props, ssl, logger);
+      super(host, port, props, ssl, logger);
       this.outcome = outcome;
-    }
-
-    @Override
-    public boolean isAuthenticated() {
-      return loggedIn || super.isAuthenticated();
     }
 
     @Override
@@ -103,69 +93,20 @@ final class OAuth2ImapStore extends IMAPStore {
         throw new CommandFailedException("the server offers neither OAUTHBEARER nor XOAUTH2");
       }
       String initial = mechanism.initialResponse(user, token, outcome.host, outcome.port);
-      boolean initialSent = hasCapability("SASL-IR");
+      boolean[] initialSent = {hasCapability("SASL-IR")};
       Argument args = new Argument().writeAtom(mechanism.name());
-      if (initialSent) {
+      if (initialSent[0]) {
         args.writeAtom(initial);
       }
-      boolean tracing = isTracing();
-      if (tracing) {
-        suspendTracing(); // the exchange carries the token
-      }
-      List<Response> responses = new ArrayList<>();
-      Response done = null;
-      try {
-        String tag = null;
-        try {
-          tag = writeCommand("AUTHENTICATE", args);
-        } catch (IOException | ProtocolException e) {
-          done = Response.byeResponse(e);
+      authenticate(args, continuation -> {
+        if (!initialSent[0]) {
+          initialSent[0] = true;
+          return initial;
         }
-        while (done == null) {
-          Response r;
-          try {
-            r = readResponse();
-          } catch (IOException e) {
-            done = Response.byeResponse(e);
-            break;
-          }
-          if (r.isContinuation()) {
-            String answer;
-            if (!initialSent) {
-              answer = initial;
-              initialSent = true;
-            } else {
-              // The token was refused; the server sends its NO once this is answered.
-              outcome.challengeStatus = OAuth2Sasl.challengeStatus(r.getRest());
-              answer = mechanism.errorChallengeAnswer();
-            }
-            try {
-              OutputStream out = getOutputStream();
-              out.write(answer.getBytes(StandardCharsets.US_ASCII));
-              out.write(CRLF);
-              out.flush();
-            } catch (IOException e) {
-              done = Response.byeResponse(e);
-            }
-          } else if ((r.isTagged() && r.getTag().equals(tag)) || r.isBYE()) {
-            done = r;
-          } else {
-            responses.add(r);
-          }
-        }
-      } finally {
-        if (tracing) {
-          resumeTracing();
-        }
-      }
-      outcome.reply = done.getRest();
-      responses.add(done);
-      Response[] all = responses.toArray(new Response[0]);
-      handleCapabilityResponse(all);
-      notifyResponseHandlers(all);
-      handleLoginResult(done);
-      setCapabilities(done);
-      loggedIn = true;
+        // The token was refused; the server sends its NO once this is answered.
+        outcome.challengeStatus = OAuth2Sasl.challengeStatus(continuation.getRest());
+        return mechanism.errorChallengeAnswer();
+      }, done -> outcome.reply = done.getRest());
     }
   }
 }

@@ -3,15 +3,11 @@ package dev.emailrouter.imap;
 import jakarta.mail.Session;
 import jakarta.mail.URLName;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.Base64;
-import java.util.List;
 import java.util.Properties;
 import org.eclipse.angus.mail.iap.Argument;
 import org.eclipse.angus.mail.iap.ProtocolException;
-import org.eclipse.angus.mail.iap.Response;
 import org.eclipse.angus.mail.imap.IMAPStore;
 import org.eclipse.angus.mail.imap.protocol.IMAPProtocol;
 import org.eclipse.angus.mail.util.MailLogger;
@@ -34,18 +30,10 @@ final class PasswordImapStore extends IMAPStore {
     return new SaslIrProtocol(host, port, session.getProperties(), isSSL, logger);
   }
 
-  private static final class SaslIrProtocol extends IMAPProtocol {
-    private static final byte[] CANCEL = {'*', '\r', '\n'};
-    private boolean loggedIn;
-
+  private static final class SaslIrProtocol extends AuthenticatingProtocol {
     SaslIrProtocol(String host, int port, Properties props, boolean ssl, MailLogger logger)
         throws IOException, ProtocolException {
-      super("imap", host, port, props, ssl, logger);
-    }
-
-    @Override
-    public boolean isAuthenticated() {
-      return loggedIn || super.isAuthenticated();
+      super(host, port, props, ssl, logger);
     }
 
     @Override
@@ -57,54 +45,8 @@ final class PasswordImapStore extends IMAPStore {
       String plain = (authzid == null ? "" : authzid) + "\0" + user + "\0" + password;
       Argument args = new Argument().writeAtom("PLAIN")
           .writeAtom(Base64.getEncoder().encodeToString(plain.getBytes(StandardCharsets.UTF_8)));
-      boolean tracing = isTracing();
-      if (tracing) {
-        suspendTracing(); // the command carries the password
-      }
-      List<Response> responses = new ArrayList<>();
-      Response done = null;
-      try {
-        String tag = null;
-        try {
-          tag = writeCommand("AUTHENTICATE", args);
-        } catch (IOException | ProtocolException e) {
-          done = Response.byeResponse(e);
-        }
-        while (done == null) {
-          Response r;
-          try {
-            r = readResponse();
-          } catch (IOException e) {
-            done = Response.byeResponse(e);
-            break;
-          }
-          if (r.isContinuation()) {
-            // Nothing more to say after the initial response: cancel, and the server answers BAD.
-            try {
-              OutputStream out = getOutputStream();
-              out.write(CANCEL);
-              out.flush();
-            } catch (IOException e) {
-              done = Response.byeResponse(e);
-            }
-          } else if ((r.isTagged() && r.getTag().equals(tag)) || r.isBYE()) {
-            done = r;
-          } else {
-            responses.add(r);
-          }
-        }
-      } finally {
-        if (tracing) {
-          resumeTracing();
-        }
-      }
-      responses.add(done);
-      Response[] all = responses.toArray(new Response[0]);
-      handleCapabilityResponse(all);
-      notifyResponseHandlers(all);
-      handleLoginResult(done);
-      setCapabilities(done);
-      loggedIn = true;
+      // Nothing more to say after the initial response: a continuation is cancelled, answered BAD.
+      authenticate(args, continuation -> "*", done -> { });
     }
   }
 }

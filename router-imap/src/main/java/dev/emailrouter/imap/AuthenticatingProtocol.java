@@ -1,0 +1,97 @@
+package dev.emailrouter.imap;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import org.eclipse.angus.mail.iap.Argument;
+import org.eclipse.angus.mail.iap.ProtocolException;
+import org.eclipse.angus.mail.iap.Response;
+import org.eclipse.angus.mail.imap.protocol.IMAPProtocol;
+import org.eclipse.angus.mail.util.MailLogger;
+
+/**
+ * Angus's IMAP protocol plus one {@code AUTHENTICATE} exchange of our own, for the logins Angus
+ * does not do as we need (OAUTHBEARER and XOAUTH2 with their error challenge; PLAIN with SASL-IR).
+ * The exchange runs with the protocol trace suspended, since it carries the secret.
+ */
+abstract class AuthenticatingProtocol extends IMAPProtocol {
+  private static final byte[] CRLF = {'\r', '\n'};
+  private boolean loggedIn;
+
+  AuthenticatingProtocol(String host, int port, Properties props, boolean ssl, MailLogger logger)
+      throws IOException, ProtocolException {
+    super("imap", host, port, props, ssl, logger);
+  }
+
+  @Override
+  public boolean isAuthenticated() {
+    return loggedIn || super.isAuthenticated();
+  }
+
+  /**
+   * Sends {@code AUTHENTICATE args}, answers each continuation with the line {@code answer} gives
+   * for it, and takes the result as Angus's own logins do: capabilities, response handlers, and a
+   * {@link ProtocolException} for a refusal.
+   *
+   * @param args the mechanism, and its initial response where the server takes one (SASL-IR)
+   * @param answer the line (without CRLF) that answers a continuation; "*" cancels the exchange
+   * @param done sees the final response before a refusal is thrown
+   */
+  final void authenticate(Argument args, Function<Response, String> answer, Consumer<Response> done)
+      throws ProtocolException {
+    boolean tracing = isTracing();
+    if (tracing) {
+      suspendTracing();
+    }
+    List<Response> responses = new ArrayList<>();
+    Response last = null;
+    try {
+      String tag = null;
+      try {
+        tag = writeCommand("AUTHENTICATE", args);
+      } catch (IOException | ProtocolException e) {
+        last = Response.byeResponse(e);
+      }
+      while (last == null) {
+        Response r;
+        try {
+          r = readResponse();
+        } catch (IOException e) {
+          last = Response.byeResponse(e);
+          break;
+        }
+        if (r.isContinuation()) {
+          try {
+            OutputStream out = getOutputStream();
+            out.write(answer.apply(r).getBytes(StandardCharsets.US_ASCII));
+            out.write(CRLF);
+            out.flush();
+          } catch (IOException e) {
+            last = Response.byeResponse(e);
+          }
+        } else if ((r.isTagged() && r.getTag().equals(tag)) || r.isBYE()) {
+          last = r;
+        } else {
+          responses.add(r);
+        }
+      }
+    } finally {
+      if (tracing) {
+        resumeTracing();
+      }
+    }
+    done.accept(last);
+    responses.add(last);
+    Response[] all = responses.toArray(new Response[0]);
+    handleCapabilityResponse(all);
+    notifyResponseHandlers(all);
+    handleLoginResult(last);
+    setCapabilities(last);
+    loggedIn = true;
+  }
+}
