@@ -362,8 +362,11 @@ final class IncomingFlow implements AutoCloseable {
     for (Candidate c : chunk) {
       RawMessage raw = byRef.get(c.message().ref());
       if (raw == null) {
-        // Expunged by another client meanwhile: nothing left to do.
+        // Expunged by another client meanwhile: nothing left to do but say so.
         failures.remove(c.message().ref());
+        LOG.info("message {} ({}) in {} was deleted or moved by another client before it could be downloaded",
+            c.message().ref(), c.message().messageId(), mailbox.name());
+        sink.accept(new RouterEvent.MessageGone(mailbox.name(), c.message().ref(), c.message().messageId()));
         continue;
       }
       try (MessageContent content = MessageContent.parse(raw, s.maxAttachmentSize, s.blockedExtensions,

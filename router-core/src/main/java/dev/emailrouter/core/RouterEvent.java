@@ -138,6 +138,17 @@ public sealed interface RouterEvent {
   record MailboxDisabled(String mailbox, int consecutiveFailures, String reason) implements RouterEvent {}
 
   /**
+   * A message the policy had decided to track was gone when it was to be downloaded: another
+   * client deleted or moved it in between. Nothing was created for it; if it was moved, it is
+   * read where it went, in a mailbox the engine reads.
+   *
+   * @param mailbox the mailbox
+   * @param ref the reader's reference of the message
+   * @param messageId its Message-ID, or {@code null}
+   */
+  record MessageGone(String mailbox, String ref, String messageId) implements RouterEvent {}
+
+  /**
    * The tick's {@code tickBudget} was used up before its work was done; what was left is done
    * first on the next tick.
    *
