@@ -3,6 +3,7 @@ package dev.emailrouter.core;
 import dev.emailrouter.api.ActivityStore;
 import dev.emailrouter.api.MailTransport;
 import dev.emailrouter.api.TrackingPolicy;
+import dev.emailrouter.core.internal.StreamProviderShortcut;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
@@ -570,6 +571,7 @@ public final class RouterEngine implements AutoCloseable {
         throw new IllegalStateException("tickBudget (" + tickBudget + ") must be shorter than lease (" + lease
             + "): an email claimed at the start of a tick could be claimed again by another engine before it is sent");
       }
+      StreamProviderShortcut.apply();
       return new RouterEngine(this);
     }
 

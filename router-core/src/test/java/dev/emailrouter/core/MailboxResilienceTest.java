@@ -151,7 +151,7 @@ final class MailboxResilienceTest {
   }
 
   @Test
-  void aMessageDeletedBetweenHeadersAndDownload_isSkippedWithoutFailure() {
+  void aMessageDeletedBetweenHeadersAndDownload_isReportedGoneWithoutFailure() {
     TrackingPolicy deletingMeanwhile = (message, context) -> {
       inbox.remove(message.ref());
       return TrackingDecision.track(Reason.ACCEPT_ALL, "");
@@ -161,7 +161,8 @@ final class MailboxResilienceTest {
 
     TickReport report = engine.tick();
 
-    assertThat(report.events()).isEmpty();
+    assertThat(report.events()).singleElement().isInstanceOfSatisfying(RouterEvent.MessageGone.class,
+        gone -> assertThat(gone.ref()).isEqualTo("1"));
     assertThat(store.received()).isEmpty();
     assertThat(checkpoint()).isEqualTo(new MailboxCheckpoint("1:1", Map.of()));
   }

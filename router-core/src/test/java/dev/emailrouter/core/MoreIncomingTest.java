@@ -215,25 +215,4 @@ final class MoreIncomingTest {
     assertThat(report.messageFailures()).allSatisfy(f -> assertThat(f.reason()).doesNotContain("most recent characters"));
     assertThat(report.tracked().size() + report.messageFailures().size()).isEqualTo(1);
   }
-
-  @Test
-  void aMessageDeletedByAnotherClientBeforeItsDownload_isReportedGone_andNothingIsCreated() {
-    String kept = inbox.add(TestMail.message().build());
-    String doomed = inbox.add(TestMail.message().build());
-    TrackingPolicy all = TrackingPolicy.allEmail();
-    RouterEngine engine = engine().trackingPolicy((message, context) -> {
-      if (message.ref().equals(doomed)) {
-        inbox.remove(doomed); // another client expunges it while the engine decides
-      }
-      return all.decide(message, context);
-    }).build();
-
-    TickReport report = engine.tick();
-
-    assertThat(report.tracked()).extracting(RouterEvent.MessageTracked::ref).containsExactly(kept);
-    assertThat(report.events()).filteredOn(RouterEvent.MessageGone.class::isInstance).singleElement()
-        .satisfies(e -> assertThat(((RouterEvent.MessageGone) e).ref()).isEqualTo(doomed));
-    assertThat(store.received()).hasSize(1);
-    assertThat(engine.tick().events()).isEmpty();
-  }
 }
