@@ -92,24 +92,101 @@ final class Headers {
   static List<EmailAddress> addresses(List<String> values) {
     List<EmailAddress> out = new ArrayList<>();
     for (String value : values) {
-      InternetAddress[] parsed;
-      try {
-        parsed = InternetAddress.parseHeader(
-            value.indexOf('\n') < 0 ? value : LINE_BREAK.matcher(value).replaceAll(""), false);
-      } catch (AddressException | RuntimeException e) {
-        continue;
-      }
-      for (InternetAddress a : parsed) {
-        try {
-          String personal = a.getPersonal();
-          out.add(new EmailAddress(a.getAddress() == null ? "" : a.getAddress(),
-              personal == null ? "" : CONTROL.matcher(personal).replaceAll(" ")));
-        } catch (IllegalArgumentException | NullPointerException e) {
-          // Not a usable address (a group, garbage): skipped, as a mail client would.
-        }
+      String line = value.indexOf('\n') < 0 ? value : LINE_BREAK.matcher(value).replaceAll("");
+      if (!simpleAddresses(line, out)) {
+        parsedAddresses(line, out);
       }
     }
     return List.copyOf(out);
+  }
+
+  /**
+   * The common shapes, {@code a@b}, {@code <a@b>} and {@code Name <a@b>}, comma-separated, read
+   * without Jakarta Mail's parser, which costs more than the rest of the header stage together. A
+   * value with anything that needs the full grammar (quotes, comments, groups, encoded words,
+   * control characters) is left to {@link #parsedAddresses}, which gives the same results for
+   * the simple shapes. Adds nothing and returns {@code false} when the value is not simple.
+   */
+  private static boolean simpleAddresses(String line, List<EmailAddress> out) {
+    for (int i = 0; i < line.length(); i++) {
+      char c = line.charAt(i);
+      if (c == '"' || c == '(' || c == ')' || c == '\\' || c == ';' || c == ':' || c < ' ' || c == 0x7f
+          || (c == '=' && i + 1 < line.length() && line.charAt(i + 1) == '?')) {
+        return false;
+      }
+    }
+    List<EmailAddress> found = new ArrayList<>(2);
+    int start = 0;
+    while (start <= line.length()) {
+      int comma = line.indexOf(',', start);
+      int end = comma < 0 ? line.length() : comma;
+      String part = line.substring(start, end).strip();
+      start = end + 1;
+      if (part.isEmpty()) {
+        continue; // "a@b, , c@d" and a trailing comma: InternetAddress skips them too
+      }
+      String personal;
+      String address;
+      int open = part.indexOf('<');
+      if (open < 0) {
+        if (part.indexOf('>') >= 0 || !isPlainAddress(part)) {
+          return false;
+        }
+        personal = "";
+        address = part;
+      } else {
+        if (!part.endsWith(">") || part.indexOf('<', open + 1) >= 0 || part.indexOf('>') != part.length() - 1) {
+          return false;
+        }
+        personal = part.substring(0, open).strip();
+        address = part.substring(open + 1, part.length() - 1).strip();
+        if (!isPlainAddress(address) || personal.indexOf('@') >= 0 || personal.indexOf('.') >= 0
+            || personal.indexOf('[') >= 0 || personal.indexOf(']') >= 0) {
+          return false; // dots and brackets in an unquoted phrase: obsolete syntax, for the full parser
+        }
+      }
+      try {
+        found.add(new EmailAddress(address, personal));
+      } catch (IllegalArgumentException e) {
+        return false;
+      }
+    }
+    out.addAll(found);
+    return true;
+  }
+
+  /** One {@code local@domain} without spaces, brackets or a second {@code @}. */
+  private static boolean isPlainAddress(String s) {
+    int at = s.indexOf('@');
+    if (at <= 0 || at == s.length() - 1 || s.indexOf('@', at + 1) >= 0) {
+      return false;
+    }
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c <= ' ' || c == '<' || c == '>' || c == '[' || c == ']' || c == ',' || c >= 0x7f) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Jakarta Mail's lenient parser, for values that need the full address grammar. */
+  private static void parsedAddresses(String line, List<EmailAddress> out) {
+    InternetAddress[] parsed;
+    try {
+      parsed = InternetAddress.parseHeader(line, false);
+    } catch (AddressException | RuntimeException e) {
+      return;
+    }
+    for (InternetAddress a : parsed) {
+      try {
+        String personal = a.getPersonal();
+        out.add(new EmailAddress(a.getAddress() == null ? "" : a.getAddress(),
+            personal == null ? "" : CONTROL.matcher(personal).replaceAll(" ")));
+      } catch (IllegalArgumentException | NullPointerException e) {
+        // Not a usable address (a group, garbage): skipped, as a mail client would.
+      }
+    }
   }
 
   /** RFC 3834 and the de-facto headers auto-responders and list servers set. */

@@ -189,4 +189,41 @@ final class HeadersTest {
       pool.shutdownNow();
     }
   }
+
+  /** What Jakarta Mail's parser makes of a value: the reference the fast path must match. */
+  private static List<EmailAddress> viaJakartaMail(String value) {
+    List<EmailAddress> out = new java.util.ArrayList<>();
+    jakarta.mail.internet.InternetAddress[] parsed;
+    try {
+      parsed = jakarta.mail.internet.InternetAddress.parseHeader(value.replaceAll("\r?\n", ""), false);
+    } catch (jakarta.mail.internet.AddressException e) {
+      return out;
+    }
+    for (jakarta.mail.internet.InternetAddress a : parsed) {
+      try {
+        String personal = a.getPersonal();
+        out.add(new EmailAddress(a.getAddress() == null ? "" : a.getAddress(),
+            personal == null ? "" : personal.replaceAll("\\p{Cntrl}", " ")));
+      } catch (IllegalArgumentException | NullPointerException e) {
+        // skipped, as Headers does
+      }
+    }
+    return out;
+  }
+
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(strings = {
+      "a@example.com", "  a@example.com  ", "<a@example.com>", "Ann <a@example.com>", "Ann  Lee <a@example.com>",
+      "Ann Lee<a@example.com>", "a@example.com, b@example.org", "Ann <a@example.com>, Bob <b@example.org>",
+      "a@example.com,", ", a@example.com", "a@example.com, , b@example.org", "Ann Lee <A@Example.COM>",
+      "Jörg <j@example.de>", "\"Lee, Ann\" <a@example.com>", "Ann (work) <a@example.com>",
+      "a@example.com (Ann)", "=?UTF-8?Q?J=C3=B6rg?= <j@example.de>", "Team: a@example.com, b@example.org;",
+      "Ann A. Lee <a@example.com>", "<a@example.com> trailing", "Ann <a@example.com", "Ann a@example.com>",
+      "a@b@example.com", "@example.com", "a@", "not an address", "", "Ann <>", "<a@[10.0.0.1]>",
+      "Ann <a@example.com>>", "Ann <<a@example.com>", "a@example.com\r\n b@example.org",
+      "Ann\r\n <a@example.com>", "ann+tag@sub.example.co.uk", "jörg@example.de", "Ann\\Lee <a@example.com>",
+      "Ann <a b@example.com>", "x@example.com, Ann <a@example.com>, \"B\" <b@example.com>"})
+  void addresses_readTheCommonShapesExactlyAsJakartaMailDoes(String value) {
+    assertThat(Headers.addresses(List.of(value))).isEqualTo(viaJakartaMail(value));
+  }
 }
