@@ -102,7 +102,7 @@ public final class Benchmarks {
         + "smtp-source, Postfix smtpd (STARTTLS front), Dovecot (IMAP, POP3).");
     report.note("Baselines use plain Jakarta Mail (Angus) with the same session properties as the router (timeouts, "
         + "TCP_NODELAY socket factories, TLS trust); without TCP_NODELAY, Jakarta Mail stalls on 50 KB messages "
-        + "(see /work/shared/MAIL-SERVERS.md).");
+        + "(Nagle's algorithm against delayed ACKs: about 21 msg/s per-message on these machines).");
     report.note("Each figure: median of the measured runs (min–max). Ratios are ours ÷ baseline within each run "
         + "(contenders alternate order run by run), then the median (min–max) of those.");
     String header = header(started, loadBefore, loadAverage(), quick, runs);

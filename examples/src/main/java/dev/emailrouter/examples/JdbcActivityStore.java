@@ -62,9 +62,9 @@ public final class JdbcActivityStore implements ActivityStore {
         subject VARCHAR(4000) DEFAULT '' NOT NULL,
         text_body CLOB,
         html_body CLOB,
-        in_reply_to VARCHAR(1000),
+        in_reply_to VARCHAR(16000),
         references_list CLOB DEFAULT '' NOT NULL,
-        message_id VARCHAR(1000),
+        message_id VARCHAR(16000),
         tracking_token VARCHAR(64),
         attempts INT DEFAULT 0 NOT NULL,
         next_attempt_at TIMESTAMP WITH TIME ZONE,
@@ -72,7 +72,7 @@ public final class JdbcActivityStore implements ActivityStore {
         lease_until TIMESTAMP WITH TIME ZONE,
         last_reason VARCHAR(4000),
         sent_at TIMESTAMP WITH TIME ZONE,
-        dedup_key VARCHAR(1000) UNIQUE,
+        dedup_key VARCHAR(16000) UNIQUE,
         mailbox VARCHAR(1000),
         owner_id VARCHAR(64),
         regarding_id VARCHAR(64),
@@ -473,7 +473,7 @@ public final class JdbcActivityStore implements ActivityStore {
           ps.setString(1, id);
           ps.setInt(2, EmailStatus.RECEIVED.code());
           ps.setString(3, sender);
-          ps.setString(4, email.from() == null ? "" : email.from().displayName());
+          ps.setString(4, email.from() == null ? "" : truncate(email.from().displayName(), 200));
           ps.setString(5, email.from() == null ? "" : email.from().normalized());
           ps.setString(6, join(email.to()));
           ps.setString(7, join(email.cc()));
@@ -520,8 +520,8 @@ public final class JdbcActivityStore implements ActivityStore {
            InputStream in = a.content().open()) {
         ps.setString(1, id);
         ps.setInt(2, position++);
-        ps.setString(3, a.fileName());
-        ps.setString(4, a.contentType());
+        ps.setString(3, truncate(a.fileName(), 1000));
+        ps.setString(4, truncate(a.contentType(), 255));
         ps.setLong(5, a.size());
         ps.setBinaryStream(6, in);
         ps.executeUpdate();
@@ -560,7 +560,12 @@ public final class JdbcActivityStore implements ActivityStore {
   }
 
   private static String truncate(String value) {
-    return value == null || value.length() <= 4000 ? value : value.substring(0, 3997) + "...";
+    return truncate(value, 4000);
+  }
+
+  /** Free text cut to its column (hostile mail carries display names and file names of any length). */
+  private static String truncate(String value, int max) {
+    return value == null || value.length() <= max ? value : value.substring(0, max - 3) + "...";
   }
 
   /** A unit of work in one transaction. */

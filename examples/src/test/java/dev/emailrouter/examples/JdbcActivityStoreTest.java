@@ -284,6 +284,25 @@ final class JdbcActivityStoreTest {
   }
 
   @Test
+  void createReceived_withHostileLengths_storesTheMessageAndFindsItByItsLongMessageId() {
+    String longId = "<" + "x".repeat(2000) + "@example.test>";
+    ReceivedEmail base = received(longId, List.of(new Attachment("n".repeat(1500) + ".pdf", "application/pdf", 3,
+        ContentSource.ofBytes(new byte[] {1, 2, 3}))));
+    ReceivedEmail hostile = new ReceivedEmail(base.dedupKey(), base.messageId(), base.mailbox(), base.owner(),
+        EmailAddress.of("carl@example.test", "C".repeat(500)), base.to(), base.cc(), base.subject(), base.sentAt(),
+        base.receivedAt(), base.textBody(), base.htmlBody(), base.attachments(), List.of(), longId, List.of(),
+        base.correlation(), base.decision());
+
+    ReceiveResult result = store.createReceived(hostile);
+
+    assertThat(result.created()).isTrue();
+    assertThat(store.findByMessageId(longId)).hasValueSatisfying(r -> assertThat(r.activityId())
+        .isEqualTo(result.activityId()));
+    assertThat(column(result.activityId(), "sender_name")).hasSize(200).endsWith("...");
+    assertThat(store.createReceived(hostile).created()).isFalse();
+  }
+
+  @Test
   void addPendingEmail_withHundredsOfRecipients_sendsToThemAll() {
     OutgoingEmail.Builder b = email("e-1", "una@example.test");
     for (int i = 0; i < 600; i++) {
