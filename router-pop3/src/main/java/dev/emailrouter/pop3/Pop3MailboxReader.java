@@ -93,6 +93,8 @@ public final class Pop3MailboxReader implements MailboxReader {
   private final boolean deleteRejected;
   private final long wholeMessageUpTo;
   private final String description;
+  /** The session settings, TLS context included: built once, as an SSLContext costs milliseconds. */
+  private final Properties baseProperties;
   /** Messages marked deleted whose QUIT may not have gone through; retried by the next session. */
   private final Set<String> pendingDeletes = ConcurrentHashMap.newKeySet();
 
@@ -110,6 +112,11 @@ public final class Pop3MailboxReader implements MailboxReader {
     this.deleteRejected = b.deleteRejected;
     this.wholeMessageUpTo = b.wholeMessageUpTo;
     this.description = "pop3://" + username + "@" + (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
+    this.baseProperties = MailConnections.properties("pop3", host, port, security, trustStore, connectTimeout,
+        readTimeout, writeTimeout);
+    // Some servers mark messages deleted by themselves after RETR; RSET before the DELEs and QUIT
+    // undoes that, so only the messages dispose() chose are deleted.
+    baseProperties.setProperty("mail.pop3.rsetbeforequit", "true");
   }
 
   /**
@@ -144,11 +151,8 @@ public final class Pop3MailboxReader implements MailboxReader {
   public Session open() {
     Credentials login = credentials();
     for (int attempt = 1; ; attempt++) {
-      Properties properties = MailConnections.properties("pop3", host, port, security, trustStore, connectTimeout,
-          readTimeout, writeTimeout);
-      // Some servers mark messages deleted by themselves after RETR; RSET before the DELEs and QUIT
-      // undoes that, so only the messages dispose() chose are deleted.
-      properties.setProperty("mail.pop3.rsetbeforequit", "true");
+      Properties properties = new Properties();
+      properties.putAll(baseProperties);
       boolean oauth2 = login.kind() == Credentials.Kind.OAUTH2_TOKEN;
       Pop3TokenLogin tokenLogin = oauth2 ? new Pop3TokenLogin(login, security, properties) : null;
       if (oauth2) {
