@@ -386,7 +386,7 @@ final class IncomingFlow implements AutoCloseable {
       Map<String, Integer> failures, Map<String, Disposition> dispositions, EventSink sink) throws Exception {
     String ref = raw.ref();
     IncomingMessage wrapper = outer.message();
-    if (content.forwarded == null) {
+    if (content.forwarded.isEmpty()) {
       reject(mailbox, ref, wrapper.messageId(), TrackingDecision.reject(Reason.NO_RECIPIENT_MATCH,
           "no forwarded message attached (a forward mailbox expects message/rfc822 attachments)"),
           failures, dispositions, sink);
@@ -402,15 +402,28 @@ final class IncomingFlow implements AutoCloseable {
           "the forwarding address " + wrapper.from() + " is not a CRM user"), failures, dispositions, sink);
       return;
     }
-    try (MessageContent original = content.unwrapped(s.maxAttachmentSize, s.blockedExtensions)) {
-      MessageHeaders innerHeaders = original.headers(ref, wrapper.headers().receivedAt());
-      IncomingMessage inner = Headers.parse(mailbox.name(), innerHeaders);
-      Candidate c = decide(mailbox, inner, forwarder);
-      if (!c.decision().track()) {
-        conclude(mailbox, c, failures, dispositions, sink);
-        return;
+    // A user may forward several emails at once, each attached: every one is decided on and tracked
+    // on its own (each has its own Message-ID, so a retry after a failure creates none twice); the
+    // forward counts as tracked when any of them was.
+    Disposition outcome = null;
+    for (int i = 0; i < content.forwarded.size(); i++) {
+      try (MessageContent original = content.unwrapped(i, s.maxAttachmentSize, s.blockedExtensions)) {
+        MessageHeaders innerHeaders = original.headers(ref, wrapper.headers().receivedAt());
+        IncomingMessage inner = Headers.parse(mailbox.name(), innerHeaders);
+        Candidate c = decide(mailbox, inner, forwarder);
+        if (c.decision().track()) {
+          create(mailbox, c, original, wrapper.headers().receivedAt(), failures, dispositions, sink);
+        } else {
+          conclude(mailbox, c, failures, dispositions, sink);
+        }
       }
-      create(mailbox, c, original, wrapper.headers().receivedAt(), failures, dispositions, sink);
+      Disposition now = dispositions.get(ref);
+      if (outcome != Disposition.TRACKED && now != null) {
+        outcome = now;
+      }
+    }
+    if (outcome != null) {
+      dispositions.put(ref, outcome);
     }
   }
 

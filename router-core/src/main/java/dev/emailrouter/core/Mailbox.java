@@ -11,7 +11,8 @@ import java.util.Objects;
  * <p>Three kinds, as in the E-mail Router: a user's mailbox (activities owned by that user), a
  * queue's mailbox (tracked into the queue), and a forward mailbox (server rules forward each
  * message there as a {@code message/rfc822} attachment; the engine unwraps the original and
- * attributes it to the user who forwarded it). Immutable.
+ * attributes it to the user who forwarded it; a forward with several attached emails has each of
+ * them decided on and tracked). Immutable.
  *
  * @param name the key for checkpoints, reports and logs; by default the reader's description
  * @param reader reads the mailbox

@@ -53,7 +53,8 @@ final class MessageContent implements AutoCloseable {
   final List<String> dropped = new ArrayList<>();
   /** One line per part kept undecoded because it could not be split or decoded, with why. */
   final List<String> degraded = new ArrayList<>();
-  MimeMessage forwarded;
+  /** In a forward mailbox, the forwarded originals (message/rfc822 parts), in order. */
+  final List<MimeMessage> forwarded = new ArrayList<>();
 
   private MessageContent(MimeMessage message, InputStream shared, Path spool) {
     this.message = message;
@@ -77,8 +78,8 @@ final class MessageContent implements AutoCloseable {
   /**
    * Parses a downloaded message.
    *
-   * @param findForward {@code true} in a forward mailbox: the first message/rfc822 part is the
-   *     forwarded original ({@link #forwarded}) rather than an attachment
+   * @param findForward {@code true} in a forward mailbox: each message/rfc822 part is a forwarded
+   *     original ({@link #forwarded}) rather than an attachment
    */
   static MessageContent parse(RawMessage raw, long maxAttachmentSize, Set<String> blocked, boolean findForward)
       throws IOException, MessagingException {
@@ -129,10 +130,12 @@ final class MessageContent implements AutoCloseable {
     return content;
   }
 
-  /** Parses the original message of a forward-mailbox message, sharing this one's bytes. */
-  MessageContent unwrapped(long maxAttachmentSize, Set<String> blocked) throws IOException, MessagingException {
-    MessageContent inner = new MessageContent(forwarded, null, null);
-    inner.walk(forwarded, 0, maxAttachmentSize, blocked, false);
+  /** Parses one original message of a forward-mailbox message, sharing this one's bytes. */
+  MessageContent unwrapped(int index, long maxAttachmentSize, Set<String> blocked)
+      throws IOException, MessagingException {
+    MimeMessage original = forwarded.get(index);
+    MessageContent inner = new MessageContent(original, null, null);
+    inner.walk(original, 0, maxAttachmentSize, blocked, false);
     return inner;
   }
 
@@ -170,10 +173,10 @@ final class MessageContent implements AutoCloseable {
       }
       return;
     }
-    if (findForward && forwarded == null && type.equals("message/rfc822")) {
+    if (findForward && type.equals("message/rfc822")) {
       Object body = part.getContent();
       if (body instanceof MimeMessage inner) {
-        forwarded = inner;
+        forwarded.add(inner);
         return;
       }
     }

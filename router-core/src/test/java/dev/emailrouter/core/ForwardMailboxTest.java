@@ -67,6 +67,29 @@ final class ForwardMailboxTest {
   }
 
   @Test
+  void aForwardOfSeveralEmailsAtOnce_tracksEachOfThem_andTheForwardCountsAsTracked() {
+    OutgoingEmail sent = sendOne();
+    TestMail reply = TestMail.message().from("Customer <customer@example.org>").to("user1@example.com")
+        .subject("Re: Offer").inReplyTo(sent.messageId()).text("Yes please.");
+    TestMail unrelated = TestMail.message().from("someone@else.example").to("user1@example.com")
+        .subject("Lunch?").text("Noon?");
+    TestMail second = TestMail.message().from("Customer <customer@example.org>").to("user1@example.com")
+        .subject("Re: Offer (again)").inReplyTo(sent.messageId()).text("And the invoice?");
+    String ref = forward.add(forwardedBy("user1@example.com", reply.build()).attachMessage(unrelated.build())
+        .attachMessage(second.build()).build());
+
+    TickReport report = engine.tick();
+
+    assertThat(report.tracked()).extracting(RouterEvent.MessageTracked::messageId)
+        .containsExactly(reply.messageId(), second.messageId());
+    assertThat(report.rejected()).extracting(RouterEvent.MessageRejected::messageId)
+        .containsExactly(unrelated.messageId());
+    assertThat(store.received()).extracting(r -> r.owner()).containsOnly(USER_1);
+    assertThat(forward.dispositions()).containsEntry(ref, Disposition.TRACKED);
+    assertThat(engine.tick().tracked()).isEmpty();
+  }
+
+  @Test
   void aForwardFromSomeoneWhoIsNotACrmUser_isRejected() {
     String original = TestMail.message().from("customer@example.org").build();
     String ref = forward.add(forwardedBy("stranger@example.net", original).build());
