@@ -250,15 +250,19 @@ final class ImapSession implements MailboxReader.Session {
   }
 
   /** The UIDs from {@code from} on, ascending; {@code UID FETCH from:*}. */
+  /**
+   * The UIDs from {@code from} on, by {@code UID SEARCH}: one line of numbers, where {@code UID
+   * FETCH n:* (UID)} would answer with a response per message.
+   */
   private List<Long> uidsFrom(long from) throws MessagingException {
-    Response[] responses = command("UID FETCH " + from + ":* (UID)", null);
     TreeSet<Long> uids = new TreeSet<>();
-    for (Response r : responses) {
-      if (r instanceof FetchResponse f) {
-        UID uid = f.getItem(UID.class);
-        // "n:*" names the last message even when its UID is below n
-        if (uid != null && uid.uid >= from) {
-          uids.add(uid.uid);
+    for (Response r : command("UID SEARCH UID " + from + ":*", null)) {
+      if (r instanceof IMAPResponse ir && ir.keyEquals("SEARCH")) {
+        for (long uid = ir.readLong(); uid != -1; uid = ir.readLong()) {
+          // "n:*" names the last message even when its UID is below n
+          if (uid >= from) {
+            uids.add(uid);
+          }
         }
       }
     }
