@@ -6,12 +6,10 @@ import com.icegreen.greenmail.junit5.GreenMailExtension;
 import com.icegreen.greenmail.util.ServerSetup;
 import dev.emailrouter.api.MailTransport;
 import dev.emailrouter.api.OutgoingEmail;
-import dev.emailrouter.api.Security;
 import dev.emailrouter.api.SendResult;
 import jakarta.mail.Session;
 import jakarta.mail.internet.MimeMessage;
 import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.Properties;
@@ -34,16 +32,7 @@ final class MimeWireDeliveryTest {
   }
 
   private SmtpTransport transport(int port) {
-    return SmtpTransport.builder()
-        .host("127.0.0.1")
-        .port(port)
-        .security(Security.PLAIN_TEXT_INSECURE)
-        .connectTimeout(Duration.ofSeconds(5))
-        .readTimeout(Duration.ofSeconds(10))
-        .writeTimeout(Duration.ofSeconds(10))
-        .ehloName("router.example.test")
-        .clock(CLOCK)
-        .build();
+    return TestTransports.plain(port).clock(CLOCK).build();
   }
 
   private void sendAndCompare(int port, OutgoingEmail email) throws Exception {

@@ -11,7 +11,6 @@ import dev.emailrouter.api.EmailAddress;
 import dev.emailrouter.api.MailTransport;
 import dev.emailrouter.api.OutgoingEmail;
 import dev.emailrouter.api.PermanentRouterException;
-import dev.emailrouter.api.Security;
 import dev.emailrouter.api.SendResult;
 import dev.emailrouter.api.SendResult.Outcome;
 import dev.emailrouter.api.TransientRouterException;
@@ -62,15 +61,7 @@ final class SmtpTransportTest {
   }
 
   private SmtpTransport.Builder transport(int port) {
-    return SmtpTransport.builder()
-        .host("127.0.0.1")
-        .port(port)
-        .security(Security.PLAIN_TEXT_INSECURE)
-        .connectTimeout(Duration.ofSeconds(5))
-        .readTimeout(Duration.ofSeconds(10))
-        .writeTimeout(Duration.ofSeconds(10))
-        .ehloName("router.example.test")
-        .clock(Clock.fixed(NOW, ZoneOffset.UTC));
+    return TestTransports.plain(port).clock(Clock.fixed(NOW, ZoneOffset.UTC));
   }
 
   private SmtpTransport viaProxy() throws IOException {

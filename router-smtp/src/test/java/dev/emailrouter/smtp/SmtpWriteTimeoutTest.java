@@ -102,14 +102,9 @@ final class SmtpWriteTimeoutTest {
   @ValueSource(booleans = {false, true})
   void send_whenTheServerStopsReading_failsOnceTheWriteTimeoutPassed(boolean pipelining) throws Exception {
     int port = startStallingServer(pipelining);
-    SmtpTransport transport = SmtpTransport.builder()
-        .host("127.0.0.1")
-        .port(port)
-        .security(Security.PLAIN_TEXT_INSECURE)
-        .connectTimeout(Duration.ofSeconds(5))
+    SmtpTransport transport = TestTransports.plain(port)
         .readTimeout(Duration.ofMinutes(10))
         .writeTimeout(Duration.ofMillis(300))
-        .ehloName("router.example.test")
         .build();
     // Far more than the socket buffers of both ends hold.
     String body = ("x".repeat(76) + "\r\n").repeat(200_000);
