@@ -31,7 +31,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -45,8 +44,6 @@ final class IncomingFlow implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(IncomingFlow.class);
   /** Whole messages downloaded per request: bounds memory while keeping round trips few. */
   static final int DOWNLOAD_CHUNK = 50;
-  private static final Pattern DECODER_QUOTE =
-      Pattern.compile("(?s), the \\d+ most recent characters were: .*");
 
   private final RouterEngine.Settings s;
   private final TrackingTokens tokens;
@@ -460,8 +457,7 @@ final class IncomingFlow implements AutoCloseable {
   private void messageFailed(Mailbox mailbox, String ref, String messageId, Exception e,
       Map<String, Integer> failures, Map<String, Disposition> dispositions, EventSink sink) {
     int attempts = failures.getOrDefault(ref, 0) + 1;
-    // Jakarta's decoders quote the message text they choked on; message content stays out of logs.
-    String reason = DECODER_QUOTE.matcher(e.toString()).replaceFirst(" (the decoder's quote of the message left out)");
+    String reason = MessageContent.withoutQuotedText(e.toString());
     boolean quarantine = attempts >= s.maxMessageAttempts;
     if (quarantine) {
       failures.remove(ref);

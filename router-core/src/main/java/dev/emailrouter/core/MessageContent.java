@@ -1,6 +1,7 @@
 package dev.emailrouter.core;
 
 import dev.emailrouter.api.Attachment;
+import dev.emailrouter.api.ContentSource;
 import dev.emailrouter.api.MessageHeaders;
 import dev.emailrouter.api.RawMessage;
 import jakarta.mail.BodyPart;
@@ -33,6 +34,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * A downloaded message, parsed: bodies, attachments (streamed from the message, not copied), and
@@ -40,6 +42,7 @@ import java.util.Set;
  * file and parsed from there, so they are never held in memory whole. Close it to delete the file.
  */
 final class MessageContent implements AutoCloseable {
+  private static final Pattern DECODER_QUOTE = Pattern.compile("(?s), the \\d+ most recent characters were: .*");
   /** Above this a message is parsed from a temporary file instead of memory. */
   static final long SPOOL_THRESHOLD = 1024 * 1024;
   private static final Session SESSION = newSession();
@@ -192,7 +195,7 @@ final class MessageContent implements AutoCloseable {
     String name = fileName != null ? fileName : defaultName(type, attachments.size() + dropped.size() + 1);
     long size = estimatedSize(part);
     String contentType = type.matches("[!#$&^_.+a-z0-9-]+/[!#$&^_.+a-z0-9-]+") ? type : "application/octet-stream";
-    dev.emailrouter.api.ContentSource source = source(part);
+    ContentSource source = source(part);
     String undecodable = undecodable(part, size);
     if (undecodable != null) {
       source = rawSource(part);
@@ -213,7 +216,7 @@ final class MessageContent implements AutoCloseable {
     }
   }
 
-  private static dev.emailrouter.api.ContentSource source(Part part) {
+  private static ContentSource source(Part part) {
     return () -> {
       try {
         return part.getInputStream();
@@ -343,7 +346,7 @@ final class MessageContent implements AutoCloseable {
     throw new MessagingException("no raw content for a " + part.getClass().getSimpleName());
   }
 
-  private static dev.emailrouter.api.ContentSource rawSource(Part part) {
+  private static ContentSource rawSource(Part part) {
     return () -> {
       try {
         return raw(part);
@@ -377,15 +380,19 @@ final class MessageContent implements AutoCloseable {
     }
   }
 
-  /** A short reason; the decoders' "the 10 most recent characters were: ..." is body text, kept out of logs. */
+  /** A short reason, without the decoders' quote of the message text. */
   private static String reason(Exception e) {
     String message = e.getMessage();
-    int quote = message == null ? -1 : message.indexOf(", the ");
-    if (quote > 0) {
-      message = message.substring(0, quote);
-    }
-    String text = e.getClass().getSimpleName() + (message == null ? "" : ": " + message);
+    String text = e.getClass().getSimpleName() + (message == null ? "" : ": " + withoutQuotedText(message));
     return text.length() > 200 ? text.substring(0, 200) + "..." : text;
+  }
+
+  /**
+   * A failure's text without the part where Jakarta Mail's decoders quote the message they choked
+   * on ("..., the 10 most recent characters were: ..."): message content stays out of logs and events.
+   */
+  static String withoutQuotedText(String text) {
+    return DECODER_QUOTE.matcher(text).replaceFirst(" (the decoder's quote of the message left out)");
   }
 
   /** The message's headers in the reader's form, for forward-mailbox originals. */

@@ -38,8 +38,8 @@ import java.util.function.Supplier;
  *       the login, SELECT (whose UIDNEXT says whether anything arrived) and LOGOUT; no FETCH, no
  *       search and no scan of the mailbox. Three round trips on a server that announces its
  *       capabilities in its greeting and login answer and offers SASL-IR (Dovecot does): the password
- *       goes with {@code AUTHENTICATE PLAIN}, no CAPABILITY, no UNSELECT or CLOSE before LOGOUT
- *       (which never expunges). One connection per session.
+ *       goes with {@code AUTHENTICATE PLAIN}, no CAPABILITY, and on a server offering UNSELECT no
+ *       UNSELECT or CLOSE before LOGOUT (which never expunges). One connection per session.
  *   <li>Headers come from one bulk {@code UID FETCH} of the names in
  *       {@link dev.emailrouter.api.MessageHeaders#WANTED} with RFC822.SIZE and INTERNALDATE; whole
  *       messages from bulk {@code UID FETCH BODY.PEEK[]}, large ones (over 1 MiB) streamed in pieces

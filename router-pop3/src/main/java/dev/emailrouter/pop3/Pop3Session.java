@@ -81,8 +81,9 @@ final class Pop3Session implements MailboxReader.Session {
   /** Sizes from LIST by message number, once asked. */
   private Map<Integer, Long> sizes;
   private boolean topWorks = true;
-  /** Whole messages downloaded while reading their headers, by message number, until fetched. */
+  /** Messages up to this size are downloaded whole when their headers are read. */
   private final long wholeMessageBytes;
+  /** Whole messages downloaded while reading their headers, by message number, until fetched. */
   private final Map<Integer, byte[]> retrieved = new HashMap<>();
   private long retrievedBytes;
   private final MailDateFormat dates = new MailDateFormat();
