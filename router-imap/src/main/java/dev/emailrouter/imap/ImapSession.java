@@ -67,6 +67,12 @@ import org.slf4j.LoggerFactory;
  * Jakarta Mail's message objects for the rest of the session. Untagged responses other than FETCH
  * are passed on to the folder so its view of the mailbox (EXPUNGE, EXISTS) stays right.
  *
+ * <p>Every answer is attributed by UID, never by message sequence number: RFC 3501 (7.4.1) lets a
+ * server send EXPUNGE in the middle of a UID command, which shifts the sequence numbers of the
+ * responses after it, and other clients' flag changes arrive as unsolicited FETCH responses among
+ * the answers. A message asked for that got no answer is taken for gone only once {@code UID SEARCH}
+ * confirms it no longer exists.
+ *
  * <p>For one thread at a time.
  */
 final class ImapSession implements MailboxReader.Session {
@@ -249,7 +255,6 @@ final class ImapSession implements MailboxReader.Session {
     return new NewMessages(messages, newCursor, reset, more);
   }
 
-  /** The UIDs from {@code from} on, ascending; {@code UID FETCH from:*}. */
   /**
    * The UIDs from {@code from} on, by {@code UID SEARCH}: one line of numbers, where {@code UID
    * FETCH n:* (UID)} would answer with a response per message.
@@ -308,8 +313,8 @@ final class ImapSession implements MailboxReader.Session {
     for (String set : UidSets.of(uids, UIDS_PER_COMMAND)) {
       Response[] responses = command("UID FETCH " + set
           + " (UID RFC822.SIZE INTERNALDATE BODY.PEEK[HEADER.FIELDS (" + HEADER_FIELDS + ")])", null);
-      for (Fetched f : Fetched.byMessage(responses).values()) {
-        if (f.uid > 0 && uids.contains(f.uid) && f.header != null) {
+      for (Fetched f : Fetched.byUid(responses, uids, reader.describe()).values()) {
+        if (f.header != null) {
           ByteArray bytes = f.header.getByteArray();
           Map<String, List<String>> headers = bytes == null ? Map.of()
               : HeaderBlock.parse(bytes.getBytes(), bytes.getStart(), bytes.getCount());
@@ -321,7 +326,41 @@ final class ImapSession implements MailboxReader.Session {
         }
       }
     }
+    requireGone(uids, found.keySet(), "headers");
     return new ArrayList<>(found.values());
+  }
+
+  /**
+   * Makes sure the messages among {@code asked} that got no answer are gone (expunged or moved by
+   * another client), by one {@code UID SEARCH}: the reader skips them, so a live one among them would
+   * be lost. A server that leaves a live message's answer out, or sends it without its UID, fails
+   * the operation instead; nothing is skipped and the next tick asks again.
+   */
+  private void requireGone(Set<Long> asked, Set<Long> answered, String what) throws MessagingException {
+    TreeSet<Long> unanswered = new TreeSet<>(asked);
+    unanswered.removeAll(answered);
+    if (unanswered.isEmpty()) {
+      return;
+    }
+    TreeSet<Long> live = new TreeSet<>();
+    for (String set : UidSets.of(unanswered, UIDS_PER_COMMAND)) {
+      for (Response r : command("UID SEARCH UID " + set, null)) {
+        if (r instanceof IMAPResponse ir && ir.keyEquals("SEARCH")) {
+          for (long uid = ir.readLong(); uid != -1; uid = ir.readLong()) {
+            if (unanswered.contains(uid)) {
+              live.add(uid);
+            }
+          }
+        }
+      }
+    }
+    log.debug("{}: no {} for UIDs {}: {} gone", reader.describe(), what, unanswered, unanswered.size() - live.size());
+    if (!live.isEmpty()) {
+      throw new TransientRouterException("IMAP server " + reader.server() + " left out the " + what + " of UIDs "
+          + UidSets.of(live, UIDS_PER_COMMAND).get(0) + " of " + reader.describe() + " in its answer to UID FETCH "
+          + "(or sent them without the UID), although the messages exist; nothing was skipped, the next tick "
+          + "asks again");
+    }
   }
 
   @Override
@@ -377,6 +416,7 @@ final class ImapSession implements MailboxReader.Session {
     if (!chunk.isEmpty()) {
       downloadInMemory(chunk, downloaded);
     }
+    requireGone(asked, downloaded.keySet(), "content");
     List<RawMessage> result = new ArrayList<>(downloaded.size());
     for (long uid : asked) {
       RawMessage message = downloaded.get(uid);
@@ -391,8 +431,9 @@ final class ImapSession implements MailboxReader.Session {
   private Map<Long, Long> fetchSizes(TreeSet<Long> uids) throws MessagingException {
     Map<Long, Long> found = new HashMap<>();
     for (String set : UidSets.of(uids, UIDS_PER_COMMAND)) {
-      for (Fetched f : Fetched.byMessage(command("UID FETCH " + set + " (UID RFC822.SIZE)", null)).values()) {
-        if (f.uid > 0 && uids.contains(f.uid)) {
+      for (Fetched f : Fetched.byUid(command("UID FETCH " + set + " (UID RFC822.SIZE)", null), uids,
+          reader.describe()).values()) {
+        if (f.size >= 0) {
           found.put(f.uid, f.size);
         }
       }
@@ -404,8 +445,8 @@ final class ImapSession implements MailboxReader.Session {
   private void downloadInMemory(TreeSet<Long> uids, Map<Long, RawMessage> into) throws MessagingException {
     Response[] responses = command("UID FETCH " + UidSets.of(uids, UIDS_PER_COMMAND).get(0) + " (UID BODY.PEEK[])",
         null);
-    for (Fetched f : Fetched.byMessage(responses).values()) {
-      if (f.uid > 0 && uids.contains(f.uid) && f.body != null && f.body.getByteArray() != null) {
+    for (Fetched f : Fetched.byUid(responses, uids, reader.describe()).values()) {
+      if (f.body != null && f.body.getByteArray() != null) {
         ByteArray ba = f.body.getByteArray();
         byte[] bytes = Arrays.copyOfRange(ba.getBytes(), ba.getStart(), ba.getStart() + ba.getCount());
         into.put(f.uid, new RawMessage(Long.toString(f.uid), bytes.length, ContentSource.ofBytes(bytes)));
@@ -427,16 +468,15 @@ final class ImapSession implements MailboxReader.Session {
       while (true) {
         BODY piece = null;
         String partial = "<" + offset + "." + PARTIAL_FETCH_BYTES + ">";
-        for (Fetched f : Fetched.byMessage(command("UID FETCH " + uid + " (UID BODY.PEEK[]" + partial + ")", null))
-            .values()) {
-          if (f.uid == uid && f.body != null) {
-            piece = f.body;
-          }
+        Fetched f = Fetched.byUid(command("UID FETCH " + uid + " (UID BODY.PEEK[]" + partial + ")", null),
+            Set.of(uid), reader.describe()).get(uid);
+        if (f != null) {
+          piece = f.body;
         }
         if (piece == null) {
           Files.deleteIfExists(file);
           temporaryFiles.remove(file);
-          return null; // expunged meanwhile
+          return null; // expunged meanwhile, which the caller makes sure of
         }
         ByteArray ba = piece.getByteArray();
         int count = ba == null ? 0 : ba.getCount();
@@ -701,24 +741,41 @@ final class ImapSession implements MailboxReader.Session {
 
   /** The items of one message's FETCH responses (a server may split them over several). */
   private static final class Fetched {
-    long uid = -1;
+    final long uid;
     long size = -1;
     Instant receivedAt;
     BODY header;
     BODY body;
 
-    static Map<Integer, Fetched> byMessage(Response[] responses) {
-      Map<Integer, Fetched> messages = new TreeMap<>();
+    private Fetched(long uid) {
+      this.uid = uid;
+    }
+
+    /**
+     * The items of the FETCH responses among {@code responses} that name a UID in {@code asked},
+     * by UID. A message's sequence number is no key: an EXPUNGE amid the answer renumbers the
+     * messages after it, so two messages would share one. A response without a UID can't be
+     * attributed: an unsolicited flag change is ignored, data we asked for is left out (and
+     * logged), so the message it belongs to counts as unanswered rather than taking another's place.
+     */
+    static Map<Long, Fetched> byUid(Response[] responses, Set<Long> asked, String mailbox) {
+      Map<Long, Fetched> messages = new TreeMap<>();
       for (Response r : responses) {
         if (!(r instanceof FetchResponse f)) {
           continue;
         }
-        Fetched m = messages.computeIfAbsent(f.getNumber(), n -> new Fetched());
+        UID uid = f.getItem(UID.class);
+        if (uid == null || !asked.contains(uid.uid)) {
+          if (carriesData(f)) {
+            log.warn("{}: FETCH data for message {} {}; not attributed", mailbox, f.getNumber(),
+                uid == null ? "came without its UID" : "names UID " + uid.uid + ", which was not asked for");
+          }
+          continue; // e.g. "* 7 FETCH (FLAGS (\\Seen))": another client changed flags meanwhile
+        }
+        Fetched m = messages.computeIfAbsent(uid.uid, Fetched::new);
         for (int i = 0; i < f.getItemCount(); i++) {
           Object item = f.getItem(i);
-          if (item instanceof UID u) {
-            m.uid = u.uid;
-          } else if (item instanceof RFC822SIZE s) {
+          if (item instanceof RFC822SIZE s) {
             m.size = s.size;
           } else if (item instanceof INTERNALDATE d && d.getDate() != null) {
             m.receivedAt = d.getDate().toInstant();
@@ -732,6 +789,10 @@ final class ImapSession implements MailboxReader.Session {
         }
       }
       return messages;
+    }
+
+    private static boolean carriesData(FetchResponse f) {
+      return f.getItem(BODY.class) != null || f.getItem(RFC822SIZE.class) != null;
     }
   }
 
