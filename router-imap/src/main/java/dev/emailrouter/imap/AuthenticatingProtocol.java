@@ -28,6 +28,42 @@ abstract class AuthenticatingProtocol extends IMAPProtocol {
     super("imap", host, port, props, ssl, logger);
   }
 
+  /**
+   * Takes the greeting as Angus does, unless it is not an IMAP greeting at all ({@code * OK},
+   * {@code * PREAUTH}, {@code * BYE}): a POP3 or SMTP server on the configured port answers with
+   * {@code +OK} or {@code 220}, which Angus would report like a connection failure and the reader
+   * would retry forever, though only the configuration can fix it.
+   */
+  @Override
+  protected void processGreeting(Response r) throws ProtocolException {
+    if (!r.isUnTagged() || !(r.isOK() || r.isBYE() || isPreauth(r))) {
+      disconnect();
+      throw new ForeignGreetingException(r.toString());
+    }
+    super.processGreeting(r);
+  }
+
+  private static boolean isPreauth(Response r) {
+    String text = r.toString();
+    return text.regionMatches(true, 0, "* PREAUTH", 0, "* PREAUTH".length());
+  }
+
+  /** The server's greeting was not an IMAP greeting: another protocol's server answered. */
+  static final class ForeignGreetingException extends ProtocolException {
+    private static final long serialVersionUID = 1L;
+    private final String greeting;
+
+    ForeignGreetingException(String greeting) {
+      super("the server's greeting is not an IMAP greeting: " + greeting);
+      this.greeting = greeting;
+    }
+
+    /** The greeting line as the server sent it, without its line end. */
+    String greeting() {
+      return greeting;
+    }
+  }
+
   @Override
   public boolean isAuthenticated() {
     return loggedIn || super.isAuthenticated();

@@ -41,6 +41,11 @@ final class ImapFailures {
 
   /** A failure of connecting or logging in. */
   RouterException login(Exception e, String user, String secret) {
+    AuthenticatingProtocol.ForeignGreetingException foreign =
+        find(e, AuthenticatingProtocol.ForeignGreetingException.class);
+    if (foreign != null) {
+      return new PermanentRouterException(foreignGreeting(foreign.greeting()), e);
+    }
     if (e instanceof AuthenticationFailedException) {
       return new PermanentRouterException("IMAP login for user " + user + " at " + reader.server()
           + " was refused: " + detail(e, secret) + "; check the credentials", e);
@@ -67,6 +72,32 @@ final class ImapFailures {
     }
     return new TransientRouterException("IMAP login for user " + user + " at " + reader.server() + " failed: "
         + detail(e, secret), e);
+  }
+
+  /**
+   * What to say when another protocol's server answered on the IMAP port: that is configuration,
+   * permanent, and the message names what answered so the fix is obvious.
+   */
+  private String foreignGreeting(String greeting) {
+    String text = printable(greeting);
+    String protocol;
+    if (text.startsWith("+OK") || text.startsWith("-ERR")) {
+      protocol = "a POP3 greeting";
+    } else if (text.matches("^[2-5][0-9][0-9]([ -].*)?$")) {
+      protocol = text.toUpperCase(Locale.ROOT).contains("LMTP") ? "an LMTP greeting" : "an SMTP greeting";
+    } else {
+      protocol = "a greeting that is not IMAP";
+    }
+    return reader.server() + " answered with " + protocol + " (" + text + "): is port " + reader.port
+        + " the IMAP port? Check the setting port (IMAP is usually 143, or 993 with implicit TLS)";
+  }
+
+  /** The greeting cut to a readable length, control characters replaced: it comes from the network. */
+  private static String printable(String text) {
+    String cut = text.length() > 120 ? text.substring(0, 120) + "..." : text;
+    StringBuilder out = new StringBuilder(cut.length());
+    cut.strip().codePoints().forEach(c -> out.appendCodePoint(Character.isISOControl(c) ? (int) '?' : c));
+    return out.toString();
   }
 
   /** Whether the server refused the token itself, rather than being unable to check it now. */

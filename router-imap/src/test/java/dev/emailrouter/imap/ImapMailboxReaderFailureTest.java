@@ -96,6 +96,54 @@ final class ImapMailboxReaderFailureTest {
   }
 
   @Test
+  void open_whenAPop3ServerAnswersOnThePort_throwsPermanentNamingHostPortAndTheGreeting() throws IOException {
+    try (ServerSocket pop3 = greeting("+OK Dovecot ready.")) {
+      int pop3Port = pop3.getLocalPort();
+      ImapMailboxReader reader = reader(pop3Port).build();
+
+      assertThatThrownBy(reader::open)
+          .isInstanceOf(PermanentRouterException.class)
+          .hasMessageContaining("imap://127.0.0.1:" + pop3Port + " answered with a POP3 greeting (+OK Dovecot ready.)")
+          .hasMessageContaining("is port " + pop3Port + " the IMAP port? Check the setting port");
+    }
+  }
+
+  @Test
+  void open_withStartTls_whenAnSmtpServerAnswersOnThePort_throwsPermanentNamingTheSmtpGreeting() throws IOException {
+    try (ServerSocket smtp = greeting("220 mx.example.test ESMTP Postfix")) {
+      int smtpPort = smtp.getLocalPort();
+      ImapMailboxReader reader = reader(smtpPort).security(Security.STARTTLS).build();
+
+      assertThatThrownBy(reader::open)
+          .isInstanceOf(PermanentRouterException.class)
+          .hasMessageContaining("imap://127.0.0.1:" + smtpPort
+              + " answered with an SMTP greeting (220 mx.example.test ESMTP Postfix)")
+          .hasMessageContaining("Check the setting port");
+    }
+  }
+
+  /** A server that sends one greeting line to each connection and then waits for the client to hang up. */
+  private static ServerSocket greeting(String line) throws IOException {
+    ServerSocket server = new ServerSocket(0, 5, InetAddress.getLoopbackAddress());
+    Thread acceptor = new Thread(() -> {
+      while (!server.isClosed()) {
+        try (Socket client = server.accept()) {
+          client.getOutputStream().write((line + "\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+          client.getOutputStream().flush();
+          while (client.getInputStream().read() >= 0) {
+            // a POP3 or SMTP server would answer the IMAP command with an error; silence does as well
+          }
+        } catch (IOException e) {
+          // the client hung up, or the test closed the server
+        }
+      }
+    });
+    acceptor.setDaemon(true);
+    acceptor.start();
+    return server;
+  }
+
+  @Test
   void open_whenTheFolderDoesNotExist_throwsPermanentNamingTheFolder() {
     ImapMailboxReader reader = reader(port).folder("Nope").build();
 
