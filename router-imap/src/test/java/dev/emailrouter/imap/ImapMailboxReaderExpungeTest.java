@@ -8,7 +8,14 @@ import dev.emailrouter.api.MailboxReader;
 import dev.emailrouter.api.MessageHeaders;
 import dev.emailrouter.api.NewMessages;
 import dev.emailrouter.api.RawMessage;
+import dev.emailrouter.api.ReceivedEmail;
+import dev.emailrouter.api.TrackingPolicy;
 import dev.emailrouter.api.TransientRouterException;
+import dev.emailrouter.core.InMemoryActivityStore;
+import dev.emailrouter.core.Mailbox;
+import dev.emailrouter.core.RouterEngine;
+import dev.emailrouter.core.RouterEvent;
+import dev.emailrouter.core.TickReport;
 import java.io.IOException;
 import java.util.List;
 import java.util.Map;
@@ -95,6 +102,41 @@ final class ImapMailboxReaderExpungeTest {
         assertThat(TestMailboxes.subject(m)).as("content of UID %s", m.ref())
             .isEqualTo("message " + numbers.get(Long.parseLong(m.ref())));
       }
+    }
+  }
+
+  @Test
+  void tick_whenMessagesGoAmidTheAnswers_tracksEveryLiveMessageOnce_andReportsOnlyTheGoneOneGone() {
+    // Header stage: after UIDs 11 to 13 were answered, UID 12 is expunged, so UID 14 is answered as
+    // sequence 3, the number UID 13 had; UID 12 is gone by the download.
+    server.during("HEADER.FIELDS", (uid, answer) -> {
+      if (uid == 14) {
+        answer.expunge(12);
+        answer.flagged(15, "\\Seen");
+      }
+    });
+    // Download, UIDs 11, 13, 14, 15 at sequence numbers 1 to 4: after 11 and 13 were answered,
+    // 11 is moved away and 14 expunged, so 15 is answered as sequence 2, the number 13 had.
+    server.during("BODY.PEEK[]", (uid, answer) -> {
+      if (uid == 14) {
+        answer.expunge(11);
+        answer.expunge(14);
+      }
+    });
+    InMemoryActivityStore crm = new InMemoryActivityStore();
+    try (RouterEngine engine = RouterEngine.builder().activityStore(crm)
+        .mailbox(Mailbox.ofQueue("queue", scriptedReader())).trackingPolicy(TrackingPolicy.allEmail()).build()) {
+
+      TickReport first = engine.tick();
+      TickReport second = engine.tick();
+
+      assertThat(first.tracked()).extracting(RouterEvent.MessageTracked::ref).containsExactly("11", "13", "15");
+      assertThat(first.events()).filteredOn(RouterEvent.MessageGone.class::isInstance)
+          .extracting(e -> ((RouterEvent.MessageGone) e).ref()).containsExactlyInAnyOrder("12", "14");
+      assertThat(first.problems()).allMatch(RouterEvent.MessageGone.class::isInstance);
+      assertThat(crm.received()).extracting(ReceivedEmail::subject)
+          .containsExactlyInAnyOrder("message 1", "message 3", "message 5");
+      assertThat(second.events()).as("nothing left behind the cursor").isEmpty();
     }
   }
 
