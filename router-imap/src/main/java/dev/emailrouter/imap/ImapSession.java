@@ -433,9 +433,7 @@ final class ImapSession implements MailboxReader.Session {
     for (String set : UidSets.of(uids, UIDS_PER_COMMAND)) {
       for (Fetched f : Fetched.byUid(command("UID FETCH " + set + " (UID RFC822.SIZE)", null), uids,
           reader.describe()).values()) {
-        if (f.size >= 0) {
-          found.put(f.uid, f.size);
-        }
+        found.put(f.uid, f.size); // a size of -1 (not said) takes the large-message path
       }
     }
     return found;
@@ -760,17 +758,19 @@ final class ImapSession implements MailboxReader.Session {
      */
     static Map<Long, Fetched> byUid(Response[] responses, Set<Long> asked, String mailbox) {
       Map<Long, Fetched> messages = new TreeMap<>();
+      int unattributed = 0;
+      String example = null;
       for (Response r : responses) {
         if (!(r instanceof FetchResponse f)) {
           continue;
         }
         UID uid = f.getItem(UID.class);
         if (uid == null || !asked.contains(uid.uid)) {
-          if (carriesData(f)) {
-            log.warn("{}: FETCH data for message {} {}; not attributed", mailbox, f.getNumber(),
-                uid == null ? "came without its UID" : "names UID " + uid.uid + ", which was not asked for");
+          // e.g. "* 7 FETCH (FLAGS (\\Seen))": another client changed flags meanwhile, nothing to take
+          if (carriesData(f) && unattributed++ == 0) {
+            example = "message " + f.getNumber() + (uid == null ? " without its UID" : " as UID " + uid.uid);
           }
-          continue; // e.g. "* 7 FETCH (FLAGS (\\Seen))": another client changed flags meanwhile
+          continue;
         }
         Fetched m = messages.computeIfAbsent(uid.uid, Fetched::new);
         for (int i = 0; i < f.getItemCount(); i++) {
@@ -787,6 +787,10 @@ final class ImapSession implements MailboxReader.Session {
             }
           }
         }
+      }
+      if (unattributed > 0) {
+        log.warn("{}: {} FETCH responses with data came for messages not asked for or without their UID "
+            + "(first: {}); not attributed", mailbox, unattributed, example);
       }
       return messages;
     }
