@@ -5,6 +5,8 @@ import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.Charset;
 import java.nio.charset.CodingErrorAction;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -79,22 +81,15 @@ final class HeaderText {
    * Decodes the RFC 2047 encoded words in a text, leaving the rest as it is. Whitespace between
    * two encoded words is dropped (RFC 2047 §6.2); the bytes of adjacent words with the same
    * charset and encoding are joined before they are decoded, so a multibyte character split
-   * between them decodes right. Words in an unknown charset, or of which nothing decodes, stay
-   * as written.
+   * between them decodes right. A word of which nothing decodes, and a run of words in an unknown
+   * charset, stay as written.
    */
   static String decodeWords(String text) {
     if (text.indexOf("=?") < 0) {
       return text;
     }
+    List<Word> words = new ArrayList<>();
     Matcher m = WORD.matcher(text);
-    StringBuilder out = new StringBuilder(text.length());
-    int copied = 0; // text before this index is in out
-    String runCharset = null;
-    char runEncoding = 0;
-    ByteArrayOutputStream runBytes = new ByteArrayOutputStream();
-    int runStart = -1;
-    int runEnd = -1;
-    boolean runFailed = false;
     while (m.find()) {
       String charset = m.group(1);
       int star = charset.indexOf('*');
@@ -102,37 +97,57 @@ final class HeaderText {
         charset = charset.substring(0, star); // RFC 2231 §5 language tag
       }
       char encoding = Character.toUpperCase(m.group(2).charAt(0));
-      boolean adjacent = runStart >= 0 && text.substring(runEnd, m.start()).isBlank();
-      if (!(adjacent && charset.equalsIgnoreCase(runCharset) && encoding == runEncoding)) {
-        if (runStart >= 0) {
-          flush(out, text, runCharset, runBytes, runStart, runEnd, runFailed);
-          copied = runEnd;
-        }
-        // Whitespace between two encoded words is dropped even when they are decoded apart.
-        out.append(text, copied, adjacent ? runEnd : m.start());
-        runCharset = charset;
-        runEncoding = encoding;
-        runBytes.reset();
-        runStart = m.start();
-        runFailed = false;
-      }
       byte[] bytes = encoding == 'B' ? base64(m.group(3)) : quotedPrintable(m.group(3));
-      runFailed |= bytes.length == 0 && !m.group(3).isEmpty();
-      runBytes.writeBytes(bytes);
-      runEnd = m.end();
+      boolean decodable = bytes.length > 0 || m.group(3).isEmpty();
+      words.add(new Word(m.start(), m.end(), charset, encoding, bytes, decodable));
     }
-    if (runStart < 0) {
-      return text;
+    StringBuilder out = new StringBuilder(text.length());
+    int copied = 0; // text before this index is in out
+    int i = 0;
+    while (i < words.size()) {
+      Word first = words.get(i);
+      out.append(text, copied, first.start);
+      if (!first.decodable) {
+        out.append(text, first.start, first.end); // nothing in it decodes: kept as written
+        copied = first.end;
+        i++;
+        continue;
+      }
+      ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+      bytes.writeBytes(first.bytes);
+      int j = i + 1;
+      while (j < words.size() && words.get(j).joins(first) && isBlank(text, words.get(j - 1).end, words.get(j).start)) {
+        bytes.writeBytes(words.get(j).bytes);
+        j++;
+      }
+      int runEnd = words.get(j - 1).end;
+      String decoded = decode(bytes.toByteArray(), first.charset);
+      out.append(decoded != null ? decoded : text.substring(first.start, runEnd));
+      copied = runEnd;
+      if (decoded != null && j < words.size() && words.get(j).decodable && isBlank(text, runEnd, words.get(j).start)) {
+        copied = words.get(j).start; // whitespace between two decoded words is no text
+      }
+      i = j;
     }
-    flush(out, text, runCharset, runBytes, runStart, runEnd, runFailed);
-    out.append(text, runEnd, text.length());
+    out.append(text, copied, text.length());
     return out.toString();
   }
 
-  private static void flush(StringBuilder out, String text, String charset, ByteArrayOutputStream bytes, int start,
-      int end, boolean failed) {
-    String decoded = failed ? null : decode(bytes.toByteArray(), charset);
-    out.append(decoded != null ? decoded : text.substring(start, end));
+  private static boolean isBlank(String text, int from, int to) {
+    for (int i = from; i < to; i++) {
+      char c = text.charAt(i);
+      if (c != ' ' && c != '\t' && c != '\r' && c != '\n') {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** One encoded word: where it is, its charset and encoding, and its bytes. */
+  private record Word(int start, int end, String charset, char encoding, byte[] bytes, boolean decodable) {
+    boolean joins(Word first) {
+      return decodable && encoding == first.encoding && charset.equalsIgnoreCase(first.charset);
+    }
   }
 
   /**

@@ -64,6 +64,8 @@ final class HeaderTextTest {
   @Test
   void decodeWords_keepsAWordRaw_whenNothingDecodesOrTheCharsetIsUnknown() {
     assertThat(HeaderText.unstructured("=?UTF-8?B?!!!?= x")).isEqualTo("=?UTF-8?B?!!!?= x");
+    assertThat(HeaderText.unstructured("=?UTF-8?B?w6Q=?= =?UTF-8?B?!!!?= =?UTF-8?B?w7Y=?="))
+        .as("only the word that decodes to nothing stays raw").isEqualTo("ä =?UTF-8?B?!!!?= ö");
     assertThat(HeaderText.unstructured("=?x-unknown?Q?abc?= tail")).isEqualTo("=?x-unknown?Q?abc?= tail");
   }
 
