@@ -59,7 +59,7 @@ record AttachmentName(String display, List<String> all) {
     String display = null;
     for (String name : all) {
       String shown = HeaderText.clean(lastPathComponent(name)).strip();
-      if (!shown.isEmpty()) {
+      if (!shown.isEmpty() && !shown.chars().allMatch(c -> c == '.')) { // "." and ".." name no file
         display = shown;
         break;
       }

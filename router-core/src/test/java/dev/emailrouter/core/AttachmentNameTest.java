@@ -56,5 +56,7 @@ final class AttachmentNameTest {
   @Test
   void of_aPartWithoutNames_hasNoDisplayName() throws Exception {
     assertThat(of("Content-Type: text/plain").display()).isNull();
+    assertThat(of("Content-Type: text/plain\r\nContent-Disposition: attachment; filename=\"a/..\"").display())
+        .isNull();
   }
 }
