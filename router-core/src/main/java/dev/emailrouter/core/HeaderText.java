@@ -196,7 +196,7 @@ final class HeaderText {
         count = 0;
         continue;
       }
-      int v = c < 128 ? BASE64[c] : -1;
+      int v = base64Value(c);
       if (v < 0) {
         continue;
       }
@@ -211,6 +211,11 @@ final class HeaderText {
     }
     partial(out, bits, count);
     return out.toByteArray();
+  }
+
+  /** The 6-bit value of a base64 character (RFC 4648 alphabet, as UTF-7 uses too), or -1. */
+  static int base64Value(int c) {
+    return c >= 0 && c < 128 ? BASE64[c] : -1;
   }
 
   /** The whole bytes in an unfinished group of 2 or 3 characters; a lone character holds none. */

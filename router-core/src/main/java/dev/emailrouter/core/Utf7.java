@@ -7,16 +7,6 @@ package dev.emailrouter.core;
  * surrogate becomes U+FFFD. Stateless and thread-safe.
  */
 final class Utf7 {
-  private static final int[] BASE64 = new int[128];
-
-  static {
-    java.util.Arrays.fill(BASE64, -1);
-    String alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    for (int i = 0; i < alphabet.length(); i++) {
-      BASE64[alphabet.charAt(i)] = i;
-    }
-  }
-
   private Utf7() {}
 
   /** Whether a MIME charset name means UTF-7 (with the aliases mailers have used for it). */
@@ -47,7 +37,7 @@ final class Utf7 {
       int bitCount = 0;
       while (i < bytes.length) {
         int c = bytes[i] & 0xff;
-        int v = c < 128 ? BASE64[c] : -1;
+        int v = HeaderText.base64Value(c);
         if (v < 0) {
           break;
         }
