@@ -7,8 +7,6 @@ import dev.emailrouter.api.MessageHeaders;
 import jakarta.mail.internet.AddressException;
 import jakarta.mail.internet.InternetAddress;
 import jakarta.mail.internet.MailDateFormat;
-import jakarta.mail.internet.MimeUtility;
-import java.io.UnsupportedEncodingException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -24,9 +22,7 @@ import java.util.regex.Pattern;
 /** Turns raw headers into what the policy sees; lenient, because incoming mail is often broken. */
 final class Headers {
   private static final Pattern MSG_ID = Pattern.compile("<[^<>\\s]+>");
-  private static final Pattern FOLD = Pattern.compile("\r?\n[ \t]");
   private static final Pattern LINE_BREAK = Pattern.compile("\r?\n");
-  private static final Pattern CONTROL = Pattern.compile("\\p{Cntrl}");
   private static final Pattern BLANKS = Pattern.compile("\\s");
   /** MailDateFormat is a SimpleDateFormat: costly to create and not thread-safe, so one per thread. */
   private static final ThreadLocal<MailDateFormat> DATE_FORMAT = ThreadLocal.withInitial(MailDateFormat::new);
@@ -67,13 +63,9 @@ final class Headers {
     return ids;
   }
 
+  /** An unstructured value (a subject) as the store gets it: see {@link HeaderText#unstructured}. */
   static String decode(String value) {
-    String unfolded = value.indexOf('\n') < 0 ? value : FOLD.matcher(value).replaceAll(" ");
-    try {
-      return MimeUtility.decodeText(unfolded).strip();
-    } catch (UnsupportedEncodingException | RuntimeException e) {
-      return unfolded.strip();
-    }
+    return HeaderText.unstructured(value);
   }
 
   private static Instant date(String value) {
@@ -101,17 +93,27 @@ final class Headers {
   }
 
   /**
-   * The common shapes, {@code a@b}, {@code <a@b>} and {@code Name <a@b>}, comma-separated, read
+   * The common shapes, {@code a@b}, {@code <a@b>} and {@code Name <a@b>}, comma-separated, also
+   * inside RFC 5322 groups ({@code Team: a@b, c@d;}, {@code undisclosed-recipients:;}), read
    * without Jakarta Mail's parser, which costs more than the rest of the header stage together. A
-   * value with anything that needs the full grammar (quotes, comments, groups, encoded words,
-   * control characters) is left to {@link #parsedAddresses}, which gives the same results for
-   * the simple shapes. Adds nothing and returns {@code false} when the value is not simple.
+   * value with anything that needs the full grammar (quotes, comments, encoded words, control
+   * characters, a colon that does not open a group) is left to {@link #parsedAddresses}, which
+   * gives the same results for the simple shapes. Adds nothing and returns {@code false} when the
+   * value is not simple.
    */
   private static boolean simpleAddresses(String line, List<EmailAddress> out) {
+    boolean groups = false;
     for (int i = 0; i < line.length(); i++) {
       char c = line.charAt(i);
-      if (c == '"' || c == '(' || c == ')' || c == '\\' || c == ';' || c == ':' || c < ' ' || c == 0x7f
+      if (c == '"' || c == '(' || c == ')' || c == '\\' || c < ' ' || c == 0x7f
           || (c == '=' && i + 1 < line.length() && line.charAt(i + 1) == '?')) {
+        return false;
+      }
+      groups |= c == ':' || c == ';';
+    }
+    if (groups) {
+      line = withoutGroupSyntax(line);
+      if (line == null) {
         return false;
       }
     }
@@ -138,7 +140,7 @@ final class Headers {
         if (!part.endsWith(">") || part.indexOf('<', open + 1) >= 0 || part.indexOf('>') != part.length() - 1) {
           return false;
         }
-        personal = part.substring(0, open).strip();
+        personal = HeaderText.clean(part.substring(0, open)).strip();
         address = part.substring(open + 1, part.length() - 1).strip();
         if (!isPlainAddress(address) || personal.indexOf('@') >= 0 || personal.indexOf('.') >= 0
             || personal.indexOf('[') >= 0 || personal.indexOf(']') >= 0) {
@@ -153,6 +155,46 @@ final class Headers {
     }
     out.addAll(found);
     return true;
+  }
+
+  /**
+   * The members of the groups in a value as one comma-separated list ({@code Team: a@b, c@d;
+   * x@y} becomes {@code a@b, c@d, x@y}; the group's own name is not an address), or {@code null}
+   * when a colon or semicolon is not group syntax (a route, a colon inside brackets, a group
+   * opened twice or closed without being opened), for the full parser to judge.
+   */
+  private static String withoutGroupSyntax(String line) {
+    StringBuilder members = new StringBuilder(line.length());
+    boolean inGroup = false;
+    int start = 0; // where the current list item begins
+    for (int i = 0; i < line.length(); i++) {
+      char c = line.charAt(i);
+      if (c == ':') {
+        String name = line.substring(start, i);
+        if (inGroup || name.isBlank() || name.indexOf('@') >= 0 || name.indexOf('<') >= 0 || name.indexOf('>') >= 0
+            || name.indexOf('.') >= 0 || name.indexOf('[') >= 0 || name.indexOf(']') >= 0) {
+          return null;
+        }
+        members.setLength(members.length() - name.length()); // the group's name is no member
+        inGroup = true;
+        start = i + 1;
+        continue;
+      }
+      if (c == ';') {
+        if (!inGroup) {
+          return null;
+        }
+        inGroup = false;
+        members.append(',');
+        start = i + 1;
+        continue;
+      }
+      if (c == ',') {
+        start = i + 1;
+      }
+      members.append(c);
+    }
+    return inGroup ? null : members.toString();
   }
 
   /** One {@code local@domain} without spaces, brackets or a second {@code @}. */
@@ -170,7 +212,11 @@ final class Headers {
     return true;
   }
 
-  /** Jakarta Mail's lenient parser, for values that need the full address grammar. */
+  /**
+   * Jakarta Mail's lenient parser, for values that need the full address grammar. A group's
+   * members are taken as addresses (the group itself is none). Display names are decoded here,
+   * not by Jakarta Mail, so that they get the same lenient decoding and cleaning as subjects.
+   */
   private static void parsedAddresses(String line, List<EmailAddress> out) {
     InternetAddress[] parsed;
     try {
@@ -178,15 +224,54 @@ final class Headers {
     } catch (AddressException | RuntimeException e) {
       return;
     }
+    addParsed(parsed, out, 0);
+  }
+
+  private static void addParsed(InternetAddress[] parsed, List<EmailAddress> out, int depth) {
     for (InternetAddress a : parsed) {
+      if (a.isGroup()) {
+        if (depth == 0) { // RFC 5322 groups don't nest; a hostile value that claims so gets no deeper
+          try {
+            addParsed(a.getGroup(false), out, depth + 1);
+          } catch (AddressException | RuntimeException e) {
+            // An unreadable group: its members are skipped, as a mail client would.
+          }
+        }
+        continue;
+      }
       try {
-        String personal = a.getPersonal();
-        out.add(new EmailAddress(a.getAddress() == null ? "" : a.getAddress(),
-            personal == null ? "" : CONTROL.matcher(personal).replaceAll(" ")));
+        out.add(new EmailAddress(a.getAddress() == null ? "" : a.getAddress(), displayName(a)));
       } catch (IllegalArgumentException | NullPointerException e) {
-        // Not a usable address (a group, garbage): skipped, as a mail client would.
+        // Not a usable address (garbage): skipped, as a mail client would.
       }
     }
+  }
+
+  /**
+   * The display name as written, decoded. InternetAddress shows the phrase as written only through
+   * {@code toString()}, which puts it in quotes (escaping quote and backslash) when it needs
+   * them; that is undone here.
+   */
+  private static String displayName(InternetAddress a) {
+    String address = a.getAddress() == null ? "" : a.getAddress();
+    String written = a.toString();
+    String suffix = " <" + address + ">";
+    if (!written.endsWith(suffix)) {
+      return ""; // no display name
+    }
+    String phrase = written.substring(0, written.length() - suffix.length());
+    if (phrase.length() >= 2 && phrase.startsWith("\"") && phrase.endsWith("\"")) {
+      StringBuilder unquoted = new StringBuilder(phrase.length());
+      for (int i = 1; i < phrase.length() - 1; i++) {
+        char c = phrase.charAt(i);
+        if (c == '\\' && i + 1 < phrase.length() - 1) {
+          c = phrase.charAt(++i);
+        }
+        unquoted.append(c);
+      }
+      phrase = unquoted.toString();
+    }
+    return HeaderText.clean(HeaderText.decodeWords(phrase)).strip();
   }
 
   /** RFC 3834 and the de-facto headers auto-responders and list servers set. */

@@ -13,14 +13,12 @@ import jakarta.mail.Session;
 import jakarta.mail.internet.ContentType;
 import jakarta.mail.internet.MimeBodyPart;
 import jakarta.mail.internet.MimeMessage;
-import jakarta.mail.internet.MimeUtility;
 import jakarta.mail.util.SharedByteArrayInputStream;
 import jakarta.mail.util.SharedFileInputStream;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -32,6 +30,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Properties;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -152,6 +151,13 @@ final class MessageContent implements AutoCloseable {
     try {
       walkStrict(part, depth, maxAttachmentSize, blocked, findForward);
     } catch (IOException | MessagingException | RuntimeException e) {
+      AttachmentName names = AttachmentName.of(part);
+      String blockedExtension = names.blockedExtension(blocked);
+      if (blockedExtension != null) { // a blocked file is dropped even when it can't be decoded
+        dropped.add(Objects.requireNonNullElse(names.display(), "part-" + (attachments.size() + dropped.size() + 1))
+            + ": blocked file type ." + blockedExtension);
+        return;
+      }
       keepRaw(part, lowerType(part), reason(e), maxAttachmentSize);
     }
   }
@@ -164,7 +170,8 @@ final class MessageContent implements AutoCloseable {
     }
     String type = lowerType(part);
     String disposition = safeDisposition(part);
-    String fileName = safeFileName(part);
+    AttachmentName names = AttachmentName.of(part);
+    String fileName = names.display();
     if (type.startsWith("multipart/")) {
       Object body = part.getContent();
       if (body instanceof Multipart mp) {
@@ -193,6 +200,11 @@ final class MessageContent implements AutoCloseable {
       return;
     }
     String name = fileName != null ? fileName : defaultName(type, attachments.size() + dropped.size() + 1);
+    String blockedExtension = names.blockedExtension(blocked);
+    if (blockedExtension != null) {
+      dropped.add(name + ": blocked file type ." + blockedExtension);
+      return;
+    }
     long size = estimatedSize(part);
     String contentType = type.matches("[!#$&^_.+a-z0-9-]+/[!#$&^_.+a-z0-9-]+") ? type : "application/octet-stream";
     ContentSource source = source(part);
@@ -244,19 +256,6 @@ final class MessageContent implements AutoCloseable {
     }
   }
 
-  private static String safeFileName(Part part) {
-    try {
-      String name = part.getFileName();
-      if (name == null) {
-        return null;
-      }
-      name = MimeUtility.decodeText(name).replaceAll("[\\p{Cntrl}/\\\\]", "_").strip();
-      return name.isEmpty() ? null : name;
-    } catch (IOException | MessagingException | RuntimeException e) {
-      return null;
-    }
-  }
-
   private static String defaultName(String type, int n) {
     return switch (type) {
       case "message/rfc822" -> "message-" + n + ".eml";
@@ -282,26 +281,31 @@ final class MessageContent implements AutoCloseable {
    * to the undecoded bytes, noted in {@link #degraded}.
    */
   private String readText(Part part, String what) throws MessagingException {
-    Charset charset = charset(part);
     try (InputStream in = part.getInputStream()) {
-      return new String(in.readAllBytes(), charset);
+      return text(in.readAllBytes(), part);
     } catch (IOException | MessagingException | RuntimeException e) {
       degraded.add(what + ": " + reason(e) + "; kept undecoded");
       try (InputStream in = raw(part)) {
-        return new String(in.readAllBytes(), charset);
+        return text(in.readAllBytes(), part);
       } catch (IOException raw) {
         throw new MessagingException("the " + what + " can't be read even undecoded: " + raw.getMessage(), raw);
       }
     }
   }
 
-  private static Charset charset(Part part) {
+  /**
+   * A text part's bytes in its charset, UTF-7 included (the JDK has no charset for it); an
+   * unknown or missing charset is read as UTF-8, malformed bytes as replacement characters.
+   */
+  private static String text(byte[] bytes, Part part) {
+    String text = null;
     try {
       String name = new ContentType(part.getContentType()).getParameter("charset");
-      return name == null ? StandardCharsets.UTF_8 : Charset.forName(MimeUtility.javaCharset(name.strip()));
+      text = name == null ? null : HeaderText.decode(bytes, name);
     } catch (RuntimeException | MessagingException e) {
-      return StandardCharsets.UTF_8;
+      // read as UTF-8 below
     }
+    return text != null ? text : new String(bytes, StandardCharsets.UTF_8);
   }
 
   /**
@@ -322,7 +326,7 @@ final class MessageContent implements AutoCloseable {
       return;
     } else if (text == null && !type.startsWith("image/") && !type.startsWith("audio/")
         && !type.startsWith("video/")) {
-      text = new String(bytes, charset(part));
+      text = text(bytes, part);
       name = "text body";
     } else if (bytes.length > maxAttachmentSize) {
       dropped.add("part-" + (attachments.size() + dropped.size() + 1) + ".txt: " + bytes.length

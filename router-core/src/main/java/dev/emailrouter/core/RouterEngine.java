@@ -48,6 +48,26 @@ import org.slf4j.LoggerFactory;
 public final class RouterEngine implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(RouterEngine.class);
 
+  /**
+   * The default of {@link Builder#blockedAttachmentExtensions}: the Dynamics 365 (Dataverse)
+   * default list of blocked file extensions for attachments, {@code Organization.BlockedAttachments}
+   * (ade, adp, app, asa, ashx, asmx, asp, bas, bat, cdx, cer, chm, class, cmd, com, config, cpl,
+   * crt, csh, dll, exe, fxp, hlp, hta, htr, htw, ida, idc, idq, inf, ins, isp, its, jar, js, jse,
+   * ksh, lnk, mad, maf, mag, mam, maq, mar, mas, mat, mau, mav, maw, mda, mdb, mde, mdt, mdw, mdz,
+   * msc, msh, msh1, msh1xml, msh2, msh2xml, mshxml, msi, msp, mst, ops, pcd, pif, prf, prg,
+   * printer, pst, reg, rem, scf, scr, sct, shb, shs, shtm, shtml, soap, stm, svg, tmp, url, vb,
+   * vbe, vbs, vsmacros, vss, vst, vsw, ws, wsc, wsf, wsh), so a CRM that refuses these files gets
+   * none from the router. Lower case, without the dot; unmodifiable.
+   *
+   * @see <a href="https://learn.microsoft.com/power-apps/developer/data-platform/files-images-overview#block-files-by-extension">
+   *     Dataverse: Block files by extension</a> (the value {@code blockedattachments} has by default)
+   */
+  public static final Set<String> DEFAULT_BLOCKED_ATTACHMENT_EXTENSIONS = Set.of(("ade;adp;app;asa;ashx;asmx;asp;bas;"
+      + "bat;cdx;cer;chm;class;cmd;com;config;cpl;crt;csh;dll;exe;fxp;hlp;hta;htr;htw;ida;idc;idq;inf;ins;isp;its;jar;"
+      + "js;jse;ksh;lnk;mad;maf;mag;mam;maq;mar;mas;mat;mau;mav;maw;mda;mdb;mde;mdt;mdw;mdz;msc;msh;msh1;msh1xml;msh2;"
+      + "msh2xml;mshxml;msi;msp;mst;ops;pcd;pif;prf;prg;printer;pst;reg;rem;scf;scr;sct;shb;shs;shtm;shtml;soap;stm;"
+      + "tmp;url;vb;vbe;vbs;vsmacros;vss;vst;vsw;ws;wsc;wsf;wsh;svg").split(";"));
+
   private final Settings settings;
   private final OutgoingFlow outgoing;
   private final IncomingFlow incoming;
@@ -175,9 +195,7 @@ public final class RouterEngine implements AutoCloseable {
     int maxMessagesPerMailbox = 500;
     long maxMessageSize = 25L * 1024 * 1024;
     long maxAttachmentSize = 25L * 1024 * 1024;
-    Set<String> blockedExtensions = new HashSet<>(List.of("ade", "adp", "app", "bat", "chm", "cmd", "com", "cpl",
-        "exe", "hta", "ins", "isp", "jse", "lib", "lnk", "mde", "msc", "msi", "msp", "mst", "pif", "ps1", "scr",
-        "sct", "shb", "sys", "vb", "vbe", "vbs", "vxd", "wsc", "wsf", "wsh"));
+    Set<String> blockedExtensions = DEFAULT_BLOCKED_ATTACHMENT_EXTENSIONS;
     int maxMessageAttempts = 3;
     int mailboxFailuresBeforeDisable = 10;
     Duration mailboxRetryDelay = Duration.ofMinutes(1);
@@ -483,7 +501,15 @@ public final class RouterEngine implements AutoCloseable {
 
     /**
      * File extensions whose attachments are dropped from tracked messages, case-insensitive,
-     * replacing the default list of executable types ({@code exe}, {@code bat}, {@code js}...).
+     * replacing the default, {@link RouterEngine#DEFAULT_BLOCKED_ATTACHMENT_EXTENSIONS} (the Dynamics 365
+     * default list: {@code exe}, {@code bat}, {@code js}, {@code jar}...). To add to the default,
+     * pass a copy of that set with more extensions.
+     *
+     * <p>A part's name is checked as Windows would save it: every name it gives (Content-Disposition
+     * {@code filename} and Content-Type {@code name}, decoded from RFC 2231 and RFC 2047), without
+     * path components, an NTFS stream suffix ({@code payload.exe::$DATA}), or trailing dots and
+     * spaces, in lower case; its last extension decides. A dropped attachment is listed in the
+     * received email's dropped attachments with the reason.
      *
      * @param extensions extensions without the dot; none to block nothing
      * @return this builder

@@ -155,4 +155,16 @@ final class MessageContentTest {
       assertThat(c.degraded).singleElement().asString().startsWith("headers: ");
     }
   }
+
+  @Test
+  void parse_whenAPartNamedLikeABlockedFileCantBeSplit_dropsItInsteadOfKeepingItRaw() throws Exception {
+    try (MessageContent c = parse(HEAD + "Content-Type: multipart/mixed; boundary=z\r\n\r\n"
+        + "--z\r\nContent-Type: text/plain\r\n\r\nthe text\r\n"
+        + "--z\r\nContent-Type: multipart/mixed; boundary=never; name=\"payload.exe.\"\r\n\r\nMZ payload\r\n"
+        + "--z--\r\n")) {
+      assertThat(c.text).contains("the text");
+      assertThat(c.attachments).isEmpty();
+      assertThat(c.dropped).singleElement().asString().isEqualTo("payload.exe.: blocked file type .exe");
+    }
+  }
 }
