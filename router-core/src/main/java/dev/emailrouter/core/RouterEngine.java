@@ -57,7 +57,8 @@ public final class RouterEngine implements AutoCloseable {
    * msc, msh, msh1, msh1xml, msh2, msh2xml, mshxml, msi, msp, mst, ops, pcd, pif, prf, prg,
    * printer, pst, reg, rem, scf, scr, sct, shb, shs, shtm, shtml, soap, stm, svg, tmp, url, vb,
    * vbe, vbs, vsmacros, vss, vst, vsw, ws, wsc, wsf, wsh), so a CRM that refuses these files gets
-   * none from the router. Lower case, without the dot; unmodifiable.
+   * none from the router; plus {@code ps1}, {@code lib}, {@code sys} and {@code vxd}, which earlier
+   * versions of the router blocked. Lower case, without the dot; unmodifiable.
    *
    * @see <a href="https://learn.microsoft.com/power-apps/developer/data-platform/files-images-overview#block-files-by-extension">
    *     Dataverse: Block files by extension</a> (the value {@code blockedattachments} has by default)
@@ -66,7 +67,10 @@ public final class RouterEngine implements AutoCloseable {
       + "bat;cdx;cer;chm;class;cmd;com;config;cpl;crt;csh;dll;exe;fxp;hlp;hta;htr;htw;ida;idc;idq;inf;ins;isp;its;jar;"
       + "js;jse;ksh;lnk;mad;maf;mag;mam;maq;mar;mas;mat;mau;mav;maw;mda;mdb;mde;mdt;mdw;mdz;msc;msh;msh1;msh1xml;msh2;"
       + "msh2xml;mshxml;msi;msp;mst;ops;pcd;pif;prf;prg;printer;pst;reg;rem;scf;scr;sct;shb;shs;shtm;shtml;soap;stm;"
-      + "tmp;url;vb;vbe;vbs;vsmacros;vss;vst;vsw;ws;wsc;wsf;wsh;svg").split(";"));
+      + "tmp;url;vb;vbe;vbs;vsmacros;vss;vst;vsw;ws;wsc;wsf;wsh;svg"
+      // Not on Dataverse's list but blocked by this router before it adopted that list: kept, so an
+      // upgrade never lets through what an earlier version stopped (PowerShell scripts, drivers).
+      + ";ps1;lib;sys;vxd").split(";"));
 
   private final Settings settings;
   private final OutgoingFlow outgoing;
