@@ -51,6 +51,13 @@ import org.eclipse.angus.mail.pop3.POP3Folder;
  * lists, plus those it returned, so the cursor never outgrows the mailbox. POP3 has no UIDVALIDITY,
  * so {@code reset} is always {@code false}.
  *
+ * <p><b>A UIDL given to several messages</b> (RFC 1939 forbids it; a server with a damaged UIDL
+ * store does it) does not hide any of them: each such message is read, with the ref {@code UIDL
+ * digest} (a space, which no UIDL holds, then 16 hex digits of the SHA-256 of its header block,
+ * read with one TOP per such message per session), and each session logs a WARN naming the UIDL.
+ * When the UIDL stops or starts being shared, those messages get new refs and are read once more;
+ * the store's idempotent creation keeps that from creating a second activity.
+ *
  * <p><b>Headers.</b> Every header of the message is returned, unfolded, still RFC 2047 encoded
  * (raw UTF-8 headers are read as UTF-8). {@code receivedAt} is the date of the newest (topmost)
  * {@code Received} header, the receiving server's own stamp, or {@code null} when there is none
