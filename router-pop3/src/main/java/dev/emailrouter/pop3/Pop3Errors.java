@@ -19,6 +19,9 @@ import javax.net.ssl.SSLException;
  */
 final class Pop3Errors {
 
+  /** What Angus says of a server line that is neither {@code +OK} nor {@code -ERR}. */
+  private static final String UNEXPECTED = "Unexpected response:";
+
   private Pop3Errors() {}
 
   /**
@@ -44,7 +47,44 @@ final class Pop3Errors {
       }
       return refusedLogin(mailbox, user, serverText, failure);
     }
-    return connection(mailbox, "connecting", secret, failure);
+    RouterException otherProtocol = otherProtocol(mailbox, secret, failure);
+    return otherProtocol != null ? otherProtocol : connection(mailbox, "connecting", secret, failure);
+  }
+
+  /**
+   * A server that greets with neither {@code +OK} nor {@code -ERR} speaks another protocol: the
+   * port points at an IMAP, SMTP or other service. Retrying can't help, so this is permanent and
+   * says what answered. Angus reports such a line as "Unexpected response: LINE" inside its
+   * "Connect failed"; an {@code -ERR} greeting (a POP3 server refusing for now) and a server that
+   * never greets (a read timeout) are not this, and stay transient.
+   *
+   * @return the exception, or {@code null} when the failure is not an unexpected greeting
+   */
+  private static RouterException otherProtocol(String mailbox, String secret, Exception failure) {
+    String text = chainText(failure);
+    int at = text.indexOf(UNEXPECTED);
+    if (at < 0 || !text.startsWith("Connect failed")) {
+      return null;
+    }
+    String answered = scrub(text.substring(at + UNEXPECTED.length()).trim(), secret);
+    if (answered.length() > 200) {
+      answered = answered.substring(0, 200) + "...";
+    }
+    String upper = answered.toUpperCase(Locale.ROOT);
+    String kind;
+    if (upper.startsWith("* OK") || upper.startsWith("* PREAUTH") || upper.startsWith("* BYE")) {
+      kind = "an IMAP greeting";
+    } else if (answered.matches("^[2-5][0-9][0-9]([ -].*)?$")) {
+      kind = upper.contains("LMTP") ? "an LMTP greeting" : "an SMTP greeting";
+    } else {
+      kind = null;
+    }
+    // The description ends with ":port" (Pop3MailboxReader builds it so).
+    String port = mailbox.substring(mailbox.lastIndexOf(':') + 1);
+    String what = kind == null ? " answered with '" + answered + "', which is not a POP3 greeting"
+        : " answered with " + kind + " (" + answered + ")";
+    return new PermanentRouterException(mailbox + what + ": is " + port + " the POP3 port? Check the setting "
+        + "port(...) of this mailbox's reader (POP3 listens on 110, or 995 with IMPLICIT_TLS)", failure);
   }
 
   /**

@@ -51,6 +51,13 @@ import org.eclipse.angus.mail.pop3.POP3Folder;
  * lists, plus those it returned, so the cursor never outgrows the mailbox. POP3 has no UIDVALIDITY,
  * so {@code reset} is always {@code false}.
  *
+ * <p><b>A UIDL given to several messages</b> (RFC 1939 forbids it; a server with a damaged UIDL
+ * store does it) does not hide any of them: each such message is read, with the ref {@code UIDL
+ * digest} (a space, which no UIDL holds, then 16 hex digits of the SHA-256 of its header block,
+ * read with one TOP per such message per session), and each session logs a WARN naming the UIDL.
+ * When the UIDL stops or starts being shared, those messages get new refs and are read once more;
+ * the store's idempotent creation keeps that from creating a second activity.
+ *
  * <p><b>Headers.</b> Every header of the message is returned, unfolded, still RFC 2047 encoded
  * (raw UTF-8 headers are read as UTF-8). {@code receivedAt} is the date of the newest (topmost)
  * {@code Received} header, the receiving server's own stamp, or {@code null} when there is none
@@ -68,7 +75,10 @@ import org.eclipse.angus.mail.pop3.POP3Folder;
  * mailbox (never the secret), except a mailbox locked by another session ({@code [IN-USE]}) or a
  * temporary server failure ({@code [SYS/TEMP]}, {@code [LOGIN-DELAY]}), which are transient. An
  * untrusted or mismatched server certificate, and STARTTLS against a server without STLS, are
- * permanent. An unreachable server, a timeout and a dropped connection are a {@link
+ * permanent. So is a server of another protocol on the port (an IMAP or SMTP greeting, or any
+ * first line that is neither {@code +OK} nor {@code -ERR}): the message names the mailbox, host and
+ * port, quotes what answered and points at the setting {@code port}. An unreachable server, a
+ * server that never greets (read timeout), a timeout and a dropped connection are a {@link
  * TransientRouterException}. An -ERR to RETR of a message the session listed makes {@code
  * fetchMessages} throw a {@link PermanentRouterException} for it (never a silent omission, which
  * would read as "deleted meanwhile"), so the engine retries that message and quarantines it if the
@@ -144,8 +154,8 @@ public final class Pop3MailboxReader implements MailboxReader {
    * @return an open session; the caller must close it, which commits deletions with QUIT
    * @throws TransientRouterException if the server can't be reached, times out, drops the
    *     connection, or refuses the login only for now (mailbox in use)
-   * @throws PermanentRouterException if the server refuses the login or its certificate, or lacks
-   *     STLS while STARTTLS is required
+   * @throws PermanentRouterException if the server refuses the login or its certificate, lacks
+   *     STLS while STARTTLS is required, or greets as another protocol (IMAP, SMTP) would
    */
   @Override
   public Session open() {

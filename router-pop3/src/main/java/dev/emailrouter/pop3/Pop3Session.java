@@ -25,11 +25,15 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.text.ParseException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Date;
 import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -75,7 +79,10 @@ final class Pop3Session implements MailboxReader.Session {
   private final int spoolThreshold;
   private final List<Path> tempFiles = new ArrayList<>();
 
-  /** UIDL by message number - 1; null where the server gave none (or a repeat). */
+  /**
+   * Ref by message number - 1: the UIDL, or for a UIDL the server gave to several messages, the UIDL
+   * and a digest of the headers (see {@link #duplicateRefs}); null where the server gave none.
+   */
   private List<String> uidls;
   private Map<String, Integer> numbers;
   /** Sizes from LIST by message number, once asked. */
@@ -277,7 +284,7 @@ final class Pop3Session implements MailboxReader.Session {
     }
   }
 
-  /** One UIDL command for the whole maildrop, then the UIDL-to-number index. */
+  /** One UIDL command for the whole maildrop, then the ref-to-number index. */
   private void index() {
     if (numbers != null) {
       return;
@@ -285,7 +292,7 @@ final class Pop3Session implements MailboxReader.Session {
     try {
       int total = folder.getMessageCount();
       List<String> list = new ArrayList<>(total);
-      Map<String, Integer> byUidl = new HashMap<>(Math.max(16, total * 4 / 3 + 1));
+      Map<String, List<Integer>> byUidl = new LinkedHashMap<>(Math.max(16, total * 4 / 3 + 1));
       if (total > 0) {
         FetchProfile profile = new FetchProfile();
         profile.add(UIDFolder.FetchProfileItem.UID);
@@ -297,20 +304,68 @@ final class Pop3Session implements MailboxReader.Session {
             throw new PermanentRouterException(mailbox + ": the server does not support UIDL, which the POP3 reader "
                 + "needs to recognise messages from one session to the next; use IMAP for this mailbox");
           }
-          if (uidl != null && byUidl.putIfAbsent(uidl, number) != null) {
-            LOG.warn("mailbox {}: the server gave UIDL {} to more than one message; only the first is read",
-                mailbox, uidl);
-            uidl = null;
+          if (uidl != null) {
+            byUidl.computeIfAbsent(uidl, u -> new ArrayList<>(1)).add(number);
           }
           list.add(uidl);
         }
       }
+      Map<String, Integer> byRef = new HashMap<>(Math.max(16, total * 4 / 3 + 1));
+      for (Map.Entry<String, List<Integer>> entry : byUidl.entrySet()) {
+        List<Integer> sharing = entry.getValue();
+        if (sharing.size() == 1) {
+          byRef.put(entry.getKey(), sharing.get(0));
+        } else {
+          for (Map.Entry<String, Integer> ref : duplicateRefs(entry.getKey(), sharing).entrySet()) {
+            byRef.put(ref.getKey(), ref.getValue());
+            list.set(ref.getValue() - 1, ref.getKey());
+          }
+        }
+      }
       uidls = list;
-      numbers = byUidl;
-    } catch (MessagingException e) {
+      numbers = byRef;
+    } catch (MessagingException | IOException e) {
       throw Pop3Errors.session(mailbox, "listing UIDLs", e);
     }
     retryPendingDeletes();
+  }
+
+  /**
+   * Refs for messages the server lists under one UIDL, which RFC 1939 forbids but servers with a
+   * damaged UIDL store do. Reading only one of them would drop the others for good; numbering
+   * them ("the second message with this UIDL") would hand a handled message's ref to an unread one
+   * as soon as the first is deleted. So each gets the UIDL, a space (never part of a UIDL) and a
+   * digest of its header block, which stays with the message whatever else comes and goes: the
+   * price is one TOP per such message per session. A ref changes when the UIDL stops (or starts)
+   * being shared, so such a message is read once more then, and the store's idempotent creation
+   * absorbs the repeat: read twice rather than never. Messages whose header blocks are identical
+   * too are told apart by their order ({@code #2}, {@code #3}); as are any whose headers can't be
+   * read.
+   */
+  private Map<String, Integer> duplicateRefs(String uidl, List<Integer> sharing)
+      throws MessagingException, IOException {
+    Map<String, Integer> refs = new LinkedHashMap<>();
+    for (int number : sharing) {
+      byte[] block = readHeaders(message(number));
+      String base = uidl + " " + (block == null ? "unread" : digest(block));
+      String ref = base;
+      for (int k = 2; refs.containsKey(ref); k++) {
+        ref = base + "#" + k;
+      }
+      refs.put(ref, number);
+    }
+    LOG.warn("mailbox {}: the server gave UIDL {} to {} messages ({}), which RFC 1939 forbids; each is read, "
+        + "with refs {}", mailbox, uidl, sharing.size(), sharing, refs.keySet());
+    return refs;
+  }
+
+  private static String digest(byte[] block) {
+    try {
+      byte[] hash = MessageDigest.getInstance("SHA-256").digest(block);
+      return HexFormat.of().formatHex(hash, 0, 8);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every Java platform has SHA-256", e);
+    }
   }
 
   /** Deletions a previous session sent without a confirmed QUIT are sent again. */

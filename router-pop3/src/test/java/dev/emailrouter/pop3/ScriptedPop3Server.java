@@ -21,8 +21,15 @@ final class ScriptedPop3Server implements AutoCloseable {
 
   private final ServerSocket listener;
   private final List<String> commands = new CopyOnWriteArrayList<>();
+  private final String greeting;
 
   ScriptedPop3Server(UnaryOperator<String> script) throws IOException {
+    this("+OK scripted POP3 ready", script);
+  }
+
+  /** A server that greets with these lines (CRLF added), e.g. another protocol's greeting. */
+  ScriptedPop3Server(String greeting, UnaryOperator<String> script) throws IOException {
+    this.greeting = greeting;
     listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
     Thread thread = new Thread(() -> serve(script), "scripted-pop3");
     thread.setDaemon(true);
@@ -43,7 +50,8 @@ final class ScriptedPop3Server implements AutoCloseable {
         BufferedReader in = new BufferedReader(new InputStreamReader(socket.getInputStream(),
             StandardCharsets.ISO_8859_1));
         OutputStream out = socket.getOutputStream();
-        out.write("+OK scripted POP3 ready\r\n".getBytes(StandardCharsets.ISO_8859_1));
+        out.write((greeting.replace("\n", "\r\n") + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
+        out.flush();
         for (String line = in.readLine(); line != null; line = in.readLine()) {
           commands.add(line);
           String reply = script.apply(line);

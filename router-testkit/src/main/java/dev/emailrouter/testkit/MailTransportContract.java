@@ -42,6 +42,16 @@ import org.junit.jupiter.api.Test;
  *
  * <p>The tests send ASCII emails to addresses at {@code example.test}; each gets a new fixture and
  * closes it afterwards.
+ *
+ * <p><b>Running it.</b> These are JUnit 5 (Jupiter) tests, so they run only where the build runs the
+ * JUnit Platform: with Maven, maven-surefire-plugin (or failsafe) 3.x, which finds the Jupiter
+ * engine by itself. Maven 3.8 binds Surefire 2.12.4 by default when a project pins no version; it
+ * does not know the JUnit Platform, runs none of these tests and still reports success ("Tests run:
+ * 0"). Nothing in this kit can notice that, since none of its code runs then, so pin the plugin and
+ * make an empty run fail: {@code <version>3.5.4</version>} and {@code
+ * <configuration><failIfNoTests>true</failIfNoTests></configuration>} on maven-surefire-plugin (or
+ * {@code -DfailIfNoTests=true}, which old Surefire versions honour too). Surefire 2.22 also runs
+ * them if {@code junit-jupiter-engine} is added as a test dependency.
  */
 public abstract class MailTransportContract {
 

@@ -1,0 +1,90 @@
+package dev.emailrouter.pop3;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.function.UnaryOperator;
+
+/**
+ * A POP3 maildrop for {@link ScriptedPop3Server} whose UIDLs the test chooses, for server faults
+ * GreenMail can't produce (one UIDL listed for several messages). Answers CAPA, USER, PASS, STAT,
+ * UIDL, LIST, TOP, RETR, DELE, RSET, NOOP and QUIT; DELE takes effect at QUIT, as RFC 1939 says.
+ * Messages hold no line starting with a dot (no dot-stuffing here). One connection at a time.
+ */
+final class ScriptedMaildrop implements UnaryOperator<String> {
+
+  /** A message in the maildrop: its UIDL and its text (LF or CRLF line ends). */
+  record Entry(String uidl, String text) {}
+
+  private final List<Entry> messages = new ArrayList<>();
+  private final Set<Integer> marked = new HashSet<>();
+
+  synchronized ScriptedMaildrop add(String uidl, String text) {
+    messages.add(new Entry(uidl, text.replace("\r\n", "\n")));
+    return this;
+  }
+
+  /** Removes a message as another client would (numbers after it shift at the next session). */
+  synchronized void remove(int number) {
+    messages.remove(number - 1);
+  }
+
+  @Override
+  public synchronized String apply(String line) {
+    String[] words = line.split(" ");
+    switch (words[0].toUpperCase(Locale.ROOT)) {
+      case "CAPA":
+        return "+OK\nUSER\nUIDL\nTOP\n.";
+      case "USER":
+        marked.clear(); // a new session
+        return "+OK";
+      case "STAT":
+        return "+OK " + messages.size() + " " + messages.stream().mapToInt(m -> size(m)).sum();
+      case "UIDL":
+        return listing(words, true);
+      case "LIST":
+        return listing(words, false);
+      case "TOP":
+        String text = messages.get(Integer.parseInt(words[1]) - 1).text();
+        int blank = text.indexOf("\n\n");
+        return "+OK\n" + (blank < 0 ? text : text.substring(0, blank + 1)) + "\n.";
+      case "RETR":
+        return "+OK\n" + messages.get(Integer.parseInt(words[1]) - 1).text() + "\n.";
+      case "DELE":
+        marked.add(Integer.parseInt(words[1]));
+        return "+OK";
+      case "RSET":
+        marked.clear();
+        return "+OK";
+      case "QUIT":
+        List<Integer> numbers = new ArrayList<>(marked);
+        numbers.sort(null);
+        for (int i = numbers.size() - 1; i >= 0; i--) {
+          messages.remove(numbers.get(i) - 1);
+        }
+        marked.clear();
+        return "+OK bye";
+      default:
+        return "+OK";
+    }
+  }
+
+  private String listing(String[] words, boolean uidl) {
+    if (words.length > 1) {
+      int n = Integer.parseInt(words[1]);
+      return "+OK " + n + " " + (uidl ? messages.get(n - 1).uidl() : size(messages.get(n - 1)));
+    }
+    StringBuilder reply = new StringBuilder("+OK");
+    for (int n = 1; n <= messages.size(); n++) {
+      reply.append('\n').append(n).append(' ').append(uidl ? messages.get(n - 1).uidl() : size(messages.get(n - 1)));
+    }
+    return reply.append("\n.").toString();
+  }
+
+  private static int size(Entry entry) {
+    return entry.text().replace("\n", "\r\n").getBytes(StandardCharsets.ISO_8859_1).length;
+  }
+}
