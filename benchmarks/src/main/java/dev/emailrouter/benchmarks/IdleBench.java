@@ -54,7 +54,7 @@ final class IdleBench {
         }
         System.out.printf("  first sync of %,d messages: %.0f ms%n", size, (System.nanoTime() - t0) / 1e6);
       }
-      Rounds rounds = new Rounds("idle tick", "ms");
+      Rounds rounds = new Rounds("idle tick", "ms").recordingTo(ctx.report());
       for (int size : SIZES) {
         rounds.add(Integer.toString(size), () -> idleMillis(engines.get(size)));
       }
