@@ -21,7 +21,7 @@ import java.util.Set;
  * mvn -B -q -Pbenchmarks -pl benchmarks -am -DskipTests package exec:exec [-Dbench=outgoing,idle] [-Dbench.quick=true]
  * </pre>
  *
- * <p>System properties: {@code bench} (comma-separated scenarios: outgoing, header, tracked, idle,
+ * <p>System properties: {@code bench} (comma-separated scenarios: outgoing, shapes, latency, header, tracked, idle,
  * pop3, memory, many; default all), {@code bench.quick} (small N for quick checks), {@code
  * bench.runs} (measured runs; default 5, or 3 in quick mode; the big scenarios use at most 3),
  * {@code bench.dir} (the servers' state folder, wiped first), {@code bench.scripts} (the checkout's
@@ -30,7 +30,7 @@ import java.util.Set;
  * program, not a library type.
  */
 public final class Benchmarks {
-  static final List<String> ALL = List.of("outgoing", "header", "tracked", "idle", "pop3", "memory", "many");
+  static final List<String> ALL = List.of("outgoing", "shapes", "latency", "header", "tracked", "idle", "pop3", "memory", "many");
 
   private Benchmarks() {}
 
@@ -84,7 +84,12 @@ public final class Benchmarks {
     try (Lab lab = Lab.start(dir, scripts, users);
         SmtpSink sink = SmtpSink.start(dir.resolve("log").resolve("smtp-sink.log"))) {
       Context ctx = new Context(lab, sink, report, quick, runs, 1, work);
+      long startedNanos = System.nanoTime();
+      int k = 0;
       for (String name : selected) {
+        k++;
+        System.out.printf("%n### scenario %d of %d: %s%s%n", k, selected.size(), name,
+            timeLeft(startedNanos, k - 1, selected.size()));
         try {
           runScenario(name, ctx);
         } catch (Exception | Error e) {
@@ -93,6 +98,9 @@ public final class Benchmarks {
           System.err.println(lab.logTail());
           report.add(new Report.Row(name, "failed: " + e, "—", "—", "—", "—", Report.Verdict.FAILED));
         }
+        // Written as it goes, so an interrupted run keeps what it measured.
+        report.writeMarkdown(results, header(started, loadBefore, loadAverage(), quick, runs)
+            .replace("\n", "  \n") + "  \n(partial: " + k + " of " + selected.size() + " scenarios done)");
       }
     } finally {
       Lab.deleteTree(work);
@@ -117,7 +125,13 @@ public final class Benchmarks {
 
   private static void runScenario(String name, Context ctx) throws Exception {
     switch (name) {
-      case "outgoing" -> new OutgoingBench(ctx).run();
+      case "outgoing" -> {
+        OutgoingBench b = new OutgoingBench(ctx);
+        b.run();
+        b.runDefaults();
+      }
+      case "shapes" -> new OutgoingShapesBench(ctx).run();
+      case "latency" -> new LatencyBench(ctx).run();
       case "header" -> {
         HeaderBench b = new HeaderBench(ctx);
         b.load();
@@ -152,6 +166,16 @@ public final class Benchmarks {
     }
   }
 
+  /** A rough estimate from the scenarios done so far (they differ in length; a hint, not a promise). */
+  private static String timeLeft(long startedNanos, int done, int total) {
+    if (done == 0) {
+      return "";
+    }
+    double perScenario = (System.nanoTime() - startedNanos) / 1e9 / done;
+    return String.format(Locale.ROOT, " (about %.0f min left, from %.1f min per scenario so far)",
+        perScenario * (total - done) / 60, perScenario / 60);
+  }
+
   private static String header(String started, String loadBefore, String loadAfter, boolean quick, int runs) {
     String only = System.getProperty("bench.only", "").strip();
     return "Email Router benchmarks, " + started + (quick ? " (QUICK mode: small N, not for the README)" : "")
@@ -161,6 +185,8 @@ public final class Benchmarks {
         + "Java: " + System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version") + "; "
         + "servers: Dovecot " + version(List.of("dovecot", "--version")) + ", Postfix "
         + version(List.of("postconf", "-d", "-h", "mail_version")) + ", all on 127.0.0.1\n"
+        + "Code: git " + version(List.of("git", "describe", "--always", "--dirty", "--abbrev=12")) + "; JVM flags: "
+        + String.join(" ", java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()) + "\n"
         + "Load average (1/5/15 min) before: " + loadBefore + ", after: " + loadAfter + "; measured runs: " + runs
         + " (3 for the big scenarios), after one warm-up run";
   }

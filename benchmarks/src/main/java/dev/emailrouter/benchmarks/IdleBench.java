@@ -54,11 +54,24 @@ final class IdleBench {
         }
         System.out.printf("  first sync of %,d messages: %.0f ms%n", size, (System.nanoTime() - t0) / 1e6);
       }
-      Rounds rounds = new Rounds("idle tick", "ms");
+      Rounds rounds = new Rounds("idle tick", "ms").recordingTo(ctx.report());
       for (int size : SIZES) {
         rounds.add(Integer.toString(size), () -> idleMillis(engines.get(size)));
       }
-      rounds.run(ctx.warmups(), ctx.runs());
+      int biggest = SIZES[SIZES.length - 1];
+      try (RawImap kept = new RawImap(port)) {
+        kept.command("LOGIN \"" + Lab.address(user(biggest)) + "\" \"" + Lab.PASSWORD + "\"");
+        kept.command("SELECT INBOX");
+        rounds.add("kept-connection", () -> keptMillis(kept, biggest + 1));
+        rounds.run(ctx.warmups(), ctx.runs());
+        kept.command("LOGOUT");
+      }
+      ctx.report().add(new Report.Row("Idle tick, mailbox of " + String.format("%,d", biggest) + " messages",
+          rounds.of(Integer.toString(biggest)).describe("ms", Samples::millis),
+          "raw client on a connection kept open and selected: NOOP + UID FETCH UIDNEXT:* (UID)",
+          rounds.of("kept-connection").describe("ms", Samples::millis),
+          rounds.ratio(Integer.toString(biggest), "kept-connection").describe("", Samples::ratio), "report",
+          Report.Verdict.REPORT));
       ctx.report().note("Idle tick: the median of " + ticks + " ticks per run with nothing new; the reader "
           + "connects and logs in on every tick (the engine holds no connection between ticks), so the time is "
           + "mostly Dovecot's login. Round trips counted by a proxy on one idle tick after the first sync.");
@@ -81,6 +94,18 @@ final class IdleBench {
     }
     roundTrips(port, 1_000);
     roundTrips(port, 100_000);
+  }
+
+  /** What a client that keeps its connection pays to learn that nothing is new: two round trips. */
+  private Stopwatch.Figure keptMillis(RawImap imap, int uidNext) throws Exception {
+    Samples s = new Samples();
+    for (int i = 0; i < ticks; i++) {
+      long t0 = System.nanoTime();
+      imap.command("NOOP");
+      imap.command("UID FETCH " + uidNext + ":* (UID)");
+      s.add((System.nanoTime() - t0) / 1e6);
+    }
+    return new Stopwatch.Figure(s.median(), Double.NaN);
   }
 
   private Stopwatch.Figure idleMillis(RouterEngine engine) {

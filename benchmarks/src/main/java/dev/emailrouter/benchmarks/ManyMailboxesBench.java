@@ -77,6 +77,16 @@ final class ManyMailboxesBench {
         }
       }
     }
+    long heapBefore = usedHeapAfterGc();
+    long heapPerMailbox;
+    try (RouterEngine engine = engine(port)) {
+      engine.tick();
+      heapPerMailbox = (usedHeapAfterGc() - heapBefore) / mailboxes;
+      engine.tick(); // keeps the engine reachable until the heap was measured
+    }
+    ctx.report().add(new Report.Row(String.format("%,d mailboxes: heap per configured mailbox, after a tick", mailboxes),
+        String.format(java.util.Locale.ROOT, "%,d bytes", heapPerMailbox), "—", "—", "—", "report",
+        Report.Verdict.REPORT));
     int maxOpen;
     int connections;
     try (CountingProxy proxy = new CountingProxy(port); RouterEngine engine = engine(proxy.port())) {
@@ -99,6 +109,14 @@ final class ManyMailboxesBench {
         first.median() < 60 ? Report.Verdict.PASS : Report.Verdict.MISS));
     ctx.report().add(new Report.Row(scenario + ": idle tick", idle.describe("s", Samples::millis) + "; " + held, "—",
         "—", "—", "< 60 s", idle.median() < 60 ? Report.Verdict.PASS : Report.Verdict.MISS));
+  }
+
+  /** Live heap after a full collection (run twice: the first may leave finalizable garbage). */
+  private static long usedHeapAfterGc() {
+    System.gc();
+    System.gc();
+    java.lang.management.MemoryMXBean memory = java.lang.management.ManagementFactory.getMemoryMXBean();
+    return memory.getHeapMemoryUsage().getUsed();
   }
 
   private double tickSeconds(RouterEngine engine, int expectedRejected) {

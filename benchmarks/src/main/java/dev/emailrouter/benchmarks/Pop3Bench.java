@@ -36,7 +36,7 @@ final class Pop3Bench {
   void run() throws Exception {
     int port = ctx.lab().pop3Port();
     System.out.printf("%n== POP3: %,d × 2 KB%n", n);
-    Rounds rounds = new Rounds("pop3", "msg/s")
+    Rounds rounds = new Rounds("pop3", "msg/s").recordingTo(ctx.report())
         .add("ours", () -> ours(port))
         .add("jakarta", () -> jakarta(port))
         .run(ctx.warmups(), ctx.runs());

@@ -49,6 +49,7 @@ final class Report {
 
   private final List<Row> rows = new ArrayList<>();
   private final List<String> notes = new ArrayList<>();
+  private final List<String> raw = new ArrayList<>();
 
   synchronized void add(Row row) {
     rows.add(row);
@@ -58,6 +59,11 @@ final class Report {
 
   synchronized void note(String note) {
     notes.add(note);
+  }
+
+  /** One round's raw figures, kept for the Markdown file's appendix (warm-ups included, marked). */
+  synchronized void raw(String line) {
+    raw.add(line);
   }
 
   synchronized List<Row> rows() {
@@ -117,6 +123,11 @@ final class Report {
       for (String n : notes) {
         out.append("- ").append(n).append('\n');
       }
+    }
+    if (!raw.isEmpty()) {
+      out.append("\n## Raw figures, round by round\n\n```\n");
+      raw.forEach(l -> out.append(l).append('\n'));
+      out.append("```\n");
     }
     return out.toString();
   }

@@ -34,9 +34,17 @@ final class Rounds {
   private final Map<String, Samples> cpu = new HashMap<>();
   private final List<Map<String, Double>> rounds = new ArrayList<>();
 
+  private Report report;
+
   Rounds(String scenario, String unit) {
     this.scenario = scenario;
     this.unit = unit;
+  }
+
+  /** Keeps every round's raw line in {@code report} too (for the results file). */
+  Rounds recordingTo(Report report) {
+    this.report = report;
+    return this;
   }
 
   Rounds add(String name, Contender contender) {
@@ -55,8 +63,8 @@ final class Rounds {
       boolean warm = round < warmups;
       Map<String, Double> figures = new HashMap<>();
       Map<String, Double> cpus = new HashMap<>();
-      StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "  %s %s %d:", scenario,
-          warm ? "warm-up" : "run", warm ? round + 1 : round - warmups + 1));
+      StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "  %s %s %d of %d:", scenario,
+          warm ? "warm-up" : "run", warm ? round + 1 : round - warmups + 1, warm ? warmups : runs));
       for (int i = 0; i < names.size(); i++) {
         String name = names.get((i + round) % names.size());
         System.gc();
@@ -69,6 +77,9 @@ final class Rounds {
         }
       }
       System.out.println(line.append(' ').append(unit));
+      if (report != null) {
+        report.raw(line.toString().strip());
+      }
       if (!warm) {
         rounds.add(figures);
         figures.forEach((name, figure) -> samples.get(name).add(figure));

@@ -30,6 +30,16 @@ final class Samples {
     return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
   }
 
+  /** The nearest-rank percentile {@code p} (0 to 100) of the values, or NaN when there are none. */
+  double percentile(double p) {
+    List<Double> sorted = sorted();
+    if (sorted.isEmpty()) {
+      return Double.NaN;
+    }
+    int rank = (int) Math.ceil(p / 100.0 * sorted.size());
+    return sorted.get(Math.max(0, Math.min(sorted.size() - 1, rank - 1)));
+  }
+
   double min() {
     return values.isEmpty() ? Double.NaN : Collections.min(values);
   }

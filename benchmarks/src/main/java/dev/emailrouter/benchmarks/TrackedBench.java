@@ -35,7 +35,7 @@ final class TrackedBench {
   void run() throws Exception {
     int port = ctx.lab().imapPort();
     System.out.printf("%n== Incoming tracked: %,d × 20 KB%n", n);
-    Rounds rounds = new Rounds("tracked", "msg/s")
+    Rounds rounds = new Rounds("tracked", "msg/s").recordingTo(ctx.report())
         .add("ours", this::ours)
         .add("bulk", () -> bulk(port))
         .add("getContent", () -> perMessage(port))

@@ -1,0 +1,162 @@
+package dev.emailrouter.benchmarks;
+
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * The protocol-limit baseline for outgoing mail: a bare SMTP client over a socket that pipelines
+ * as RFC 2920 allows and does no MIME work at all. Every message's bytes (headers, body, dot-stuffed,
+ * with the final ".") are prepared before the clock starts; in the timed loop each message costs
+ * the same two round trips the router's pipelined path costs — {@code MAIL FROM}, {@code RCPT TO}
+ * and {@code DATA} in one write, then the content and "." — and nothing else: no claim, no store,
+ * no composing. For one thread per session.
+ */
+final class RawSmtp {
+  private RawSmtp() {}
+
+  /**
+   * Prepares {@code count} messages of about {@code bodyBytes} each, then sends them with {@code
+   * sessions} parallel connections (each kept for its share), timed from the first connect to the
+   * last reply.
+   *
+   * @return messages per second, with this JVM's CPU per message
+   */
+  static Stopwatch.Figure send(int port, int sessions, int bodyBytes, int count, String from, String to)
+      throws Exception {
+    List<byte[]> envelopes = new ArrayList<>(count);
+    List<byte[]> contents = new ArrayList<>(count);
+    String body = Messages.text(bodyBytes);
+    for (int i = 0; i < count; i++) {
+      envelopes.add(("MAIL FROM:<" + from + ">\r\nRCPT TO:<" + to + ">\r\nDATA\r\n").getBytes(StandardCharsets.US_ASCII));
+      contents.add(content(from, to, i, body));
+    }
+    ExecutorService pool = Executors.newFixedThreadPool(sessions);
+    try {
+      Stopwatch watch = Stopwatch.start();
+      List<Future<Integer>> futures = new ArrayList<>();
+      for (int t = 0; t < sessions; t++) {
+        int first = count * t / sessions;
+        int last = count * (t + 1) / sessions;
+        futures.add(pool.submit(() -> session(port, envelopes.subList(first, last), contents.subList(first, last))));
+      }
+      int sent = 0;
+      for (Future<Integer> f : futures) {
+        sent += f.get();
+      }
+      Stopwatch.Figure figure = watch.rate(count);
+      if (sent != count) {
+        throw new IllegalStateException("raw SMTP client sent " + sent + " of " + count);
+      }
+      return figure;
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  /** The message as it goes after DATA: CRLF lines, dot-stuffed, ending with ".". */
+  private static byte[] content(String from, String to, int i, String body) {
+    StringBuilder m = new StringBuilder(body.length() + 400);
+    m.append("From: <").append(from).append(">\r\n")
+        .append("To: <").append(to).append(">\r\n")
+        .append("Subject: Your order ").append(i).append("\r\n")
+        .append("Message-ID: <raw.").append(i).append("@crm.test>\r\n")
+        .append("MIME-Version: 1.0\r\n")
+        .append("Content-Type: text/plain; charset=UTF-8\r\n")
+        .append("Content-Transfer-Encoding: 7bit\r\n\r\n");
+    String text = body.endsWith("\n") ? body.substring(0, body.length() - 1) : body;
+    for (String line : text.split("\r?\n", -1)) {
+      if (line.startsWith(".")) {
+        m.append('.');
+      }
+      m.append(line).append("\r\n");
+    }
+    m.append(".\r\n");
+    return m.toString().getBytes(StandardCharsets.UTF_8);
+  }
+
+  private static int session(int port, List<byte[]> envelopes, List<byte[]> contents) throws IOException {
+    try (Socket socket = new Socket()) {
+      socket.setTcpNoDelay(true);
+      socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 10_000);
+      socket.setSoTimeout(60_000);
+      InputStream in = new BufferedInputStream(socket.getInputStream(), 1 << 14);
+      OutputStream out = new BufferedOutputStream(socket.getOutputStream(), 1 << 16);
+      Replies replies = new Replies(in);
+      replies.expect('2'); // greeting
+      out.write("EHLO crm.test\r\n".getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      if (!replies.expect('2').contains("PIPELINING")) {
+        throw new IOException("the server does not offer PIPELINING");
+      }
+      for (int i = 0; i < envelopes.size(); i++) {
+        out.write(envelopes.get(i));
+        out.flush();
+        replies.expect('2'); // MAIL
+        replies.expect('2'); // RCPT
+        replies.expect('3'); // DATA: 354
+        out.write(contents.get(i));
+        out.flush();
+        replies.expect('2'); // end of data
+      }
+      out.write("QUIT\r\n".getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      replies.expect('2');
+      return envelopes.size();
+    }
+  }
+
+  /** Reads SMTP replies (multi-line ones whole) and checks their first digit. */
+  private static final class Replies {
+    private final InputStream in;
+    private final ByteArrayOutputStream line = new ByteArrayOutputStream(128);
+
+    Replies(InputStream in) {
+      this.in = in;
+    }
+
+    /** Reads one reply; returns its text, all lines. */
+    String expect(char firstDigit) throws IOException {
+      StringBuilder all = new StringBuilder();
+      while (true) {
+        String l = readLine();
+        all.append(l).append('\n');
+        if (l.length() < 4 || l.charAt(3) != '-') {
+          if (l.isEmpty() || l.charAt(0) != firstDigit) {
+            throw new IOException("unexpected SMTP reply: " + all.toString().strip());
+          }
+          return all.toString();
+        }
+      }
+    }
+
+    private String readLine() throws IOException {
+      line.reset();
+      while (true) {
+        int b = in.read();
+        if (b < 0) {
+          throw new EOFException("connection closed by the server");
+        }
+        if (b == '\n') {
+          byte[] bytes = line.toByteArray();
+          int len = bytes.length > 0 && bytes[bytes.length - 1] == '\r' ? bytes.length - 1 : bytes.length;
+          return new String(bytes, 0, len, StandardCharsets.ISO_8859_1);
+        }
+        line.write(b);
+      }
+    }
+  }
+}
