@@ -57,18 +57,18 @@ final class Schema {
       Dialect dialect = Dialect.of(c);
       String script = dialect.script(component, VERSION);
       String remedy = " Run " + script + " (in router-jdbc's jar) against the database, or call " + createHint + ".";
-      int version;
+      Integer version;
       try (PreparedStatement ps = c.prepareStatement("SELECT version FROM " + VERSION_TABLE + " WHERE component = ?")) {
         ps.setString(1, component);
         try (ResultSet rs = ps.executeQuery()) {
-          version = rs.next() ? rs.getInt(1) : 0;
+          version = rs.next() ? Integer.valueOf(rs.getInt(1)) : null;
         }
       } catch (SQLException e) {
         rollbackQuietly(c);
         throw new IllegalStateException("table " + VERSION_TABLE + " is missing or unreadable (" + e.getMessage()
             + ")." + remedy, e);
       }
-      if (version == 0) {
+      if (version == null) {
         throw new IllegalStateException("table " + VERSION_TABLE + " has no row for component '" + component
             + "': router-jdbc's " + component + " tables were never created." + remedy);
       }
