@@ -15,7 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** The contract's fixture over a new database: the store, a second engine's store, and read-backs in SQL. */
-final class StoreFixture implements ActivityStoreContract.Fixture {
+final class StoreFixture implements ActivityStoreContract.Fixture, AutoCloseable {
   private final TestPool pool;
   private final JdbcActivityStore store;
 

@@ -20,9 +20,12 @@ final class TestPool implements DataSource, AutoCloseable {
   private final DataSource target;
   private final ConcurrentLinkedQueue<Connection> idle = new ConcurrentLinkedQueue<>();
   private final List<Connection> all = new ArrayList<>();
+  private final Runnable afterClose;
 
-  TestPool(DataSource target) {
+  /** A pool over {@code target} that runs {@code afterClose} (drop the database) once its connections are closed. */
+  TestPool(DataSource target, Runnable afterClose) {
     this.target = target;
+    this.afterClose = afterClose;
   }
 
   @Override
@@ -62,6 +65,7 @@ final class TestPool implements DataSource, AutoCloseable {
       all.clear();
     }
     idle.clear();
+    afterClose.run();
   }
 
   @Override
