@@ -98,7 +98,8 @@ public final class JdbcActivityStore implements ActivityStore {
    * sender's oldest due rows, at most {@code perSender}, skipping rows another claimant holds;
    * {@code picked} keeps the first {@code max} in the router's order, and the UPDATE moves them to
    * Sending. At most {@code max} senders are visited: each has at least one due row, and rows
-   * another claimant holds are taken by that claimant.
+   * another claimant holds are taken by that claimant. The rows locked but not kept (beyond {@code
+   * max}) are free again when the statement's transaction commits, a few milliseconds later.
    */
   private static final String PG_CLAIM = """
       WITH RECURSIVE senders (sender_key, n, first_key) AS (
@@ -309,20 +310,23 @@ public final class JdbcActivityStore implements ActivityStore {
       ps.setInt(i++, request.max());
       ps.setString(i++, batch);
       ps.setObject(i, utc(request.leaseUntil()));
-      // Rank: sender walk step first, then the queue order within the sender.
-      List<Object[]> rows = new ArrayList<>();
+      // RETURNING has no order: put the rows back in the router's order, the sender's step in the walk first.
+      List<Returned> rows = new ArrayList<>();
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
-          rows.add(new Object[] {rs.getString(1), rs.getString(2), rs.getInt(3), rs.getLong(4)});
+          rows.add(new Returned(rs.getString(1), rs.getString(2), rs.getInt(3), rs.getLong(4)));
         }
       }
-      rows.sort(Comparator.<Object[]>comparingInt(r -> (Integer) r[2]).thenComparingLong(r -> (Long) r[3]));
+      rows.sort(Comparator.comparingInt(Returned::senderStep).thenComparingLong(Returned::queueSeq));
       for (int k = 0; k < rows.size(); k++) {
-        out.add(new Claimed((String) rows.get(k)[0], (String) rows.get(k)[1], k));
+        out.add(new Claimed(rows.get(k).id(), rows.get(k).token(), k));
       }
     }
     return out;
   }
+
+  /** A row the PostgreSQL claim returned. */
+  private record Returned(String id, String token, int senderStep, long queueSeq) {}
 
   private static int bindDue(PreparedStatement ps, int from, OffsetDateTime now, int times) throws SQLException {
     int i = from;
@@ -334,8 +338,8 @@ public final class JdbcActivityStore implements ActivityStore {
   }
 
   private List<Claimed> claimOnH2(Connection c, ClaimRequest request, String batch) throws SQLException {
-    // H2 has no SKIP LOCKED that works beside a window function: serialise claims on one row instead. Claims are
-    // short, and other engines' mark methods don't take this lock.
+    // H2 refuses FOR UPDATE in a query with a window function: serialise claims on one row instead. Claims are
+    // short, the mark methods don't take this lock, and each row's UPDATE below still checks that it is due.
     try (PreparedStatement ps = c.prepareStatement(
         "SELECT version FROM " + Schema.VERSION_TABLE + " WHERE component = ? FOR UPDATE")) {
       ps.setString(1, COMPONENT);
