@@ -146,6 +146,8 @@ final class TestDatabases {
       if (!Files.isExecutable(dir.resolve("bin/postgres"))) {
         throw e;
       }
+    } finally {
+      run(List.of("rm", "-rf", staging.toString()));
     }
     return dir;
   }
