@@ -1,0 +1,7 @@
+/**
+ * router-jdbc: a ready {@link dev.emailrouter.jdbc.JdbcActivityStore} and a {@link
+ * dev.emailrouter.jdbc.JdbcCheckpointStore} on plain JDBC, PostgreSQL first, H2 for embedded use;
+ * the schema scripts are in this jar under {@code dev/emailrouter/jdbc/postgresql/} and {@code
+ * dev/emailrouter/jdbc/h2/}.
+ */
+package dev.emailrouter.jdbc;

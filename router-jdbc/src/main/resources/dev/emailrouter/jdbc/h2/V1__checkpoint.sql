@@ -1,0 +1,24 @@
+-- router-jdbc: the checkpoint table of JdbcCheckpointStore, version 1, for H2 (2.x).
+-- Run once (JdbcCheckpointStore.createSchema(dataSource) runs it; it is idempotent).
+
+CREATE TABLE IF NOT EXISTS router_schema_version (
+  component VARCHAR(64) PRIMARY KEY,
+  version INT NOT NULL,
+  script VARCHAR(200) NOT NULL,
+  applied_at TIMESTAMP WITH TIME ZONE DEFAULT CURRENT_TIMESTAMP NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS router_mailbox_checkpoint (
+  -- SHA-256 (hex) of the mailbox name: names may be longer than a key may be.
+  mailbox_hash CHAR(64) PRIMARY KEY,
+  mailbox CHARACTER VARYING NOT NULL,
+  cursor_value CHARACTER VARYING NOT NULL,
+  -- JSON object: message reference -> failed attempts.
+  failures CHARACTER VARYING NOT NULL,
+  -- The fencing token of the mailbox lease the last write was made under (mailbox leases: not yet used).
+  lease_token BIGINT,
+  updated_at TIMESTAMP WITH TIME ZONE DEFAULT CURRENT_TIMESTAMP NOT NULL
+);
+
+MERGE INTO router_schema_version (component, version, script) KEY (component)
+  VALUES ('checkpoint', 1, 'dev/emailrouter/jdbc/h2/V1__checkpoint.sql');
