@@ -603,6 +603,8 @@ public final class RouterEngine implements AutoCloseable {
     final RouterListener listener;
     final CheckpointStore checkpoints;
     final Random random;
+    /** Whether the store is up: one backoff for both flows and every mailbox. */
+    final StoreHealth storeHealth;
     /** Distinguishes this engine's Message-IDs from those of engines given the same seeded random. */
     final String messageIdInstance;
     final int batchPerSender;
@@ -636,6 +638,8 @@ public final class RouterEngine implements AutoCloseable {
       listener = b.listener;
       checkpoints = b.checkpoints;
       random = b.random;
+      storeHealth = new StoreHealth(b.clock, new Backoff(b.retryDelay,
+          b.maxRetryDelay.compareTo(b.retryDelay) < 0 ? b.retryDelay : b.maxRetryDelay, b.random));
       messageIdInstance = Long.toUnsignedString(new SecureRandom().nextLong(), 36);
       batchPerSender = b.batchPerSender;
       maxPerTick = b.maxPerTick;

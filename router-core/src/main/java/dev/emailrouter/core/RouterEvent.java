@@ -71,6 +71,33 @@ public sealed interface RouterEvent {
   record ServerUnavailable(String server, String reason, Instant retryAt) implements RouterEvent {}
 
   /**
+   * The host's {@code ActivityStore} threw {@code TransientRouterException}: the CRM is down, which
+   * is no fault of a message, an email or a mailbox. The pass that met it stopped at once, and
+   * neither flow calls the store again before {@code retryAt} (the engine's {@code retryDelay},
+   * doubling per outage in a row up to {@code maxRetryDelay}): no mailbox is read, no email
+   * claimed. Nothing counts an attempt and nothing moves: a mailbox's checkpoint stays where its
+   * last whole batch left it and the batch is read again, without post-actions for it until then;
+   * claimed emails not yet sent are returned to Pending Send while the store still answers, and
+   * otherwise wait for their lease. Raised once per outage, by the first call that met it; never
+   * advances a mailbox towards {@link MailboxDisabled}.
+   *
+   * @param flow {@code "incoming"} or {@code "outgoing"}
+   * @param mailbox the mailbox whose pass stopped, or {@code null} in the outgoing flow
+   * @param reason the store's message
+   * @param retryAt when the store is called again
+   */
+  record StoreUnavailable(String flow, String mailbox, String reason, Instant retryAt) implements RouterEvent {
+    /** Validates the components. */
+    public StoreUnavailable {
+      if (!"incoming".equals(flow) && !"outgoing".equals(flow)) {
+        throw new IllegalArgumentException("flow must be \"incoming\" or \"outgoing\", was " + flow);
+      }
+      Objects.requireNonNull(reason, "reason");
+      Objects.requireNonNull(retryAt, "retryAt");
+    }
+  }
+
+  /**
    * An incoming message is tracked: a Received activity exists for it.
    *
    * @param mailbox the mailbox it came from
