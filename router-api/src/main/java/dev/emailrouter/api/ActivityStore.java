@@ -144,8 +144,14 @@ public interface ActivityStore {
    * ReceivedEmail#dedupKey() dedupKey} exists (also one created concurrently), returns it instead.
    * Attachment streams are valid only during this call.
    *
+   * <p>A store that can should keep the email's {@link ReceivedEmail#contentDigest() contentDigest}
+   * with the activity and return it in the result when the activity existed already: a message
+   * with the Message-ID of another one but different content is then reported (it is still not
+   * created twice: Message-IDs are the key, as in Dynamics). A store that keeps no digest returns
+   * {@code null} there and loses nothing else.
+   *
    * @param email the message to record
-   * @return the activity, and whether this call created it
+   * @return the activity, whether this call created it, and its stored content digest if any
    */
   ReceiveResult createReceived(ReceivedEmail email);
 }

@@ -399,12 +399,14 @@ final class IncomingFlow implements AutoCloseable {
         sink.accept(new RouterEvent.MessageGone(mailbox.name(), c.message().ref(), c.message().messageId()));
         continue;
       }
-      try (MessageContent content = MessageContent.parse(raw, s.maxAttachmentSize, s.blockedExtensions,
-          mailbox.kind() == Mailbox.Kind.FORWARD)) {
+      ContentDigest digest = new ContentDigest();
+      try (MessageContent content = MessageContent.parse(digest.watching(raw), s.maxAttachmentSize,
+          s.blockedExtensions, mailbox.kind() == Mailbox.Kind.FORWARD)) {
         if (mailbox.kind() == Mailbox.Kind.FORWARD) {
-          forwarded(mailbox, c, raw, content, failures, dispositions, sink);
+          forwarded(mailbox, c, raw, content, digest.finish(raw), failures, dispositions, sink);
         } else {
-          create(mailbox, c, content, c.message().headers().receivedAt(), failures, dispositions, sink);
+          create(mailbox, c, content, digest.finish(raw), c.message().headers().receivedAt(), failures,
+              dispositions, sink);
         }
       } catch (StoreOutage e) {
         throw e; // the CRM, not this message: the whole pass stops
@@ -414,7 +416,7 @@ final class IncomingFlow implements AutoCloseable {
     }
   }
 
-  private void forwarded(Mailbox mailbox, Candidate outer, RawMessage raw, MessageContent content,
+  private void forwarded(Mailbox mailbox, Candidate outer, RawMessage raw, MessageContent content, String outerDigest,
       Map<String, Integer> failures, Map<String, Disposition> dispositions, EventSink sink) throws Exception {
     String ref = raw.ref();
     IncomingMessage wrapper = outer.message();
@@ -445,7 +447,8 @@ final class IncomingFlow implements AutoCloseable {
         IncomingMessage inner = Headers.parse(mailbox.name(), innerHeaders);
         Candidate c = decide(mailbox, inner, forwarder);
         if (c.decision().track()) {
-          create(mailbox, c, original, wrapper.headers().receivedAt(), failures, dispositions, sink);
+          create(mailbox, c, original, ContentDigest.of(content.forwarded.get(i), outerDigest, i),
+              wrapper.headers().receivedAt(), failures, dispositions, sink);
         } else {
           conclude(mailbox, c, failures, dispositions, sink);
         }
@@ -460,10 +463,16 @@ final class IncomingFlow implements AutoCloseable {
     }
   }
 
-  private void create(Mailbox mailbox, Candidate c, MessageContent content, Instant receivedAt,
+  /**
+   * Creates the activity of a downloaded message.
+   *
+   * @param contentDigest the digest of the whole message ({@link ContentDigest}): its key when it
+   *     has no Message-ID, and how a different message reusing a Message-ID is told apart
+   */
+  private void create(Mailbox mailbox, Candidate c, MessageContent content, String contentDigest, Instant receivedAt,
       Map<String, Integer> failures, Map<String, Disposition> dispositions, EventSink sink) {
     IncomingMessage m = c.message();
-    String key = Headers.dedupKey(m);
+    String key = Headers.dedupKey(m, contentDigest);
     // Whether the message's own attachment bytes failed while the store read them: then a
     // TransientRouterException the store made of that is the message's failure, not an outage.
     AtomicBoolean contentFailed = new AtomicBoolean();
@@ -474,7 +483,7 @@ final class IncomingFlow implements AutoCloseable {
     ReceivedEmail email = new ReceivedEmail(key, m.messageId(), mailbox.name(), c.owner(), m.from(), m.to(), m.cc(),
         m.subject(), m.sentAt(), receivedAt != null ? receivedAt : s.clock.instant(), content.text, content.html,
         attachments, content.dropped, m.inReplyTo(), m.references(),
-        c.context() == null ? null : c.context().correlation().orElse(null), c.decision());
+        c.context() == null ? null : c.context().correlation().orElse(null), c.decision(), contentDigest);
     MDC.put("messageId", String.valueOf(m.messageId()));
     try {
       ReceiveResult result = s.storeHealth.call(() -> s.store.createReceived(email), contentFailed::get);
@@ -482,6 +491,14 @@ final class IncomingFlow implements AutoCloseable {
       dispositions.put(m.ref(), Disposition.TRACKED);
       LOG.trace("tracked message {} as activity {} (created: {})", m.messageId(), result.activityId(),
           result.created());
+      String stored = result.created() ? null : result.contentDigest();
+      if (stored != null && !stored.equals(contentDigest)) {
+        // Dynamics deduplicates on the Message-ID, and so does the router; but a different message
+        // that reuses one (a broken client, a forged copy) must not vanish unmentioned.
+        LOG.warn("message {} ({}) in {} has the Message-ID of activity {} but different content ({} there, {} here):"
+            + " tracked as that activity, this copy's content is not stored", m.ref(), m.messageId(), mailbox.name(),
+            result.activityId(), stored, contentDigest);
+      }
       if (!content.degraded.isEmpty()) {
         LOG.warn("message {} tracked with {} part(s) kept undecoded: {}", m.messageId(), content.degraded.size(),
             content.degraded);
@@ -491,7 +508,7 @@ final class IncomingFlow implements AutoCloseable {
             content.dropped);
       }
       sink.accept(new RouterEvent.MessageTracked(mailbox.name(), m.ref(), m.messageId(), result.activityId(),
-          result.created(), c.decision(), email.correlation(), content.dropped));
+          result.created(), c.decision(), email.correlation(), content.dropped, contentDigest, stored));
     } finally {
       MDC.remove("messageId");
     }

@@ -100,6 +100,14 @@ public sealed interface RouterEvent {
   /**
    * An incoming message is tracked: a Received activity exists for it.
    *
+   * <p>When the activity existed already ({@code created} false) and the store returned the
+   * content digest it was created with, a different digest means another message reused this
+   * Message-ID: it is tracked as that activity (Message-IDs are the key, as in Dynamics) and its
+   * own content is not stored; {@link #contentMismatch()} says so, and a WARN is logged. Only
+   * messages that were downloaded are compared (both in one batch, or engines at once): a message
+   * whose Message-ID already has an activity when its headers are read is a {@code DUPLICATE}
+   * rejection, decided without downloading it.
+   *
    * @param mailbox the mailbox it came from
    * @param ref the reader's reference
    * @param messageId its Message-ID, or {@code null}
@@ -108,12 +116,44 @@ public sealed interface RouterEvent {
    * @param decision why it was tracked
    * @param correlation the CRM email it answers, or {@code null}
    * @param droppedAttachments attachments not kept, with why
+   * @param contentDigest this message's digest ({@code sha256:} and hex, over all its bytes), or
+   *     {@code null} when unknown
+   * @param storedContentDigest the digest the existing activity was created with, when {@code
+   *     created} is false and the store keeps digests; otherwise {@code null}
    */
   record MessageTracked(String mailbox, String ref, String messageId, String activityId, boolean created,
-      TrackingDecision decision, Correlation correlation, List<String> droppedAttachments) implements RouterEvent {
+      TrackingDecision decision, Correlation correlation, List<String> droppedAttachments, String contentDigest,
+      String storedContentDigest) implements RouterEvent {
     /** Validates and copies. */
     public MessageTracked {
       droppedAttachments = List.copyOf(droppedAttachments);
+    }
+
+    /**
+     * An event without digests.
+     *
+     * @param mailbox the mailbox it came from
+     * @param ref the reader's reference
+     * @param messageId its Message-ID, or {@code null}
+     * @param activityId the activity
+     * @param created {@code false} when the activity existed already
+     * @param decision why it was tracked
+     * @param correlation the CRM email it answers, or {@code null}
+     * @param droppedAttachments attachments not kept, with why
+     */
+    public MessageTracked(String mailbox, String ref, String messageId, String activityId, boolean created,
+        TrackingDecision decision, Correlation correlation, List<String> droppedAttachments) {
+      this(mailbox, ref, messageId, activityId, created, decision, correlation, droppedAttachments, null, null);
+    }
+
+    /**
+     * Whether this message reused the Message-ID of an activity created from different content.
+     *
+     * @return {@code true} when the activity existed already and both digests are known and differ
+     */
+    public boolean contentMismatch() {
+      return !created && contentDigest != null && storedContentDigest != null
+          && !contentDigest.equals(storedContentDigest);
     }
   }
 
