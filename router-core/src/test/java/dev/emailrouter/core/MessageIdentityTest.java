@@ -3,6 +3,7 @@ package dev.emailrouter.core;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.emailrouter.api.ContentSource;
+import dev.emailrouter.api.Party;
 import dev.emailrouter.api.RawMessage;
 import dev.emailrouter.api.ReceiveResult;
 import dev.emailrouter.api.ReceivedEmail;
@@ -139,6 +140,31 @@ final class MessageIdentityTest {
     assertThat(store.received()).hasSize(1);
     assertThat(report.tracked()).hasSize(2).noneMatch(RouterEvent.MessageTracked::contentMismatch);
     assertThat(report.tracked().get(1).storedContentDigest()).isNull();
+  }
+
+  @Test
+  void tick_inAForwardMailbox_keysForwardedOriginalsWithoutMessageIdByTheirOwnBytes() {
+    store.addParty("user1@example.com", new Party(Party.Type.USER, "user-1", "Una User"));
+    FakeMailbox forward = new FakeMailbox("forward");
+    RouterEngine engine = RouterEngine.builder().activityStore(store).trackingPolicy(TrackingPolicy.allEmail())
+        .clock(clock).random(new Random(3)).mailbox(Mailbox.forward(forward)).build();
+    String headers = "From: customer@example.org\r\nTo: user1@example.com\r\nSubject: Order\r\n\r\n";
+    String first = headers + "Ten units, please.\r\n";
+    forward.add(forwardOf(first));
+    forward.add(forwardOf(headers + "Cancel the order.\r\n"));
+    forward.add(forwardOf(first)); // the same original forwarded again
+
+    TickReport report = engine.tick();
+
+    assertThat(report.messageFailures()).isEmpty();
+    assertThat(report.tracked()).extracting(RouterEvent.MessageTracked::created).containsExactly(true, true, false);
+    assertThat(store.received()).extracting(ReceivedEmail::textBody)
+        .containsExactlyInAnyOrder("Ten units, please.\r\n", "Cancel the order.\r\n");
+  }
+
+  private static String forwardOf(String original) {
+    return TestMail.message().from("user1@example.com").to("crm-forward@example.com").subject("FW: Order")
+        .text("forwarded").attachMessage(original).build();
   }
 
   @Test
