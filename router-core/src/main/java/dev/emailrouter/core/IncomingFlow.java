@@ -429,8 +429,8 @@ final class IncomingFlow implements AutoCloseable {
     Party forwarder = null;
     if (wrapper.from() != null) {
       EmailAddress from = wrapper.from();
-      forwarder = s.storeHealth.call(() -> s.store.resolve(from)).stream().filter(p -> p.type() == Party.Type.USER).findFirst()
-          .orElse(null);
+      forwarder = s.storeHealth.call(() -> s.store.resolve(from)).stream().filter(p -> p.type() == Party.Type.USER)
+          .findFirst().orElse(null);
     }
     if (forwarder == null) {
       reject(mailbox, ref, wrapper.messageId(), TrackingDecision.reject(Reason.NO_RECIPIENT_MATCH,

@@ -237,11 +237,12 @@ final class OutgoingFlow implements AutoCloseable {
     LOG.warn("outgoing server {} unavailable ({} in a row): {}; {} emails wait until {}", s.transport.describe(),
         failures, reason, rest.size(), retryAt);
     sink.accept(new RouterEvent.ServerUnavailable(s.transport.describe(), reason, retryAt));
+    String why = "server unavailable: " + reason;
     try {
       for (ClaimedEmail c : rest) {
         OutgoingEmail e = c.email();
-        if (guard(c, sink, () -> s.store.markRetry(c.claim(), retryAt, e.attempts(), "server unavailable: " + reason))) {
-          sink.accept(new RouterEvent.EmailRetried(e.activityId(), e.attempts(), retryAt, "server unavailable: " + reason));
+        if (guard(c, sink, () -> s.store.markRetry(c.claim(), retryAt, e.attempts(), why))) {
+          sink.accept(new RouterEvent.EmailRetried(e.activityId(), e.attempts(), retryAt, why));
         }
       }
     } catch (StoreOutage e) {
