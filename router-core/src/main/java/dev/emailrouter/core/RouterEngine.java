@@ -364,7 +364,9 @@ public final class RouterEngine implements AutoCloseable {
 
     /**
      * The delay before the first retry (E-mail Router: PendingStatusDelay); each later one doubles,
-     * up to {@link #maxRetryDelay}, with ±20% jitter. Default 5 minutes.
+     * up to {@link #maxRetryDelay}, with ±20% jitter. The same backoff holds the outgoing server
+     * after it could not be used, and the activity store after an outage ({@link
+     * RouterEvent.StoreUnavailable}). Default 5 minutes.
      *
      * @param value at least 1 second
      * @return this builder

@@ -13,7 +13,7 @@ final class StoreOutage extends RuntimeException {
   private static final long serialVersionUID = 1L;
 
   /** When the store may be called again. */
-  final transient Instant retryAt;
+  final Instant retryAt;
   /** Whether this failure started the backoff; later ones during the same backoff are not reported again. */
   final boolean fresh;
 

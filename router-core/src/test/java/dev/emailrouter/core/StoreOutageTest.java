@@ -242,6 +242,37 @@ final class StoreOutageTest {
   }
 
   @Test
+  void tick_withMailboxesReadInParallel_reportsOneOutageAndFailsNoMailbox() {
+    List<FakeMailbox> boxes = new ArrayList<>();
+    RouterEngine.Builder builder = incoming().mailboxParallelism(4);
+    for (int i = 0; i < 4; i++) {
+      FakeMailbox box = new FakeMailbox("box" + i);
+      box.add(TestMail.message().build());
+      boxes.add(box);
+      builder.mailbox(Mailbox.ofUser("user-p" + i, box));
+    }
+    crm.down.set(true);
+    List<TickReport> during = new ArrayList<>();
+    try (RouterEngine engine = builder.build()) {
+      for (int tick = 0; tick < 5; tick++) {
+        during.add(engine.tick());
+        clock.advance(Duration.ofMinutes(5));
+      }
+
+      assertThat(all(during, RouterEvent.StoreUnavailable.class)).hasSize(5);
+      assertThat(all(during, RouterEvent.MailboxFailed.class)).isEmpty();
+      assertThat(all(during, RouterEvent.MailboxDisabled.class)).isEmpty();
+      assertThat(all(during, RouterEvent.MessageFailed.class)).isEmpty();
+
+      crm.down.set(false);
+      TickReport back = engine.tick();
+
+      assertThat(back.tracked()).hasSize(4);
+      assertThat(memory.received()).hasSize(4);
+    }
+  }
+
+  @Test
   void tick_whenTheStoreFailsOnOneMessageOnly_countsThatMessagesAttempt() {
     TestMail poison = TestMail.message();
     DelegatingStore refusing = new DelegatingStore(memory) {
