@@ -10,7 +10,7 @@ import dev.emailrouter.api.Party;
 import dev.emailrouter.api.ReceiveResult;
 import dev.emailrouter.api.ReceivedEmail;
 import dev.emailrouter.api.SendResult;
-import dev.emailrouter.api.TransientRouterException;
+import dev.emailrouter.api.PermanentRouterException;
 import dev.emailrouter.core.InMemoryActivityStore;
 import java.time.Instant;
 import java.util.List;
@@ -19,7 +19,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * An {@link InMemoryActivityStore} whose {@code createReceived} fails for one Message-ID, as a CRM
- * that chokes on one message does. Thread-safe.
+ * that chokes on one message does: a permanent failure tied to that message (a transient one would
+ * mean the whole CRM is down, which the engine handles as an outage). Thread-safe.
  */
 final class FailingStore implements ActivityStore {
   private final InMemoryActivityStore delegate;
@@ -39,7 +40,7 @@ final class FailingStore implements ActivityStore {
   public ReceiveResult createReceived(ReceivedEmail email) {
     if (poisonMessageId.equals(email.messageId())) {
       failures.incrementAndGet();
-      throw new TransientRouterException("CRM refused message " + email.messageId() + ": field too long");
+      throw new PermanentRouterException("CRM refused message " + email.messageId() + ": field too long");
     }
     return delegate.createReceived(email);
   }

@@ -29,8 +29,22 @@ import java.util.Optional;
  * The engine calls a store from several threads at once (parallel send sessions, several
  * mailboxes), and several engines may share one store: every method must be thread-safe, and
  * claims and creation must be atomic across engines (in a database: a conditional update or a
- * unique key). A method may throw {@link TransientRouterException} when the CRM is briefly
- * unavailable; the engine then retries on a later tick.
+ * unique key).
+ *
+ * <h2>Failures</h2>
+ * Throw {@link TransientRouterException} only when the CRM itself is unavailable (the database
+ * can't be reached, a timeout, a failover): the engine takes it as an outage of the whole store,
+ * not a failure of the message or email at hand. It stops the pass that met it at once, counts no
+ * attempt against any message or email, leaves the mailbox's checkpoint where the last whole batch
+ * left it (the batch is read again later, without post-actions until then), sends no further
+ * email, backs the store off (the engine's {@code retryDelay}, doubling up to {@code
+ * maxRetryDelay}) for every mailbox and both flows, and reports it ({@code
+ * RouterEvent.StoreUnavailable}). A failure tied to one message or email (a constraint violation,
+ * a value the CRM refuses) should be a {@link PermanentRouterException} or any other unchecked
+ * exception: it counts as that message's or email's attempt, and the others carry on. Such a
+ * failure thrown as transient would stop every pass at that message for as long as it lasts. An
+ * attachment stream of the message that fails while {@link #createReceived} reads it is the
+ * message's fault whatever the store throws.
  */
 public interface ActivityStore {
 
@@ -130,8 +144,14 @@ public interface ActivityStore {
    * ReceivedEmail#dedupKey() dedupKey} exists (also one created concurrently), returns it instead.
    * Attachment streams are valid only during this call.
    *
+   * <p>A store that can should keep the email's {@link ReceivedEmail#contentDigest() contentDigest}
+   * with the activity and return it in the result when the activity existed already: a message
+   * with the Message-ID of another one but different content is then reported (it is still not
+   * created twice: Message-IDs are the key, as in Dynamics). A store that keeps no digest returns
+   * {@code null} there and loses nothing else.
+   *
    * @param email the message to record
-   * @return the activity, and whether this call created it
+   * @return the activity, whether this call created it, and its stored content digest if any
    */
   ReceiveResult createReceived(ReceivedEmail email);
 }

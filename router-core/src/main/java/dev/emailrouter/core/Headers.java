@@ -7,13 +7,9 @@ import dev.emailrouter.api.MessageHeaders;
 import jakarta.mail.internet.AddressException;
 import jakarta.mail.internet.InternetAddress;
 import jakarta.mail.internet.MailDateFormat;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.text.ParseException;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.regex.Matcher;
@@ -305,20 +301,16 @@ final class Headers {
     return AutoResponse.NONE;
   }
 
-  /** The idempotency key: the Message-ID, or a digest of headers that don't change in transit. */
-  static String dedupKey(IncomingMessage m) {
-    if (m.messageId() != null) {
-      return m.messageId();
-    }
-    StringBuilder stable = new StringBuilder();
-    for (String name : List.of("from", "to", "cc", "subject", "date")) {
-      stable.append(name).append(':').append(String.join("\n", m.headers().all(name))).append('\n');
-    }
-    try {
-      byte[] digest = MessageDigest.getInstance("SHA-256").digest(stable.toString().getBytes(StandardCharsets.UTF_8));
-      return "sha256:" + HexFormat.of().formatHex(digest);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is missing from this JVM", e);
-    }
+  /**
+   * The idempotency key: the Message-ID (Dynamics deduplicates on it too), or, for a message
+   * without one, the digest of the whole message ({@link ContentDigest}), so two different
+   * messages never share a key however few headers they have (an empty message, one without a
+   * header block), and the same bytes read again always do. Known only once the message was
+   * downloaded: the header stage may not have its body yet.
+   *
+   * @param contentDigest the message's {@link ContentDigest}
+   */
+  static String dedupKey(IncomingMessage m, String contentDigest) {
+    return m.messageId() != null ? m.messageId() : contentDigest;
   }
 }

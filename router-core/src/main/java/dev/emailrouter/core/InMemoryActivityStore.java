@@ -324,7 +324,7 @@ public final class InMemoryActivityStore implements ActivityStore {
     synchronized (lock) {
       String existing = receivedIdByKey.get(email.dedupKey());
       if (existing != null) {
-        return new ReceiveResult(existing, false);
+        return new ReceiveResult(existing, false, receivedByKey.get(email.dedupKey()).contentDigest());
       }
     }
     // Attachment streams are valid during this call only: keep the bytes.
@@ -336,11 +336,11 @@ public final class InMemoryActivityStore implements ActivityStore {
     ReceivedEmail copy = new ReceivedEmail(email.dedupKey(), email.messageId(), email.mailbox(), email.owner(),
         email.from(), email.to(), email.cc(), email.subject(), email.sentAt(), email.receivedAt(), email.textBody(),
         email.htmlBody(), kept, email.droppedAttachments(), email.inReplyTo(), email.references(), email.correlation(),
-        email.decision());
+        email.decision(), email.contentDigest());
     synchronized (lock) {
       String existing = receivedIdByKey.get(email.dedupKey());
       if (existing != null) {
-        return new ReceiveResult(existing, false);
+        return new ReceiveResult(existing, false, receivedByKey.get(email.dedupKey()).contentDigest());
       }
       String id = "received-" + sequence.incrementAndGet();
       receivedIdByKey.put(email.dedupKey(), id);
@@ -348,7 +348,7 @@ public final class InMemoryActivityStore implements ActivityStore {
       if (email.messageId() != null) {
         receivedIdByMessageId.putIfAbsent(email.messageId(), id);
       }
-      return new ReceiveResult(id, true);
+      return new ReceiveResult(id, true, email.contentDigest());
     }
   }
 

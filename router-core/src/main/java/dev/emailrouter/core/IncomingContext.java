@@ -11,9 +11,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
-/** The policy's view of one message; each store lookup runs at most once, and only when asked. */
+/**
+ * The policy's view of one message; each store lookup runs at most once, and only when asked. A
+ * lookup the store fails transiently throws {@link StoreOutage} through the policy.
+ */
 final class IncomingContext implements PolicyContext {
   private final ActivityStore store;
+  private final StoreHealth health;
   private final TrackingTokens tokens;
   private final IncomingMessage message;
   private final Party owner;
@@ -22,8 +26,10 @@ final class IncomingContext implements PolicyContext {
   private List<Party> recipients;
   private Boolean internal;
 
-  IncomingContext(ActivityStore store, TrackingTokens tokens, IncomingMessage message, Party owner) {
+  IncomingContext(ActivityStore store, StoreHealth health, TrackingTokens tokens, IncomingMessage message,
+      Party owner) {
     this.store = store;
+    this.health = health;
     this.tokens = tokens;
     this.message = message;
     this.owner = owner;
@@ -39,7 +45,7 @@ final class IncomingContext implements PolicyContext {
 
   private Optional<Correlation> correlate() {
     if (message.inReplyTo() != null) {
-      Optional<ActivityRef> ref = store.findByMessageId(message.inReplyTo());
+      Optional<ActivityRef> ref = health.call(() -> store.findByMessageId(message.inReplyTo()));
       if (ref.isPresent()) {
         return Optional.of(new Correlation(ref.get().activityId(), Correlation.Rule.IN_REPLY_TO, message.inReplyTo()));
       }
@@ -50,14 +56,14 @@ final class IncomingContext implements PolicyContext {
       if (id.equals(message.inReplyTo())) {
         continue;
       }
-      Optional<ActivityRef> ref = store.findByMessageId(id);
+      Optional<ActivityRef> ref = health.call(() -> store.findByMessageId(id));
       if (ref.isPresent()) {
         return Optional.of(new Correlation(ref.get().activityId(), Correlation.Rule.REFERENCES, id));
       }
     }
     Optional<String> token = tokens.find(message.subject());
     if (token.isPresent()) {
-      Optional<ActivityRef> ref = store.findByTrackingToken(token.get());
+      Optional<ActivityRef> ref = health.call(() -> store.findByTrackingToken(token.get()));
       if (ref.isPresent()) {
         return Optional.of(new Correlation(ref.get().activityId(), Correlation.Rule.TRACKING_TOKEN, token.get()));
       }
@@ -68,7 +74,7 @@ final class IncomingContext implements PolicyContext {
   @Override
   public List<Party> senderParties() {
     if (senders == null) {
-      senders = message.from() == null ? List.of() : store.resolve(message.from());
+      senders = message.from() == null ? List.of() : health.call(() -> store.resolve(message.from()));
     }
     return senders;
   }
@@ -78,7 +84,7 @@ final class IncomingContext implements PolicyContext {
     if (recipients == null) {
       List<Party> all = new ArrayList<>();
       for (EmailAddress a : all(message)) {
-        all.addAll(store.resolve(a));
+        all.addAll(health.call(() -> store.resolve(a)));
       }
       recipients = List.copyOf(all);
     }
@@ -103,7 +109,7 @@ final class IncomingContext implements PolicyContext {
       return false;
     }
     for (EmailAddress a : addresses) {
-      List<Party> parties = store.resolve(a);
+      List<Party> parties = health.call(() -> store.resolve(a));
       if (parties.isEmpty() || !parties.stream().allMatch(Party::isInternal)) {
         return false;
       }

@@ -1,8 +1,11 @@
 package dev.emailrouter.core;
 
 import dev.emailrouter.api.ActivityRef;
+import dev.emailrouter.api.Attachment;
+import dev.emailrouter.api.ContentSource;
 import dev.emailrouter.api.AutoResponse;
 import dev.emailrouter.api.Disposition;
+import dev.emailrouter.api.EmailAddress;
 import dev.emailrouter.api.EmailStatus;
 import dev.emailrouter.api.IncomingMessage;
 import dev.emailrouter.api.MailboxReader;
@@ -16,6 +19,9 @@ import dev.emailrouter.api.TrackingDecision;
 import dev.emailrouter.api.TrackingDecision.Reason;
 import dev.emailrouter.api.TrackingPolicy;
 import dev.emailrouter.api.TransientRouterException;
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -30,6 +36,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -139,6 +146,12 @@ final class IncomingFlow implements AutoCloseable {
         return;
       }
     }
+    if (!s.storeHealth.isAvailable()) {
+      // The store is backed off after an outage: reading would only meet it again (it is the same
+      // store for every mailbox), and no message may count an attempt for it.
+      LOG.debug("mailbox {} not read this tick: the activity store is backed off", mailbox.name());
+      return;
+    }
     if (budget.usedUp()) {
       unfinished(mailbox, budget);
       return;
@@ -149,6 +162,9 @@ final class IncomingFlow implements AutoCloseable {
       synchronized (h) {
         h.failuresInRow = 0;
       }
+    } catch (StoreOutage e) {
+      // The CRM, not the mailbox: its failures in a row stay as they were.
+      storeUnavailable(mailbox, e, sink);
     } catch (RuntimeException e) {
       failed(mailbox, h, e, sink);
     } finally {
@@ -171,6 +187,21 @@ final class IncomingFlow implements AutoCloseable {
           reason);
       sink.accept(new RouterEvent.MailboxFailed(mailbox.name(), h.failuresInRow, reason, h.retryAt));
     }
+  }
+
+  /**
+   * Reports a store outage met while reading a mailbox. The batch it interrupted is left whole: no
+   * post-action, no checkpoint, no attempt, so it is read again once the store is back, and what it
+   * had already created is found again as duplicates.
+   */
+  private void storeUnavailable(Mailbox mailbox, StoreOutage e, EventSink sink) {
+    if (!e.fresh) {
+      LOG.debug("mailbox {} stopped: the activity store is still unavailable (until {})", mailbox.name(), e.retryAt);
+      return;
+    }
+    LOG.warn("the activity store is unavailable: reading mailbox {} stopped, nothing counted against its messages;"
+        + " no mailbox is read and no email claimed before {}: {}", mailbox.name(), e.retryAt, e.getMessage());
+    sink.accept(new RouterEvent.StoreUnavailable("incoming", mailbox.name(), e.getMessage(), e.retryAt));
   }
 
   void enable(String name) {
@@ -272,6 +303,8 @@ final class IncomingFlow implements AutoCloseable {
         } else {
           conclude(mailbox, c, failures, dispositions, sink);
         }
+      } catch (StoreOutage e) {
+        throw e; // the CRM, not this message: the whole pass stops
       } catch (RuntimeException e) {
         messageFailed(mailbox, h.ref(), null, e, failures, dispositions, sink);
       }
@@ -284,7 +317,7 @@ final class IncomingFlow implements AutoCloseable {
 
   private Candidate decide(Mailbox mailbox, IncomingMessage m, Party owner) {
     if (m.messageId() != null) {
-      Optional<ActivityRef> existing = s.store.findByMessageId(m.messageId());
+      Optional<ActivityRef> existing = s.storeHealth.call(() -> s.store.findByMessageId(m.messageId()));
       if (existing.isPresent()) {
         boolean ours = existing.get().status() != EmailStatus.RECEIVED;
         TrackingDecision d = ours
@@ -294,7 +327,7 @@ final class IncomingFlow implements AutoCloseable {
         return new Candidate(m, owner, d, null);
       }
     }
-    IncomingContext context = new IncomingContext(s.store, tokens, m, owner);
+    IncomingContext context = new IncomingContext(s.store, s.storeHealth, tokens, m, owner);
     if (m.autoResponse() == AutoResponse.LOOP) {
       return new Candidate(m, owner, TrackingDecision.reject(Reason.LOOP, "a mail loop"), context);
     }
@@ -366,20 +399,24 @@ final class IncomingFlow implements AutoCloseable {
         sink.accept(new RouterEvent.MessageGone(mailbox.name(), c.message().ref(), c.message().messageId()));
         continue;
       }
-      try (MessageContent content = MessageContent.parse(raw, s.maxAttachmentSize, s.blockedExtensions,
-          mailbox.kind() == Mailbox.Kind.FORWARD)) {
+      ContentDigest digest = new ContentDigest();
+      try (MessageContent content = MessageContent.parse(digest.watching(raw), s.maxAttachmentSize,
+          s.blockedExtensions, mailbox.kind() == Mailbox.Kind.FORWARD)) {
         if (mailbox.kind() == Mailbox.Kind.FORWARD) {
-          forwarded(mailbox, c, raw, content, failures, dispositions, sink);
+          forwarded(mailbox, c, raw, content, digest.finish(raw), failures, dispositions, sink);
         } else {
-          create(mailbox, c, content, c.message().headers().receivedAt(), failures, dispositions, sink);
+          create(mailbox, c, content, digest.finish(raw), c.message().headers().receivedAt(), failures,
+              dispositions, sink);
         }
+      } catch (StoreOutage e) {
+        throw e; // the CRM, not this message: the whole pass stops
       } catch (Exception e) {
         messageFailed(mailbox, c.message().ref(), c.message().messageId(), e, failures, dispositions, sink);
       }
     }
   }
 
-  private void forwarded(Mailbox mailbox, Candidate outer, RawMessage raw, MessageContent content,
+  private void forwarded(Mailbox mailbox, Candidate outer, RawMessage raw, MessageContent content, String outerDigest,
       Map<String, Integer> failures, Map<String, Disposition> dispositions, EventSink sink) throws Exception {
     String ref = raw.ref();
     IncomingMessage wrapper = outer.message();
@@ -391,8 +428,9 @@ final class IncomingFlow implements AutoCloseable {
     }
     Party forwarder = null;
     if (wrapper.from() != null) {
-      forwarder = s.store.resolve(wrapper.from()).stream().filter(p -> p.type() == Party.Type.USER).findFirst()
-          .orElse(null);
+      EmailAddress from = wrapper.from();
+      forwarder = s.storeHealth.call(() -> s.store.resolve(from)).stream().filter(p -> p.type() == Party.Type.USER)
+          .findFirst().orElse(null);
     }
     if (forwarder == null) {
       reject(mailbox, ref, wrapper.messageId(), TrackingDecision.reject(Reason.NO_RECIPIENT_MATCH,
@@ -409,7 +447,8 @@ final class IncomingFlow implements AutoCloseable {
         IncomingMessage inner = Headers.parse(mailbox.name(), innerHeaders);
         Candidate c = decide(mailbox, inner, forwarder);
         if (c.decision().track()) {
-          create(mailbox, c, original, wrapper.headers().receivedAt(), failures, dispositions, sink);
+          create(mailbox, c, original, ContentDigest.of(content.forwarded.get(i), outerDigest, i),
+              wrapper.headers().receivedAt(), failures, dispositions, sink);
         } else {
           conclude(mailbox, c, failures, dispositions, sink);
         }
@@ -424,21 +463,42 @@ final class IncomingFlow implements AutoCloseable {
     }
   }
 
-  private void create(Mailbox mailbox, Candidate c, MessageContent content, Instant receivedAt,
+  /**
+   * Creates the activity of a downloaded message.
+   *
+   * @param contentDigest the digest of the whole message ({@link ContentDigest}): its key when it
+   *     has no Message-ID, and how a different message reusing a Message-ID is told apart
+   */
+  private void create(Mailbox mailbox, Candidate c, MessageContent content, String contentDigest, Instant receivedAt,
       Map<String, Integer> failures, Map<String, Disposition> dispositions, EventSink sink) {
     IncomingMessage m = c.message();
-    String key = Headers.dedupKey(m);
+    String key = Headers.dedupKey(m, contentDigest);
+    // Whether the message's own attachment bytes failed while the store read them: then a
+    // TransientRouterException the store made of that is the message's failure, not an outage.
+    AtomicBoolean contentFailed = new AtomicBoolean();
+    List<Attachment> attachments = new ArrayList<>(content.attachments.size());
+    for (Attachment a : content.attachments) {
+      attachments.add(new Attachment(a.fileName(), a.contentType(), a.size(), watched(a.content(), contentFailed)));
+    }
     ReceivedEmail email = new ReceivedEmail(key, m.messageId(), mailbox.name(), c.owner(), m.from(), m.to(), m.cc(),
         m.subject(), m.sentAt(), receivedAt != null ? receivedAt : s.clock.instant(), content.text, content.html,
-        content.attachments, content.dropped, m.inReplyTo(), m.references(),
-        c.context() == null ? null : c.context().correlation().orElse(null), c.decision());
+        attachments, content.dropped, m.inReplyTo(), m.references(),
+        c.context() == null ? null : c.context().correlation().orElse(null), c.decision(), contentDigest);
     MDC.put("messageId", String.valueOf(m.messageId()));
     try {
-      ReceiveResult result = s.store.createReceived(email);
+      ReceiveResult result = s.storeHealth.call(() -> s.store.createReceived(email), contentFailed::get);
       failures.remove(m.ref());
       dispositions.put(m.ref(), Disposition.TRACKED);
       LOG.trace("tracked message {} as activity {} (created: {})", m.messageId(), result.activityId(),
           result.created());
+      String stored = result.created() ? null : result.contentDigest();
+      if (stored != null && !stored.equals(contentDigest)) {
+        // Dynamics deduplicates on the Message-ID, and so does the router; but a different message
+        // that reuses one (a broken client, a forged copy) must not vanish unmentioned.
+        LOG.warn("message {} ({}) in {} has the Message-ID of activity {} but different content ({} there, {} here):"
+            + " tracked as that activity, this copy's content is not stored", m.ref(), m.messageId(), mailbox.name(),
+            result.activityId(), stored, contentDigest);
+      }
       if (!content.degraded.isEmpty()) {
         LOG.warn("message {} tracked with {} part(s) kept undecoded: {}", m.messageId(), content.degraded.size(),
             content.degraded);
@@ -448,10 +508,44 @@ final class IncomingFlow implements AutoCloseable {
             content.dropped);
       }
       sink.accept(new RouterEvent.MessageTracked(mailbox.name(), m.ref(), m.messageId(), result.activityId(),
-          result.created(), c.decision(), email.correlation(), content.dropped));
+          result.created(), c.decision(), email.correlation(), content.dropped, contentDigest, stored));
     } finally {
       MDC.remove("messageId");
     }
+  }
+
+  /** A source that notes in {@code failed} when the content can't be opened or read. */
+  private static ContentSource watched(ContentSource source, AtomicBoolean failed) {
+    return () -> {
+      InputStream in;
+      try {
+        in = source.open();
+      } catch (IOException | RuntimeException e) {
+        failed.set(true);
+        throw e;
+      }
+      return new FilterInputStream(in) {
+        @Override
+        public int read() throws IOException {
+          try {
+            return super.read();
+          } catch (IOException | RuntimeException e) {
+            failed.set(true);
+            throw e;
+          }
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+          try {
+            return super.read(b, off, len);
+          } catch (IOException | RuntimeException e) {
+            failed.set(true);
+            throw e;
+          }
+        }
+      };
+    };
   }
 
   private void messageFailed(Mailbox mailbox, String ref, String messageId, Exception e,

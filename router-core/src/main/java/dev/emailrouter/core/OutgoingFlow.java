@@ -59,15 +59,34 @@ final class OutgoingFlow implements AutoCloseable {
       // The server failed as a whole: don't claim and connect again before its backoff is over.
       return;
     }
-    List<ClaimedEmail> claimed = s.store.claimPendingSend(
-        new ClaimRequest(now, s.lease, s.batchPerSender, s.maxPerTick, resumeAfterSender));
+    if (!s.storeHealth.isAvailable()) {
+      LOG.debug("no email claimed this tick: the activity store is backed off");
+      return;
+    }
+    ClaimRequest request = new ClaimRequest(now, s.lease, s.batchPerSender, s.maxPerTick, resumeAfterSender);
+    List<ClaimedEmail> claimed;
+    try {
+      claimed = s.storeHealth.call(() -> s.store.claimPendingSend(request));
+    } catch (StoreOutage e) {
+      storeUnavailable(e, List.of(), sink);
+      return;
+    }
     if (claimed.isEmpty()) {
       return;
     }
     resumeAfterSender = claimed.get(claimed.size() - 1).email().from().normalized();
     List<ClaimedEmail> ready = new ArrayList<>(claimed.size());
-    for (ClaimedEmail c : claimed) {
-      ClaimedEmail prepared = withIdentity(c, sink);
+    for (int i = 0; i < claimed.size(); i++) {
+      ClaimedEmail prepared;
+      try {
+        prepared = withIdentity(claimed.get(i), sink);
+      } catch (StoreOutage e) {
+        // Nothing is sent while the store is down: an email sent now could not be recorded as Sent.
+        List<ClaimedEmail> unsent = new ArrayList<>(ready);
+        unsent.addAll(claimed.subList(i, claimed.size()));
+        storeUnavailable(e, unsent, sink);
+        return;
+      }
       if (prepared != null) {
         ready.add(prepared);
       }
@@ -100,18 +119,24 @@ final class OutgoingFlow implements AutoCloseable {
     }
   }
 
-  /** Records Message-ID and tracking token before the first attempt; null when the claim was lost. */
+  /**
+   * Records Message-ID and tracking token before the first attempt; null when the claim was lost.
+   *
+   * @throws StoreOutage if the store is down
+   */
   private ClaimedEmail withIdentity(ClaimedEmail c, EventSink sink) {
     OutgoingEmail e = c.email();
     if (e.messageId() != null) {
       return c;
     }
     try {
-      String token = s.trackingTokens ? tokens.format(s.store.nextTrackingNumber()) : null;
+      String token = s.trackingTokens ? tokens.format(s.storeHealth.call(s.store::nextTrackingNumber)) : null;
       String subject = token == null ? e.subject() : tokens.apply(e.subject(), token);
       String messageId = newMessageId(e);
-      s.store.recordIdentity(c.claim(), messageId, token, subject);
+      s.storeHealth.run(() -> s.store.recordIdentity(c.claim(), messageId, token, subject));
       return new ClaimedEmail(e.withIdentity(messageId, token, subject), c.claim());
+    } catch (StoreOutage ex) {
+      throw ex;
     } catch (RuntimeException ex) {
       // Not sent, state unchanged: the lease expires and a later tick claims it again.
       sink.accept(new RouterEvent.ClaimLost(e.activityId(), "recording its Message-ID failed: " + ex.getMessage()));
@@ -142,6 +167,12 @@ final class OutgoingFlow implements AutoCloseable {
     int next = 0;
     try (MailTransport.Session session = s.transport.openSession()) {
       for (; next < batch.size(); next++) {
+        if (!s.storeHealth.isAvailable()) {
+          // Another session met a store outage (and reported it): send no more, as below.
+          returnUnsent(batch.subList(next, batch.size()), sink);
+          next = batch.size();
+          break;
+        }
         if (budget.sendingUsedUp()) {
           deferred(batch.subList(next, batch.size()), sink, budget);
           next = batch.size();
@@ -166,6 +197,11 @@ final class OutgoingFlow implements AutoCloseable {
         }
       }
       serverFailuresInRow.set(0);
+    } catch (StoreOutage e) {
+      // Recording an outcome failed because the store is down: the email stays Sending until its
+      // lease expires (sent again then if it was sent: at least once). Every further email sent now
+      // could not be recorded either and would go out twice, so the rest of the batch is not sent.
+      storeUnavailable(e, batch.subList(Math.min(next + 1, batch.size()), batch.size()), sink);
     } catch (RouterException e) {
       // The server as a whole could not be used: not the emails' fault, so no attempt is counted.
       serverUnavailable(batch.subList(next, batch.size()), e.getMessage(), sink);
@@ -180,12 +216,16 @@ final class OutgoingFlow implements AutoCloseable {
     String reason = "the tick's time for sending (tickBudget " + s.tickBudget + (s.mailboxes.isEmpty() ? "" : ", half of it"
         + " for sending when there are mailboxes") + ") was used up before it was sent; next tick";
     int returned = 0;
-    for (ClaimedEmail c : rest) {
-      OutgoingEmail e = c.email();
-      if (guard(c, sink, () -> s.store.markRetry(c.claim(), now, e.attempts(), reason))) {
-        returned++;
-        sink.accept(new RouterEvent.EmailRetried(e.activityId(), e.attempts(), now, reason));
+    try {
+      for (ClaimedEmail c : rest) {
+        OutgoingEmail e = c.email();
+        if (guard(c, sink, () -> s.store.markRetry(c.claim(), now, e.attempts(), reason))) {
+          returned++;
+          sink.accept(new RouterEvent.EmailRetried(e.activityId(), e.attempts(), now, reason));
+        }
       }
+    } catch (StoreOutage e) {
+      storeUnavailable(e, List.of(), sink); // the rest wait for their lease
     }
     budget.emailsDeferred(returned);
   }
@@ -197,10 +237,47 @@ final class OutgoingFlow implements AutoCloseable {
     LOG.warn("outgoing server {} unavailable ({} in a row): {}; {} emails wait until {}", s.transport.describe(),
         failures, reason, rest.size(), retryAt);
     sink.accept(new RouterEvent.ServerUnavailable(s.transport.describe(), reason, retryAt));
-    for (ClaimedEmail c : rest) {
+    String why = "server unavailable: " + reason;
+    try {
+      for (ClaimedEmail c : rest) {
+        OutgoingEmail e = c.email();
+        if (guard(c, sink, () -> s.store.markRetry(c.claim(), retryAt, e.attempts(), why))) {
+          sink.accept(new RouterEvent.EmailRetried(e.activityId(), e.attempts(), retryAt, why));
+        }
+      }
+    } catch (StoreOutage e) {
+      storeUnavailable(e, List.of(), sink); // the rest wait for their lease
+    }
+  }
+
+  /**
+   * Reports a store outage (once per outage) and returns claimed emails not sent to Pending Send,
+   * due when the store is called again, no attempt counted: as many as the store still takes, the
+   * rest wait for their lease to expire.
+   */
+  private void storeUnavailable(StoreOutage e, List<ClaimedEmail> unsent, EventSink sink) {
+    if (e.fresh) {
+      LOG.warn("the activity store is unavailable: sending stopped, {} claimed email(s) not sent, nothing counted "
+          + "against them; no email claimed and no mailbox read before {}: {}", unsent.size(), e.retryAt,
+          e.getMessage());
+      sink.accept(new RouterEvent.StoreUnavailable("outgoing", null, e.getMessage(), e.retryAt));
+    }
+    returnUnsent(unsent, sink);
+  }
+
+  private void returnUnsent(List<ClaimedEmail> unsent, EventSink sink) {
+    Instant at = s.storeHealth.retryAt();
+    String reason = "not sent: the activity store is unavailable";
+    for (int i = 0; i < unsent.size(); i++) {
+      ClaimedEmail c = unsent.get(i);
       OutgoingEmail e = c.email();
-      if (guard(c, sink, () -> s.store.markRetry(c.claim(), retryAt, e.attempts(), "server unavailable: " + reason))) {
-        sink.accept(new RouterEvent.EmailRetried(e.activityId(), e.attempts(), retryAt, "server unavailable: " + reason));
+      try {
+        if (guard(c, sink, () -> s.store.markRetry(c.claim(), at, e.attempts(), reason))) {
+          sink.accept(new RouterEvent.EmailRetried(e.activityId(), e.attempts(), at, reason));
+        }
+      } catch (StoreOutage again) {
+        LOG.debug("{} claimed email(s) wait for their lease: the store is still unavailable", unsent.size() - i - 1);
+        return;
       }
     }
   }
@@ -239,15 +316,27 @@ final class OutgoingFlow implements AutoCloseable {
     }
   }
 
-  /** Runs a store update; a lost claim or a failing store is reported, never thrown. */
+  /**
+   * Runs a store update; a lost claim or a store failure tied to this email is reported, never
+   * thrown.
+   *
+   * @throws StoreOutage if the store is down (reported as a lost claim too: the email waits for its
+   *     lease)
+   */
   private boolean guard(ClaimedEmail c, EventSink sink, Runnable update) {
     try {
-      update.run();
+      s.storeHealth.run(update);
       return true;
     } catch (StaleClaimException e) {
       sink.accept(new RouterEvent.ClaimLost(c.email().activityId(), e.getMessage()));
       LOG.warn("claim on activity {} was lost before its outcome was recorded", c.email().activityId());
       return false;
+    } catch (StoreOutage e) {
+      sink.accept(new RouterEvent.ClaimLost(c.email().activityId(), "the activity store is unavailable: "
+          + e.getMessage()));
+      LOG.warn("recording the state of activity {} failed, the activity store is unavailable; it is claimable "
+          + "again when its lease expires", c.email().activityId());
+      throw e;
     } catch (RuntimeException e) {
       // The email stays Sending; its lease expires and it is sent again (at least once).
       sink.accept(new RouterEvent.ClaimLost(c.email().activityId(), "recording the outcome failed: " + e.getMessage()));

@@ -386,7 +386,9 @@ public final class RouterEngine implements AutoCloseable {
 
     /**
      * The delay before the first retry (E-mail Router: PendingStatusDelay); each later one doubles,
-     * up to {@link #maxRetryDelay}, with ±20% jitter. Default 5 minutes.
+     * up to {@link #maxRetryDelay}, with ±20% jitter. The same backoff holds the outgoing server
+     * after it could not be used, and the activity store after an outage ({@link
+     * RouterEvent.StoreUnavailable}). Default 5 minutes.
      *
      * @param value at least 1 second
      * @return this builder
@@ -633,6 +635,8 @@ public final class RouterEngine implements AutoCloseable {
     final RouterListener listener;
     final CheckpointStore checkpoints;
     final Random random;
+    /** Whether the store is up: one backoff for both flows and every mailbox. */
+    final StoreHealth storeHealth;
     /** Distinguishes this engine's Message-IDs from those of engines given the same seeded random. */
     final String messageIdInstance;
     final int batchPerSender;
@@ -666,6 +670,8 @@ public final class RouterEngine implements AutoCloseable {
       listener = b.listener;
       checkpoints = b.checkpoints;
       random = b.random;
+      storeHealth = new StoreHealth(b.clock, new Backoff(b.retryDelay,
+          b.maxRetryDelay.compareTo(b.retryDelay) < 0 ? b.retryDelay : b.maxRetryDelay, b.random));
       messageIdInstance = Long.toUnsignedString(new SecureRandom().nextLong(), 36);
       batchPerSender = b.batchPerSender;
       maxPerTick = b.maxPerTick;

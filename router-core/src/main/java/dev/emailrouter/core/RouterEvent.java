@@ -71,7 +71,42 @@ public sealed interface RouterEvent {
   record ServerUnavailable(String server, String reason, Instant retryAt) implements RouterEvent {}
 
   /**
+   * The host's {@code ActivityStore} threw {@code TransientRouterException}: the CRM is down, which
+   * is no fault of a message, an email or a mailbox. The pass that met it stopped at once, and
+   * neither flow calls the store again before {@code retryAt} (the engine's {@code retryDelay},
+   * doubling per outage in a row up to {@code maxRetryDelay}): no mailbox is read, no email
+   * claimed. Nothing counts an attempt and nothing moves: a mailbox's checkpoint stays where its
+   * last whole batch left it and the batch is read again, without post-actions for it until then;
+   * claimed emails not yet sent are returned to Pending Send while the store still answers, and
+   * otherwise wait for their lease. Raised once per outage, by the first call that met it; never
+   * advances a mailbox towards {@link MailboxDisabled}.
+   *
+   * @param flow {@code "incoming"} or {@code "outgoing"}
+   * @param mailbox the mailbox whose pass stopped, or {@code null} in the outgoing flow
+   * @param reason the store's message
+   * @param retryAt when the store is called again
+   */
+  record StoreUnavailable(String flow, String mailbox, String reason, Instant retryAt) implements RouterEvent {
+    /** Validates the components. */
+    public StoreUnavailable {
+      if (!"incoming".equals(flow) && !"outgoing".equals(flow)) {
+        throw new IllegalArgumentException("flow must be \"incoming\" or \"outgoing\", was " + flow);
+      }
+      Objects.requireNonNull(reason, "reason");
+      Objects.requireNonNull(retryAt, "retryAt");
+    }
+  }
+
+  /**
    * An incoming message is tracked: a Received activity exists for it.
+   *
+   * <p>When the activity existed already ({@code created} false) and the store returned the
+   * content digest it was created with, a different digest means another message reused this
+   * Message-ID: it is tracked as that activity (Message-IDs are the key, as in Dynamics) and its
+   * own content is not stored; {@link #contentMismatch()} says so, and a WARN is logged. Only
+   * messages that were downloaded are compared (both in one batch, or engines at once): a message
+   * whose Message-ID already has an activity when its headers are read is a {@code DUPLICATE}
+   * rejection, decided without downloading it.
    *
    * @param mailbox the mailbox it came from
    * @param ref the reader's reference
@@ -81,12 +116,44 @@ public sealed interface RouterEvent {
    * @param decision why it was tracked
    * @param correlation the CRM email it answers, or {@code null}
    * @param droppedAttachments attachments not kept, with why
+   * @param contentDigest this message's digest ({@code sha256:} and hex, over all its bytes), or
+   *     {@code null} when unknown
+   * @param storedContentDigest the digest the existing activity was created with, when {@code
+   *     created} is false and the store keeps digests; otherwise {@code null}
    */
   record MessageTracked(String mailbox, String ref, String messageId, String activityId, boolean created,
-      TrackingDecision decision, Correlation correlation, List<String> droppedAttachments) implements RouterEvent {
+      TrackingDecision decision, Correlation correlation, List<String> droppedAttachments, String contentDigest,
+      String storedContentDigest) implements RouterEvent {
     /** Validates and copies. */
     public MessageTracked {
       droppedAttachments = List.copyOf(droppedAttachments);
+    }
+
+    /**
+     * An event without digests.
+     *
+     * @param mailbox the mailbox it came from
+     * @param ref the reader's reference
+     * @param messageId its Message-ID, or {@code null}
+     * @param activityId the activity
+     * @param created {@code false} when the activity existed already
+     * @param decision why it was tracked
+     * @param correlation the CRM email it answers, or {@code null}
+     * @param droppedAttachments attachments not kept, with why
+     */
+    public MessageTracked(String mailbox, String ref, String messageId, String activityId, boolean created,
+        TrackingDecision decision, Correlation correlation, List<String> droppedAttachments) {
+      this(mailbox, ref, messageId, activityId, created, decision, correlation, droppedAttachments, null, null);
+    }
+
+    /**
+     * Whether this message reused the Message-ID of an activity created from different content.
+     *
+     * @return {@code true} when the activity existed already and both digests are known and differ
+     */
+    public boolean contentMismatch() {
+      return !created && contentDigest != null && storedContentDigest != null
+          && !contentDigest.equals(storedContentDigest);
     }
   }
 

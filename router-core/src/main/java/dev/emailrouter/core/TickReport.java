@@ -53,13 +53,15 @@ public record TickReport(Instant startedAt, Duration duration, List<RouterEvent>
   }
 
   /**
-   * Problems with a server or a mailbox as a whole, lost claims, and a used-up tick budget.
+   * Problems with a server, the store or a mailbox as a whole, lost claims, and a used-up tick
+   * budget.
    *
-   * @return server, mailbox, claim and budget problems
+   * @return server, store, mailbox, claim and budget problems
    */
   public List<RouterEvent> problems() {
     return events.stream()
-        .filter(e -> e instanceof RouterEvent.ServerUnavailable || e instanceof RouterEvent.MailboxFailed
+        .filter(e -> e instanceof RouterEvent.ServerUnavailable || e instanceof RouterEvent.StoreUnavailable
+            || e instanceof RouterEvent.MailboxFailed
             || e instanceof RouterEvent.MailboxDisabled || e instanceof RouterEvent.ClaimLost
             || e instanceof RouterEvent.TickBudgetUsedUp)
         .toList();

@@ -192,16 +192,13 @@ final class HeadersTest {
   }
 
   @Test
-  void dedupKey_isTheMessageId_orAStableDigestOfHeaders() {
+  void dedupKey_isTheMessageId_orTheDigestOfTheWholeMessage() {
     IncomingMessage withId = parse("Message-ID", "<a@b>", "Subject", "x");
-    IncomingMessage one = parse("From", "a@example.org", "Subject", "x", "Date", "Fri, 1 Mar 2024 08:00:00 +0000");
-    IncomingMessage same = parse("From", "a@example.org", "Subject", "x", "Date", "Fri, 1 Mar 2024 08:00:00 +0000",
-        "Received", "from somewhere else");
-    IncomingMessage other = parse("From", "a@example.org", "Subject", "y", "Date", "Fri, 1 Mar 2024 08:00:00 +0000");
+    IncomingMessage without = parse("From", "a@example.org", "Subject", "x");
+    String digest = "sha256:" + "ab".repeat(32);
 
-    assertThat(Headers.dedupKey(withId)).isEqualTo("<a@b>");
-    assertThat(Headers.dedupKey(one)).matches("sha256:[0-9a-f]{64}").isEqualTo(Headers.dedupKey(same));
-    assertThat(Headers.dedupKey(other)).isNotEqualTo(Headers.dedupKey(one));
+    assertThat(Headers.dedupKey(withId, digest)).isEqualTo("<a@b>");
+    assertThat(Headers.dedupKey(without, digest)).isEqualTo(digest);
   }
 
   @Test

@@ -42,7 +42,10 @@ final class MailboxResilienceTest {
     return checkpoints.load("fake://inbox").orElseThrow();
   }
 
-  /** A store that fails to create the activity of one message. */
+  /**
+   * A store that fails to create the activity of one message: a failure tied to that message (a
+   * transient one would mean the whole store is down, see StoreOutageTest).
+   */
   private static final class FailingFor extends DelegatingStore {
     private final String messageId;
     final AtomicInteger calls = new AtomicInteger();
@@ -56,7 +59,7 @@ final class MailboxResilienceTest {
     public ReceiveResult createReceived(ReceivedEmail email) {
       if (messageId.equals(email.messageId())) {
         calls.incrementAndGet();
-        throw new TransientRouterException("CRM refused the row");
+        throw new PermanentRouterException("CRM refused the row");
       }
       return super.createReceived(email);
     }
@@ -118,7 +121,7 @@ final class MailboxResilienceTest {
       @Override
       public ReceiveResult createReceived(ReceivedEmail email) {
         if (failuresLeft.getAndDecrement() > 0) {
-          throw new TransientRouterException("deadlock, try again");
+          throw new IllegalStateException("unique key violated by a concurrent insert, try again");
         }
         return super.createReceived(email);
       }

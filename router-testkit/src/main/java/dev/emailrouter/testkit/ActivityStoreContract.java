@@ -1027,6 +1027,39 @@ public abstract class ActivityStoreContract {
     }
   }
 
+  /**
+   * A message with the Message-ID of an existing activity but different content yields no second
+   * activity, and the result carries the existing activity's content digest or none (a store that
+   * keeps no digests), never the new message's.
+   */
+  @Test
+  public void createReceived_sameMessageIdWithOtherContent_returnsTheExistingActivityAndItsDigestOrNone() {
+    String firstDigest = "sha256:" + "1a".repeat(32);
+    String otherDigest = "sha256:" + "2b".repeat(32);
+    ReceivedEmail original = received(messageId("reused-1"));
+    ReceivedEmail reused = received(messageId("reused-1"), messageId("reused-1"), "Something else", "Other text\r\n",
+        null, List.of());
+    ReceiveResult first = store().createReceived(withDigest(original, firstDigest));
+    ReceiveResult second = store().createReceived(withDigest(reused, otherDigest));
+
+    if (!first.activityId().equals(second.activityId()) || second.created()) {
+      fail("createReceived of a second message with Message-ID %s returned %s after %s; expected the existing activity"
+          + " with created = false: Message-IDs are the key (as in Dynamics)", messageId("reused-1"), second, first);
+    }
+    if (second.contentDigest() != null && !second.contentDigest().equals(firstDigest)) {
+      fail("createReceived of a second message with Message-ID %s returned contentDigest %s; expected %s (the digest"
+          + " the activity was created with) or null (a store that keeps none): the engine compares it with the new"
+          + " message's to report a different message that reused the Message-ID", messageId("reused-1"),
+          second.contentDigest(), firstDigest);
+    }
+  }
+
+  private static ReceivedEmail withDigest(ReceivedEmail e, String digest) {
+    return new ReceivedEmail(e.dedupKey(), e.messageId(), e.mailbox(), e.owner(), e.from(), e.to(), e.cc(), e.subject(),
+        e.sentAt(), e.receivedAt(), e.textBody(), e.htmlBody(), e.attachments(), e.droppedAttachments(), e.inReplyTo(),
+        e.references(), e.correlation(), e.decision(), digest);
+  }
+
   /** Different messages get different activities. */
   @Test
   public void createReceived_differentMessages_yieldDifferentActivities() {

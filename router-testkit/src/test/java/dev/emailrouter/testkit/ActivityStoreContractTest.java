@@ -110,11 +110,12 @@ final class ActivityStoreContractTest {
   }
 
   @Test
-  void createReceivedWithoutADedupCheck_failsBothIdempotencyPromises() {
+  void createReceivedWithoutADedupCheck_failsEveryIdempotencyPromise() {
     Map<String, String> failed = failures(Fault.CREATE_NOT_IDEMPOTENT);
 
     assertThat(failed).containsOnlyKeys("createReceived_sameMessageTwice_yieldsOneActivity",
-        "createReceived_sameMessageConcurrently_yieldsOneActivity");
+        "createReceived_sameMessageConcurrently_yieldsOneActivity",
+        "createReceived_sameMessageIdWithOtherContent_returnsTheExistingActivityAndItsDigestOrNone");
     assertThat(failed.get("createReceived_sameMessageTwice_yieldsOneActivity"))
         .contains("twice created two activities (received-1 and received-2)", "return it with created = false");
   }

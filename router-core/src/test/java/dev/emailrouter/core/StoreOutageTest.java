@@ -1,0 +1,428 @@
+package dev.emailrouter.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.emailrouter.api.ActivityRef;
+import dev.emailrouter.api.Claim;
+import dev.emailrouter.api.ClaimRequest;
+import dev.emailrouter.api.ClaimedEmail;
+import dev.emailrouter.api.Disposition;
+import dev.emailrouter.api.EmailAddress;
+import dev.emailrouter.api.EmailStatus;
+import dev.emailrouter.api.OutgoingEmail;
+import dev.emailrouter.api.Party;
+import dev.emailrouter.api.PermanentRouterException;
+import dev.emailrouter.api.ReceiveResult;
+import dev.emailrouter.api.ReceivedEmail;
+import dev.emailrouter.api.SendResult;
+import dev.emailrouter.api.TrackingPolicy;
+import dev.emailrouter.api.TransientRouterException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A CRM outage (the store throwing {@link TransientRouterException}) is the store's problem, not
+ * the messages', the emails' or the mailboxes': nothing is quarantined, failed, disabled or sent
+ * twice beyond the documented at-least-once copy.
+ */
+final class StoreOutageTest {
+  private final MutableClock clock = new MutableClock();
+  private final InMemoryActivityStore memory = new InMemoryActivityStore();
+  private final CheckpointStore checkpoints = CheckpointStore.inMemory();
+  private final FakeMailbox inbox = new FakeMailbox("inbox");
+  private final FakeMailbox other = new FakeMailbox("other");
+
+  /**
+   * A store that goes down (every call throws TransientRouterException) when {@code down} is set,
+   * or once {@code downAfterCreates} more activities were created, or at the first markSent after
+   * {@code downAtMarkSent} is set.
+   */
+  private static final class Crm extends DelegatingStore {
+    final AtomicBoolean down = new AtomicBoolean();
+    final AtomicInteger downAfterCreates = new AtomicInteger(Integer.MAX_VALUE);
+    final AtomicBoolean downAtMarkSent = new AtomicBoolean();
+    final AtomicInteger refused = new AtomicInteger();
+
+    Crm(InMemoryActivityStore delegate) {
+      super(delegate);
+    }
+
+    private void check() {
+      if (down.get()) {
+        refused.incrementAndGet();
+        throw new TransientRouterException("CRM database unavailable (connection refused)");
+      }
+    }
+
+    @Override
+    public List<ClaimedEmail> claimPendingSend(ClaimRequest request) {
+      check();
+      return super.claimPendingSend(request);
+    }
+
+    @Override
+    public long nextTrackingNumber() {
+      check();
+      return super.nextTrackingNumber();
+    }
+
+    @Override
+    public void recordIdentity(Claim claim, String messageId, String trackingToken, String subject) {
+      check();
+      super.recordIdentity(claim, messageId, trackingToken, subject);
+    }
+
+    @Override
+    public void markSent(Claim claim, Instant sentAt, SendResult result) {
+      if (downAtMarkSent.getAndSet(false)) {
+        down.set(true);
+      }
+      check();
+      super.markSent(claim, sentAt, result);
+    }
+
+    @Override
+    public void markRetry(Claim claim, Instant nextAttemptAt, int attempts, String reason) {
+      check();
+      super.markRetry(claim, nextAttemptAt, attempts, reason);
+    }
+
+    @Override
+    public void markFailed(Claim claim, int attempts, SendResult result) {
+      check();
+      super.markFailed(claim, attempts, result);
+    }
+
+    @Override
+    public Optional<ActivityRef> findByMessageId(String messageId) {
+      check();
+      return super.findByMessageId(messageId);
+    }
+
+    @Override
+    public Optional<ActivityRef> findByTrackingToken(String trackingToken) {
+      check();
+      return super.findByTrackingToken(trackingToken);
+    }
+
+    @Override
+    public List<Party> resolve(EmailAddress address) {
+      check();
+      return super.resolve(address);
+    }
+
+    @Override
+    public ReceiveResult createReceived(ReceivedEmail email) {
+      if (downAfterCreates.getAndDecrement() <= 0) {
+        down.set(true);
+      }
+      check();
+      return super.createReceived(email);
+    }
+  }
+
+  private final Crm crm = new Crm(memory);
+
+  private RouterEngine.Builder incoming() {
+    return RouterEngine.builder()
+        .activityStore(crm)
+        .mailbox(Mailbox.ofUser("user-1", inbox))
+        .trackingPolicy(TrackingPolicy.allEmail())
+        .checkpointStore(checkpoints)
+        .clock(clock)
+        .random(new Random(7))
+        .retryDelay(Duration.ofMinutes(1))
+        .maxRetryDelay(Duration.ofMinutes(4))
+        .maxMessageAttempts(3)
+        .mailboxFailuresBeforeDisable(3);
+  }
+
+  private String cursor() {
+    return checkpoints.load("fake://inbox").map(MailboxCheckpoint::cursor).orElse("(none)");
+  }
+
+  private static <T extends RouterEvent> List<T> all(List<TickReport> reports, Class<T> type) {
+    List<T> out = new ArrayList<>();
+    for (TickReport r : reports) {
+      r.events().stream().filter(type::isInstance).map(type::cast).forEach(out::add);
+    }
+    return out;
+  }
+
+  // --- incoming ---------------------------------------------------------------------------------------
+
+  @Test
+  void tick_whenTheStoreIsDownForMoreTicksThanMaxMessageAttempts_quarantinesNothingAndTracksEachMessageOnceLater() {
+    RouterEngine engine = incoming().build();
+    List<String> refs = new ArrayList<>();
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < 2; i++) {
+      TestMail m = TestMail.message();
+      ids.add(m.messageId());
+      refs.add(inbox.add(m.build()));
+    }
+    engine.tick();
+    assertThat(cursor()).isEqualTo("1:2");
+    for (int i = 0; i < 4; i++) {
+      TestMail m = TestMail.message();
+      ids.add(m.messageId());
+      refs.add(inbox.add(m.build()));
+    }
+    crm.downAfterCreates.set(1); // the first new message is created, then the CRM goes down
+
+    List<TickReport> during = new ArrayList<>();
+    for (int tick = 0; tick < 10; tick++) {
+      during.add(engine.tick());
+      // The checkpoint stays behind every message not committed (the interrupted batch is read again).
+      assertThat(cursor()).isEqualTo("1:2");
+      assertThat(checkpoints.load("fake://inbox").orElseThrow().failures()).isEmpty();
+      clock.advance(Duration.ofMinutes(5)); // past the longest backoff: each tick meets the outage again
+    }
+
+    assertThat(all(during, RouterEvent.MessageFailed.class)).isEmpty();
+    assertThat(all(during, RouterEvent.MailboxFailed.class)).isEmpty();
+    assertThat(all(during, RouterEvent.MailboxDisabled.class)).isEmpty();
+    assertThat(engine.isMailboxDisabled("fake://inbox")).isFalse();
+    assertThat(inbox.dispositions()).doesNotContainValue(Disposition.QUARANTINED);
+    assertThat(inbox.dispositions()).doesNotContainKeys(refs.subList(2, 6).toArray(String[]::new));
+    assertThat(all(during, RouterEvent.StoreUnavailable.class)).hasSize(10).allSatisfy(e -> {
+      assertThat(e.flow()).isEqualTo("incoming");
+      assertThat(e.mailbox()).isEqualTo("fake://inbox");
+      assertThat(e.reason()).contains("CRM database unavailable");
+      assertThat(e.retryAt()).isAfter(MutableClock.START);
+    });
+    assertThat(during.get(0).problems()).singleElement().isInstanceOf(RouterEvent.StoreUnavailable.class);
+
+    crm.downAfterCreates.set(Integer.MAX_VALUE);
+    crm.down.set(false);
+    TickReport back = engine.tick();
+
+    assertThat(back.problems()).isEmpty();
+    assertThat(back.messageFailures()).isEmpty();
+    assertThat(memory.received()).extracting(ReceivedEmail::messageId).containsExactlyInAnyOrderElementsOf(ids);
+    assertThat(inbox.dispositions()).containsOnlyKeys(refs).doesNotContainValue(Disposition.QUARANTINED);
+    assertThat(cursor()).isEqualTo("1:6");
+  }
+
+  @Test
+  void tick_whileTheStoreIsBackedOff_readsNoMailbox_untilTheClockSaysItIsDue() {
+    RouterEngine engine = incoming().mailbox(Mailbox.ofUser("user-2", other)).build();
+    inbox.add(TestMail.message().build());
+    String waiting = other.add(TestMail.message().build());
+    crm.down.set(true);
+
+    TickReport first = engine.tick();
+
+    assertThat(first.problems()).singleElement().isInstanceOfSatisfying(RouterEvent.StoreUnavailable.class,
+        e -> assertThat(e.retryAt()).isBetween(clock.instant().plusSeconds(48), clock.instant().plusSeconds(72)));
+    // The other mailbox shares the store: it is not even opened this tick.
+    assertThat(inbox.opens()).isEqualTo(1);
+    assertThat(other.opens()).isZero();
+
+    crm.down.set(false);
+    clock.advance(Duration.ofSeconds(30));
+    TickReport early = engine.tick();
+
+    assertThat(early.events()).isEmpty();
+    assertThat(inbox.opens()).isEqualTo(1);
+    assertThat(other.opens()).isZero();
+
+    clock.advance(Duration.ofSeconds(60));
+    TickReport due = engine.tick();
+
+    assertThat(due.tracked()).hasSize(2);
+    assertThat(other.dispositions()).containsEntry(waiting, Disposition.TRACKED);
+  }
+
+  @Test
+  void tick_withMailboxesReadInParallel_reportsOneOutageAndFailsNoMailbox() {
+    List<FakeMailbox> boxes = new ArrayList<>();
+    RouterEngine.Builder builder = incoming().mailboxParallelism(4);
+    for (int i = 0; i < 4; i++) {
+      FakeMailbox box = new FakeMailbox("box" + i);
+      box.add(TestMail.message().build());
+      boxes.add(box);
+      builder.mailbox(Mailbox.ofUser("user-p" + i, box));
+    }
+    crm.down.set(true);
+    List<TickReport> during = new ArrayList<>();
+    try (RouterEngine engine = builder.build()) {
+      for (int tick = 0; tick < 5; tick++) {
+        during.add(engine.tick());
+        clock.advance(Duration.ofMinutes(5));
+      }
+
+      assertThat(all(during, RouterEvent.StoreUnavailable.class)).hasSize(5);
+      assertThat(all(during, RouterEvent.MailboxFailed.class)).isEmpty();
+      assertThat(all(during, RouterEvent.MailboxDisabled.class)).isEmpty();
+      assertThat(all(during, RouterEvent.MessageFailed.class)).isEmpty();
+
+      crm.down.set(false);
+      TickReport back = engine.tick();
+
+      assertThat(back.tracked()).hasSize(4);
+      assertThat(memory.received()).hasSize(4);
+    }
+  }
+
+  @Test
+  void tick_whenTheStoreFailsOnOneMessageOnly_countsThatMessagesAttempt() {
+    TestMail poison = TestMail.message();
+    DelegatingStore refusing = new DelegatingStore(memory) {
+      @Override
+      public ReceiveResult createReceived(ReceivedEmail email) {
+        if (poison.messageId().equals(email.messageId())) {
+          throw new PermanentRouterException("CRM refused the row: subject too long");
+        }
+        return super.createReceived(email);
+      }
+    };
+    RouterEngine engine = incoming().activityStore(refusing).build();
+    String bad = inbox.add(poison.build());
+    String good = inbox.add(TestMail.message().build());
+
+    TickReport report = engine.tick();
+
+    assertThat(report.messageFailures()).singleElement().satisfies(f -> {
+      assertThat(f.ref()).isEqualTo(bad);
+      assertThat(f.attempts()).isEqualTo(1);
+    });
+    assertThat(report.tracked()).extracting(RouterEvent.MessageTracked::ref).containsExactly(good);
+    assertThat(report.problems()).isEmpty();
+  }
+
+  // --- outgoing ---------------------------------------------------------------------------------------
+
+  private final RecordingTransport transport = new RecordingTransport();
+
+  private RouterEngine.Builder outgoing() {
+    return RouterEngine.builder()
+        .activityStore(crm)
+        .transport(transport)
+        .clock(clock)
+        .random(new Random(7))
+        .lease(Duration.ofMinutes(10))
+        .retryDelay(Duration.ofMinutes(1))
+        .maxRetryDelay(Duration.ofMinutes(4))
+        .maxAttempts(3);
+  }
+
+  private void addEmails(int count) {
+    for (int i = 0; i < count; i++) {
+      memory.add(OutgoingEmail.builder("e" + i, EmailAddress.of("me@example.com"))
+          .to(EmailAddress.of("customer@example.org"))
+          .subject("Mail " + i)
+          .textBody("Hi!")
+          .build());
+    }
+  }
+
+  @Test
+  void tick_whenTheStoreGoesDownAtTheFirstMarkSent_sendsNoMoreOfTheBatch_andEachEmailOnceAfterwards() {
+    addEmails(4);
+    RouterEngine engine = outgoing().build();
+    crm.downAtMarkSent.set(true);
+
+    List<TickReport> reports = new ArrayList<>();
+    reports.add(engine.tick());
+
+    assertThat(transport.acceptedIds()).hasSize(1); // the rest of the batch could not be recorded either
+    assertThat(reports.get(0).problems()).filteredOn(RouterEvent.StoreUnavailable.class::isInstance).singleElement()
+        .satisfies(e -> {
+          RouterEvent.StoreUnavailable u = (RouterEvent.StoreUnavailable) e;
+          assertThat(u.flow()).isEqualTo("outgoing");
+          assertThat(u.mailbox()).isNull();
+        });
+
+    for (int tick = 0; tick < 10; tick++) {
+      clock.advance(Duration.ofMinutes(5));
+      reports.add(engine.tick());
+    }
+    assertThat(transport.acceptedIds()).hasSize(1);
+
+    crm.down.set(false);
+    for (int tick = 0; tick < 4; tick++) {
+      clock.advance(Duration.ofMinutes(5)); // past the lease of the emails the store could not take back
+      reports.add(engine.tick());
+    }
+
+    assertThat(all(reports, RouterEvent.EmailFailed.class)).isEmpty();
+    assertThat(all(reports, RouterEvent.StoreUnavailable.class)).hasSizeGreaterThan(1);
+    for (int i = 0; i < 4; i++) {
+      assertThat(memory.find("e" + i).orElseThrow().status()).as("e" + i).isEqualTo(EmailStatus.SENT);
+    }
+    // The one email sent while its outcome could not be recorded goes out again (at least once); no other.
+    assertThat(transport.acceptedIds()).hasSize(5).containsOnlyOnce("e1", "e2", "e3");
+    String first = memory.find("e0").orElseThrow().email().messageId();
+    assertThat(transport.accepted()).filteredOn(e -> e.activityId().equals("e0"))
+        .hasSize(2).allSatisfy(e -> assertThat(e.messageId()).isEqualTo(first));
+    // No attempt was counted for the store's outage.
+    for (int i = 1; i < 4; i++) {
+      assertThat(memory.find("e" + i).orElseThrow().attempts()).as("e" + i).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void tick_whenOnlyMarkSentFailsTransiently_returnsTheUnsentRestToPendingSendWithoutAnAttempt() {
+    addEmails(3);
+    AtomicInteger failures = new AtomicInteger(1);
+    DelegatingStore blip = new DelegatingStore(memory) {
+      @Override
+      public void markSent(Claim claim, Instant sentAt, SendResult result) {
+        if (failures.getAndDecrement() > 0) {
+          throw new TransientRouterException("CRM database failing over");
+        }
+        super.markSent(claim, sentAt, result);
+      }
+    };
+    RouterEngine engine = outgoing().activityStore(blip).build();
+
+    TickReport report = engine.tick();
+
+    assertThat(transport.acceptedIds()).hasSize(1);
+    assertThat(report.retried()).hasSize(2).allSatisfy(r -> {
+      assertThat(r.attempts()).isZero();
+      assertThat(r.reason()).contains("activity store is unavailable");
+    });
+    assertThat(memory.find("e0").orElseThrow().status()).isEqualTo(EmailStatus.SENDING);
+    assertThat(memory.find("e1").orElseThrow().status()).isEqualTo(EmailStatus.PENDING_SEND);
+    assertThat(memory.find("e2").orElseThrow().status()).isEqualTo(EmailStatus.PENDING_SEND);
+
+    clock.advance(Duration.ofSeconds(30));
+    assertThat(engine.tick().events()).isEmpty(); // backed off: nothing claimed yet
+
+    clock.advance(Duration.ofMinutes(2));
+    TickReport due = engine.tick();
+
+    assertThat(due.sent()).extracting(RouterEvent.EmailSent::activityId).containsExactlyInAnyOrder("e1", "e2");
+  }
+
+  @Test
+  void tick_whenTheStoreFailsWhileRecordingIdentities_sendsNothing() {
+    addEmails(3);
+    AtomicInteger calls = new AtomicInteger();
+    DelegatingStore failing = new DelegatingStore(memory) {
+      @Override
+      public void recordIdentity(Claim claim, String messageId, String trackingToken, String subject) {
+        if (calls.incrementAndGet() == 2) {
+          throw new TransientRouterException("CRM database unavailable");
+        }
+        super.recordIdentity(claim, messageId, trackingToken, subject);
+      }
+    };
+    RouterEngine engine = outgoing().activityStore(failing).build();
+
+    TickReport report = engine.tick();
+
+    assertThat(transport.acceptedIds()).isEmpty();
+    assertThat(report.problems()).singleElement().isInstanceOf(RouterEvent.StoreUnavailable.class);
+    assertThat(report.retried()).hasSize(3).allSatisfy(r -> assertThat(r.attempts()).isZero());
+  }
+}
