@@ -122,8 +122,15 @@ public interface ActivityStore {
    * @throws StaleClaimException if the claim no longer holds (nothing is changed then)
    */
   default void markPartlySent(Claim claim, Instant nextAttemptAt, int attempts, SendResult result) {
-    markRetry(claim, nextAttemptAt, attempts, "accepted for " + result.recipientsWith(SendResult.Outcome.ACCEPTED)
-        .size() + " recipients, others pending: " + result.serverReply());
+    StringBuilder reason = new StringBuilder("accepted for ")
+        .append(result.recipientsWith(SendResult.Outcome.ACCEPTED).size()).append(" recipients (")
+        .append(result.serverReply()).append("), pending:");
+    for (SendResult.RecipientResult r : result.recipients()) {
+      if (r.outcome() == SendResult.Outcome.TRANSIENT) {
+        reason.append(' ').append(r.recipient().address()).append(" (").append(r.serverReply()).append(')');
+      }
+    }
+    markRetry(claim, nextAttemptAt, attempts, reason.toString());
   }
 
   /**

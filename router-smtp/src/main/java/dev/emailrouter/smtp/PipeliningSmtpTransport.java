@@ -33,8 +33,11 @@ import org.eclipse.angus.mail.smtp.SMTPTransport;
  * the group is written to Angus's own buffered server stream (its private {@code serverOutput},
  * reached once by reflection: that keeps Angus's write timeout and protocol trace). Where that
  * field can't be reached (another Angus version, a module layer that does not open it),
- * {@link #canPipeline()} is false and sessions send lock-step as before. For one thread at a time,
- * as every SMTP connection.
+ * {@link #canPipeline()} is false and sessions send lock-step as before.
+ *
+ * <p>On both paths the reply to the end of data is awaited for the session property {@link
+ * #DATA_END_TIMEOUT} instead of the read timeout, on the socket {@link SocketCapture} learnt while
+ * connecting (RFC 5321 4.5.3.2.6). For one thread at a time, as every SMTP connection.
  */
 final class PipeliningSmtpTransport extends SMTPTransport {
   /** The session property with the wait for the reply to the end of data, in milliseconds. */
