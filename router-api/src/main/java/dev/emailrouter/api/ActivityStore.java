@@ -84,7 +84,9 @@ public interface ActivityStore {
   void markSent(Claim claim, Instant sentAt, SendResult result);
 
   /**
-   * Returns the email to Pending Send, due again at {@code nextAttemptAt}.
+   * Returns the email to Pending Send, due again at {@code nextAttemptAt}. The recipients that
+   * accepted it in an earlier attempt ({@link #markPartlySent}) stay recorded: the engine also
+   * calls this for a partly sent email when the server could not be used at all.
    *
    * @param claim the claim on the email
    * @param nextAttemptAt the earliest time to claim it again

@@ -788,9 +788,12 @@ public abstract class ActivityStoreContract {
     }
   }
 
-  /** Accepted recipients add up over several partial sends (the union), compared case-insensitively. */
+  /**
+   * Accepted recipients add up over several partial sends (the union), compared case-insensitively,
+   * and a markRetry in between (the server could not be reached) keeps them.
+   */
   @Test
-  public void markPartlySent_twice_theNextClaimCarriesTheUnionOfTheAcceptedRecipients() {
+  public void markPartlySent_twice_theNextClaimsCarryTheUnionOfTheAcceptedRecipients_alsoAfterAMarkRetry() {
     addToThree("union-1");
     ClaimedEmail first = claimOne("union-1", T0);
     store().markPartlySent(first.claim(), T0.plusSeconds(60), 1, partly(List.of(CUSTOMER), List.of(SOFT, OTHER)));
@@ -799,7 +802,8 @@ public abstract class ActivityStoreContract {
     store().markPartlySent(second.claim(), T0.plusSeconds(180), 2,
         partly(List.of(EmailAddress.of("OTHER@example.test")), List.of(SOFT)));
 
-    OutgoingEmail third = claimOne("union-1", T0.plusSeconds(180)).email();
+    ClaimedEmail thirdClaim = claimOne("union-1", T0.plusSeconds(180));
+    OutgoingEmail third = thirdClaim.email();
     Set<String> accepted = normalized(third.acceptedRecipients());
     if (!accepted.equals(Set.of(CUSTOMER.normalized(), OTHER.normalized()))) {
       fail("after two partial sends (customer@ accepted, then OTHER@example.test), the next claim returned"
@@ -809,6 +813,13 @@ public abstract class ActivityStoreContract {
     }
     if (third.attempts() != 2) {
       fail("the email came back with attempts = %d; the second markPartlySent was told 2", third.attempts());
+    }
+    store().markRetry(thirdClaim.claim(), T0.plusSeconds(300), 2, "server unavailable: 421 4.3.2 shutting down");
+    Set<String> afterRetry = normalized(claimOne("union-1", T0.plusSeconds(300)).email().acceptedRecipients());
+    if (!afterRetry.equals(accepted)) {
+      fail("after markRetry (the server could not be reached) the email came back with acceptedRecipients %s; expected"
+          + " %s as before: markRetry must leave the accepted recipients alone, or they get the email twice",
+          afterRetry, accepted);
     }
   }
 

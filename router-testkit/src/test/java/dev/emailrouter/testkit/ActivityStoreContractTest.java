@@ -121,7 +121,7 @@ final class ActivityStoreContractTest {
 
     assertThat(failed).containsOnlyKeys(
         "markPartlySent_returnsTheEmailToPendingSend_andTheNextClaimCarriesTheAcceptedRecipients",
-        "markPartlySent_twice_theNextClaimCarriesTheUnionOfTheAcceptedRecipients");
+        "markPartlySent_twice_theNextClaimsCarryTheUnionOfTheAcceptedRecipients_alsoAfterAMarkRetry");
     assertThat(failed.get("markPartlySent_returnsTheEmailToPendingSend_andTheNextClaimCarriesTheAcceptedRecipients"))
         .contains("returned acceptedRecipients []", "hand them back in OutgoingEmail.acceptedRecipients()");
   }
