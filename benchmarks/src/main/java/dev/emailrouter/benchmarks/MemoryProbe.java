@@ -220,6 +220,11 @@ public final class MemoryProbe {
     }
 
     @Override
+    public void markPartlySent(Claim claim, Instant nextAttemptAt, int attempts, SendResult result) {
+      delegate.markPartlySent(claim, nextAttemptAt, attempts, result);
+    }
+
+    @Override
     public void markFailed(Claim claim, int attempts, SendResult result) {
       delegate.markFailed(claim, attempts, result);
     }

@@ -44,7 +44,9 @@ import javax.sql.DataSource;
  * <p>How it keeps the contract across engines and processes: a claim is a conditional {@code
  * UPDATE ... WHERE status = PENDING_SEND AND due} — only one engine's update can match a row;
  * every later state change is {@code UPDATE ... WHERE claim_token = ?}, so a stale claimant changes
- * nothing (fencing); {@code createReceived} relies on a unique key on {@code dedup_key}. Thread-safe:
+ * nothing (fencing); {@code createReceived} relies on a unique key on {@code dedup_key}. The
+ * recipients that accepted an email partly sent ({@link #markPartlySent}) are kept in {@code
+ * accepted_list}, each recipient's latest outcome in {@code recipient_results}. Thread-safe:
  * each call uses its own connection from the {@link DataSource}.
  */
 public final class JdbcActivityStore implements ActivityStore {
@@ -76,8 +78,12 @@ public final class JdbcActivityStore implements ActivityStore {
         mailbox VARCHAR(1000),
         owner_id VARCHAR(64),
         regarding_id VARCHAR(64),
-        received_at TIMESTAMP WITH TIME ZONE
+        received_at TIMESTAMP WITH TIME ZONE,
+        accepted_list CLOB DEFAULT '' NOT NULL,
+        recipient_results CLOB DEFAULT '' NOT NULL
       );
+      ALTER TABLE email ADD COLUMN IF NOT EXISTS accepted_list CLOB DEFAULT '' NOT NULL;
+      ALTER TABLE email ADD COLUMN IF NOT EXISTS recipient_results CLOB DEFAULT '' NOT NULL;
       CREATE INDEX IF NOT EXISTS email_due ON email(status, next_attempt_at);
       CREATE INDEX IF NOT EXISTS email_message_id ON email(message_id);
       CREATE INDEX IF NOT EXISTS email_tracking_token ON email(tracking_token);
@@ -111,7 +117,7 @@ public final class JdbcActivityStore implements ActivityStore {
     this.dataSource = dataSource;
   }
 
-  /** Creates the tables if they don't exist. */
+  /** Creates the tables if they don't exist, and adds the columns a table of an older version lacks. */
   public void createSchema() {
     try (Connection c = dataSource.getConnection(); Statement st = c.createStatement()) {
       for (String sql : SCHEMA.split(";")) {
@@ -268,8 +274,8 @@ public final class JdbcActivityStore implements ActivityStore {
   private OutgoingEmail load(String id) {
     return inTransaction(c -> {
       try (PreparedStatement ps = c.prepareStatement("SELECT sender, sender_name, to_list, cc_list, bcc_list,"
-          + " subject, text_body, html_body, in_reply_to, references_list, message_id, tracking_token, attempts"
-          + " FROM email WHERE id = ?")) {
+          + " subject, text_body, html_body, in_reply_to, references_list, message_id, tracking_token, attempts,"
+          + " accepted_list FROM email WHERE id = ?")) {
         ps.setString(1, id);
         try (ResultSet rs = ps.executeQuery()) {
           if (!rs.next()) {
@@ -279,7 +285,8 @@ public final class JdbcActivityStore implements ActivityStore {
               .to(split(rs.getString(3))).cc(split(rs.getString(4))).bcc(split(rs.getString(5)))
               .subject(rs.getString(6)).textBody(rs.getString(7)).htmlBody(rs.getString(8))
               .inReplyTo(rs.getString(9))
-              .messageId(rs.getString(11)).trackingToken(rs.getString(12)).attempts(rs.getInt(13));
+              .messageId(rs.getString(11)).trackingToken(rs.getString(12)).attempts(rs.getInt(13))
+              .acceptedRecipients(split(rs.getString(14)));
           String refs = rs.getString(10);
           if (!refs.isBlank()) {
             b.references(refs.split(" "));
@@ -369,13 +376,130 @@ public final class JdbcActivityStore implements ActivityStore {
 
   @Override
   public void markSent(Claim claim, Instant sentAt, SendResult result) {
-    fenced(claim, "UPDATE email SET status = ?, sent_at = ?, last_reason = ?, attempts = attempts + 1,"
-        + " claim_token = NULL, lease_until = NULL WHERE id = ? AND status = ? AND claim_token = ?", ps -> {
+    updateOutcomes(claim, result, false, "UPDATE email SET status = ?, sent_at = ?, last_reason = ?,"
+        + " attempts = attempts + 1, claim_token = NULL, lease_until = NULL, accepted_list = ?, recipient_results = ?"
+        + " WHERE id = ? AND status = ? AND claim_token = ?", ps -> {
           ps.setInt(1, EmailStatus.SENT.code());
           ps.setObject(2, utc(sentAt));
           ps.setString(3, truncate(result.serverReply()));
           return 4;
         });
+  }
+
+  /**
+   * Returns the email to Pending Send with the recipients that accepted it recorded (added to those
+   * of earlier partial sends), so the next claim's {@link OutgoingEmail#acceptedRecipients()} names
+   * them and the retry goes to the others alone.
+   */
+  @Override
+  public void markPartlySent(Claim claim, Instant nextAttemptAt, int attempts, SendResult result) {
+    updateOutcomes(claim, result, true, "UPDATE email SET status = ?, next_attempt_at = ?, attempts = ?,"
+        + " last_reason = ?, claim_token = NULL, lease_until = NULL, accepted_list = ?, recipient_results = ?"
+        + " WHERE id = ? AND status = ? AND claim_token = ?", ps -> {
+          ps.setInt(1, EmailStatus.PENDING_SEND.code());
+          ps.setObject(2, utc(nextAttemptAt));
+          ps.setInt(3, attempts);
+          ps.setString(4, truncate(result.serverReply()));
+          return 5;
+        });
+  }
+
+  /**
+   * Each recipient's latest outcome, as the CRM shows it: accepted, pending (refused for now) or
+   * refused, with the server's reply.
+   *
+   * @param activityId the email activity
+   * @return the outcomes in the order the server first answered for each recipient; empty before any
+   */
+  public List<SendResult.RecipientResult> recipientOutcomes(String activityId) {
+    return inTransaction(c -> {
+      try (PreparedStatement ps = c.prepareStatement("SELECT recipient_results FROM email WHERE id = ?")) {
+        ps.setString(1, activityId);
+        try (ResultSet rs = ps.executeQuery()) {
+          return rs.next() ? List.copyOf(readResults(rs.getString(1)).values()) : List.<SendResult.RecipientResult>of();
+        }
+      }
+    });
+  }
+
+  /**
+   * A fenced update that also writes the accepted recipients and the recipients' outcomes, merged
+   * with those stored: the row is read and locked under the same fencing condition in the same
+   * transaction, so two claimants can't interleave.
+   */
+  private void updateOutcomes(Claim claim, SendResult result, boolean addAccepted, String sql, Binder binder) {
+    boolean updated = inTransaction(c -> {
+      String accepted;
+      String results;
+      try (PreparedStatement ps = c.prepareStatement("SELECT accepted_list, recipient_results FROM email"
+          + " WHERE id = ? AND status = ? AND claim_token = ? FOR UPDATE")) {
+        ps.setString(1, claim.activityId());
+        ps.setInt(2, EmailStatus.SENDING.code());
+        ps.setString(3, claim.token());
+        try (ResultSet rs = ps.executeQuery()) {
+          if (!rs.next()) {
+            return false;
+          }
+          accepted = rs.getString(1);
+          results = rs.getString(2);
+        }
+      }
+      if (addAccepted) {
+        Map<String, EmailAddress> union = new LinkedHashMap<>();
+        for (EmailAddress a : split(accepted)) {
+          union.put(a.normalized(), a);
+        }
+        for (EmailAddress a : result.recipientsWith(SendResult.Outcome.ACCEPTED)) {
+          union.putIfAbsent(a.normalized(), a);
+        }
+        accepted = join(List.copyOf(union.values()));
+      }
+      Map<String, SendResult.RecipientResult> outcomes = readResults(results);
+      for (SendResult.RecipientResult r : result.recipients()) {
+        outcomes.put(r.recipient().normalized(), r);
+      }
+      try (PreparedStatement ps = c.prepareStatement(sql)) {
+        int i = binder.bind(ps);
+        ps.setString(i, accepted);
+        ps.setString(i + 1, writeResults(outcomes));
+        ps.setString(i + 2, claim.activityId());
+        ps.setInt(i + 3, EmailStatus.SENDING.code());
+        ps.setString(i + 4, claim.token());
+        return ps.executeUpdate() == 1;
+      }
+    });
+    if (!updated) {
+      throw new StaleClaimException(claim);
+    }
+  }
+
+  /** One line per recipient: address, outcome, display name and the server's reply, tab-separated. */
+  private static String writeResults(Map<String, SendResult.RecipientResult> outcomes) {
+    StringBuilder out = new StringBuilder();
+    for (SendResult.RecipientResult r : outcomes.values()) {
+      out.append(r.recipient().address()).append('\t').append(r.outcome().name()).append('\t')
+          .append(oneField(r.recipient().displayName())).append('\t').append(oneField(truncate(r.serverReply(), 1000)))
+          .append('\n');
+    }
+    return out.toString();
+  }
+
+  private static Map<String, SendResult.RecipientResult> readResults(String value) {
+    Map<String, SendResult.RecipientResult> out = new LinkedHashMap<>();
+    for (String line : value.split("\n")) {
+      String[] parts = line.split("\t", 4);
+      if (parts.length == 4) {
+        EmailAddress recipient = EmailAddress.of(parts[0], parts[2]);
+        out.put(recipient.normalized(), new SendResult.RecipientResult(recipient,
+            SendResult.Outcome.valueOf(parts[1]), parts[3]));
+      }
+    }
+    return out;
+  }
+
+  /** Tabs and line breaks would split the stored line; a reply has none that matter. */
+  private static String oneField(String value) {
+    return value.replace('\t', ' ').replace('\n', ' ').replace('\r', ' ');
   }
 
   @Override

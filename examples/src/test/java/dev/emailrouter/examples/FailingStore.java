@@ -71,6 +71,11 @@ final class FailingStore implements ActivityStore {
   }
 
   @Override
+  public void markPartlySent(Claim claim, Instant nextAttemptAt, int attempts, SendResult result) {
+    delegate.markPartlySent(claim, nextAttemptAt, attempts, result);
+  }
+
+  @Override
   public void markFailed(Claim claim, int attempts, SendResult result) {
     delegate.markFailed(claim, attempts, result);
   }

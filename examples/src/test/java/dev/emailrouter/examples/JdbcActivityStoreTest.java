@@ -94,6 +94,74 @@ final class JdbcActivityStoreTest {
   }
 
   @Test
+  void createSchema_onATableOfTheVersionBeforeAcceptedRecipients_addsTheirColumns() throws SQLException {
+    try (Connection c = dataSource.getConnection()) {
+      c.createStatement().execute("ALTER TABLE email DROP COLUMN accepted_list");
+      c.createStatement().execute("ALTER TABLE email DROP COLUMN recipient_results");
+    }
+
+    store.createSchema();
+    store.addPendingEmail(email("e-1", "una@example.test").build());
+
+    assertThat(store.claimPendingSend(new ClaimRequest(NOW, LEASE, 10, 10, ""))).singleElement()
+        .satisfies(c -> assertThat(c.email().acceptedRecipients()).isEmpty());
+  }
+
+  @Test
+  void tick_whenARecipientIsRefusedForNow_keepsTheEmailPending_sendsToThatRecipientAloneLater_andShowsEachOutcome() {
+    EmailAddress soft = EmailAddress.of("soft@example.test");
+    store.addPendingEmail(email("e-1", "una@example.test").cc(soft).build());
+    List<OutgoingEmail> handed = new java.util.concurrent.CopyOnWriteArrayList<>();
+    dev.emailrouter.api.MailTransport greylisting = new dev.emailrouter.api.MailTransport() {
+      @Override
+      public Session openSession() {
+        return new Session() {
+          @Override
+          public SendResult send(OutgoingEmail email) {
+            handed.add(email);
+            List<SendResult.RecipientResult> results = new ArrayList<>();
+            for (EmailAddress r : email.pendingRecipients()) {
+              boolean refuse = r.equals(soft) && handed.size() == 1;
+              results.add(new SendResult.RecipientResult(r, refuse ? SendResult.Outcome.TRANSIENT
+                  : SendResult.Outcome.ACCEPTED, refuse ? "450 4.2.0 greylisted" : "250 2.1.5 Ok"));
+            }
+            return new SendResult(SendResult.Outcome.ACCEPTED, "250 2.0.0 Ok: queued", results);
+          }
+
+          @Override
+          public void close() {}
+        };
+      }
+
+      @Override
+      public String describe() {
+        return "smtp://greylisting:25";
+      }
+    };
+    RouterEngine engine = RouterEngine.builder().activityStore(store).transport(greylisting).clock(clock)
+        .random(new Random(1)).build();
+    engines.add(engine);
+
+    engine.tick();
+
+    assertThat(store.status("e-1")).contains(EmailStatus.PENDING_SEND);
+    assertThat(store.recipientOutcomes("e-1")).containsExactly(
+        new SendResult.RecipientResult(EmailAddress.of("carl@example.test", "Carl Contact"), SendResult.Outcome.ACCEPTED,
+            "250 2.1.5 Ok"),
+        new SendResult.RecipientResult(soft, SendResult.Outcome.TRANSIENT, "450 4.2.0 greylisted"));
+
+    clock.advance(Duration.ofHours(5));
+    engine.tick();
+
+    assertThat(store.status("e-1")).contains(EmailStatus.SENT);
+    assertThat(handed).hasSize(2);
+    assertThat(handed.get(1).pendingRecipients()).containsExactly(soft);
+    assertThat(handed.get(1).messageId()).isEqualTo(handed.get(0).messageId());
+    assertThat(store.recipientOutcomes("e-1")).extracting(SendResult.RecipientResult::outcome)
+        .containsExactly(SendResult.Outcome.ACCEPTED, SendResult.Outcome.ACCEPTED);
+  }
+
+  @Test
   void tick_withPendingEmail_claimsAndSendsIt_andRecordsItsIdentity() {
     RecordingTransport transport = new RecordingTransport();
     store.addPendingEmail(email("e-1", "una@example.test").subject("Our proposal").build());

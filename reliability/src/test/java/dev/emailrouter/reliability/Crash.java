@@ -192,6 +192,12 @@ final class Crash {
     }
 
     @Override
+    public void markPartlySent(Claim claim, Instant nextAttemptAt, int attempts, SendResult result) {
+      crash.alive();
+      delegate.markPartlySent(claim, nextAttemptAt, attempts, result);
+    }
+
+    @Override
     public void markFailed(Claim claim, int attempts, SendResult result) {
       crash.alive();
       delegate.markFailed(claim, attempts, result);

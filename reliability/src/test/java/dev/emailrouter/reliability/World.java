@@ -316,6 +316,8 @@ final class World implements AutoCloseable {
             .security(Security.PLAIN_TEXT_INSECURE)
             .connectTimeout(o.connectTimeout)
             .readTimeout(o.readTimeout)
+            // The faults that lose the reply to the end of data are read timeouts of this suite too.
+            .dataEndTimeout(o.readTimeout)
             .writeTimeout(o.readTimeout)
             .ehloName("node.crm.example.test")
             .clock(world.clock))

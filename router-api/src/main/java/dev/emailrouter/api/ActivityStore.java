@@ -16,6 +16,9 @@ import java.util.Optional;
  * An email moves Pending Send → (claim) Sending → Sent, Failed, or back to Pending Send with a later
  * attempt time. A claim is exclusive and carries a lease and a token; every state change after it
  * names the claim and is refused with {@link StaleClaimException} when the claim no longer holds.
+ * When the server accepts an email for some recipients and refuses others only for now, {@link
+ * #markPartlySent} returns it to Pending Send with the accepted recipients recorded, and the next
+ * attempt goes to the others alone.
  * When a lease expires (the engine died mid-send) the email is claimable again: so delivery is at
  * least once — an email the server accepted just before the engine died may be sent again, with
  * the same Message-ID, which lets recipients' systems drop the copy.
@@ -95,7 +98,9 @@ public interface ActivityStore {
   void markSent(Claim claim, Instant sentAt, SendResult result);
 
   /**
-   * Returns the email to Pending Send, due again at {@code nextAttemptAt}.
+   * Returns the email to Pending Send, due again at {@code nextAttemptAt}. The recipients that
+   * accepted it in an earlier attempt ({@link #markPartlySent}) stay recorded: the engine also
+   * calls this for a partly sent email when the server could not be used at all.
    *
    * @param claim the claim on the email
    * @param nextAttemptAt the earliest time to claim it again
@@ -104,6 +109,45 @@ public interface ActivityStore {
    * @throws StaleClaimException if the claim no longer holds
    */
   void markRetry(Claim claim, Instant nextAttemptAt, int attempts, String reason);
+
+  /**
+   * Records that the server accepted the email for some recipients and refused others only for now
+   * (450 greylisting, say): the email goes back to Pending Send, due again at {@code nextAttemptAt},
+   * and the next attempt sends it to the others alone, with the same Message-ID.
+   *
+   * <p>The store adds the {@link SendResult.Outcome#ACCEPTED ACCEPTED} recipients of {@code result}
+   * to the email's accepted recipients (the union over every partial send, compared by {@link
+   * EmailAddress#normalized()}), keeps the per-recipient outcomes for the CRM to show, stores
+   * {@code attempts}, and hands the accepted recipients back in {@link
+   * OutgoingEmail#acceptedRecipients()} when it claims the email again. The status stays Pending
+   * Send: an email is not final while one of its recipients is still pending. In a database: one
+   * fenced {@code UPDATE ... WHERE id = ? AND status = SENDING AND claim_token = ?} that also
+   * writes the new accepted set (read in the same transaction).
+   *
+   * <p><b>The default implementation</b>, for stores written before this method existed, calls
+   * {@link #markRetry markRetry(claim, nextAttemptAt, attempts, reason)}: nothing is lost, but the
+   * store forgets who accepted, so the next attempt sends the email to <em>every</em> recipient
+   * again — those who got it already get it a second time (with the same Message-ID, which lets
+   * their systems drop the copy). Override it to send each recipient the email once.
+   *
+   * @param claim the claim on the email
+   * @param nextAttemptAt the earliest time to claim it again
+   * @param attempts the number of attempts made so far
+   * @param result this attempt's answer: the recipients it accepted, and those still pending
+   *     ({@link SendResult.Outcome#TRANSIENT}) or refused for good, each with the server's reply
+   * @throws StaleClaimException if the claim no longer holds (nothing is changed then)
+   */
+  default void markPartlySent(Claim claim, Instant nextAttemptAt, int attempts, SendResult result) {
+    StringBuilder reason = new StringBuilder("accepted for ")
+        .append(result.recipientsWith(SendResult.Outcome.ACCEPTED).size()).append(" recipients (")
+        .append(result.serverReply()).append("), pending:");
+    for (SendResult.RecipientResult r : result.recipients()) {
+      if (r.outcome() == SendResult.Outcome.TRANSIENT) {
+        reason.append(' ').append(r.recipient().address()).append(" (").append(r.serverReply()).append(')');
+      }
+    }
+    markRetry(claim, nextAttemptAt, attempts, reason.toString());
+  }
 
   /**
    * Records that the email can't be sent: status Failed.

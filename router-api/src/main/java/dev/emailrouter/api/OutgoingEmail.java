@@ -1,9 +1,14 @@
 package dev.emailrouter.api;
 
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * An email activity to send, as the {@link ActivityStore} hands it to the engine.
@@ -29,6 +34,9 @@ import java.util.Optional;
  * @param messageId the Message-ID recorded before the first attempt, or {@code null} before it
  * @param trackingToken the tracking token recorded before the first attempt, or {@code null}
  * @param attempts how many delivery attempts were made so far (0 for a new email)
+ * @param acceptedRecipients the recipients that accepted this email in an earlier attempt, which a
+ *     transport leaves out of the envelope (empty on the first attempt; see {@link
+ *     ActivityStore#markPartlySent}); compared by {@link EmailAddress#normalized()}, kept once each
  */
 public record OutgoingEmail(
     String activityId,
@@ -44,9 +52,10 @@ public record OutgoingEmail(
     List<String> references,
     String messageId,
     String trackingToken,
-    int attempts) {
+    int attempts,
+    List<EmailAddress> acceptedRecipients) {
 
-  /** Validates the components and copies the lists. */
+  /** Validates the components and copies the lists; accepted recipients are kept once per normalised address. */
   public OutgoingEmail {
     Objects.requireNonNull(activityId, "activityId");
     Objects.requireNonNull(from, "from");
@@ -56,6 +65,7 @@ public record OutgoingEmail(
     bcc = List.copyOf(Objects.requireNonNull(bcc, "bcc"));
     attachments = List.copyOf(Objects.requireNonNull(attachments, "attachments"));
     references = List.copyOf(Objects.requireNonNull(references, "references"));
+    acceptedRecipients = distinct(Objects.requireNonNull(acceptedRecipients, "acceptedRecipients"));
     if (activityId.isBlank()) {
       throw new IllegalArgumentException("activityId must not be blank");
     }
@@ -69,6 +79,40 @@ public record OutgoingEmail(
   }
 
   /**
+   * An email no recipient has accepted yet: the constructor as it was before {@code
+   * acceptedRecipients} existed.
+   *
+   * @param activityId the CRM's id for the activity
+   * @param from the sender
+   * @param to the To recipients
+   * @param cc the Cc recipients
+   * @param bcc the Bcc recipients
+   * @param subject the subject
+   * @param textBody the plain-text body, or {@code null}
+   * @param htmlBody the HTML body, or {@code null}
+   * @param attachments the attachments
+   * @param inReplyTo the Message-ID this email answers, or {@code null}
+   * @param references the Message-IDs of the thread, oldest first
+   * @param messageId the recorded Message-ID, or {@code null}
+   * @param trackingToken the recorded tracking token, or {@code null}
+   * @param attempts the attempts made so far
+   */
+  public OutgoingEmail(String activityId, EmailAddress from, List<EmailAddress> to, List<EmailAddress> cc,
+      List<EmailAddress> bcc, String subject, String textBody, String htmlBody, List<Attachment> attachments,
+      String inReplyTo, List<String> references, String messageId, String trackingToken, int attempts) {
+    this(activityId, from, to, cc, bcc, subject, textBody, htmlBody, attachments, inReplyTo, references, messageId,
+        trackingToken, attempts, List.of());
+  }
+
+  private static List<EmailAddress> distinct(Collection<EmailAddress> addresses) {
+    Map<String, EmailAddress> byAddress = new LinkedHashMap<>();
+    for (EmailAddress a : addresses) {
+      byAddress.putIfAbsent(Objects.requireNonNull(a, "acceptedRecipients element").normalized(), a);
+    }
+    return List.copyOf(byAddress.values());
+  }
+
+  /**
    * All envelope recipients: To, then Cc, then Bcc.
    *
    * @return the recipients, unmodifiable
@@ -79,6 +123,57 @@ public record OutgoingEmail(
     all.addAll(cc);
     all.addAll(bcc);
     return List.copyOf(all);
+  }
+
+  /**
+   * Whether this recipient accepted the email in an earlier attempt (compared by {@link
+   * EmailAddress#normalized()}).
+   *
+   * @param recipient a recipient
+   * @return true if it is among {@link #acceptedRecipients()}
+   */
+  public boolean isAccepted(EmailAddress recipient) {
+    Objects.requireNonNull(recipient, "recipient");
+    String key = recipient.normalized();
+    for (EmailAddress a : acceptedRecipients) {
+      if (a.normalized().equals(key)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * The envelope recipients this attempt sends to: {@link #recipients()} without {@link
+   * #acceptedRecipients()}, each address once. The headers (To, Cc) still name everybody.
+   *
+   * @return the recipients still to send to, To then Cc then Bcc, unmodifiable; empty when every
+   *     recipient accepted the email already
+   */
+  public List<EmailAddress> pendingRecipients() {
+    Set<String> accepted = new HashSet<>();
+    for (EmailAddress a : acceptedRecipients) {
+      accepted.add(a.normalized());
+    }
+    Map<String, EmailAddress> pending = new LinkedHashMap<>();
+    for (EmailAddress r : recipients()) {
+      if (!accepted.contains(r.normalized())) {
+        pending.putIfAbsent(r.normalized(), r);
+      }
+    }
+    return List.copyOf(pending.values());
+  }
+
+  /**
+   * Returns a copy with these accepted recipients, as a store builds the email it hands out again
+   * after {@link ActivityStore#markPartlySent}.
+   *
+   * @param accepted the recipients that accepted the email in earlier attempts
+   * @return the copy
+   */
+  public OutgoingEmail withAcceptedRecipients(Collection<EmailAddress> accepted) {
+    return new OutgoingEmail(activityId, from, to, cc, bcc, subject, textBody, htmlBody, attachments, inReplyTo,
+        references, messageId, trackingToken, attempts, List.copyOf(Objects.requireNonNull(accepted, "accepted")));
   }
 
   /**
@@ -100,7 +195,8 @@ public record OutgoingEmail(
    */
   public OutgoingEmail withIdentity(String newMessageId, String newTrackingToken, String newSubject) {
     return new OutgoingEmail(activityId, from, to, cc, bcc, newSubject, textBody, htmlBody, attachments, inReplyTo,
-        references, Objects.requireNonNull(newMessageId, "newMessageId"), newTrackingToken, attempts);
+        references, Objects.requireNonNull(newMessageId, "newMessageId"), newTrackingToken, attempts,
+        acceptedRecipients);
   }
 
   /**
@@ -130,6 +226,7 @@ public record OutgoingEmail(
     private String messageId;
     private String trackingToken;
     private int attempts;
+    private final List<EmailAddress> accepted = new ArrayList<>();
 
     private Builder(String activityId, EmailAddress from) {
       this.activityId = activityId;
@@ -209,6 +306,17 @@ public record OutgoingEmail(
     }
 
     /**
+     * Adds recipients that accepted the email in an earlier attempt.
+     *
+     * @param addresses the recipients
+     * @return this builder
+     */
+    public Builder acceptedRecipients(EmailAddress... addresses) {
+      accepted.addAll(List.of(addresses));
+      return this;
+    }
+
+    /**
      * Builds the email.
      *
      * @return the email
@@ -216,7 +324,7 @@ public record OutgoingEmail(
      */
     public OutgoingEmail build() {
       return new OutgoingEmail(activityId, from, to, cc, bcc, subject, textBody, htmlBody, attachments, inReplyTo,
-          references, messageId, trackingToken, attempts);
+          references, messageId, trackingToken, attempts, accepted);
     }
   }
 }

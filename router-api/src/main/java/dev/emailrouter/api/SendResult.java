@@ -9,9 +9,12 @@ import java.util.Objects;
  * <p>The rule for partial refusals: when the server accepted the message for at least one
  * recipient, the outcome is {@link Outcome#ACCEPTED} — the message left, and sending it again would
  * duplicate it for those who got it — and the refused recipients are listed in {@link
- * #recipients()} with their own outcome and reply, so the engine records the email as Sent and
- * reports each refusal. When every recipient was refused, the outcome is {@link Outcome#TRANSIENT}
- * if any refusal was transient (4xx), else {@link Outcome#PERMANENT}.
+ * #recipients()} with their own outcome and reply. The engine records the email as Sent and
+ * reports each refusal when every refusal was permanent; when some recipients were refused only for
+ * now ({@link Outcome#TRANSIENT}, e.g. 450 greylisting), it records the accepted ones ({@link
+ * ActivityStore#markPartlySent}) and sends to the others again later with the same Message-ID.
+ * When every recipient was refused, the outcome is {@link Outcome#TRANSIENT} if any refusal was
+ * transient (4xx), else {@link Outcome#PERMANENT}.
  *
  * @param outcome the outcome for the email as a whole
  * @param serverReply the server's reply (code and text) that decided it, or a description of the
@@ -75,6 +78,17 @@ public record SendResult(Outcome outcome, String serverReply, List<RecipientResu
    */
   public List<RecipientResult> refused() {
     return recipients.stream().filter(r -> r.outcome() != Outcome.ACCEPTED).toList();
+  }
+
+  /**
+   * The recipients with this outcome, in the order of {@link #recipients()}.
+   *
+   * @param outcome the outcome, e.g. {@link Outcome#ACCEPTED} for those who got the email
+   * @return their addresses, unmodifiable
+   */
+  public List<EmailAddress> recipientsWith(Outcome outcome) {
+    Objects.requireNonNull(outcome, "outcome");
+    return recipients.stream().filter(r -> r.outcome() == outcome).map(RecipientResult::recipient).toList();
   }
 
   /**

@@ -191,4 +191,30 @@ final class OutgoingEmailTest {
     assertThatThrownBy(() -> OutgoingEmail.builder("e", null).to(TO_1).build()).hasMessage("from");
     assertThatThrownBy(() -> OutgoingEmail.builder("e", FROM).to(TO_1).subject(null).build()).hasMessage("subject");
   }
+
+  @Test
+  void acceptedRecipients_areKeptOncePerAddress_andLeftOutOfThePendingRecipients_caseInsensitively() {
+    OutgoingEmail email = OutgoingEmail.builder("e", FROM).to(TO_1, TO_2).cc(CC).bcc(BCC)
+        .acceptedRecipients(EmailAddress.of("TO1@example.org"), EmailAddress.of("to1@EXAMPLE.org", "Again"), BCC)
+        .build();
+
+    assertThat(email.acceptedRecipients()).containsExactly(EmailAddress.of("TO1@example.org"), BCC);
+    assertThat(email.pendingRecipients()).containsExactly(TO_2, CC);
+    assertThat(email.isAccepted(TO_1)).isTrue();
+    assertThat(email.isAccepted(CC)).isFalse();
+    assertThat(email.to()).as("the headers still name everybody").containsExactly(TO_1, TO_2);
+  }
+
+  @Test
+  void theConstructorWithoutAcceptedRecipients_andWithIdentity_keepWhatTheyShould() {
+    OutgoingEmail plain = new OutgoingEmail("e", FROM, List.of(TO_1, TO_1), List.of(), List.of(), "s", null, null,
+        List.of(), null, List.of(), null, null, 2);
+    OutgoingEmail partly = plain.withAcceptedRecipients(List.of(TO_1)).withIdentity("<id@example.com>", null, "s");
+
+    assertThat(plain.acceptedRecipients()).isEmpty();
+    assertThat(plain.pendingRecipients()).containsExactly(TO_1);
+    assertThat(partly.acceptedRecipients()).containsExactly(TO_1);
+    assertThat(partly.pendingRecipients()).isEmpty();
+    assertThat(partly.attempts()).isEqualTo(2);
+  }
 }

@@ -14,6 +14,7 @@ import dev.emailrouter.api.Party;
 import dev.emailrouter.api.ReceiveResult;
 import dev.emailrouter.api.ReceivedEmail;
 import dev.emailrouter.api.SendResult;
+import dev.emailrouter.api.SendResult.RecipientResult;
 import dev.emailrouter.api.StaleClaimException;
 import dev.emailrouter.api.TransientRouterException;
 import java.io.IOException;
@@ -58,9 +59,17 @@ public final class InMemoryActivityStore implements ActivityStore {
    * @param lastReason the last failure's reason, or {@code null}
    * @param sentAt when it was sent, or {@code null}
    * @param result the server's last answer, or {@code null}
+   * @param recipientOutcomes each recipient's latest outcome over every attempt (accepted, pending,
+   *     refused), as a CRM shows them; empty before the server answered for a recipient
    */
   public record StoredEmail(OutgoingEmail email, EmailStatus status, int attempts, Instant nextAttemptAt,
-      String lastReason, Instant sentAt, SendResult result) {}
+      String lastReason, Instant sentAt, SendResult result, List<RecipientResult> recipientOutcomes) {
+
+    /** Copies the list. */
+    public StoredEmail {
+      recipientOutcomes = List.copyOf(recipientOutcomes);
+    }
+  }
 
   private static final class Row {
     OutgoingEmail email;
@@ -72,16 +81,28 @@ public final class InMemoryActivityStore implements ActivityStore {
     String lastReason;
     Instant sentAt;
     SendResult result;
+    final Map<String, EmailAddress> accepted = new LinkedHashMap<>();
+    final Map<String, RecipientResult> outcomes = new LinkedHashMap<>();
     final long order;
 
     Row(OutgoingEmail email, long order) {
       this.email = email;
       this.attempts = email.attempts();
       this.order = order;
+      for (EmailAddress a : email.acceptedRecipients()) {
+        accepted.put(a.normalized(), a);
+      }
     }
 
     StoredEmail snapshot() {
-      return new StoredEmail(email, status, attempts, nextAttemptAt, lastReason, sentAt, result);
+      return new StoredEmail(current(this), status, attempts, nextAttemptAt, lastReason, sentAt, result,
+          List.copyOf(outcomes.values()));
+    }
+
+    void recordOutcomes(SendResult answer) {
+      for (RecipientResult r : answer.recipients()) {
+        outcomes.put(r.recipient().normalized(), r);
+      }
     }
   }
 
@@ -196,7 +217,7 @@ public final class InMemoryActivityStore implements ActivityStore {
           row.status = EmailStatus.SENDING;
           row.claimToken = UUID.randomUUID().toString();
           row.leaseUntil = request.leaseUntil();
-          claimed.add(new ClaimedEmail(withAttempts(row), new Claim(row.email.activityId(), row.claimToken,
+          claimed.add(new ClaimedEmail(current(row), new Claim(row.email.activityId(), row.claimToken,
               row.leaseUntil)));
         }
         if (claimed.size() >= request.max()) {
@@ -207,11 +228,12 @@ public final class InMemoryActivityStore implements ActivityStore {
     }
   }
 
-  private static OutgoingEmail withAttempts(Row row) {
+  /** The email as it is handed out now: with the attempts and accepted recipients recorded. */
+  private static OutgoingEmail current(Row row) {
     OutgoingEmail e = row.email;
-    return e.attempts() == row.attempts ? e
-        : new OutgoingEmail(e.activityId(), e.from(), e.to(), e.cc(), e.bcc(), e.subject(), e.textBody(), e.htmlBody(),
-            e.attachments(), e.inReplyTo(), e.references(), e.messageId(), e.trackingToken(), row.attempts);
+    return new OutgoingEmail(e.activityId(), e.from(), e.to(), e.cc(), e.bcc(), e.subject(), e.textBody(),
+        e.htmlBody(), e.attachments(), e.inReplyTo(), e.references(), e.messageId(), e.trackingToken(), row.attempts,
+        List.copyOf(row.accepted.values()));
   }
 
   private static boolean isDue(Row row, Instant now) {
@@ -243,7 +265,27 @@ public final class InMemoryActivityStore implements ActivityStore {
       row.attempts++;
       row.sentAt = sentAt;
       row.result = result;
+      row.recordOutcomes(result);
       row.lastReason = null;
+      release(row);
+    }
+  }
+
+  @Override
+  public void markPartlySent(Claim claim, Instant nextAttemptAt, int attempts, SendResult result) {
+    Objects.requireNonNull(nextAttemptAt, "nextAttemptAt");
+    Objects.requireNonNull(result, "result");
+    synchronized (lock) {
+      Row row = held(claim);
+      for (EmailAddress a : result.recipientsWith(SendResult.Outcome.ACCEPTED)) {
+        row.accepted.putIfAbsent(a.normalized(), a);
+      }
+      row.recordOutcomes(result);
+      row.status = EmailStatus.PENDING_SEND;
+      row.nextAttemptAt = nextAttemptAt;
+      row.attempts = attempts;
+      row.result = result;
+      row.lastReason = result.serverReply();
       release(row);
     }
   }
@@ -267,6 +309,7 @@ public final class InMemoryActivityStore implements ActivityStore {
       row.status = EmailStatus.FAILED;
       row.attempts = attempts;
       row.result = result;
+      row.recordOutcomes(result);
       row.lastReason = result.serverReply();
       release(row);
     }

@@ -2,15 +2,19 @@ package dev.emailrouter.core;
 
 import dev.emailrouter.api.ClaimRequest;
 import dev.emailrouter.api.ClaimedEmail;
+import dev.emailrouter.api.EmailAddress;
 import dev.emailrouter.api.MailTransport;
 import dev.emailrouter.api.OutgoingEmail;
 import dev.emailrouter.api.RouterException;
 import dev.emailrouter.api.SendResult;
+import dev.emailrouter.api.SendResult.RecipientResult;
 import dev.emailrouter.api.StaleClaimException;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -286,15 +290,22 @@ final class OutgoingFlow implements AutoCloseable {
     OutgoingEmail e = c.email();
     int attempts = e.attempts() + 1;
     Instant now = s.clock.instant();
+    // Recipients that accepted in an earlier attempt got the email: from then on it is never Failed
+    // nor retried without them recorded, only partly sent again or Sent.
+    boolean acceptedBefore = !e.acceptedRecipients().isEmpty();
     switch (result.outcome()) {
       case ACCEPTED -> {
-        if (guard(c, sink, () -> s.store.markSent(c.claim(), now, result))) {
-          LOG.trace("sent activity {} as {}", e.activityId(), e.messageId());
-          sink.accept(new RouterEvent.EmailSent(e.activityId(), e.messageId(), result.serverReply(), result.refused()));
+        SendResult complete = perRecipient(e, result);
+        if (complete.recipientsWith(SendResult.Outcome.TRANSIENT).isEmpty()) {
+          sent(c, result, now, sink);
+        } else {
+          partlySent(c, complete, attempts, now, sink);
         }
       }
       case TRANSIENT -> {
-        if (attempts >= s.maxAttempts) {
+        if (acceptedBefore) {
+          partlySent(c, perRecipient(e, result), attempts, now, sink);
+        } else if (attempts >= s.maxAttempts) {
           SendResult gaveUp = new SendResult(SendResult.Outcome.TRANSIENT,
               "gave up after " + attempts + " attempts; last: " + result.serverReply(), result.recipients());
           if (guard(c, sink, () -> s.store.markFailed(c.claim(), attempts, gaveUp))) {
@@ -308,12 +319,68 @@ final class OutgoingFlow implements AutoCloseable {
         }
       }
       case PERMANENT -> {
-        if (guard(c, sink, () -> s.store.markFailed(c.claim(), attempts, result))) {
+        if (acceptedBefore) {
+          // The email left for the recipients who accepted earlier: Sent, with the rest refused.
+          SendResult complete = perRecipient(e, result);
+          sent(c, new SendResult(SendResult.Outcome.ACCEPTED, "accepted in an earlier attempt by "
+              + e.acceptedRecipients().size() + " recipients; the others refused: " + result.serverReply(),
+              complete.recipients()), now, sink);
+        } else if (guard(c, sink, () -> s.store.markFailed(c.claim(), attempts, result))) {
           sink.accept(new RouterEvent.EmailFailed(e.activityId(), attempts, result.serverReply()));
         }
       }
       default -> throw new IllegalStateException("unknown outcome " + result.outcome());
     }
+  }
+
+  private void sent(ClaimedEmail c, SendResult result, Instant now, EventSink sink) {
+    OutgoingEmail e = c.email();
+    if (guard(c, sink, () -> s.store.markSent(c.claim(), now, result))) {
+      LOG.trace("sent activity {} as {}", e.activityId(), e.messageId());
+      sink.accept(new RouterEvent.EmailSent(e.activityId(), e.messageId(), result.serverReply(), result.refused()));
+    }
+  }
+
+  /**
+   * Some recipients are still pending (refused for now): back to Pending Send with the accepted ones
+   * recorded, or, once the attempts are used up, Sent with the pending ones given up.
+   */
+  private void partlySent(ClaimedEmail c, SendResult complete, int attempts, Instant now, EventSink sink) {
+    OutgoingEmail e = c.email();
+    if (attempts >= s.maxAttempts) {
+      List<RecipientResult> recipients = new ArrayList<>();
+      for (RecipientResult r : complete.recipients()) {
+        recipients.add(r.outcome() != SendResult.Outcome.TRANSIENT ? r : new RecipientResult(r.recipient(),
+            SendResult.Outcome.TRANSIENT, "gave up after " + attempts + " attempts; last: " + r.serverReply()));
+      }
+      sent(c, new SendResult(SendResult.Outcome.ACCEPTED, complete.serverReply(), recipients), now, sink);
+      return;
+    }
+    Instant at = now.plus(emailBackoff.delay(attempts));
+    List<RecipientResult> pending = complete.recipients().stream()
+        .filter(r -> r.outcome() == SendResult.Outcome.TRANSIENT).toList();
+    if (guard(c, sink, () -> s.store.markPartlySent(c.claim(), at, attempts, complete))) {
+      LOG.trace("activity {} partly sent; {} recipients pending until {}", e.activityId(), pending.size(), at);
+      sink.accept(new RouterEvent.EmailPartlySent(e.activityId(), attempts, at, pending));
+    }
+  }
+
+  /**
+   * The result with one entry for each recipient this attempt was for: a recipient the transport
+   * did not list takes the outcome and reply of the email as a whole (a 451 at DATA, say).
+   */
+  private static SendResult perRecipient(OutgoingEmail e, SendResult result) {
+    Map<String, RecipientResult> listed = new LinkedHashMap<>();
+    for (RecipientResult r : result.recipients()) {
+      listed.putIfAbsent(r.recipient().normalized(), r);
+    }
+    List<RecipientResult> all = new ArrayList<>();
+    for (EmailAddress r : e.pendingRecipients()) {
+      RecipientResult own = listed.remove(r.normalized());
+      all.add(own != null ? own : new RecipientResult(r, result.outcome(), result.serverReply()));
+    }
+    all.addAll(listed.values());
+    return new SendResult(result.outcome(), result.serverReply(), all);
   }
 
   /**

@@ -43,6 +43,26 @@ public sealed interface RouterEvent {
   record EmailRetried(String activityId, int attempts, Instant nextAttemptAt, String reason) implements RouterEvent {}
 
   /**
+   * The server accepted an email for some recipients and refused others only for now (450
+   * greylisting, say): it is back in Pending Send, due again at {@code nextAttemptAt}, when it goes
+   * to the pending recipients alone with the same Message-ID.
+   *
+   * @param activityId the email activity
+   * @param attempts the attempts counted so far
+   * @param nextAttemptAt when the pending recipients are tried again
+   * @param pending the recipients still pending, each with the server's reply
+   */
+  record EmailPartlySent(String activityId, int attempts, Instant nextAttemptAt, List<RecipientResult> pending)
+      implements RouterEvent {
+    /** Validates and copies. */
+    public EmailPartlySent {
+      Objects.requireNonNull(activityId, "activityId");
+      Objects.requireNonNull(nextAttemptAt, "nextAttemptAt");
+      pending = List.copyOf(pending);
+    }
+  }
+
+  /**
    * An email was refused permanently, or ran out of attempts; it is Failed now.
    *
    * @param activityId the email activity

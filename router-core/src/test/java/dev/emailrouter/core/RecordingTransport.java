@@ -22,7 +22,8 @@ import java.util.function.Consumer;
 /**
  * A {@link MailTransport} that records every email handed to it and answers from a script: per
  * activity id (a sequence of answers, one per attempt; the last one repeats) or per recipient
- * (combined the way an SMTP server's per-RCPT replies are). Unscripted emails are accepted.
+ * (combined the way an SMTP server's per-RCPT replies are, for the recipients that have not
+ * accepted the email in an earlier attempt, as a transport must). Unscripted emails are accepted.
  * Thread-safe.
  */
 final class RecordingTransport implements MailTransport {
@@ -175,13 +176,13 @@ final class RecordingTransport implements MailTransport {
     if (script != null) {
       return next(script).answer(email);
     }
-    boolean anyScripted = email.recipients().stream()
+    boolean anyScripted = email.pendingRecipients().stream()
         .anyMatch(r -> byRecipient.containsKey(r.normalized()));
     if (!anyScripted) {
       return defaultAnswer.answer(email);
     }
     List<RecipientResult> results = new ArrayList<>();
-    for (EmailAddress r : email.recipients()) {
+    for (EmailAddress r : email.pendingRecipients()) {
       Deque<Answer> s = byRecipient.get(r.normalized());
       SendResult one = s == null ? accept().answer(email) : next(s).answer(email);
       results.add(new RecipientResult(r, one.outcome(), one.serverReply()));

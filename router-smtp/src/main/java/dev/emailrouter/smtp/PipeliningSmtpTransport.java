@@ -10,6 +10,8 @@ import jakarta.mail.internet.MimeMessage;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.lang.reflect.Field;
+import java.net.Socket;
+import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
 import org.eclipse.angus.mail.smtp.SMTPAddressFailedException;
 import org.eclipse.angus.mail.smtp.SMTPAddressSucceededException;
@@ -31,15 +33,92 @@ import org.eclipse.angus.mail.smtp.SMTPTransport;
  * the group is written to Angus's own buffered server stream (its private {@code serverOutput},
  * reached once by reflection: that keeps Angus's write timeout and protocol trace). Where that
  * field can't be reached (another Angus version, a module layer that does not open it),
- * {@link #canPipeline()} is false and sessions send lock-step as before. For one thread at a time,
- * as every SMTP connection.
+ * {@link #canPipeline()} is false and sessions send lock-step as before.
+ *
+ * <p>On both paths the reply to the end of data is awaited for the session property {@link
+ * #DATA_END_TIMEOUT} instead of the read timeout, on the socket {@link SocketCapture} learnt while
+ * connecting (RFC 5321 4.5.3.2.6). For one thread at a time, as every SMTP connection.
  */
 final class PipeliningSmtpTransport extends SMTPTransport {
+  /** The session property with the wait for the reply to the end of data, in milliseconds. */
+  static final String DATA_END_TIMEOUT = "dev.emailrouter.smtp.dataEndTimeout";
   private static final byte[] END_OF_DATA = {'.', '\r', '\n'};
   private static final Field SERVER_OUTPUT = serverOutputField();
 
+  private final int readTimeoutMillis;
+  private final int dataEndTimeoutMillis;
+  /** The connection's socket, learnt while connecting, or {@code null} if it could not be. */
+  private Socket socket;
+
   PipeliningSmtpTransport(Session session, URLName url) {
     super(session, url);
+    this.readTimeoutMillis = millis(session, "mail.smtp.timeout", 0);
+    this.dataEndTimeoutMillis = millis(session, DATA_END_TIMEOUT, readTimeoutMillis);
+  }
+
+  private static int millis(Session session, String property, int otherwise) {
+    String value = session.getProperty(property);
+    if (value == null) {
+      return otherwise;
+    }
+    try {
+      return (int) Math.min(Integer.MAX_VALUE, Long.parseLong(value.trim()));
+    } catch (NumberFormatException e) {
+      return otherwise;
+    }
+  }
+
+  @Override
+  protected synchronized boolean protocolConnect(String host, int port, String user, String password)
+      throws MessagingException {
+    SocketCapture.start();
+    try {
+      return super.protocolConnect(host, port, user, password);
+    } finally {
+      socket = SocketCapture.stop();
+    }
+  }
+
+  /** Lock-step: Angus writes the "." and reads its reply here; that wait gets the data-end timeout. */
+  @Override
+  protected void finishData() throws IOException, MessagingException {
+    int previous = awaitDataEnd();
+    try {
+      super.finishData();
+    } finally {
+      afterDataEnd(previous);
+    }
+  }
+
+  /**
+   * Gives the socket the data-end timeout (RFC 5321 4.5.3.2.6: servers may scan the content for
+   * minutes before they answer the end of data, and a client that gives up sooner makes them get
+   * the email twice); returns the timeout to restore, or -1 when the socket is unknown.
+   */
+  private int awaitDataEnd() {
+    Socket s = socket;
+    if (s == null || s.isClosed()) {
+      return -1;
+    }
+    try {
+      int previous = s.getSoTimeout();
+      s.setSoTimeout(dataEndTimeoutMillis);
+      return previous;
+    } catch (SocketException e) {
+      return -1; // the read that follows fails on the broken socket and says so
+    }
+  }
+
+  private void afterDataEnd(int previous) {
+    Socket s = socket;
+    if (previous < 0 || s == null) {
+      return;
+    }
+    try {
+      s.setSoTimeout(previous == 0 ? readTimeoutMillis : previous);
+    } catch (SocketException e) {
+      // The socket is gone; the session discards this connection anyway.
+    }
   }
 
   private static Field serverOutputField() {
@@ -173,7 +252,13 @@ final class PipeliningSmtpTransport extends SMTPTransport {
       // The session closes the connection: the server never sees the end of data and drops it.
       throw new MessagingException("can't send the message content", e);
     }
-    int endCode = readServerResponse();
+    int previous = awaitDataEnd();
+    int endCode;
+    try {
+      endCode = readServerResponse();
+    } finally {
+      afterDataEnd(previous);
+    }
     String endReply = getLastServerResponse();
     throw new SMTPSendFailedException(".", endCode, endReply, chain, null, null, null);
   }

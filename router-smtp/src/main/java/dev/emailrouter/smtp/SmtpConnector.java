@@ -59,6 +59,12 @@ final class SmtpConnector {
 
   SmtpConnector(String host, int port, Security security, KeyStore trust, Supplier<Credentials> credentials,
       Duration connectTimeout, Duration readTimeout, Duration writeTimeout, String ehloName) {
+    this(host, port, security, trust, credentials, connectTimeout, readTimeout, writeTimeout,
+        SmtpTransport.DEFAULT_DATA_END_TIMEOUT, ehloName);
+  }
+
+  SmtpConnector(String host, int port, Security security, KeyStore trust, Supplier<Credentials> credentials,
+      Duration connectTimeout, Duration readTimeout, Duration writeTimeout, Duration dataEndTimeout, String ehloName) {
     this.host = host;
     this.port = port;
     this.security = security;
@@ -67,6 +73,9 @@ final class SmtpConnector {
     this.description = "smtp://" + (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port + " (" + security + ")";
     Properties base = MailConnections.properties("smtp", host, port, security, trust, connectTimeout, readTimeout,
         writeTimeout);
+    // The reply to the end of data gets its own wait (PipeliningSmtpTransport reads it with the socket).
+    base.put(PipeliningSmtpTransport.DATA_END_TIMEOUT, Long.toString(dataEndTimeout.toMillis()));
+    SocketCapture.wrapFactories(base, "mail.smtp.");
     // Report refused recipients one by one and send to the others (SendResult's partial rule).
     base.put("mail.smtp.sendpartial", "true");
     // Throw even on success, with an SMTPAddressSucceededException per accepted recipient: the

@@ -1,12 +1,23 @@
 package dev.emailrouter.smtp;
 
+import dev.emailrouter.api.EmailAddress;
 import dev.emailrouter.api.MailTransport;
 import dev.emailrouter.api.OutgoingEmail;
 import dev.emailrouter.api.PermanentRouterException;
+import dev.emailrouter.api.RouterException;
 import dev.emailrouter.api.SendResult;
+import dev.emailrouter.api.SendResult.Outcome;
+import dev.emailrouter.api.SendResult.RecipientResult;
 import dev.emailrouter.api.TransientRouterException;
+import jakarta.mail.Address;
 import jakarta.mail.MessagingException;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,6 +58,99 @@ final class SmtpSession implements MailTransport.Session {
       log.trace("activity {} refused before sending: {}", email.activityId(), e.getMessage());
       return SendResult.permanentFailure(e.getMessage());
     }
+    Address[] envelope = pending(email, composed);
+    if (envelope.length == 0) {
+      return done(email, SendResult.accepted("nothing sent: every recipient accepted this email in an earlier attempt"));
+    }
+    SendResult merged = null;
+    while (true) {
+      SendResult result;
+      if (merged == null) {
+        result = transaction(email, composed, envelope);
+      } else {
+        try {
+          result = transaction(email, composed, envelope);
+        } catch (RouterException e) {
+          // The email left for the recipients of the earlier transaction: report these as pending
+          // rather than lose who got it. The next send on this session meets the failure again.
+          result = SendResult.transientFailure(e.getMessage());
+        }
+      }
+      merged = merged == null ? result : merge(merged, result, envelope, composed);
+      Address[] tooMany = result.outcome() == Outcome.ACCEPTED ? tooManyRecipients(result, envelope, composed)
+          : new Address[0];
+      if (tooMany.length == 0) {
+        return done(email, merged);
+      }
+      // Each transaction accepted someone, so the next one is smaller: this ends.
+      log.trace("activity {}: {} recipients answered 452, sending to them in another transaction",
+          email.activityId(), tooMany.length);
+      envelope = tooMany;
+    }
+  }
+
+  /** The envelope without the recipients that accepted the email in an earlier attempt. */
+  private static Address[] pending(OutgoingEmail email, MimeComposer.Composed composed) {
+    Address[] all = composed.envelope();
+    if (email.acceptedRecipients().isEmpty()) {
+      return all;
+    }
+    List<Address> left = new ArrayList<>(all.length);
+    for (Address a : all) {
+      EmailAddress recipient = composed.recipient(a);
+      if (recipient == null || !email.isAccepted(recipient)) {
+        left.add(a);
+      }
+    }
+    return left.toArray(new Address[0]);
+  }
+
+  /** The envelope addresses the server refused with 452 (too many recipients) in this transaction. */
+  private static Address[] tooManyRecipients(SendResult result, Address[] envelope, MimeComposer.Composed composed) {
+    Set<String> again = new HashSet<>();
+    for (RecipientResult r : result.recipients()) {
+      if (r.outcome() == Outcome.TRANSIENT && r.serverReply().startsWith("452")) {
+        again.add(r.recipient().normalized());
+      }
+    }
+    List<Address> out = new ArrayList<>();
+    for (Address a : envelope) {
+      EmailAddress recipient = composed.recipient(a);
+      if (recipient != null && again.contains(recipient.normalized())) {
+        out.add(a);
+      }
+    }
+    return out.toArray(new Address[0]);
+  }
+
+  /**
+   * An earlier transaction's (accepted) result with a later one's: each recipient's latest reply; a
+   * later transaction that failed as a whole (451 at DATA, say) gives its recipients its reply.
+   */
+  private static SendResult merge(SendResult earlier, SendResult later, Address[] laterEnvelope,
+      MimeComposer.Composed composed) {
+    Map<String, RecipientResult> byRecipient = new LinkedHashMap<>();
+    for (RecipientResult r : earlier.recipients()) {
+      byRecipient.put(r.recipient().normalized(), r);
+    }
+    Set<String> answered = new HashSet<>();
+    for (RecipientResult r : later.recipients()) {
+      byRecipient.put(r.recipient().normalized(), r);
+      answered.add(r.recipient().normalized());
+    }
+    for (Address a : laterEnvelope) {
+      EmailAddress recipient = composed.recipient(a);
+      if (recipient != null && !answered.contains(recipient.normalized())) {
+        byRecipient.put(recipient.normalized(), new RecipientResult(recipient, later.outcome(), later.serverReply()));
+      }
+    }
+    String reply = later.outcome() == Outcome.ACCEPTED ? earlier.serverReply() + "; " + later.serverReply()
+        : earlier.serverReply();
+    return new SendResult(Outcome.ACCEPTED, reply, List.copyOf(byRecipient.values()));
+  }
+
+  /** One SMTP transaction (MAIL FROM, RCPT TO, DATA) to these recipients, reconnecting once if the connection drops. */
+  private SendResult transaction(OutgoingEmail email, MimeComposer.Composed composed, Address[] envelope) {
     String lostBefore = null;
     while (true) {
       boolean fresh = transport == null;
@@ -55,31 +159,31 @@ final class SmtpSession implements MailTransport.Session {
       }
       try {
         if (transport.canPipeline()) {
-          transport.sendPipelined(composed.message(), composed.content(), composed.envelope());
+          transport.sendPipelined(composed.message(), composed.content(), envelope);
         } else {
-          transport.sendMessage(composed.message(), composed.envelope());
+          transport.sendMessage(composed.message(), envelope);
         }
         // Not reached with mail.smtp.reportsuccess on; kept in case Angus returns normally.
-        return done(email, SendResult.accepted(SmtpReplies.clean(transport.getLastServerResponse())));
+        return SendResult.accepted(SmtpReplies.clean(transport.getLastServerResponse()));
       } catch (MessagingException e) {
         SmtpReplies.Verdict verdict = SmtpReplies.classify(e, composed);
         switch (verdict.next()) {
           case KEEP -> {
-            return done(email, verdict.result());
+            return verdict.result();
           }
           case RESET -> {
             reset();
-            return done(email, verdict.result());
+            return verdict.result();
           }
           case DISCARD -> {
             discard();
-            return done(email, verdict.result());
+            return verdict.result();
           }
           case RECONNECT -> {
             discard();
             if (lostBefore != null) {
-              return done(email, SendResult.transientFailure("sending failed before and after reconnecting to "
-                  + connector.describe() + ": first " + lostBefore + ", then " + verdict.result().serverReply()));
+              return SendResult.transientFailure("sending failed before and after reconnecting to "
+                  + connector.describe() + ": first " + lostBefore + ", then " + verdict.result().serverReply());
             }
             lostBefore = verdict.result().serverReply();
             log.debug("connection to {} lost while sending activity {} ({}); reconnecting once", connector.describe(),

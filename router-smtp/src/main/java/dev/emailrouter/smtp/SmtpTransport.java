@@ -44,6 +44,14 @@ import java.util.function.Supplier;
  *       with the server's reply, and every recipient's own reply in {@link SendResult#recipients()}.
  *       Some recipients refused and others accepted → still {@code ACCEPTED} (the message left), the
  *       refusals listed with their codes.
+ *   <li>Recipients answered 452 (too many recipients in this transaction) while others were
+ *       accepted → after the data went to those accepted, the session sends the email again in a
+ *       new transaction on the same connection to the 452 ones (RFC 5321 4.5.3.1.10), as long as
+ *       each transaction gets further; the result merges every recipient's final reply, and the
+ *       server's replies to each end of data are joined with "; ".
+ *   <li>Recipients in {@link dev.emailrouter.api.OutgoingEmail#acceptedRecipients()} accepted the
+ *       email in an earlier attempt: they are left out of the envelope (the To and Cc headers still
+ *       name them). When nobody is left, nothing is sent and the answer is {@code ACCEPTED}.
  *   <li>Every recipient refused → {@code TRANSIENT} if any refusal was 4xx, else {@code PERMANENT}.
  *   <li>4xx to MAIL FROM, DATA or the end of data → {@code TRANSIENT}; 5xx → {@code PERMANENT}.
  *   <li>A header value from the CRM with CR or LF, a malformed Message-ID, or no Message-ID at all →
@@ -70,6 +78,8 @@ import java.util.function.Supplier;
  * never logged, shown by {@link #toString()} or put in an exception message.
  */
 public final class SmtpTransport implements MailTransport {
+  /** RFC 5321 4.5.3.2.6: the client waits at least 10 minutes for the reply to the end of data. */
+  static final Duration DEFAULT_DATA_END_TIMEOUT = Duration.ofMinutes(10);
 
   private final SmtpConnector connector;
   private final MimeComposer composer;
@@ -79,7 +89,7 @@ public final class SmtpTransport implements MailTransport {
 
   private SmtpTransport(Builder b, String host, int port) {
     this.connector = new SmtpConnector(host, port, b.security, b.trustStore, b.credentials, b.connectTimeout,
-        b.readTimeout, b.writeTimeout, b.ehloName);
+        b.readTimeout, b.writeTimeout, b.dataEndTimeout, b.ehloName);
     this.composer = new MimeComposer(connector.mailSession(), b.clock);
     this.maxSessions = b.maxSessions;
     this.permits = new Semaphore(b.maxSessions, true);
@@ -88,7 +98,8 @@ public final class SmtpTransport implements MailTransport {
 
   /**
    * Starts a builder with the defaults: STARTTLS required, port 587, no login, timeouts of 10 s
-   * (connect) and 60 s (read, write), at most 4 sessions, the system clock in UTC.
+   * (connect), 60 s (read, write) and 10 minutes (the reply to the end of data), at most 4
+   * sessions, the system clock in UTC.
    *
    * @return a new builder
    */
@@ -154,6 +165,7 @@ public final class SmtpTransport implements MailTransport {
     private Duration connectTimeout = Duration.ofSeconds(10);
     private Duration readTimeout = Duration.ofSeconds(60);
     private Duration writeTimeout = Duration.ofSeconds(60);
+    private Duration dataEndTimeout = DEFAULT_DATA_END_TIMEOUT;
     private String ehloName;
     private int maxSessions = 4;
     private Clock clock = Clock.systemUTC();
@@ -268,8 +280,8 @@ public final class SmtpTransport implements MailTransport {
     }
 
     /**
-     * Sets how long to wait for each server reply; 60 s by default (servers may take a while to
-     * answer the end of a large message).
+     * Sets how long to wait for each server reply but the one to the end of data (see {@link
+     * #dataEndTimeout(Duration)}); 60 s by default.
      *
      * @param value at least 1 ms, at most 1 hour
      * @return this builder
@@ -277,6 +289,24 @@ public final class SmtpTransport implements MailTransport {
      */
     public Builder readTimeout(Duration value) {
       readTimeout = Checks.timeout("readTimeout", value);
+      return this;
+    }
+
+    /**
+     * Sets how long to wait for the server's reply to the end of the data (the final "."), in place
+     * of the read timeout for that one reply; 10 minutes by default, as RFC 5321 4.5.3.2.6 asks.
+     * Servers scan the content before they answer, which can take more than the read timeout; a
+     * client that gives up then sends the email once more although the server may keep the first
+     * copy. When the wait runs out, the session reconnects and sends the email once more, as for
+     * any connection lost before the server's answer, and a second silence answers {@code
+     * TRANSIENT}.
+     *
+     * @param value at least 1 ms, at most 1 hour
+     * @return this builder
+     * @throws IllegalArgumentException if it is out of range
+     */
+    public Builder dataEndTimeout(Duration value) {
+      dataEndTimeout = Checks.timeout("dataEndTimeout", value);
       return this;
     }
 

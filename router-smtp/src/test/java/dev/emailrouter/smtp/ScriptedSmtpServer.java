@@ -12,7 +12,6 @@ import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -95,6 +94,11 @@ final class ScriptedSmtpServer implements AutoCloseable {
   /** Every message accepted, in order. */
   List<Received> messages() {
     return List.copyOf(messages);
+  }
+
+  /** Changes the reply to RCPT TO for this address from now on, for a server whose mind changes. */
+  void replyToRcpt(String address, String reply) {
+    script.replyToRcpt(address, reply);
   }
 
   /**
@@ -195,6 +199,9 @@ final class ScriptedSmtpServer implements AutoCloseable {
         } else if (upper.startsWith("RCPT")) {
           String address = argument(line);
           reply = script.rcptReplies.getOrDefault(address.toLowerCase(Locale.ROOT), "250 2.1.5 Ok");
+          if (reply.startsWith("2") && recipients.size() >= script.maxRecipients) {
+            reply = "452 4.5.3 Error: too many recipients";
+          }
           if (reply.startsWith("2")) {
             recipients.add(address);
           }
@@ -206,6 +213,15 @@ final class ScriptedSmtpServer implements AutoCloseable {
           } else {
             c.reply(script.dataReply);
             String data = c.readData();
+            if (!script.endOfDataDelay.isZero()) {
+              // A server scanning the content before it answers; the delay is what the test is about.
+              try {
+                Thread.sleep(script.endOfDataDelay.toMillis());
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+              }
+            }
             if (script.endOfDataReply == null) {
               continue; // silent: the client times out
             }
@@ -338,7 +354,9 @@ final class ScriptedSmtpServer implements AutoCloseable {
     private final List<String> extensions = new ArrayList<>(List.of("8BITMIME", "ENHANCEDSTATUSCODES"));
     private String mailReply = "250 2.1.0 Ok";
     private String firstMailReply;
-    private final Map<String, String> rcptReplies = new HashMap<>();
+    private final Map<String, String> rcptReplies = new ConcurrentHashMap<>();
+    private int maxRecipients = Integer.MAX_VALUE;
+    private Duration endOfDataDelay = Duration.ZERO;
     private String dataReply = "354 End data with <CR><LF>.<CR><LF>";
     private String endOfDataReply = "250 2.0.0 Ok: queued as Q%d";
     private SSLContext startTls;
@@ -376,6 +394,21 @@ final class ScriptedSmtpServer implements AutoCloseable {
     /** The reply to RCPT TO for this address (250 for the others). */
     Builder replyToRcpt(String address, String reply) {
       rcptReplies.put(address.toLowerCase(Locale.ROOT), reply);
+      return this;
+    }
+
+    /**
+     * Accepts at most this many recipients per transaction and answers the next ones {@code 452
+     * 4.5.3 Error: too many recipients}, as Postfix does past {@code smtpd_recipient_limit}.
+     */
+    Builder maxRecipientsPerTransaction(int limit) {
+      maxRecipients = limit;
+      return this;
+    }
+
+    /** Waits this long after the data before it answers the end of data, as a server scanning it does. */
+    Builder delayEndOfDataReply(Duration delay) {
+      endOfDataDelay = delay;
       return this;
     }
 

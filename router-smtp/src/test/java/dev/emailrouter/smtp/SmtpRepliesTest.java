@@ -309,7 +309,8 @@ class SmtpRepliesTest {
   @Test
   void send_whenTheServerHangsAfterTheDataTwice_retriesOnceThenAnswersTransient() throws IOException {
     server = script().silentAtEndOfData().start();
-    SmtpTransport transport = transportTo(server, Security.PLAIN_TEXT_INSECURE).readTimeout(Duration.ofMillis(300)).build();
+    SmtpTransport transport = transportTo(server, Security.PLAIN_TEXT_INSECURE).readTimeout(Duration.ofMillis(300))
+        .dataEndTimeout(Duration.ofMillis(300)).build();
 
     SendResult result;
     try (MailTransport.Session session = transport.openSession()) {
@@ -353,5 +354,122 @@ class SmtpRepliesTest {
           .hasMessage("SMTP server smtp://127.0.0.1:" + server.port() + " (PLAIN_TEXT_INSECURE) requires a login before"
               + " it sends anything (MAIL FROM refused: 530 5.7.0 Authentication required); configure credentials(...)");
     }
+  }
+
+  private static long mailFromCount(ScriptedSmtpServer s) {
+    return s.commands().stream().filter(c -> c.startsWith("MAIL FROM")).count();
+  }
+
+  @Test
+  void send_when452TooManyRecipients_sendsToTheRestInFurtherTransactionsOnTheSameConnection() throws IOException {
+    SendResult result = sendOne(script().maxRecipientsPerTransaction(2),
+        TestEmails.email("M-1", "a@example.test", "b@example.test", "c@example.test", "d@example.test",
+            "e@example.test").build());
+
+    assertThat(result.outcome()).isEqualTo(Outcome.ACCEPTED);
+    assertThat(result.recipients()).extracting(r -> r.recipient().address()).containsExactly("a@example.test",
+        "b@example.test", "c@example.test", "d@example.test", "e@example.test");
+    assertThat(result.recipients()).extracting(RecipientResult::outcome).containsOnly(Outcome.ACCEPTED);
+    assertThat(result.serverReply())
+        .isEqualTo("250 2.0.0 Ok: queued as Q1; 250 2.0.0 Ok: queued as Q2; 250 2.0.0 Ok: queued as Q3");
+    assertThat(server.connections()).isEqualTo(1);
+    assertThat(server.messages()).extracting(ScriptedSmtpServer.Received::recipients).containsExactly(
+        List.of("a@example.test", "b@example.test"), List.of("c@example.test", "d@example.test"),
+        List.of("e@example.test"));
+    assertThat(server.messages()).allSatisfy(m -> assertThat(m.data())
+        .contains("Message-ID: " + TestEmails.messageId("M-1"))
+        .contains("e@example.test")); // the headers name everybody in every transaction
+  }
+
+  @Test
+  void send_when450AndThen452_sendsThe452OnesAgainAndLeavesThe450OnePending() throws IOException {
+    SendResult result = sendOne(script().maxRecipientsPerTransaction(2)
+            .replyToRcpt("soft@example.test", "450 4.2.0 <soft@example.test>: greylisted"),
+        TestEmails.email("M-2", "a@example.test", "soft@example.test", "b@example.test", "c@example.test").build());
+
+    assertThat(result.outcome()).isEqualTo(Outcome.ACCEPTED);
+    assertThat(result.recipients()).containsExactly(
+        new RecipientResult(EmailAddress.of("a@example.test"), Outcome.ACCEPTED, "250 2.1.5 Ok"),
+        new RecipientResult(EmailAddress.of("soft@example.test"), Outcome.TRANSIENT,
+            "450 4.2.0 <soft@example.test>: greylisted"),
+        new RecipientResult(EmailAddress.of("b@example.test"), Outcome.ACCEPTED, "250 2.1.5 Ok"),
+        new RecipientResult(EmailAddress.of("c@example.test"), Outcome.ACCEPTED, "250 2.1.5 Ok"));
+    assertThat(server.messages()).extracting(ScriptedSmtpServer.Received::recipients)
+        .containsExactly(List.of("a@example.test", "b@example.test"), List.of("c@example.test"));
+    assertThat(server.connections()).isEqualTo(1);
+  }
+
+  @Test
+  void send_when452AgainWithoutProgress_stopsAndReportsThatRecipientAsPending() throws IOException {
+    SendResult result = sendOne(script().replyToRcpt("full@example.test", "452 4.2.2 mailbox full"),
+        TestEmails.email("M-3", "a@example.test", "full@example.test").build());
+
+    assertThat(result.outcome()).isEqualTo(Outcome.ACCEPTED);
+    assertThat(result.recipients()).containsExactly(
+        new RecipientResult(EmailAddress.of("a@example.test"), Outcome.ACCEPTED, "250 2.1.5 Ok"),
+        new RecipientResult(EmailAddress.of("full@example.test"), Outcome.TRANSIENT, "452 4.2.2 mailbox full"));
+    assertThat(server.messages()).extracting(ScriptedSmtpServer.Received::recipients)
+        .containsExactly(List.of("a@example.test"));
+    assertThat(mailFromCount(server)).as("one transaction more, then no progress").isEqualTo(2);
+    assertThat(server.connections()).isEqualTo(1);
+  }
+
+  @Test
+  void send_leavesRecipientsThatAcceptedInAnEarlierAttemptOutOfTheEnvelope_butNotOutOfTheHeaders() throws IOException {
+    SendResult result = sendOne(script(), TestEmails.email("M-4", "a@example.test", "b@example.test")
+        .cc(EmailAddress.of("C@Example.test")).bcc(EmailAddress.of("hidden@example.test"))
+        .acceptedRecipients(EmailAddress.of("A@example.TEST"), EmailAddress.of("hidden@example.test")).build());
+
+    assertThat(result.outcome()).isEqualTo(Outcome.ACCEPTED);
+    assertThat(result.recipients()).extracting(r -> r.recipient().address())
+        .containsExactly("b@example.test", "C@Example.test");
+    assertThat(server.messages()).singleElement().satisfies(m -> {
+      assertThat(m.recipients()).containsExactly("b@example.test", "C@Example.test");
+      assertThat(m.data()).contains("a@example.test").doesNotContain("hidden@example.test");
+    });
+  }
+
+  @Test
+  void send_whenEveryRecipientAcceptedInAnEarlierAttempt_sendsNothing() throws IOException {
+    SendResult result = sendOne(script(), TestEmails.email("M-5", "a@example.test")
+        .acceptedRecipients(EmailAddress.of("a@example.test")).build());
+
+    assertThat(result.outcome()).isEqualTo(Outcome.ACCEPTED);
+    assertThat(result.serverReply()).contains("every recipient accepted this email in an earlier attempt");
+    assertThat(server.connections()).isZero();
+  }
+
+  @Test
+  void send_whenTheReplyToTheEndOfDataTakesLongerThanTheReadTimeout_waitsForIt_andTheServerGetsItOnce()
+      throws IOException {
+    server = script().delayEndOfDataReply(Duration.ofSeconds(2)).start();
+    SmtpTransport transport = transportTo(server, Security.PLAIN_TEXT_INSECURE).readTimeout(Duration.ofSeconds(1))
+        .build();
+
+    List<SendResult> results = new ArrayList<>();
+    try (MailTransport.Session session = transport.openSession()) {
+      results.add(session.send(TestEmails.email("W-1").build()));
+      results.add(session.send(TestEmails.email("W-2").build())); // the read timeout is back for the next email
+    }
+
+    assertThat(results).extracting(SendResult::outcome).containsExactly(Outcome.ACCEPTED, Outcome.ACCEPTED);
+    assertThat(server.messages()).extracting(m -> m.data().contains(TestEmails.messageId("W-1")))
+        .containsExactly(true, false);
+    assertThat(server.connections()).isEqualTo(1);
+  }
+
+  @Test
+  void send_whenTheReplyToTheEndOfDataTakesLongerThanDataEndTimeout_isTransient() throws IOException {
+    server = script().delayEndOfDataReply(Duration.ofSeconds(2)).start();
+    SmtpTransport transport = transportTo(server, Security.PLAIN_TEXT_INSECURE)
+        .dataEndTimeout(Duration.ofMillis(300)).build();
+
+    SendResult result;
+    try (MailTransport.Session session = transport.openSession()) {
+      result = session.send(TestEmails.email("W-3").build());
+    }
+
+    assertThat(result.outcome()).isEqualTo(Outcome.TRANSIENT);
+    assertThat(result.serverReply()).contains("did not answer in time");
   }
 }

@@ -17,7 +17,9 @@ import java.nio.file.Path;
 import java.security.KeyStore;
 import java.time.Duration;
 import java.util.Comparator;
+import java.util.List;
 import java.util.stream.Stream;
+import javax.net.ssl.SSLContext;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -146,6 +148,26 @@ final class SmtpTlsTest {
     assertThatThrownBy(() -> sendOne(transport))
         .isInstanceOf(PermanentRouterException.class)
         .hasMessageContaining("check that security IMPLICIT_TLS and port " + server.port() + " match");
+  }
+
+  @Test
+  void startTls_andImplicitTls_waitForASlowReplyToTheEndOfDataBeyondTheReadTimeout() throws Exception {
+    // The data-end wait is set on the socket under the TLS layer: checked for both ways TLS starts.
+    for (Security security : List.of(Security.STARTTLS, Security.IMPLICIT_TLS)) {
+      ScriptedSmtpServer.Builder script = ScriptedSmtpServer.builder().delayEndOfDataReply(Duration.ofSeconds(2));
+      SSLContext keys = TestTls.serverContext(SERVER_KEYS);
+      server = (security == Security.STARTTLS ? script.startTls(keys) : script.implicitTls(keys)).start();
+      SmtpTransport transport = transport(server.host(), server.port(), security)
+          .trustStore(TestTls.trustOnly(SERVER_KEYS))
+          .readTimeout(Duration.ofSeconds(1))
+          .build();
+
+      assertThat(sendOne(transport).outcome()).as("over %s", security).isEqualTo(Outcome.ACCEPTED);
+      assertThat(server.connections()).as("connections over %s", security).isEqualTo(1);
+      assertThat(server.messages()).as("messages over %s", security).hasSize(1);
+      server.close();
+      server = null;
+    }
   }
 
   @Test

@@ -55,6 +55,19 @@ final class SmtpTransportBuilderTest {
   }
 
   @Test
+  void dataEndTimeout_isValidatedLikeTheOtherTimeouts_andNamed() {
+    assertThatThrownBy(() -> SmtpTransport.builder().dataEndTimeout(Duration.ZERO))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("dataEndTimeout must be between 1 ms and 1 hour (never infinite), was PT0S");
+    assertThatThrownBy(() -> SmtpTransport.builder().dataEndTimeout(Duration.ofHours(2)))
+        .hasMessageStartingWith("dataEndTimeout must be between 1 ms and 1 hour");
+    assertThatThrownBy(() -> SmtpTransport.builder().dataEndTimeout(null))
+        .isInstanceOf(NullPointerException.class)
+        .hasMessage("dataEndTimeout");
+    assertThat(SmtpTransport.DEFAULT_DATA_END_TIMEOUT).isEqualTo(Duration.ofMinutes(10));
+  }
+
+  @Test
   void maxSessions_outOfRange_failsNamingTheValue() {
     assertThatThrownBy(() -> SmtpTransport.builder().maxSessions(0))
         .isInstanceOf(IllegalArgumentException.class)

@@ -735,6 +735,120 @@ public abstract class ActivityStoreContract {
     }
   }
 
+  private static final EmailAddress SOFT = EmailAddress.of("soft@example.test", "Greylisted Recipient");
+  private static final EmailAddress OTHER = EmailAddress.of("other@example.test");
+
+  /** An email to the customer, soft@ (Cc) and other@ (Bcc). */
+  private String addToThree(String id) {
+    fixture.addPending(OutgoingEmail.builder(id, EmailAddress.of("alice@example.test")).to(CUSTOMER).cc(SOFT).bcc(OTHER)
+        .subject("Subject of " + id).textBody("Body of " + id + "\r\n").build());
+    return id;
+  }
+
+  private static SendResult partly(List<EmailAddress> accepted, List<EmailAddress> pending) {
+    List<SendResult.RecipientResult> recipients = new ArrayList<>();
+    for (EmailAddress a : accepted) {
+      recipients.add(new SendResult.RecipientResult(a, SendResult.Outcome.ACCEPTED, "250 2.1.5 Ok"));
+    }
+    for (EmailAddress p : pending) {
+      recipients.add(new SendResult.RecipientResult(p, SendResult.Outcome.TRANSIENT,
+          "450 4.2.0 <" + p.address() + ">: Recipient address rejected: greylisted"));
+    }
+    return new SendResult(SendResult.Outcome.ACCEPTED, "250 2.0.0 Ok: queued as 4711", recipients);
+  }
+
+  private static Set<String> normalized(List<EmailAddress> addresses) {
+    return addresses.stream().map(EmailAddress::normalized).collect(Collectors.toCollection(TreeSet::new));
+  }
+
+  /**
+   * markPartlySent returns the email to Pending Send, due at the next attempt time; the next claim
+   * hands back the recipients that accepted, so the retry goes to the others alone, and the spent
+   * claim can change nothing more.
+   */
+  @Test
+  public void markPartlySent_returnsTheEmailToPendingSend_andTheNextClaimCarriesTheAcceptedRecipients() {
+    addToThree("partly-1");
+    ClaimedEmail c = claimOne("partly-1", T0);
+    store().recordIdentity(c.claim(), messageId("partly-1"), "CRM:0000451", "Subject of partly-1 [CRM:0000451]");
+    Instant nextAttempt = T0.plus(Duration.ofMinutes(10));
+
+    store().markPartlySent(c.claim(), nextAttempt, 1, partly(List.of(CUSTOMER, OTHER), List.of(SOFT)));
+
+    assertStatus("partly-1", EmailStatus.PENDING_SEND, "markPartlySent returns the email to Pending Send: it is not"
+        + " final while a recipient is still pending");
+    assertRefused("markSent", c.claim(), "after markPartlySent with the same claim",
+        () -> store().markSent(c.claim(), T0.plusSeconds(2), SendResult.accepted("250 Ok")));
+    List<String> early = ids(claimAll(nextAttempt.minusSeconds(1)));
+    if (!early.isEmpty()) {
+      fail("claimPendingSend at %s returned %s although markPartlySent set the next attempt to %s: store"
+          + " nextAttemptAt as markRetry does", nextAttempt.minusSeconds(1), early, nextAttempt);
+    }
+    OutgoingEmail again = claimOne("partly-1", nextAttempt).email();
+    Set<String> accepted = normalized(again.acceptedRecipients());
+    if (!accepted.equals(Set.of(CUSTOMER.normalized(), OTHER.normalized()))) {
+      fail("after markPartlySent with customer@ and other@ accepted (soft@ pending), the next claim returned"
+          + " acceptedRecipients %s; expected [customer@example.test, other@example.test]: store the ACCEPTED"
+          + " recipients of the result and hand them back in OutgoingEmail.acceptedRecipients(), or the retry sends"
+          + " the email to them a second time", accepted);
+    }
+    if (again.attempts() != 1 || !messageId("partly-1").equals(again.messageId())) {
+      fail("the partly sent email came back with attempts = %d and Message-ID %s; expected 1 and %s (what"
+          + " markPartlySent and recordIdentity stored)", again.attempts(), again.messageId(), messageId("partly-1"));
+    }
+  }
+
+  /**
+   * Accepted recipients add up over several partial sends (the union), compared case-insensitively,
+   * and a markRetry in between (the server could not be reached) keeps them.
+   */
+  @Test
+  public void markPartlySent_twice_theNextClaimsCarryTheUnionOfTheAcceptedRecipients_alsoAfterAMarkRetry() {
+    addToThree("union-1");
+    ClaimedEmail first = claimOne("union-1", T0);
+    store().markPartlySent(first.claim(), T0.plusSeconds(60), 1, partly(List.of(CUSTOMER), List.of(SOFT, OTHER)));
+    ClaimedEmail second = claimOne("union-1", T0.plusSeconds(60));
+    // The second attempt went to soft@ and other@ alone; the server answers with its own spelling.
+    store().markPartlySent(second.claim(), T0.plusSeconds(180), 2,
+        partly(List.of(EmailAddress.of("OTHER@example.test")), List.of(SOFT)));
+
+    ClaimedEmail thirdClaim = claimOne("union-1", T0.plusSeconds(180));
+    OutgoingEmail third = thirdClaim.email();
+    Set<String> accepted = normalized(third.acceptedRecipients());
+    if (!accepted.equals(Set.of(CUSTOMER.normalized(), OTHER.normalized()))) {
+      fail("after two partial sends (customer@ accepted, then OTHER@example.test), the next claim returned"
+          + " acceptedRecipients %s; expected [customer@example.test, other@example.test]: add each result's ACCEPTED"
+          + " recipients to those stored before (the union, compared case-insensitively), never replace them",
+          accepted);
+    }
+    if (third.attempts() != 2) {
+      fail("the email came back with attempts = %d; the second markPartlySent was told 2", third.attempts());
+    }
+    store().markRetry(thirdClaim.claim(), T0.plusSeconds(300), 2, "server unavailable: 421 4.3.2 shutting down");
+    Set<String> afterRetry = normalized(claimOne("union-1", T0.plusSeconds(300)).email().acceptedRecipients());
+    if (!afterRetry.equals(accepted)) {
+      fail("after markRetry (the server could not be reached) the email came back with acceptedRecipients %s; expected"
+          + " %s as before: markRetry must leave the accepted recipients alone, or they get the email twice",
+          afterRetry, accepted);
+    }
+  }
+
+  /** Once the lease passed to another claimant, the old claim can't record a partial send. */
+  @Test
+  public void staleClaim_whoseLeasePassedToAnother_cannotMarkTheEmailPartlySent() {
+    add("stale-partly", "alice@example.test");
+    Claim old = claimOne("stale-partly", T0).claim();
+    Claim current = claimOne("stale-partly", old.leaseUntil().plusSeconds(60)).claim();
+    assertRefused("markPartlySent", old, "with a claim whose lease had passed to another claimant",
+        () -> store().markPartlySent(old, T0.plusSeconds(900), 1, partly(List.of(CUSTOMER), List.of())));
+    store().markRetry(current, old.leaseUntil().plusSeconds(120), 1, "451 4.3.0 later");
+    OutgoingEmail again = claimOne("stale-partly", old.leaseUntil().plusSeconds(120)).email();
+    if (!again.acceptedRecipients().isEmpty()) {
+      fail("markPartlySent with a stale claim threw StaleClaimException but stored accepted recipients %s anyway:"
+          + " check the claim and write in one conditional statement", again.acceptedRecipients());
+    }
+  }
+
   /** Once the lease passed to another claimant, the old claim can't mark the email Sent. */
   @Test
   public void staleClaim_whoseLeasePassedToAnother_cannotMarkTheEmailSent() {

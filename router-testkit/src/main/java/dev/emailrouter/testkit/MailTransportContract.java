@@ -223,6 +223,40 @@ public abstract class MailTransportContract {
     }
   }
 
+  /**
+   * Recipients that accepted the email in an earlier attempt ({@link
+   * OutgoingEmail#acceptedRecipients()}) are left out of the envelope, so they don't get it twice;
+   * the headers still name them.
+   */
+  @Test
+  public void send_leavesOutRecipientsThatAcceptedInAnEarlierAttempt_butNotOutOfTheHeaders() {
+    OutgoingEmail email = OutgoingEmail.builder("again-1", FROM)
+        .to(EmailAddress.of("first@example.test"), EmailAddress.of("second@example.test"))
+        .subject("Subject of again-1")
+        .textBody("Body of again-1.\r\n")
+        .messageId(messageId("again-1"))
+        .acceptedRecipients(EmailAddress.of("First@Example.TEST"))
+        .build();
+
+    SendResult result;
+    try (MailTransport.Session session = fixture.transport().openSession()) {
+      result = send(session, email);
+    }
+
+    if (result.outcome() != SendResult.Outcome.ACCEPTED) {
+      fail("send returned %s; expected ACCEPTED from a server that accepts everything", result);
+    }
+    int again = fixture.receivedBy("first@example.test").size();
+    if (again != 0) {
+      fail("first@example.test, which accepted email again-1 in an earlier attempt (acceptedRecipients, compared"
+          + " case-insensitively), received it %d more times: send the envelope (RCPT TO) to"
+          + " email.pendingRecipients() only, and leave the headers as they are", again);
+    }
+    Map<String, List<String>> h = headers(onlyMessageTo("second@example.test", "email again-1"));
+    assertThat(header(h, "to")).as("the To header second@example.test received (the headers name everybody)")
+        .contains("first@example.test", "second@example.test");
+  }
+
   /** One session sends several emails one after another, each arriving once. */
   @Test
   public void aSession_sendsSeveralEmailsOneAfterAnother() {

@@ -20,14 +20,14 @@ final class ActivityStoreContractTest {
   /** Runs the whole contract against a correct SimpleStore; returns failure messages by test name. */
   private static Map<String, String> failures() {
     SimpleStoreContract.faults = EnumSet.noneOf(Fault.class);
-    return ContractRuns.failures(SimpleStoreContract.class, 38);
+    return ContractRuns.failures(SimpleStoreContract.class, 41);
   }
 
   /** Runs the contract against a SimpleStore with one fault; returns failure messages by test name. */
   private static Map<String, String> failures(Fault fault) {
     SimpleStoreContract.faults = EnumSet.of(fault);
-    return fault == Fault.KEEPS_ATTACHMENT_STREAMS ? ContractRuns.failures(SimpleStoreContract.class, 38)
-        : ContractRuns.failures(SimpleStoreContract.class, 36, LARGE_CONTENT);
+    return fault == Fault.KEEPS_ATTACHMENT_STREAMS ? ContractRuns.failures(SimpleStoreContract.class, 41)
+        : ContractRuns.failures(SimpleStoreContract.class, 39, LARGE_CONTENT);
   }
 
   @Test
@@ -67,8 +67,11 @@ final class ActivityStoreContractTest {
   void aClaimThatIgnoresTheNextAttemptTime_failsTheRetryPromise() {
     Map<String, String> failed = failures(Fault.CLAIM_IGNORES_NEXT_ATTEMPT);
 
-    assertThat(failed).containsOnlyKeys("claimPendingSend_skipsAnEmailWhoseNextAttemptIsInTheFuture_untilThen");
-    assertThat(failed.values()).singleElement().asString()
+    assertThat(failed).containsOnlyKeys("claimPendingSend_skipsAnEmailWhoseNextAttemptIsInTheFuture_untilThen",
+        "markPartlySent_returnsTheEmailToPendingSend_andTheNextClaimCarriesTheAcceptedRecipients");
+    assertThat(failed.get("markPartlySent_returnsTheEmailToPendingSend_andTheNextClaimCarriesTheAcceptedRecipients"))
+        .contains("store nextAttemptAt as markRetry does");
+    assertThat(failed.get("claimPendingSend_skipsAnEmailWhoseNextAttemptIsInTheFuture_untilThen"))
         .contains("although markRetry set the next attempt to 2030-01-07T09:10:00Z",
             "due only when next_attempt_at is null or <= request.now()");
   }
@@ -80,6 +83,7 @@ final class ActivityStoreContractTest {
     assertThat(failed).containsOnlyKeys(
         "claimPendingSend_afterTheLeaseExpired_claimsTheEmailAgain_withANewTokenAndTheRecordedIdentity",
         "staleClaim_whoseLeasePassedToAnother_cannotMarkTheEmailFailed",
+        "staleClaim_whoseLeasePassedToAnother_cannotMarkTheEmailPartlySent",
         "staleClaim_whoseLeasePassedToAnother_cannotMarkTheEmailSent",
         "staleClaim_whoseLeasePassedToAnother_cannotRecordAnIdentity",
         "staleClaim_whoseLeasePassedToAnother_cannotReturnTheEmailToPendingSend");
@@ -97,7 +101,9 @@ final class ActivityStoreContractTest {
         "afterMarkFailed_theSameClaimIsRefusedEveryFurtherChange",
         "afterMarkRetry_theSameClaimIsRefusedEveryFurtherChange",
         "afterMarkSent_theSameClaimIsRefusedEveryFurtherChange",
+        "markPartlySent_returnsTheEmailToPendingSend_andTheNextClaimCarriesTheAcceptedRecipients",
         "staleClaim_whoseLeasePassedToAnother_cannotMarkTheEmailFailed",
+        "staleClaim_whoseLeasePassedToAnother_cannotMarkTheEmailPartlySent",
         "staleClaim_whoseLeasePassedToAnother_cannotMarkTheEmailSent",
         "staleClaim_whoseLeasePassedToAnother_cannotRecordAnIdentity",
         "staleClaim_whoseLeasePassedToAnother_cannotReturnTheEmailToPendingSend");
@@ -107,6 +113,17 @@ final class ActivityStoreContractTest {
             "WHERE id = ? AND status = SENDING AND claim_token = ?", "throw StaleClaimException");
     assertThat(failed.get("afterMarkFailed_theSameClaimIsRefusedEveryFurtherChange"))
         .contains("activity lost-1 went from FAILED to SENT");
+  }
+
+  @Test
+  void aStoreLeavingMarkPartlySentToTheDefault_failsTheAcceptedRecipientsPromises() {
+    Map<String, String> failed = failures(Fault.FORGETS_ACCEPTED_RECIPIENTS);
+
+    assertThat(failed).containsOnlyKeys(
+        "markPartlySent_returnsTheEmailToPendingSend_andTheNextClaimCarriesTheAcceptedRecipients",
+        "markPartlySent_twice_theNextClaimsCarryTheUnionOfTheAcceptedRecipients_alsoAfterAMarkRetry");
+    assertThat(failed.get("markPartlySent_returnsTheEmailToPendingSend_andTheNextClaimCarriesTheAcceptedRecipients"))
+        .contains("returned acceptedRecipients []", "hand them back in OutgoingEmail.acceptedRecipients()");
   }
 
   @Test

@@ -31,7 +31,9 @@ final class FakeTransport implements MailTransport {
     /** Writes a Bcc header. */
     BCC_IN_HEADER,
     /** Makes up a Message-ID instead of sending the recorded one. */
-    OWN_MESSAGE_ID
+    OWN_MESSAGE_ID,
+    /** Sends to every recipient, also those that accepted the email in an earlier attempt. */
+    RESENDS_TO_ACCEPTED
   }
 
   private final Set<Fault> faults;
@@ -105,7 +107,8 @@ final class FakeTransport implements MailTransport {
     }
     byte[] bytes = m.toString().getBytes(StandardCharsets.UTF_8);
     synchronized (this) {
-      for (EmailAddress r : email.recipients()) {
+      for (EmailAddress r : faults.contains(Fault.RESENDS_TO_ACCEPTED) ? email.recipients()
+          : email.pendingRecipients()) {
         mailboxes.computeIfAbsent(r.normalized(), k -> new ArrayList<>()).add(bytes);
       }
     }

@@ -12,7 +12,7 @@ final class MailTransportContractTest {
 
   private static Map<String, String> failures(Fault... faults) {
     FakeTransportContract.faults = faults.length == 0 ? EnumSet.noneOf(Fault.class) : EnumSet.of(faults[0], faults);
-    return ContractRuns.failures(FakeTransportContract.class, 6);
+    return ContractRuns.failures(FakeTransportContract.class, 7);
   }
 
   @Test
@@ -50,5 +50,14 @@ final class MailTransportContractTest {
     assertThat(failed.get(
         "send_whenTheServerAccepts_returnsAccepted_andTheEmailArrivesWithItsMessageIdSubjectAndRecipients"))
         .contains("send it exactly as given");
+  }
+
+  @Test
+  void aTransportThatSendsToRecipientsWhoAcceptedEarlier_failsTheAcceptedRecipientsPromise() {
+    Map<String, String> failed = failures(Fault.RESENDS_TO_ACCEPTED);
+
+    assertThat(failed).containsOnlyKeys("send_leavesOutRecipientsThatAcceptedInAnEarlierAttempt_butNotOutOfTheHeaders");
+    assertThat(failed.values()).singleElement().asString()
+        .contains("received it 1 more times", "email.pendingRecipients() only");
   }
 }

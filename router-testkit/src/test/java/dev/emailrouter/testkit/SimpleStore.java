@@ -59,7 +59,9 @@ final class SimpleStore implements ActivityStore {
     /** Compares addresses as written. */
     RESOLVE_CASE_SENSITIVE,
     /** Keeps only one party per address. */
-    RESOLVE_ONE_PARTY_PER_ADDRESS
+    RESOLVE_ONE_PARTY_PER_ADDRESS,
+    /** Leaves markPartlySent to the interface's default (markRetry): the accepted recipients are forgotten. */
+    FORGETS_ACCEPTED_RECIPIENTS
   }
 
   private static final class Row {
@@ -69,6 +71,7 @@ final class SimpleStore implements ActivityStore {
     Instant leaseUntil;
     Instant nextAttemptAt;
     int attempts;
+    final Map<String, EmailAddress> accepted = new LinkedHashMap<>();
     final long order;
 
     Row(OutgoingEmail email, long order) {
@@ -194,7 +197,7 @@ final class SimpleStore implements ActivityStore {
           OutgoingEmail e = row.email;
           OutgoingEmail withAttempts = new OutgoingEmail(e.activityId(), e.from(), e.to(), e.cc(), e.bcc(),
               e.subject(), e.textBody(), e.htmlBody(), e.attachments(), e.inReplyTo(), e.references(), e.messageId(),
-              e.trackingToken(), row.attempts);
+              e.trackingToken(), row.attempts, List.copyOf(row.accepted.values()));
           claimed.add(new ClaimedEmail(withAttempts, new Claim(e.activityId(), row.token, row.leaseUntil)));
         }
       }
@@ -248,6 +251,24 @@ final class SimpleStore implements ActivityStore {
   public void markRetry(Claim claim, Instant nextAttemptAt, int attempts, String reason) {
     synchronized (lock) {
       Row row = held(claim);
+      row.status = EmailStatus.PENDING_SEND;
+      row.nextAttemptAt = nextAttemptAt;
+      row.attempts = attempts;
+      row.token = null;
+    }
+  }
+
+  @Override
+  public void markPartlySent(Claim claim, Instant nextAttemptAt, int attempts, SendResult result) {
+    if (has(Fault.FORGETS_ACCEPTED_RECIPIENTS)) {
+      ActivityStore.super.markPartlySent(claim, nextAttemptAt, attempts, result);
+      return;
+    }
+    synchronized (lock) {
+      Row row = held(claim);
+      for (EmailAddress a : result.recipientsWith(SendResult.Outcome.ACCEPTED)) {
+        row.accepted.putIfAbsent(a.normalized(), a);
+      }
       row.status = EmailStatus.PENDING_SEND;
       row.nextAttemptAt = nextAttemptAt;
       row.attempts = attempts;

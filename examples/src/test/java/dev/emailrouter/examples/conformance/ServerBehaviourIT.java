@@ -7,6 +7,7 @@ import dev.emailrouter.api.EmailAddress;
 import dev.emailrouter.api.EmailStatus;
 import dev.emailrouter.api.OutgoingEmail;
 import dev.emailrouter.api.Security;
+import dev.emailrouter.api.SendResult;
 import dev.emailrouter.core.InMemoryActivityStore;
 import dev.emailrouter.core.Mailbox;
 import dev.emailrouter.core.RouterEngine;
@@ -15,10 +16,21 @@ import dev.emailrouter.core.TickReport;
 import dev.emailrouter.imap.ImapMailboxReader;
 import dev.emailrouter.pop3.Pop3MailboxReader;
 import dev.emailrouter.smtp.SmtpTransport;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
-/** Real servers refusing: Postfix access maps (450, 550), an untrusted certificate, wrong passwords. */
+/** Real servers refusing: Postfix access maps (450, 550, 450 for one recipient of two), an untrusted certificate, wrong passwords. */
 final class ServerBehaviourIT {
   private final MailServers servers = MailServers.get();
   private final InMemoryActivityStore crm = new InMemoryActivityStore();
@@ -85,6 +97,79 @@ final class ServerBehaviourIT {
             assertThat(r.serverReply()).contains("550");
           }));
       assertThat(crm.status(id)).isEqualTo(EmailStatus.SENT);
+    }
+  }
+
+  /** Files in a user's maildir holding this Message-ID: the copies Postfix delivered to that user. */
+  private long copiesIn(String user, String messageId) {
+    Path maildir = Path.of(servers.env("MAIL_DIR"), user, "Maildir");
+    long copies = 0;
+    for (String folder : List.of("new", "cur")) {
+      try (Stream<Path> files = Files.list(maildir.resolve(folder))) {
+        for (Path f : (Iterable<Path>) files::iterator) {
+          if (Files.readString(f, StandardCharsets.ISO_8859_1).contains("Message-ID: " + messageId)) {
+            copies++;
+          }
+        }
+      } catch (IOException e) {
+        // a file Dovecot moved from new to cur meanwhile: counted on the next poll
+      }
+    }
+    return copies;
+  }
+
+  @Test
+  void a450ForOneRecipient_sendsToTheOthersOnce_andKeepsThatOnePendingWithPostfixsReply() {
+    String id = "email-" + UUID.randomUUID();
+    crm.add(OutgoingEmail.builder(id, EmailAddress.of("user@example.test"))
+        .to(EmailAddress.of("user@example.test"), EmailAddress.of("soft@example.test"))
+        .subject("Partly " + id).textBody("Hello").build());
+    AtomicReference<Instant> now = new AtomicReference<>(Instant.now());
+    Clock clock = new Clock() {
+      @Override
+      public Instant instant() {
+        return now.get();
+      }
+
+      @Override
+      public ZoneId getZone() {
+        return ZoneOffset.UTC;
+      }
+
+      @Override
+      public Clock withZone(ZoneId zone) {
+        return this;
+      }
+    };
+    try (RouterEngine engine = RouterEngine.builder().activityStore(crm).clock(clock)
+        .transport(smtp().trustedCertificates(servers.caPem()).build()).build()) {
+
+      TickReport first = engine.tick();
+
+      assertThat(first.events()).singleElement().isInstanceOfSatisfying(RouterEvent.EmailPartlySent.class,
+          p -> assertThat(p.pending()).singleElement().satisfies(r -> {
+            assertThat(r.recipient().address()).isEqualTo("soft@example.test");
+            assertThat(r.serverReply()).contains("450").contains("try later");
+          }));
+      assertThat(crm.status(id)).as("not Sent while soft@ is pending").isEqualTo(EmailStatus.PENDING_SEND);
+      String messageId = crm.find(id).orElseThrow().email().messageId();
+      MailServers.await("user@example.test gets " + messageId, () -> copiesIn("user@example.test", messageId) == 1);
+
+      now.set(crm.find(id).orElseThrow().nextAttemptAt());
+      TickReport second = engine.tick();
+
+      assertThat(second.events()).singleElement().isInstanceOfSatisfying(RouterEvent.EmailPartlySent.class,
+          p -> assertThat(p.attempts()).isEqualTo(2));
+      assertThat(crm.status(id)).isEqualTo(EmailStatus.PENDING_SEND);
+      assertThat(crm.find(id).orElseThrow().email().acceptedRecipients()).extracting(EmailAddress::address)
+          .containsExactly("user@example.test");
+      assertThat(crm.find(id).orElseThrow().recipientOutcomes()).anySatisfy(r -> {
+        assertThat(r.recipient().address()).isEqualTo("soft@example.test");
+        assertThat(r.outcome()).isEqualTo(SendResult.Outcome.TRANSIENT);
+        assertThat(r.serverReply()).contains("450 4.2.0");
+      });
+      // The second attempt went to soft@ alone (refused again, so nothing was queued): still one copy.
+      assertThat(copiesIn("user@example.test", messageId)).isEqualTo(1);
     }
   }
 
