@@ -7,10 +7,10 @@ import dev.emailrouter.api.OutgoingEmail;
 import dev.emailrouter.api.RouterException;
 import dev.emailrouter.api.SendResult;
 import dev.emailrouter.api.StaleClaimException;
+import dev.emailrouter.core.internal.Idna;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -122,7 +122,8 @@ final class OutgoingFlow implements AutoCloseable {
   }
 
   private String newMessageId(OutgoingEmail e) {
-    String domain = s.messageIdDomain != null ? s.messageIdDomain : e.from().domain().toLowerCase(Locale.ROOT);
+    // The A-label: a Unicode domain in the Message-ID would fail the email at the transport, every time.
+    String domain = s.messageIdDomain != null ? s.messageIdDomain : Idna.toAsciiOrElse(e.from().domain(), "invalid");
     long random;
     synchronized (s.random) {
       random = s.random.nextLong();
