@@ -60,20 +60,21 @@ final class SmtpSession implements MailTransport.Session {
           transport.sendMessage(composed.message(), composed.envelope());
         }
         // Not reached with mail.smtp.reportsuccess on; kept in case Angus returns normally.
-        return done(email, SendResult.accepted(SmtpReplies.clean(transport.getLastServerResponse())));
+        return done(email, composed.withUnaddressable(SendResult.accepted(
+            SmtpReplies.clean(transport.getLastServerResponse()))));
       } catch (MessagingException e) {
         SmtpReplies.Verdict verdict = SmtpReplies.classify(e, composed);
         switch (verdict.next()) {
           case KEEP -> {
-            return done(email, verdict.result());
+            return done(email, composed.withUnaddressable(verdict.result()));
           }
           case RESET -> {
             reset();
-            return done(email, verdict.result());
+            return done(email, composed.withUnaddressable(verdict.result()));
           }
           case DISCARD -> {
             discard();
-            return done(email, verdict.result());
+            return done(email, composed.withUnaddressable(verdict.result()));
           }
           case RECONNECT -> {
             discard();
