@@ -5,6 +5,7 @@ import dev.emailrouter.api.PermanentRouterException;
 import dev.emailrouter.api.RouterException;
 import dev.emailrouter.api.Security;
 import dev.emailrouter.api.TransientRouterException;
+import dev.emailrouter.core.internal.Checks;
 import dev.emailrouter.core.internal.MailConnections;
 import dev.emailrouter.core.internal.OAuth2Sasl;
 import dev.emailrouter.core.internal.Secrets;
@@ -286,6 +287,14 @@ final class SmtpConnector {
           + " 465), or PLAIN_TEXT_INSECURE only on a network you trust", e);
     }
     String said = scrub(SmtpReplies.clean(reply), login);
+    String protocol = code == -1 ? otherProtocol(reply) : null;
+    if (protocol != null) {
+      // Retrying can't help: the port belongs to another service until the configuration changes.
+      return new PermanentRouterException("SMTP server " + description + " answered with " + protocol + " greeting ("
+          + Checks.quote(said.length() > 200 ? said.substring(0, 200) + "..." : said) + "), so port " + port
+          + " on host " + host + " is not an SMTP port; nothing was sent. Set port(...) to the SMTP server's port"
+          + " (587 for STARTTLS submission, 465 for IMPLICIT_TLS, 25 between servers)", e);
+    }
     if (code >= 400 && code < 500) {
       return new TransientRouterException("SMTP server " + description + " is not accepting sessions now: " + said, e);
     }
@@ -294,6 +303,30 @@ final class SmtpConnector {
     }
     return new TransientRouterException("can't open an SMTP session with " + description + ": "
         + scrub(message, login), e);
+  }
+
+  /**
+   * The protocol whose greeting this is ("an IMAP", "a POP3", ...), or {@code null} when it is not
+   * one that is recognized. Only the greeting can carry these: an SMTP reply starts with a code.
+   */
+  static String otherProtocol(String greeting) {
+    if (greeting == null) {
+      return null;
+    }
+    String g = greeting.stripLeading();
+    if (g.startsWith("* OK") || g.startsWith("* PREAUTH") || g.startsWith("* BYE")) {
+      return "an IMAP";
+    }
+    if (g.startsWith("+OK") || g.startsWith("-ERR")) {
+      return "a POP3";
+    }
+    if (g.startsWith("SSH-")) {
+      return "an SSH";
+    }
+    if (g.startsWith("HTTP/")) {
+      return "an HTTP";
+    }
+    return null;
   }
 
   private static Throwable tlsFailure(MessagingException e) {
