@@ -9,6 +9,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 final class IdnaTest {
 
+  /** Many more names were compared with Python's idna package (UTS #46, non-transitional) while this was written. */
   @ParameterizedTest(name = "{0} -> {1}")
   @CsvSource({
       // UTS #46 non-transitional: the deviation characters are kept, not mapped to ss / σ.
@@ -28,6 +29,29 @@ final class IdnaTest {
       "bücher。example, xn--bcher-kva.example",
       "bücher｡example, xn--bcher-kva.example",
       "bu\u0308cher.example, xn--bcher-kva.example",
+      // Cross-checked with the UTS #46 implementation of Python's idna package (non-transitional).
+      "İstanbul.tr, xn--istanbul-o0e.tr",
+      "ẞ.de, xn--zca.de",
+      "Ⅻ.com, xii.com",
+      "①.com, 1.com",
+      "München.DE, xn--mnchen-3ya.de",
+      "ÖBB.at, xn--bb-eka.at",
+      "ǅx.com, xn--dx-2va.com",
+      "ﬁnance.com, finance.com",
+      "ꓚ.com, xn--em8a.com",
+      "ｸﾞ.jp, xn--qck.jp",
+      "Ⓐⓑ.com, ab.com",
+      "a\u00adb.de, ab.de",
+      "a\u200bb.de, ab.de",
+      "a\u2060b.de, ab.de",
+      "x\ufe0fy.de, xy.de",
+      "ĳssel.nl, ijssel.nl",
+      "ǰ.com, xn--ska.com",
+      "ŉ.com, xn--n-y6a.com",
+      "ϐ.gr, xn--nxa.gr",
+      "ᏸ.com, xn--gce.com",
+      "Ꭰ.com, xn--58d.com",
+      "ꭰ.com, xn--58d.com",
       // ASCII passes through lower-cased; a valid xn-- label is kept.
       "Mail.Example.COM, mail.example.com",
       "XN--BCHER-KVA.example, xn--bcher-kva.example",
@@ -39,8 +63,10 @@ final class IdnaTest {
   }
 
   @Test
-  void toAscii_keepsJoinersInsideALabel() {
-    assertThat(Idna.toAscii("a\u200db.example")).isEqualTo("xn--ab-m1t.example");
+  void toAscii_keepsJoinersWhereIdna2008AllowsThem() {
+    // ZWJ after a virama (Devanagari), ZWNJ between joining letters (Persian); values from Python's idna.
+    assertThat(Idna.toAscii("क्\u200dष.example")).isEqualTo("xn--11b2ezcw70k.example");
+    assertThat(Idna.toAscii("می\u200cخواهم.example")).isEqualTo("xn--mgbn2ecje63gr19l.example");
   }
 
   @Test
@@ -86,7 +112,15 @@ final class IdnaTest {
       "bücher!.example | holds '!'",
       "b☃.example | holds U+2603",
       "\u0308bc.example | starts with a combining mark",
-      "\u200dab.example | zero-width joiner",
+      "\u200dab.example | holds U+200D where IDNA2008 does not allow it",
+      "a\u200db.example | holds U+200D where IDNA2008 does not allow it",
+      "ς\u200cα.example | holds U+200C where IDNA2008 does not allow it",
+      "l·x.example | holds U+00B7 where",
+      "ـ.example | holds U+0640",
+      "٣۳.example | holds U+0663 where",
+      "ח2.6w.example | the Bidi rule",
+      "שלום-abc.example | the Bidi rule",
+      "⒒.example | stands for a dot",
       "xn--zzzzzzzzzzzzzzz.example | no valid Punycode",
       "xn--abc.example | holds U+0082",
       "xn--a-1xp.example | holds U+2603",
