@@ -5,6 +5,8 @@ import static dev.emailrouter.reliability.FaultProxy.Direction.UP;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.icegreen.greenmail.user.GreenMailUser;
+import com.icegreen.greenmail.util.GreenMail;
+import com.icegreen.greenmail.util.ServerSetup;
 import dev.emailrouter.api.Credentials;
 import dev.emailrouter.api.MailTransport;
 import dev.emailrouter.api.MailboxReader;
@@ -35,7 +37,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
 
 /**
- * A known password, configured for SMTP, IMAP and POP3, through good logins, refused logins, servers
+ * A known password (and token), configured for SMTP, IMAP and POP3, through good logins, refused logins, servers
  * careless enough to quote the password back in their refusal (made by rewriting the wire), and a
  * credentials supplier whose own failure quotes it: everything the router logs (TRACE for
  * dev.emailrouter; this class runs in its own JVM so slf4j-simple starts at that level), every
@@ -166,9 +168,166 @@ final class SecretsInLogsTest {
             + " log lines searched");
   }
 
+  /**
+   * Every credential kind on every protocol, with every logger at its most verbose: the router's
+   * (TRACE), and Angus's and Jakarta's java.util.logging loggers at ALL, which turns on Angus's
+   * protocol trace of every command and reply (on loggers named after the router's own packages
+   * where the router subclasses Angus's transport). Jakarta Mail's {@code mail.debug} output is
+   * not covered: no adapter turns it on (it is a session property, and the adapters build their
+   * sessions from their own properties). Mechanisms a server does not offer are made offered by
+   * rewriting its capability lines; GreenMail then refuses OAUTHBEARER, which is enough: the token
+   * went out, and the refusal is logged too.
+   */
+  @Test
+  void everyCredentialKindOnEveryProtocol_atTheMostVerboseLogLevels_leaksNoSecretAnywhere() {
+    Assumptions.assumeTrue(LoggerFactory.getLogger("org.eclipse.angus").isTraceEnabled(),
+        "runs in the secrets-in-logs execution, where every logger is at TRACE");
+    VerboseJul jul = new VerboseJul(captured);
+    GreenMail smtp = new GreenMail(new ServerSetup(0, "127.0.0.1", ServerSetup.PROTOCOL_SMTP));
+    smtp.start();
+    smtp.setUser("seller@crm.example.test", "crm", KNOWN);
+    try {
+      // SMTP: AUTH PLAIN and LOGIN (Angus's authenticators), XOAUTH2 and OAUTHBEARER (the router's).
+      String[][] smtpKinds = {{"PLAIN", "password"}, {"LOGIN", "password"}, {"XOAUTH2", "token"},
+          {"OAUTHBEARER", "token"}};
+      for (String[] kind : smtpKinds) {
+        try (FaultProxy proxy = FaultProxy.to(smtp.getSmtp().getPort())) {
+          proxy.arm(Fault.rewrite("offer " + kind[0], DOWN, line -> line.matches("^250[- ]AUTH[ =].*\r\n")
+              ? line.substring(0, 4) + "AUTH " + kind[0] + "\r\n" : null).always());
+          world.crm.add(Mail.outgoing("email-" + kind[0], "seller@crm.example.test"));
+          Credentials credentials = kind[1].equals("token") ? Credentials.oauth2("crm", KNOWN)
+              : Credentials.password("crm", KNOWN);
+          MailTransport transport = recorded(dev.emailrouter.smtp.SmtpTransport.builder().host("127.0.0.1")
+              .port(proxy.port()).security(dev.emailrouter.api.Security.PLAIN_TEXT_INSECURE)
+              .readTimeout(Duration.ofSeconds(5)).credentials(() -> credentials).build());
+          tick(RouterEngine.builder().activityStore(world.crm.store()).transport(transport).clock(world.clock));
+          world.clock.advance(Duration.ofHours(1));
+        }
+      }
+      assertThat(smtp.getReceivedMessages()).as("PLAIN, LOGIN and XOAUTH2 logged in and sent").hasSize(3);
+
+      // IMAP: LOGIN, AUTHENTICATE PLAIN, XOAUTH2, OAUTHBEARER. POP3: USER/PASS, AUTH PLAIN, XOAUTH2, OAUTHBEARER.
+      world.imapUser.setPassword(KNOWN);
+      world.pop3User.setPassword(KNOWN);
+      String[][] mailboxKinds = {{"", "password"}, {"PLAIN", "password"}, {"XOAUTH2", "token"},
+          {"OAUTHBEARER", "token"}};
+      for (String[] kind : mailboxKinds) {
+        FaultProxy imapProxy = FaultProxy.to(world.greenMail.getImap().getPort());
+        FaultProxy pop3Proxy = FaultProxy.to(world.greenMail.getPop3().getPort());
+        imapProxy.arm(Fault.rewrite("offer " + kind[0], DOWN, line -> line.contains("AUTH=XOAUTH2")
+            ? line.replace(" AUTH=XOAUTH2", kind[0].isEmpty() ? "" : " AUTH=" + kind[0]) : null).always());
+        pop3Proxy.arm(Fault.rewrite("offer " + kind[0], DOWN, line -> line.startsWith("SASL")
+            ? (kind[0].isEmpty() ? "X-NO-SASL\r\n" : "SASL " + kind[0] + "\r\n") : null).always());
+        Credentials credentials = kind[1].equals("token") ? Credentials.oauth2(World.IMAP_LOGIN, KNOWN)
+            : Credentials.password(World.IMAP_LOGIN, KNOWN);
+        Credentials pop3Credentials = kind[1].equals("token") ? Credentials.oauth2(World.POP3_LOGIN, KNOWN)
+            : Credentials.password(World.POP3_LOGIN, KNOWN);
+        try (imapProxy; pop3Proxy) {
+          MailboxReader imap = recorded(dev.emailrouter.imap.ImapMailboxReader.builder().host("127.0.0.1")
+              .port(imapProxy.port()).security(dev.emailrouter.api.Security.PLAIN_TEXT_INSECURE)
+              .credentials(credentials).build());
+          MailboxReader pop3 = recorded(dev.emailrouter.pop3.Pop3MailboxReader.builder().host("127.0.0.1")
+              .port(pop3Proxy.port()).security(dev.emailrouter.api.Security.PLAIN_TEXT_INSECURE)
+              .credentials(pop3Credentials).build());
+          tick(RouterEngine.builder().activityStore(world.crm.store()).clock(world.clock)
+              .trackingPolicy(dev.emailrouter.api.TrackingPolicy.allEmail())
+              .mailbox(Mailbox.ofUser("user-1", imap).withName("imap-" + kind[0]))
+              .mailbox(Mailbox.ofUser("user-2", pop3).withName("pop3-" + kind[0])));
+        }
+        world.clock.advance(Duration.ofHours(1));
+      }
+    } finally {
+      jul.close();
+      smtp.stop();
+    }
+
+    String logs = captured.toString(StandardCharsets.UTF_8);
+    assertThat(logs).as("the router logged at TRACE").contains("TRACE dev.emailrouter");
+    assertThat(logs).as("Angus traced the SMTP protocol").contains("MAIL FROM:<seller@crm.example.test>");
+    assertThat(logs).as("Angus traced the IMAP protocol").containsPattern("CAPABILITY IMAP4rev1");
+    assertThat(logs).as("Angus traced the POP3 protocol").contains("UIDL");
+    List<String> leaks = new ArrayList<>();
+    for (String text : texts) {
+      if (containsSecret(text)) {
+        leaks.add(text.lines().filter(SecretsInLogsTest::containsSecret).findFirst().orElse(text));
+      }
+    }
+    logs.lines().filter(SecretsInLogsTest::containsSecret).forEach(line -> leaks.add("log: " + line));
+    assertThat(leaks).as("texts holding the secret (of %d exceptions, events, reports and toStrings, and the logs)",
+        texts.size()).isEmpty();
+  }
+
+  /**
+   * Whether the text holds the secret: as it is, or base64 encoded at any offset (so inside the
+   * base64 of "\0user\0password" or of a SASL initial response too).
+   */
   private static boolean containsSecret(String text) {
-    String b64 = Base64.getEncoder().encodeToString(KNOWN.getBytes(StandardCharsets.UTF_8));
-    return text.contains(KNOWN) || text.contains(b64.substring(0, b64.length() - 4));
+    if (text.contains(KNOWN)) {
+      return true;
+    }
+    for (int offset = 0; offset < 3; offset++) {
+      String b64 = Base64.getEncoder().encodeToString(("\0\0\0".substring(0, offset) + KNOWN)
+          .getBytes(StandardCharsets.UTF_8));
+      // The first group mixes in the bytes before, the last may be padded: the rest is fixed.
+      if (text.contains(b64.substring(offset == 0 ? 0 : 4, b64.length() - 4))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * java.util.logging at ALL for the root and the router's, Angus's and Jakarta's loggers, every
+   * record written to the captured output; undone by {@link #close()}.
+   */
+  private static final class VerboseJul implements AutoCloseable {
+    private static final String[] NAMES = {"", "dev.emailrouter", "org.eclipse", "org.eclipse.angus", "jakarta",
+        "jakarta.mail", "jakarta.activation"};
+    private final List<java.util.logging.Logger> loggers = new ArrayList<>();
+    private final List<java.util.logging.Level> levels = new ArrayList<>();
+    private final java.util.logging.Handler handler;
+
+    VerboseJul(ByteArrayOutputStream sink) {
+      java.util.logging.Formatter format = new java.util.logging.SimpleFormatter();
+      handler = new java.util.logging.Handler() {
+        @Override
+        public void publish(java.util.logging.LogRecord record) {
+          StringBuilder line = new StringBuilder("JUL ").append(record.getLevel()).append(' ')
+              .append(record.getLoggerName()).append(": ").append(format.formatMessage(record)).append('\n');
+          if (record.getThrown() != null) {
+            StringWriter trace = new StringWriter();
+            record.getThrown().printStackTrace(new PrintWriter(trace));
+            line.append(trace);
+          }
+          byte[] bytes = line.toString().getBytes(StandardCharsets.UTF_8);
+          synchronized (sink) {
+            sink.write(bytes, 0, bytes.length);
+          }
+        }
+
+        @Override
+        public void flush() {}
+
+        @Override
+        public void close() {}
+      };
+      handler.setLevel(java.util.logging.Level.ALL);
+      for (String name : NAMES) {
+        java.util.logging.Logger logger = java.util.logging.Logger.getLogger(name);
+        loggers.add(logger);
+        levels.add(logger.getLevel());
+        logger.setLevel(java.util.logging.Level.ALL);
+      }
+      loggers.get(0).addHandler(handler);
+    }
+
+    @Override
+    public void close() {
+      loggers.get(0).removeHandler(handler);
+      for (int i = 0; i < loggers.size(); i++) {
+        loggers.get(i).setLevel(levels.get(i));
+      }
+    }
   }
 
   private void tick(RouterEngine.Builder builder) {

@@ -9,6 +9,7 @@ import dev.emailrouter.api.RouterException;
 import dev.emailrouter.api.SendResult;
 import dev.emailrouter.api.SendResult.RecipientResult;
 import dev.emailrouter.api.StaleClaimException;
+import dev.emailrouter.core.internal.Idna;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -151,7 +152,8 @@ final class OutgoingFlow implements AutoCloseable {
   }
 
   private String newMessageId(OutgoingEmail e) {
-    String domain = s.messageIdDomain != null ? s.messageIdDomain : e.from().domain().toLowerCase(Locale.ROOT);
+    // The A-label: a Unicode domain in the Message-ID would fail the email at the transport, every time.
+    String domain = s.messageIdDomain != null ? s.messageIdDomain : Idna.toAsciiOrElse(e.from().domain(), "invalid");
     long random;
     synchronized (s.random) {
       random = s.random.nextLong();

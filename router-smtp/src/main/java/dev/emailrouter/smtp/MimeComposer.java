@@ -1,12 +1,13 @@
 package dev.emailrouter.smtp;
 
 import dev.emailrouter.core.internal.Checks;
+import dev.emailrouter.core.internal.Idna;
 import dev.emailrouter.api.Attachment;
 import dev.emailrouter.api.EmailAddress;
 import dev.emailrouter.api.OutgoingEmail;
+import dev.emailrouter.api.SendResult;
 import jakarta.activation.DataHandler;
 import jakarta.mail.Address;
-import jakarta.mail.Message.RecipientType;
 import jakarta.mail.MessagingException;
 import jakarta.mail.Part;
 import jakarta.mail.Session;
@@ -20,7 +21,6 @@ import jakarta.mail.internet.MimePart;
 import jakarta.mail.internet.MimeUtility;
 import jakarta.mail.internet.ParameterList;
 import java.io.UnsupportedEncodingException;
-import java.net.IDN;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.ZonedDateTime;
@@ -41,7 +41,14 @@ import java.util.Map;
  * 7bit when plain ASCII, else quoted-printable or base64 as Jakarta Mail judges best. Bcc
  * recipients are in the envelope only. Emails without attachments are written to bytes at once by
  * {@link MimeWire} (Jakarta Mail would encode each body twice, byte by byte); those with
- * attachments by Jakarta Mail, which streams the attachments. Thread-safe.
+ * attachments by Jakarta Mail, which streams the attachments. Either way every header line the
+ * router writes stays within 998 octets (folded near 78 where it can be; a subject or display
+ * name too long to fold is encoded).
+ *
+ * <p>Domains go out as A-labels by IDNA2008 ({@link Idna}): {@code kunde@straße.de} is sent to
+ * {@code kunde@xn--strae-oqa.de}. This transport does not use SMTPUTF8, so a recipient whose local
+ * part is not ASCII can't be addressed: it is refused for good, on its own, and left out of the
+ * envelope and the headers, while the others get the email. Thread-safe.
  */
 final class MimeComposer {
   private static final String UTF_8 = "UTF-8";
@@ -65,12 +72,41 @@ final class MimeComposer {
     private final byte[] content;
     private final Address[] envelope;
     private final Map<String, EmailAddress> recipients;
+    private final List<SendResult.RecipientResult> unaddressable;
 
     Composed(MimeMessage message, byte[] content, Address[] envelope, Map<String, EmailAddress> recipients) {
+      this(message, content, envelope, recipients, List.of());
+    }
+
+    Composed(MimeMessage message, byte[] content, Address[] envelope, Map<String, EmailAddress> recipients,
+        List<SendResult.RecipientResult> unaddressable) {
       this.message = message;
       this.content = content;
       this.envelope = envelope;
       this.recipients = recipients;
+      this.unaddressable = List.copyOf(unaddressable);
+    }
+
+    /**
+     * The recipients refused for good before sending (a non-ASCII local part without SMTPUTF8),
+     * each with the reason; empty for most emails.
+     */
+    List<SendResult.RecipientResult> unaddressable() {
+      return unaddressable;
+    }
+
+    /**
+     * The server's result with the recipients refused before sending added, where the email was
+     * decided for its recipients (accepted, or refused for good); a transient result is returned as
+     * it is, since the email is tried again as a whole.
+     */
+    SendResult withUnaddressable(SendResult result) {
+      if (unaddressable.isEmpty() || result.outcome() == SendResult.Outcome.TRANSIENT) {
+        return result;
+      }
+      List<SendResult.RecipientResult> all = new ArrayList<>(result.recipients());
+      all.addAll(unaddressable);
+      return new SendResult(result.outcome(), result.serverReply(), all);
     }
 
     MimeMessage message() {
@@ -135,15 +171,21 @@ final class MimeComposer {
     }
 
     InternetAddress from = internet("From", email.from());
-    InternetAddress[] to = internet("To", email.to());
-    InternetAddress[] cc = internet("Cc", email.cc());
-    InternetAddress[] bcc = internet("Bcc", email.bcc());
-
+    if (from == null) {
+      throw new InvalidEmailException("address " + Checks.quote(email.from().address()) + " in From has non-ASCII"
+          + " characters before the @, which needs SMTPUTF8; this transport sends ASCII addresses only");
+    }
+    List<SendResult.RecipientResult> unaddressable = new ArrayList<>();
     Map<String, EmailAddress> byAddress = new LinkedHashMap<>();
     List<Address> envelope = new ArrayList<>();
-    addEnvelope(envelope, byAddress, to, email.to());
-    addEnvelope(envelope, byAddress, cc, email.cc());
-    addEnvelope(envelope, byAddress, bcc, email.bcc());
+    InternetAddress[] to = recipients("To", email.to(), envelope, byAddress, unaddressable);
+    InternetAddress[] cc = recipients("Cc", email.cc(), envelope, byAddress, unaddressable);
+    recipients("Bcc", email.bcc(), envelope, byAddress, unaddressable);
+    if (envelope.isEmpty() && !unaddressable.isEmpty()) {
+      throw new InvalidEmailException(unaddressable.size() == 1 ? unaddressable.get(0).serverReply()
+          : "no recipient can be addressed: " + unaddressable.get(0).serverReply() + " (and "
+              + (unaddressable.size() - 1) + " more)");
+    }
 
     String date = RFC_5322_DATE.format(ZonedDateTime.ofInstant(clock.instant(), clock.getZone()));
     String references = email.references().isEmpty() ? null
@@ -153,20 +195,22 @@ final class MimeComposer {
         byte[] content = MimeWire.write(new MimeWire.Headers(date, from, to, cc, messageId, email.inReplyTo(),
             references, email.subject()), email.textBody(), email.htmlBody());
         return new Composed(new WireMessage(session, from, messageId, content), content,
-            envelope.toArray(new Address[0]), byAddress);
+            envelope.toArray(new Address[0]), byAddress, unaddressable);
       }
-      MimeMessage message = new FixedIdMimeMessage(session, messageId);
-      message.setFrom(from);
+      MimeMessage message = new FixedIdMimeMessage(session, MimeWire.fitted("Message-ID", messageId));
+      // Set as folded text: Jakarta's setFrom, setRecipients and setSubject leave a long display
+      // name or subject on one line of any length.
+      message.setHeader("From", MimeWire.addresses("From", from));
       if (to.length > 0) {
-        message.setRecipients(RecipientType.TO, to);
+        message.setHeader("To", MimeWire.addresses("To", to));
       }
       if (cc.length > 0) {
-        message.setRecipients(RecipientType.CC, cc);
+        message.setHeader("Cc", MimeWire.addresses("Cc", cc));
       }
-      message.setSubject(email.subject(), UTF_8);
+      message.setHeader("Subject", MimeWire.subject(email.subject()));
       message.setHeader("Date", date);
       if (email.inReplyTo() != null) {
-        message.setHeader("In-Reply-To", email.inReplyTo());
+        message.setHeader("In-Reply-To", MimeWire.fitted("In-Reply-To", email.inReplyTo()));
       }
       if (references != null) {
         message.setHeader("References", references);
@@ -186,7 +230,7 @@ final class MimeComposer {
         message.setContent(mixed);
       }
       message.saveChanges();
-      return new Composed(message, null, envelope.toArray(new Address[0]), byAddress);
+      return new Composed(message, null, envelope.toArray(new Address[0]), byAddress, unaddressable);
     } catch (MessagingException e) {
       throw new InvalidEmailException("the email of activity " + email.activityId() + " can't be put into MIME: "
           + e.getMessage());
@@ -226,24 +270,31 @@ final class MimeComposer {
     return part;
   }
 
-  private static void addEnvelope(List<Address> envelope, Map<String, EmailAddress> byAddress,
-      InternetAddress[] converted, List<EmailAddress> originals) {
-    for (int i = 0; i < converted.length; i++) {
-      // The same address twice (in To and Bcc, say) is one RCPT TO.
-      if (byAddress.putIfAbsent(converted[i].getAddress().toLowerCase(Locale.ROOT), originals.get(i)) == null) {
-        envelope.add(converted[i]);
+  /**
+   * The header's addresses that can be written; each new one is added to the envelope (the same
+   * address twice, in To and Bcc say, is one RCPT TO), each with a non-ASCII local part refused.
+   */
+  private static InternetAddress[] recipients(String header, List<EmailAddress> addresses, List<Address> envelope,
+      Map<String, EmailAddress> byAddress, List<SendResult.RecipientResult> unaddressable)
+      throws InvalidEmailException {
+    List<InternetAddress> out = new ArrayList<>(addresses.size());
+    for (EmailAddress original : addresses) {
+      InternetAddress converted = internet(header, original);
+      if (converted == null) {
+        unaddressable.add(new SendResult.RecipientResult(original, SendResult.Outcome.PERMANENT, "address "
+            + Checks.quote(original.address()) + " in " + header + " has non-ASCII characters before the @, which"
+            + " needs SMTPUTF8; this transport sends ASCII addresses only, so it was not sent to this recipient"));
+        continue;
+      }
+      out.add(converted);
+      if (byAddress.putIfAbsent(converted.getAddress().toLowerCase(Locale.ROOT), original) == null) {
+        envelope.add(converted);
       }
     }
+    return out.toArray(new InternetAddress[0]);
   }
 
-  private static InternetAddress[] internet(String header, List<EmailAddress> addresses) throws InvalidEmailException {
-    InternetAddress[] out = new InternetAddress[addresses.size()];
-    for (int i = 0; i < out.length; i++) {
-      out[i] = internet(header, addresses.get(i));
-    }
-    return out;
-  }
-
+  /** The address with its domain in A-labels; {@code null} if its local part is not ASCII. */
   private static InternetAddress internet(String header, EmailAddress address) throws InvalidEmailException {
     checkNoLineBreak(header + " display name", address.displayName());
     String bare = address.address();
@@ -251,16 +302,13 @@ final class MimeComposer {
     String local = bare.substring(0, at);
     String domain = bare.substring(at + 1);
     if (!StandardCharsets.US_ASCII.newEncoder().canEncode(local)) {
-      throw new InvalidEmailException("address " + Checks.quote(bare) + " in " + header + " has non-ASCII"
-          + " characters before the @, which needs SMTPUTF8; this transport sends ASCII addresses only");
+      return null;
     }
-    if (!StandardCharsets.US_ASCII.newEncoder().canEncode(domain)) {
-      try {
-        domain = IDN.toASCII(domain, IDN.ALLOW_UNASSIGNED);
-      } catch (IllegalArgumentException e) {
-        throw new InvalidEmailException("address " + Checks.quote(bare) + " in " + header
-            + " has a domain that is not a valid internationalized domain name: " + e.getMessage());
-      }
+    try {
+      domain = Idna.toAscii(domain);
+    } catch (IllegalArgumentException e) {
+      throw new InvalidEmailException("address " + Checks.quote(bare) + " in " + header + " can't be sent: "
+          + e.getMessage());
     }
     try {
       return new InternetAddress(local + "@" + domain, address.displayName().isEmpty() ? null : address.displayName(),
@@ -280,7 +328,8 @@ final class MimeComposer {
   /** A msg-id as RFC 5322 has it, roughly: {@code <left@right>}, printable ASCII, no spaces. */
   private static void checkMessageId(String header, String value) throws InvalidEmailException {
     checkNoLineBreak(header, value);
-    boolean valid = value.length() >= 5 && value.length() <= 998 && value.charAt(0) == '<'
+    // 997: the value goes on a line of its own after a space when it does not fit after the name.
+    boolean valid = value.length() >= 5 && value.length() <= 997 && value.charAt(0) == '<'
         && value.charAt(value.length() - 1) == '>';
     int at = value.lastIndexOf('@');
     valid = valid && at > 1 && at < value.length() - 2;

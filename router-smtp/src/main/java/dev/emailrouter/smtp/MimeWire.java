@@ -18,8 +18,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * each body by Jakarta's own rule ({@link MimeUtility#getEncoding(jakarta.activation.DataHandler)}:
  * 7bit when every byte is printable ASCII and no line is over 998 octets, quoted-printable when
  * ASCII bytes outnumber the others, base64 otherwise), and the same decoded content. Lines end
- * with CRLF, none is longer than 998 octets (barring an address or Message-ID that long), and the
- * bytes end with CRLF; they are not dot-stuffed. Stateless and thread-safe.
+ * with CRLF, none is longer than 998 octets (long display names and subjects without spaces are
+ * encoded, Message-IDs put on a line of their own), and the bytes end with CRLF; they are not
+ * dot-stuffed. Stateless and thread-safe.
  */
 final class MimeWire {
   private static final byte[] CRLF = {'\r', '\n'};
@@ -45,16 +46,16 @@ final class MimeWire {
     Body rich = html == null ? null : Body.of("html", html);
     StringBuilder head = new StringBuilder(512);
     header(head, "Date", h.date());
-    header(head, "From", InternetAddress.toString(new InternetAddress[] {h.from()}, "From: ".length()));
+    header(head, "From", addresses("From", h.from()));
     if (h.to().length > 0) {
-      header(head, "To", InternetAddress.toString(h.to(), "To: ".length()));
+      header(head, "To", addresses("To", h.to()));
     }
     if (h.cc().length > 0) {
-      header(head, "Cc", InternetAddress.toString(h.cc(), "Cc: ".length()));
+      header(head, "Cc", addresses("Cc", h.cc()));
     }
-    header(head, "Message-ID", h.messageId());
+    header(head, "Message-ID", fitted("Message-ID", h.messageId()));
     if (h.inReplyTo() != null) {
-      header(head, "In-Reply-To", h.inReplyTo());
+      header(head, "In-Reply-To", fitted("In-Reply-To", h.inReplyTo()));
     }
     if (h.references() != null) {
       header(head, "References", h.references());
@@ -91,6 +92,52 @@ final class MimeWire {
 
   private static void header(StringBuilder out, String name, String value) {
     out.append(name).append(": ").append(value).append("\r\n");
+  }
+
+  /**
+   * An address list header's value, folded at the spaces between and inside addresses so lines
+   * stay near 78 octets. A display name with a run of characters that can't be folded under 998
+   * octets (a long name without spaces) is written as UTF-8 encoded words instead (RFC 2047), which
+   * fold; so no line exceeds 998 octets, whatever the names.
+   *
+   * @param name the header's name, for the room its first line leaves
+   * @param list the addresses, their domains in ASCII already
+   * @return the value, with CRLF SP where folded
+   */
+  static String addresses(String name, InternetAddress... list) {
+    StringBuilder value = new StringBuilder(list.length * 40);
+    for (int i = 0; i < list.length; i++) {
+      InternetAddress a = list[i];
+      String one = a.toString();
+      if (a.getPersonal() != null && longestRun(one) > 998 - name.length() - 4) {
+        one = encodedWords(a.getPersonal(), " ") + " <" + a.getAddress() + ">";
+      }
+      if (i > 0) {
+        value.append(", ");
+      }
+      value.append(one);
+    }
+    return MimeUtility.fold(name.length() + 2, value.toString());
+  }
+
+  /**
+   * A header value that can't be folded (a Message-ID), put on a line of its own after the colon
+   * when it would not fit on the first, so that line stays within 998 octets for values up to
+   * 997.
+   */
+  static String fitted(String name, String value) {
+    return name.length() + 2 + value.length() <= 998 ? value : "\r\n " + value;
+  }
+
+  private static int longestRun(String text) {
+    int longest = 0;
+    int run = 0;
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      run = c == ' ' || c == '\t' ? 0 : run + 1;
+      longest = Math.max(longest, run);
+    }
+    return longest;
   }
 
   /** A byte buffer sized up front that hands over its array without a copy when it is full. */
@@ -161,14 +208,19 @@ final class MimeWire {
         return folded;
       }
     }
-    StringBuilder value = new StringBuilder(subject.length() * 2);
+    return encodedWords(subject, "\r\n ");
+  }
+
+  /** UTF-8 base64 encoded words of whole characters, at most 75 characters each, joined so. */
+  private static String encodedWords(String text, String separator) {
+    StringBuilder value = new StringBuilder(text.length() * 2);
     Base64.Encoder base64 = Base64.getEncoder();
     int start = 0;
-    while (start < subject.length()) {
+    while (start < text.length()) {
       int end = start;
       int octets = 0;
-      while (end < subject.length()) {
-        int cp = subject.codePointAt(end);
+      while (end < text.length()) {
+        int cp = text.codePointAt(end);
         int n = utf8Length(cp);
         if (octets + n > WORD_OCTETS) {
           break;
@@ -177,10 +229,10 @@ final class MimeWire {
         end += Character.charCount(cp);
       }
       if (value.length() > 0) {
-        value.append("\r\n ");
+        value.append(separator);
       }
       value.append("=?UTF-8?B?")
-          .append(base64.encodeToString(subject.substring(start, end).getBytes(StandardCharsets.UTF_8)))
+          .append(base64.encodeToString(text.substring(start, end).getBytes(StandardCharsets.UTF_8)))
           .append("?=");
       start = end;
     }

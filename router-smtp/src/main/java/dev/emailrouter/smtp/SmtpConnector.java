@@ -5,6 +5,7 @@ import dev.emailrouter.api.PermanentRouterException;
 import dev.emailrouter.api.RouterException;
 import dev.emailrouter.api.Security;
 import dev.emailrouter.api.TransientRouterException;
+import dev.emailrouter.core.internal.Checks;
 import dev.emailrouter.core.internal.MailConnections;
 import dev.emailrouter.core.internal.OAuth2Sasl;
 import dev.emailrouter.core.internal.Secrets;
@@ -12,6 +13,7 @@ import jakarta.mail.AuthenticationFailedException;
 import jakarta.mail.MessagingException;
 import jakarta.mail.Session;
 import jakarta.mail.URLName;
+import java.io.EOFException;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.Inet6Address;
@@ -53,6 +55,7 @@ final class SmtpConnector {
   private final Supplier<Credentials> credentials;
   private final String description;
   private final String configuredEhloName;
+  private final Properties base;
   private final Session anonymous;
   private final Session password;
   private volatile String ehloName;
@@ -86,6 +89,7 @@ final class SmtpConnector {
     // The write timeout of all this transport's connections on one thread, cheap per write,
     // instead of Angus's scheduled thread pool per connection.
     base.put("mail.smtp.executor.writetimeout", new WriteWatchdog("email-router-smtp-write-timeout " + description));
+    this.base = base;
     this.anonymous = Session.getInstance(base);
     Properties withPassword = copy(base);
     withPassword.put("mail.smtp.auth", "true");
@@ -155,12 +159,15 @@ final class SmtpConnector {
    * Connects without Angus's login and authenticates with OAUTHBEARER (where the server offers it)
    * or XOAUTH2 ourselves: Angus has no OAUTHBEARER and leaves the 334 error challenge of a refused
    * token unanswered. A refused token is reported to a {@link dev.emailrouter.api.TokenSource}
-   * supplier, and the login is tried once more with the fresh token it hands out.
+   * supplier, and the login is tried once more with the fresh token it hands out. The AUTH
+   * exchange bypasses Angus's protocol trace ({@link UntracedSockets}): it carries the token.
    */
   private PipeliningSmtpTransport connectWithToken(Credentials first) {
     Credentials login = first;
     for (int attempt = 1; ; attempt++) {
-      PipeliningSmtpTransport transport = new PipeliningSmtpTransport(anonymous, new URLName("smtp", host, port, null, null, null));
+      UntracedSockets sockets = new UntracedSockets();
+      PipeliningSmtpTransport transport = new PipeliningSmtpTransport(Session.getInstance(sockets.wrap(base)),
+          new URLName("smtp", host, port, null, null, null));
       transport.setLocalHost(ehloName());
       try {
         transport.connect(host, port, null, null);
@@ -184,10 +191,10 @@ final class SmtpConnector {
       }
       TokenRefusal refusal;
       try {
-        refusal = authenticate(transport, mechanism, login);
-      } catch (MessagingException e) {
+        refusal = authenticate(sockets, mechanism, login);
+      } catch (IOException e) {
         closeQuietly(transport);
-        throw connectFailure(e, transport.getLastReturnCode(), transport.getLastServerResponse(), login);
+        throw connectFailure(new MessagingException("AUTH " + mechanism + " failed", e), -1, null, login);
       }
       if (refusal == null) {
         log.debug("connected to {} as {} with {}", description, login.username(), mechanism);
@@ -216,25 +223,28 @@ final class SmtpConnector {
   private record TokenRefusal(int code, String reply, String status) {}
 
   /** Runs AUTH; {@code null} when the server accepted (235). */
-  private TokenRefusal authenticate(SMTPTransport transport, OAuth2Sasl.Mechanism mechanism, Credentials login)
-      throws MessagingException {
-    int code = transport.simpleCommand("AUTH " + mechanism + " "
+  private TokenRefusal authenticate(UntracedSockets sockets, OAuth2Sasl.Mechanism mechanism, Credentials login)
+      throws IOException {
+    UntracedSockets.Reply reply = sockets.command("AUTH " + mechanism + " "
         + mechanism.initialResponse(login.username(), login.secret(), host, port));
     String status = null;
-    if (code == 334) {
+    if (reply.code() == 334) {
       // The token was refused: the challenge carries the error, and the server sends its final
       // reply only once the client has answered it.
-      String challenge = SmtpReplies.clean(transport.getLastServerResponse());
+      String challenge = SmtpReplies.clean(reply.text());
       status = OAuth2Sasl.challengeStatus(challenge.startsWith("334") ? challenge.substring(3) : challenge);
-      code = transport.simpleCommand(mechanism.errorChallengeAnswer());
-      if (code == 334) {
-        code = transport.simpleCommand("*"); // RFC 4954: cancels the exchange
+      reply = sockets.command(mechanism.errorChallengeAnswer());
+      if (reply.code() == 334) {
+        reply = sockets.command("*"); // RFC 4954: cancels the exchange
       }
     }
-    if (code == 235) {
+    if (reply.code() == 235) {
       return null;
     }
-    return new TokenRefusal(code, scrub(SmtpReplies.clean(transport.getLastServerResponse()), login), status);
+    if (reply.code() == -1) {
+      throw new EOFException("the server closed the connection during AUTH " + mechanism);
+    }
+    return new TokenRefusal(reply.code(), scrub(SmtpReplies.clean(reply.text()), login), status);
   }
 
   private Credentials login() {
@@ -286,6 +296,14 @@ final class SmtpConnector {
           + " 465), or PLAIN_TEXT_INSECURE only on a network you trust", e);
     }
     String said = scrub(SmtpReplies.clean(reply), login);
+    String protocol = code == -1 ? otherProtocol(reply) : null;
+    if (protocol != null) {
+      // Retrying can't help: the port belongs to another service until the configuration changes.
+      return new PermanentRouterException("SMTP server " + description + " answered with " + protocol + " greeting ("
+          + Checks.quote(said.length() > 200 ? said.substring(0, 200) + "..." : said) + "), so port " + port
+          + " on host " + host + " is not an SMTP port; nothing was sent. Set port(...) to the SMTP server's port"
+          + " (587 for STARTTLS submission, 465 for IMPLICIT_TLS, 25 between servers)", e);
+    }
     if (code >= 400 && code < 500) {
       return new TransientRouterException("SMTP server " + description + " is not accepting sessions now: " + said, e);
     }
@@ -294,6 +312,30 @@ final class SmtpConnector {
     }
     return new TransientRouterException("can't open an SMTP session with " + description + ": "
         + scrub(message, login), e);
+  }
+
+  /**
+   * The protocol whose greeting this is ("an IMAP", "a POP3", ...), or {@code null} when it is not
+   * one that is recognized. Only the greeting can carry these: an SMTP reply starts with a code.
+   */
+  static String otherProtocol(String greeting) {
+    if (greeting == null) {
+      return null;
+    }
+    String g = greeting.stripLeading();
+    if (g.startsWith("* OK") || g.startsWith("* PREAUTH") || g.startsWith("* BYE")) {
+      return "an IMAP";
+    }
+    if (g.startsWith("+OK") || g.startsWith("-ERR")) {
+      return "a POP3";
+    }
+    if (g.startsWith("SSH-")) {
+      return "an SSH";
+    }
+    if (g.startsWith("HTTP/")) {
+      return "an HTTP";
+    }
+    return null;
   }
 
   private static Throwable tlsFailure(MessagingException e) {

@@ -60,7 +60,8 @@ final class SmtpSession implements MailTransport.Session {
     }
     Address[] envelope = pending(email, composed);
     if (envelope.length == 0) {
-      return done(email, SendResult.accepted("nothing sent: every recipient accepted this email in an earlier attempt"));
+      return done(email, composed.withUnaddressable(
+          SendResult.accepted("nothing sent: every recipient accepted this email in an earlier attempt")));
     }
     SendResult merged = null;
     while (true) {
@@ -80,7 +81,8 @@ final class SmtpSession implements MailTransport.Session {
       Address[] tooMany = result.outcome() == Outcome.ACCEPTED ? tooManyRecipients(result, envelope, composed)
           : new Address[0];
       if (tooMany.length == 0) {
-        return done(email, merged);
+        // Recipients refused before sending (a non-ASCII local part without SMTPUTF8) are listed too.
+        return done(email, composed.withUnaddressable(merged));
       }
       // Each transaction accepted someone, so the next one is smaller: this ends.
       log.trace("activity {}: {} recipients answered 452, sending to them in another transaction",

@@ -63,10 +63,25 @@ final class MimeComposerTest {
   }
 
   @Test
-  void compose_whenTheLocalPartIsNonAscii_refusesNamingTheAddress() {
-    assertThatThrownBy(() -> composer.compose(TestEmails.email("E-3").cc(EmailAddress.of("jörg@example.test")).build()))
+  void compose_whenARecipientsLocalPartIsNonAscii_refusesThatRecipientNamingTheAddress() throws Exception {
+    MimeComposer.Composed composed = composer.compose(TestEmails.email("E-3").cc(EmailAddress.of("jörg@example.test"))
+        .build());
+
+    assertThat(Arrays.stream(composed.envelope()).map(a -> ((InternetAddress) a).getAddress()))
+        .containsExactly("someone@example.test");
+    assertThat(composed.unaddressable()).singleElement().satisfies(r -> {
+      assertThat(r.recipient()).isEqualTo(EmailAddress.of("jörg@example.test"));
+      assertThat(r.outcome()).isEqualTo(dev.emailrouter.api.SendResult.Outcome.PERMANENT);
+      assertThat(r.serverReply()).contains("address \"jörg@example.test\" in Cc has non-ASCII characters before the @");
+    });
+    assertThat(written(composed.message())).doesNotContain("rg@example.test");
+  }
+
+  @Test
+  void compose_whenEveryLocalPartIsNonAscii_refusesTheEmailNamingTheAddress() {
+    assertThatThrownBy(() -> composer.compose(TestEmails.email("E-3", "jörg@example.test").build()))
         .isInstanceOf(MimeComposer.InvalidEmailException.class)
-        .hasMessageContaining("address \"jörg@example.test\" in Cc has non-ASCII characters before the @");
+        .hasMessageContaining("address \"jörg@example.test\" in To has non-ASCII characters before the @");
   }
 
   @Test

@@ -105,6 +105,19 @@ final class SmtpTlsTest {
   }
 
   @Test
+  void implicitTls_withAnOAuth2Token_logsInOverTheTlsConnectionAndSends() throws Exception {
+    // The token's AUTH goes past Angus's trace, on the socket it recorded: the TLS one.
+    greenMail.setUser("crm@example.test", "crm-user", "token-tls");
+    SmtpTransport transport = transport("127.0.0.1", greenMail.getSmtps().getPort(), Security.IMPLICIT_TLS)
+        .trustStore(TestTls.trustOnly(SERVER_KEYS))
+        .credentials(() -> dev.emailrouter.api.Credentials.oauth2("crm-user", "token-tls"))
+        .build();
+
+    assertThat(sendOne(transport).outcome()).isEqualTo(Outcome.ACCEPTED);
+    assertThat(greenMail.getReceivedMessages()).hasSize(1);
+  }
+
+  @Test
   void implicitTls_withTrustedCertificatesFromAPemFile_sends() throws Exception {
     Path pem = TestTls.pem(SERVER_KEYS, DIR.resolve("server.pem"));
     SmtpTransport transport = transport("localhost", greenMail.getSmtps().getPort(), Security.IMPLICIT_TLS)
