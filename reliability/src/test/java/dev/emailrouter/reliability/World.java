@@ -22,6 +22,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.UnaryOperator;
@@ -52,6 +53,7 @@ final class World implements AutoCloseable {
   GreenMailUser imapUser;
   GreenMailUser pop3User;
   private final List<Node> nodes = new ArrayList<>();
+  private long merged;
 
   World(Path dir) {
     this.dir = dir;
@@ -189,7 +191,51 @@ final class World implements AutoCloseable {
       messages = 0; // the database is gone already
     }
     long repeats = sink == null ? 0 : sink.counts().values().stream().mapToLong(n -> n - 1).sum();
-    return new Figures.Snapshot(faults, messages, repeats);
+    long undelivered;
+    try {
+      undelivered = undeliveredRecipients().size();
+    } catch (RuntimeException e) {
+      undelivered = 0; // the database is gone already
+    }
+    return new Figures.Snapshot(faults, messages, repeats, merged, undelivered);
+  }
+
+  /** Different messages a test found merged into one activity, for the figures. */
+  void merged(long n) {
+    merged = n;
+  }
+
+  /**
+   * The recipients of Sent emails that the server never accepted the email for (under the
+   * Message-ID the CRM recorded), as "activity: address"; empty without a sink. The CRM's
+   * international domain names are compared in their A-label form (UTS #46, non-transitional).
+   */
+  List<String> undeliveredRecipients() {
+    if (sink == null) {
+      return List.of();
+    }
+    Map<String, Map<String, Integer>> got = sink.deliveries();
+    Map<String, List<String>> recipients = crm.outgoingRecipients();
+    List<String> out = new ArrayList<>();
+    crm.outgoing().forEach((id, row) -> {
+      if (row.status() != dev.emailrouter.api.EmailStatus.SENT) {
+        return;
+      }
+      Map<String, Integer> delivered = row.messageId() == null ? Map.of() : got.getOrDefault(row.messageId(), Map.of());
+      for (String to : recipients.getOrDefault(id, List.of())) {
+        if (!delivered.containsKey(aLabel(to))) {
+          out.add(id + ": " + to);
+        }
+      }
+    });
+    return out;
+  }
+
+  /** The address with the international domain names the tests use in their A-label form. */
+  static String aLabel(String address) {
+    return address.toLowerCase(java.util.Locale.ROOT)
+        .replace("stra\u00dfe.de", "xn--strae-oqa.de")
+        .replace("b\u00fccher.example", "xn--bcher-kva.example");
   }
 
   /** How a node is built. */
