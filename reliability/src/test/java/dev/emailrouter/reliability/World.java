@@ -128,6 +128,21 @@ final class World implements AutoCloseable {
     }
   }
 
+  /** What the {@link SecondImapClient} does on GreenMail's INBOX (moves go to the folder "Elsewhere"). */
+  void secondClient(SecondImapClient.Act act, long uid) {
+    MailFolder inbox = imapFolder("INBOX");
+    try {
+      switch (act) {
+        case EXPUNGE -> expungeImap("INBOX", uid);
+        case MOVE -> inbox.moveMessage(uid, imapFolder("Elsewhere"));
+        case FLAG -> inbox.setFlags(new jakarta.mail.Flags(jakarta.mail.Flags.Flag.FLAGGED), true, uid, null, false);
+        default -> throw new IllegalArgumentException(act.toString());
+      }
+    } catch (FolderException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   /** Another client deletes an IMAP folder with its messages. */
   void deleteImapFolder(String name) {
     try {
@@ -244,6 +259,7 @@ final class World implements AutoCloseable {
     boolean imap;
     boolean pop3;
     Crash crash = Crash.never();
+    boolean secondImapClient;
     Duration connectTimeout = Duration.ofSeconds(5);
     Duration readTimeout = Duration.ofSeconds(5);
     ImapMailboxReader.PostAction afterTracked = ImapMailboxReader.PostAction.moveTo("Tracked");
@@ -268,6 +284,12 @@ final class World implements AutoCloseable {
 
     Options pop3() {
       pop3 = true;
+      return this;
+    }
+
+    /** Puts a {@link SecondImapClient} (disarmed) between the node's IMAP fault proxy and GreenMail. */
+    Options secondImapClient() {
+      secondImapClient = true;
       return this;
     }
 
@@ -334,6 +356,8 @@ final class World implements AutoCloseable {
     final FaultProxy smtpProxy;
     final FaultProxy imapProxy;
     final FaultProxy pop3Proxy;
+    /** The other IMAP client at work, or null unless the options asked for it. */
+    final SecondImapClient secondImapClient;
     final RouterEngine engine;
     final SmtpTransport transport;
     final ImapMailboxReader imapReader;
@@ -372,7 +396,14 @@ final class World implements AutoCloseable {
         transport = null;
       }
       if (o.imap) {
-        imapProxy = FaultProxy.to(world.greenMail.getImap().getPort());
+        int imapPort = world.greenMail.getImap().getPort();
+        if (o.secondImapClient) {
+          secondImapClient = SecondImapClient.to(imapPort, world::secondClient);
+          imapPort = secondImapClient.port();
+        } else {
+          secondImapClient = null;
+        }
+        imapProxy = FaultProxy.to(imapPort);
         imapReader = o.imapBuilder.apply(ImapMailboxReader.builder()
             .host("127.0.0.1")
             .port(imapProxy.port())
@@ -385,6 +416,7 @@ final class World implements AutoCloseable {
             .build();
         b.mailbox(Mailbox.ofUser("user-1", new Crash.Reader(imapReader, crash)).withName(IMAP_MAILBOX));
       } else {
+        secondImapClient = null;
         imapProxy = null;
         imapReader = null;
       }
@@ -436,6 +468,9 @@ final class World implements AutoCloseable {
         if (p != null) {
           p.close();
         }
+      }
+      if (secondImapClient != null) {
+        secondImapClient.close();
       }
     }
   }
