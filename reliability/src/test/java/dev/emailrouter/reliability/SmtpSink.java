@@ -53,6 +53,7 @@ final class SmtpSink implements AutoCloseable {
   private final ConcurrentLinkedQueue<String> authAttempts = new ConcurrentLinkedQueue<>();
   private final Set<Socket> open = ConcurrentHashMap.newKeySet();
   private final Map<String, Integer> tempRefusals = new ConcurrentHashMap<>();
+  private final Map<String, Set<String>> permanentRefusals = new ConcurrentHashMap<>();
 
   private SmtpSink(Builder script) throws IOException {
     this.script = script;
@@ -161,6 +162,7 @@ final class SmtpSink implements AutoCloseable {
       boolean authed = script.user == null;
       String from = null;
       List<String> recipients = new ArrayList<>();
+      List<String> refusedForGood = new ArrayList<>();
       String line;
       while ((line = w.readLine()) != null) {
         if (script.recordCommands) {
@@ -215,13 +217,14 @@ final class SmtpSink implements AutoCloseable {
           } else {
             reply = script.mail.apply(argument(line));
             recipients.clear();
+            refusedForGood.clear();
             from = reply.startsWith("2") ? argument(line) : null;
           }
         } else if (upper.startsWith("RCPT")) {
           String address = argument(line);
           if (from == null) {
             reply = "503 5.5.1 need MAIL first";
-          } else if (recipients.size() >= script.maxRecipients) {
+          } else if (recipients.size() >= script.maxRecipients.getAsInt()) {
             // RFC 5321 section 4.5.3.1.10: the client must send the rest in another transaction.
             reply = "452 4.5.3 Too many recipients";
           } else {
@@ -231,6 +234,8 @@ final class SmtpSink implements AutoCloseable {
             recipients.add(address);
           } else if (reply.startsWith("4")) {
             tempRefusals.merge(address.toLowerCase(Locale.ROOT), 1, Integer::sum);
+          } else if (reply.startsWith("5")) {
+            refusedForGood.add(address.toLowerCase(Locale.ROOT));
           }
         } else if (upper.equals("DATA")) {
           if (from == null || recipients.isEmpty()) {
@@ -245,11 +250,16 @@ final class SmtpSink implements AutoCloseable {
             int number = accepted.get() + 1;
             Received r = new Received(number, messageId, from, List.copyOf(recipients), data.size, data.headers,
                 data.content, connection);
+            if (messageId != null && !refusedForGood.isEmpty()) {
+              permanentRefusals.computeIfAbsent(messageId, k -> ConcurrentHashMap.newKeySet()).addAll(refusedForGood);
+            }
+            refusedForGood.clear();
             reply = script.endOfData.apply(r);
-            if (script.endOfDataDelay > 0 && reply != null) {
+            long delay = script.endOfDataDelay.getAsLong();
+            if (delay > 0 && reply != null) {
               // A server scanning the content: it commits the message after the delay, whether or not the
               // client is still there to read the reply.
-              pause(script.endOfDataDelay);
+              pause(delay);
               if (reply.startsWith("2")) {
                 reply = reply.replace("%d", Integer.toString(accept(r).number()));
                 from = null;
@@ -274,6 +284,7 @@ final class SmtpSink implements AutoCloseable {
         } else if (upper.equals("RSET")) {
           from = null;
           recipients.clear();
+          refusedForGood.clear();
           reply = "250 2.0.0 Ok";
         } else if (upper.equals("NOOP")) {
           reply = "250 2.0.0 Ok";
@@ -326,6 +337,15 @@ final class SmtpSink implements AutoCloseable {
       }
     }
     return out;
+  }
+
+  /**
+   * The recipients (lower case) refused with a 5xx in the transaction that carried a message, by
+   * its Message-ID: people the email was never meant to reach after all.
+   */
+  Set<String> refusedForGood(String messageId) {
+    Set<String> out = permanentRefusals.get(messageId);
+    return out == null ? Set.of() : Set.copyOf(out);
   }
 
   /** RCPT replies that were a 4xx, by recipient (lower case), for telling what a test's script did. */
@@ -484,8 +504,8 @@ final class SmtpSink implements AutoCloseable {
     private Function<Received, String> endOfData = r -> "250 2.0.0 Ok: queued as %d";
     private boolean keepContent;
     private boolean recordCommands;
-    private int maxRecipients = Integer.MAX_VALUE;
-    private long endOfDataDelay;
+    private java.util.function.IntSupplier maxRecipients = () -> Integer.MAX_VALUE;
+    private java.util.function.LongSupplier endOfDataDelay = () -> 0;
 
     /** The greeting for the n-th connection (from 1); anything but 220 is sent and the connection closed. */
     Builder greeting(Function<Integer, String> value) {
@@ -534,6 +554,11 @@ final class SmtpSink implements AutoCloseable {
 
     /** Accepts at most {@code k} RCPTs per transaction and answers 452 to the rest (too many recipients). */
     Builder maxRecipientsPerTransaction(int k) {
+      return maxRecipientsPerTransaction(() -> k);
+    }
+
+    /** As {@link #maxRecipientsPerTransaction(int)}, asked at every RCPT. */
+    Builder maxRecipientsPerTransaction(java.util.function.IntSupplier k) {
       maxRecipients = k;
       return this;
     }
@@ -561,6 +586,11 @@ final class SmtpSink implements AutoCloseable {
      * message is accepted when the delay is over even if the client stopped waiting.
      */
     Builder endOfDataDelay(long millis) {
+      return endOfDataDelay(() -> millis);
+    }
+
+    /** As {@link #endOfDataDelay(long)}, asked at every end of data. */
+    Builder endOfDataDelay(java.util.function.LongSupplier millis) {
       endOfDataDelay = millis;
       return this;
     }

@@ -222,7 +222,8 @@ final class World implements AutoCloseable {
 
   /**
    * The recipients of Sent emails that the server never accepted the email for (under the
-   * Message-ID the CRM recorded), as "activity: address"; empty without a sink. The CRM's
+   * Message-ID the CRM recorded) and did not refuse for good (5xx), as "activity: address"; empty
+   * without a sink. The CRM's
    * international domain names are compared in their A-label form (UTS #46, non-transitional).
    */
   List<String> undeliveredRecipients() {
@@ -237,8 +238,9 @@ final class World implements AutoCloseable {
         return;
       }
       Map<String, Integer> delivered = row.messageId() == null ? Map.of() : got.getOrDefault(row.messageId(), Map.of());
+      java.util.Set<String> refused = row.messageId() == null ? java.util.Set.of() : sink.refusedForGood(row.messageId());
       for (String to : recipients.getOrDefault(id, List.of())) {
-        if (!delivered.containsKey(aLabel(to))) {
+        if (!delivered.containsKey(aLabel(to)) && !refused.contains(aLabel(to))) {
           out.add(id + ": " + to);
         }
       }
