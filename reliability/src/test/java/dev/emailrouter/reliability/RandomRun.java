@@ -451,7 +451,8 @@ final class RandomRun {
   private boolean settled() {
     Map<String, Crm.Outgoing> rows = world.crm.outgoing();
     return rows.values().stream().allMatch(r -> r.status() == EmailStatus.SENT || r.status() == EmailStatus.FAILED)
-        && incoming.values().stream().allMatch(this::hasOutcome);
+        && incoming.values().stream().allMatch(this::hasOutcome)
+        && world.undeliveredRecipients().isEmpty(); // Sent may come before every recipient has it
   }
 
   private void checkInvariants() {

@@ -221,10 +221,10 @@ final class World implements AutoCloseable {
   }
 
   /**
-   * The recipients of Sent emails that the server never accepted the email for (under the
-   * Message-ID the CRM recorded) and did not refuse for good (5xx), as "activity: address"; empty
-   * without a sink. The CRM's
-   * international domain names are compared in their A-label form (UTS #46, non-transitional).
+   * The recipients of Sent or partly sent emails (not Failed) that the server never accepted the
+   * email for (under the Message-ID the CRM recorded) and did not refuse for good (5xx), as
+   * "activity: address"; empty without a sink. The CRM's international domain names are compared
+   * in their A-label form (UTS #46, non-transitional).
    */
   List<String> undeliveredRecipients() {
     if (sink == null) {
@@ -234,8 +234,10 @@ final class World implements AutoCloseable {
     Map<String, List<String>> recipients = crm.outgoingRecipients();
     List<String> out = new ArrayList<>();
     crm.outgoing().forEach((id, row) -> {
-      if (row.status() != dev.emailrouter.api.EmailStatus.SENT) {
-        return;
+      boolean partlySent = row.messageId() != null && got.containsKey(row.messageId());
+      if (row.status() == dev.emailrouter.api.EmailStatus.FAILED
+          || row.status() != dev.emailrouter.api.EmailStatus.SENT && !partlySent) {
+        return; // refused for good or out of attempts, or not sent to anyone yet
       }
       Map<String, Integer> delivered = row.messageId() == null ? Map.of() : got.getOrDefault(row.messageId(), Map.of());
       java.util.Set<String> refused = row.messageId() == null ? java.util.Set.of() : sink.refusedForGood(row.messageId());
