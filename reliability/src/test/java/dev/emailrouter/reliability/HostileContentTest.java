@@ -17,8 +17,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -27,14 +28,13 @@ import org.junit.jupiter.api.io.TempDir;
  * a Message-ID seen again with another body gives one activity and is not lost silently; decoded
  * subjects and names are right (UTF-7, a character split across encoded words) and carry no CR/LF;
  * group members and international domain names are recipients like others; no blocked file type
- * reaches the store as an attachment under a disguised name.
+ * reaches the store as an attachment under a disguised name. The samples run through the engine
+ * once, before the tests, which each look at one kind.
  */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 final class HostileContentTest {
   private static final long SEED = HostileInputTest.SEED;
   private static final int PER_CATEGORY = 6;
-
-  @TempDir
-  Path dir;
 
   private final MutableClock clock = new MutableClock();
   private final Outcomes outcomes = new Outcomes();
@@ -42,8 +42,8 @@ final class HostileContentTest {
   private Map<String, Sample> byRef;
   private Map<String, Crm.Stored> stored;
 
-  @BeforeEach
-  void run() {
+  @BeforeAll
+  void run(@TempDir Path dir) {
     try (Crm crm = new Crm(dir)) {
       RawMailbox box = new RawMailbox("hostile");
       byRef = new LinkedHashMap<>();
