@@ -34,7 +34,8 @@ import org.junit.jupiter.api.io.TempDir;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 final class HostileContentTest {
   private static final long SEED = HostileInputTest.SEED;
-  private static final int PER_CATEGORY = 6;
+  /** Enough for every disguise in {@link HostileCorpus#EVASION_NAMES}; even, so shared Message-IDs come in pairs. */
+  private static final int PER_CATEGORY = 8;
 
   private final MutableClock clock = new MutableClock();
   private final Outcomes outcomes = new Outcomes();

@@ -36,7 +36,7 @@ final class HostileCorpus {
   static final String SHARED_ID = "Message-ID: shared by different messages";
   /** The blocked attachments {@link #EVASIONS} disguises, as a client on the desktop would save them. */
   static final List<String> EVASION_NAMES = List.of("payload.exe.", "payload.exe. .", "payload.exe::$DATA",
-      "payload%2Eexe (RFC 2231)", "report.js", "tool.jar");
+      "payload%2Eexe (RFC 2231)", "report.js", "tool.jar", "payload%2E + exe (RFC 2231 continuation)");
   /** What {@link #UTF7} subjects decode to (before the sample's number). */
   static final String UTF7_SUBJECT = "Gr\u00fc\u00dfe \u20ac";
   /** What {@link #SPLIT} subjects decode to (before the sample's number). */
@@ -463,10 +463,11 @@ final class HostileCorpus {
     int k = i % EVASION_NAMES.size();
     String disposition = switch (k) {
       case 3 -> "attachment; filename*=utf-8''payload%2Eexe";
+      case 6 -> "attachment; filename*0*=utf-8''payload%2E; filename*1=exe";
       default -> "attachment; filename=\"" + EVASION_NAMES.get(k) + "\"";
     };
     String type = k == 5 ? "application/java-archive" : k == 4 ? "application/javascript" : "application/octet-stream";
-    String nameParam = k == 3 ? "" : "; name=\"" + EVASION_NAMES.get(k) + "\"";
+    String nameParam = k == 3 || k == 6 ? "" : "; name=\"" + EVASION_NAMES.get(k) + "\"";
     return latin1(headers(r, "evasion", i) + "Content-Type: multipart/mixed; boundary=ev" + CRLF + CRLF
         + "--ev" + CRLF + "Content-Type: text/plain" + CRLF + CRLF + "see attached " + i + CRLF
         + "--ev" + CRLF + "Content-Type: " + type + nameParam + CRLF + "Content-Disposition: " + disposition + CRLF
