@@ -111,6 +111,40 @@ final class Crm implements AutoCloseable {
     return out;
   }
 
+  /** The envelope recipients (To, Cc, Bcc; lower case) of each outgoing email, by activity id. */
+  Map<String, List<String>> outgoingRecipients() {
+    Map<String, List<String>> out = new TreeMap<>();
+    query("SELECT id, to_list, cc_list, bcc_list FROM email WHERE dedup_key IS NULL", rs -> {
+      List<String> all = new ArrayList<>();
+      for (int i = 2; i <= 4; i++) {
+        for (String line : rs.getString(i).split("\n")) {
+          if (!line.isBlank()) {
+            all.add(line.split("\t", 2)[0].toLowerCase(java.util.Locale.ROOT));
+          }
+        }
+      }
+      out.put(rs.getString(1), all);
+    });
+    return out;
+  }
+
+  /** A received activity as stored: its dedup key, Message-ID, subject, sender, recipients and attachment names. */
+  record Stored(String id, String dedupKey, String messageId, String subject, String from, String fromName, String to,
+      String cc, String textBody, List<String> attachments) {}
+
+  /** Every received activity as stored, by activity id. */
+  Map<String, Stored> received() {
+    Map<String, List<String>> files = new TreeMap<>();
+    query("SELECT email_id, file_name FROM email_attachment ORDER BY email_id, position",
+        rs -> files.computeIfAbsent(rs.getString(1), k -> new ArrayList<>()).add(rs.getString(2)));
+    Map<String, Stored> out = new TreeMap<>();
+    query("SELECT id, dedup_key, message_id, subject, sender, sender_name, to_list, cc_list, text_body FROM email"
+        + " WHERE status = 4", rs -> out.put(rs.getString(1), new Stored(rs.getString(1), rs.getString(2),
+            rs.getString(3), rs.getString(4), rs.getString(5), rs.getString(6), rs.getString(7), rs.getString(8),
+            rs.getString(9), files.getOrDefault(rs.getString(1), List.of()))));
+    return out;
+  }
+
   int receivedCount() {
     int[] n = new int[1];
     query("SELECT COUNT(*) FROM email WHERE status = 4", rs -> n[0] = rs.getInt(1));

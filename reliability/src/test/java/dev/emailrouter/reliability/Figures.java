@@ -18,13 +18,16 @@ import org.junit.jupiter.api.extension.TestWatcher;
 
 /**
  * The figures the README quotes: each test that proves a contract writes one line per scenario
- * (faults injected, messages handled, lost, duplicated, documented at-least-once repeats) to {@code
+ * (faults injected, messages handled, lost, duplicated, documented at-least-once repeats, different
+ * messages merged into one activity by mistake, recipients of a Sent email that never received it) to {@code
  * target/reliability-figures/CLASS.tsv}, rewritten on every run; {@code summary.md} beside them
  * adds them up per class, rewritten after every line (and printed when the JVM ends).
  */
 final class Figures {
   private static final Path DIR = Path.of("target", "reliability-figures");
-  private static final String HEADER = "scenario\tfaults\tmessages\tlost\tduplicated\trepeats\tnote\n";
+  private static final String HEADER = "scenario\tfaults\tmessages\tlost\tduplicated\trepeats\tmerged\tundelivered"
+      + "\tnote\n";
+  private static final int COLUMNS = 8;
   private static final Set<String> started = new HashSet<>();
   /** Worlds closed on this thread since its test started (tests run one at a time per thread). */
   private static final ThreadLocal<List<Snapshot>> closed = ThreadLocal.withInitial(ArrayList::new);
@@ -32,8 +35,12 @@ final class Figures {
 
   private Figures() {}
 
-  /** What a {@link World} counted: faults and crashes injected, emails and activities, accepted copies beyond one. */
-  record Snapshot(long faults, long messages, long repeats) {}
+  /**
+   * What a {@link World} counted: faults and crashes injected, emails and activities, accepted copies
+   * beyond one, different messages merged into one activity (as far as the world knows what it
+   * delivered), and recipients of Sent emails the server never accepted the email for.
+   */
+  record Snapshot(long faults, long messages, long repeats, long merged, long undelivered) {}
 
   static void closed(Snapshot s) {
     closed.get().add(s);
@@ -58,7 +65,9 @@ final class Figures {
       String scenario = display.startsWith(method) ? method : method + " [" + display + "]";
       long repeats = worlds.stream().mapToLong(Snapshot::repeats).sum();
       record(context.getRequiredTestClass(), scenario, worlds.stream().mapToLong(Snapshot::faults).sum(),
-          worlds.stream().mapToLong(Snapshot::messages).sum(), 0, 0, repeats, "");
+          worlds.stream().mapToLong(Snapshot::messages).sum(), 0, 0, repeats,
+          worlds.stream().mapToLong(Snapshot::merged).sum(), worlds.stream().mapToLong(Snapshot::undelivered).sum(),
+          "");
     }
 
     @Override
@@ -96,11 +105,25 @@ final class Figures {
    * @param repeats the documented at-least-once repeats (accepted by the server, Sent not recorded)
    * @param note anything else worth quoting
    */
-  static synchronized void record(Class<?> test, String scenario, long faults, long messages, long lost,
+  static void record(Class<?> test, String scenario, long faults, long messages, long lost,
       long duplicated, long repeats, String note) {
+    record(test, scenario, faults, messages, lost, duplicated, repeats, 0, 0, note);
+  }
+
+  /**
+   * Records one scenario with every column.
+   *
+   * @param merged different messages that ended up as one activity (must be 0)
+   * @param undelivered recipients of a Sent or partly sent email that never received it once the
+   *     test's quiet phase was over (must be 0)
+   * @see #record(Class, String, long, long, long, long, long, String)
+   */
+  static synchronized void record(Class<?> test, String scenario, long faults, long messages, long lost,
+      long duplicated, long repeats, long merged, long undelivered, String note) {
     Path file = DIR.resolve(test.getSimpleName() + ".tsv");
     String line = String.join("\t", scenario.replace('\t', ' '), Long.toString(faults), Long.toString(messages),
-        Long.toString(lost), Long.toString(duplicated), Long.toString(repeats), note.replace('\t', ' ')) + "\n";
+        Long.toString(lost), Long.toString(duplicated), Long.toString(repeats), Long.toString(merged),
+        Long.toString(undelivered), note.replace('\t', ' ')) + "\n";
     try {
       Files.createDirectories(DIR);
       if (started.add(test.getName())) {
@@ -122,7 +145,7 @@ final class Figures {
     TreeMap<String, long[]> rows = new TreeMap<>();
     try (Stream<Path> files = Files.list(DIR)) {
       for (Path f : files.filter(p -> p.toString().endsWith(".tsv")).toList()) {
-        long[] sums = new long[6];
+        long[] sums = new long[COLUMNS];
         for (String line : Files.readAllLines(f, StandardCharsets.UTF_8)) {
           String[] c = line.split("\t", -1);
           if (line.startsWith("scenario\t") || c.length < 6) {
@@ -132,7 +155,10 @@ final class Figures {
           for (int i = 1; i <= 4; i++) {
             sums[i] += Long.parseLong(c[i]);
           }
-          sums[5] += c.length >= 7 && c[5].matches("\\d+") ? Long.parseLong(c[5]) : 0;
+          for (int i = 5; i <= 7; i++) {
+            // older lines have fewer columns: what they lack counts 0
+            sums[i] += c.length > i + 1 && c[i].matches("\\d+") ? Long.parseLong(c[i]) : 0;
+          }
         }
         rows.put(f.getFileName().toString().replace(".tsv", ""), sums);
       }
@@ -140,11 +166,12 @@ final class Figures {
       return "(no figures: " + e + ")";
     }
     StringBuilder sb = new StringBuilder("| Test class | Scenarios | Faults injected | Messages | Lost | Duplicated"
-        + " | Documented repeats |\n|---|---:|---:|---:|---:|---:|---:|\n");
-    long[] total = new long[6];
+        + " | Documented repeats | Merged by mistake | Recipients never delivered |\n"
+        + "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    long[] total = new long[COLUMNS];
     rows.forEach((name, s) -> {
       sb.append("| ").append(name);
-      for (int i = 0; i < 6; i++) {
+      for (int i = 0; i < COLUMNS; i++) {
         sb.append(" | ").append(s[i]);
         total[i] += s[i];
       }

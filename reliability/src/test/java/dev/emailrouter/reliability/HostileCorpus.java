@@ -12,8 +12,10 @@ import java.util.function.BiFunction;
  * A seeded corpus of hostile incoming messages, made in code: broken MIME boundaries, wrong and
  * unknown charsets and transfer encodings, raw 8-bit and NUL bytes in headers, huge headers, deep
  * nesting, missing, duplicate and malformed Message-IDs, empty messages, non-ASCII and invalid
- * addresses, odd line endings, garbage content types and file names, bad dates, binary noise. The
- * same seed gives the same bytes.
+ * addresses, odd line endings, garbage content types and file names, bad dates, binary noise; and
+ * what a hostile trial found (issue 12): messages without any header, international domain names,
+ * UTF-7 and split encoded words, encoded words that decode to CR/LF, RFC 5322 groups, blocked file
+ * types disguised. The same seed gives the same bytes.
  */
 final class HostileCorpus {
 
@@ -24,7 +26,23 @@ final class HostileCorpus {
 
   private HostileCorpus() {}
 
-  /** {@code perCategory} variants of each category (29 categories). */
+  static final String HEADERLESS = "headers: none at all (empty, leading blank line, body only)";
+  static final String IDN = "addresses: international domain names";
+  static final String UTF7 = "encoded words: UTF-7";
+  static final String SPLIT = "encoded words: a character split across two words";
+  static final String CRLF_WORD = "encoded words: decoding to CR LF";
+  static final String GROUPS = "addresses: RFC 5322 groups";
+  static final String EVASIONS = "attachments: blocked extensions disguised";
+  static final String SHARED_ID = "Message-ID: shared by different messages";
+  /** The blocked attachments {@link #EVASIONS} disguises, as a client on the desktop would save them. */
+  static final List<String> EVASION_NAMES = List.of("payload.exe.", "payload.exe. .", "payload.exe::$DATA",
+      "payload%2Eexe (RFC 2231)", "report.js", "tool.jar", "payload%2E + exe (RFC 2231 continuation)");
+  /** What {@link #UTF7} subjects decode to (before the sample's number). */
+  static final String UTF7_SUBJECT = "Gr\u00fc\u00dfe \u20ac";
+  /** What {@link #SPLIT} subjects decode to (before the sample's number). */
+  static final String SPLIT_SUBJECT = "Preis 5\u20ac f\u00fcr \u65e5\u672c";
+
+  /** {@code perCategory} variants of each category (36 categories). */
   static List<Sample> generate(long seed, int perCategory) {
     Random random = new Random(seed);
     List<Sample> out = new ArrayList<>();
@@ -58,7 +76,7 @@ final class HostileCorpus {
         new Category("nesting: deep multipart", HostileCorpus::deepMultipart),
         new Category("nesting: deep message/rfc822", HostileCorpus::deepRfc822),
         new Category("Message-ID: missing", HostileCorpus::messageIdMissing),
-        new Category("Message-ID: shared by different messages", HostileCorpus::messageIdShared),
+        new Category(SHARED_ID, HostileCorpus::messageIdShared),
         new Category("Message-ID: two headers", HostileCorpus::messageIdTwice),
         new Category("Message-ID: malformed or huge", HostileCorpus::messageIdMalformed),
         new Category("empty or headers only", HostileCorpus::empty),
@@ -69,7 +87,14 @@ final class HostileCorpus {
         new Category("attachments: hostile names and types", HostileCorpus::hostileAttachments),
         new Category("dates: unreadable", HostileCorpus::badDates),
         new Category("binary noise", HostileCorpus::noise),
-        new Category("automatic and looping", HostileCorpus::automatic));
+        new Category("automatic and looping", HostileCorpus::automatic),
+        new Category(HEADERLESS, HostileCorpus::headerless),
+        new Category(IDN, HostileCorpus::idnAddresses),
+        new Category(UTF7, HostileCorpus::utf7Words),
+        new Category(SPLIT, HostileCorpus::splitWords),
+        new Category(CRLF_WORD, HostileCorpus::crlfWords),
+        new Category(GROUPS, HostileCorpus::groups),
+        new Category(EVASIONS, HostileCorpus::evasions));
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -369,6 +394,104 @@ final class HostileCorpus {
         "Content-Type: multipart/report; report-type=delivery-status; boundary=r", "List-Id: <list.example.test>",
         "X-Autoreply: yes", "Auto-Submitted: auto-generated"};
     return latin1(headers(r, "auto", i) + extra[i % extra.length] + CRLF + CRLF + text(r, 5));
+  }
+
+  /** No header block at all: each variant different from every other (but the one empty file). */
+  private static byte[] headerless(Random r, int i) {
+    return switch (i % 3) {
+      case 0 -> i == 0 ? new byte[0] : latin1("no header, just a line " + i + " " + text(r, 3));
+      case 1 -> latin1(CRLF + "a body after a leading blank line, number " + i + CRLF + text(r, 6));
+      default -> latin1("Hello,\r\nthis message " + i + " is a body without headers: " + text(r, 8));
+    };
+  }
+
+  /** RFC 6532 (raw UTF-8) addresses with international domain names, IDNA2003 and 2008 disagree on ß. */
+  private static byte[] idnAddresses(Random r, int i) {
+    String[] froms = {"J\u00f6rg <joerg@stra\u00dfe.de>", "leser@b\u00fccher.example",
+        "=?utf-8?Q?Stra=C3=9Fe?= <kunde@stra\u00dfe.de>", "\"B\u00fccher, Team\" <team@b\u00fccher.example>"};
+    return concat(("Message-ID: <idn-" + i + "@example.test>" + CRLF + "From: " + froms[i % froms.length] + CRLF
+        + "To: sales@crm.example.test, kunde@stra\u00dfe.de" + CRLF + "Cc: leser@b\u00fccher.example" + CRLF
+        + "Subject: IDN " + i + CRLF + "MIME-Version: 1.0" + CRLF + "Content-Type: text/plain; charset=utf-8" + CRLF
+        + CRLF).getBytes(StandardCharsets.UTF_8), latin1(text(r, 5)));
+  }
+
+  /** Subjects and display names in UTF-7 encoded words (RFC 2152), as some old clients send them. */
+  private static byte[] utf7Words(Random r, int i) {
+    String word = i % 2 == 0 ? "=?UTF-7?Q?Gr+APwA3w-e_+IKw-?=" : "=?utf-7?B?" + b64("Gr+APwA3w-e +IKw-") + "?=";
+    return latin1("Message-ID: <utf7-" + i + "@example.test>" + CRLF + "From: " + word + " <ann@example.test>" + CRLF
+        + "To: sales@crm.example.test" + CRLF + "Subject: " + word + " " + i + CRLF + CRLF + text(r, 5));
+  }
+
+  /** A multibyte character split across two adjacent encoded words of one charset (as mail clients send). */
+  private static byte[] splitWords(Random r, int i) {
+    byte[] utf8 = ("Preis 5\u20ac f\u00fcr \u65e5\u672c").getBytes(StandardCharsets.UTF_8);
+    int cut = "Preis 5".length() + 1 + (i % 2); // inside the euro sign's three bytes
+    String first;
+    String second;
+    if (i % 4 < 2) {
+      first = "=?UTF-8?B?" + Base64.getEncoder().encodeToString(java.util.Arrays.copyOfRange(utf8, 0, cut)) + "?=";
+      second = "=?UTF-8?B?" + Base64.getEncoder().encodeToString(java.util.Arrays.copyOfRange(utf8, cut, utf8.length))
+          + "?=";
+    } else {
+      first = "=?UTF-8?Q?" + q(java.util.Arrays.copyOfRange(utf8, 0, cut)) + "?=";
+      second = "=?UTF-8?Q?" + q(java.util.Arrays.copyOfRange(utf8, cut, utf8.length)) + "?=";
+    }
+    return latin1("Message-ID: <split-" + i + "@example.test>" + CRLF + "From: ann@example.test" + CRLF
+        + "To: sales@crm.example.test" + CRLF + "Subject: " + first + CRLF + " " + second + " " + i + CRLF + CRLF
+        + text(r, 5));
+  }
+
+  /** Encoded words that decode to a CR LF and a header after it: a header injection into the CRM's reply. */
+  private static byte[] crlfWords(Random r, int i) {
+    String evil = "=?UTF-8?B?" + b64("Hello\r\nBcc: x@evil.example") + "?=";
+    String evilQ = "=?UTF-8?Q?Hello=0D=0ABcc=3A_x=40evil.example?="; // ':' and '@' encoded, as RFC 2047 5(3) asks
+    String word = i % 2 == 0 ? evil : evilQ;
+    return latin1("Message-ID: <crlf-" + i + "@example.test>" + CRLF + "From: " + word + " <ann@example.test>" + CRLF
+        + "To: " + word + " <sales@crm.example.test>" + CRLF + "Subject: " + word + " " + i + CRLF + CRLF + text(r, 5));
+  }
+
+  /** RFC 5322 groups in To and Cc: the members are recipients like any other. */
+  private static byte[] groups(Random r, int i) {
+    return latin1("Message-ID: <group-" + i + "@example.test>" + CRLF + "From: ann@example.test" + CRLF
+        + "To: Team " + i + ": bea@example.test, Cy <cy@example.test>;" + CRLF
+        + "Cc: Undisclosed recipients:;, Sales: sales@crm.example.test;, dan@example.test" + CRLF
+        + "Subject: group " + i + CRLF + CRLF + text(r, 5));
+  }
+
+  /** A blocked file type under a name that evades a naive extension check; the only attachment. */
+  private static byte[] evasions(Random r, int i) {
+    int k = i % EVASION_NAMES.size();
+    String disposition = switch (k) {
+      case 3 -> "attachment; filename*=utf-8''payload%2Eexe";
+      case 6 -> "attachment; filename*0*=utf-8''payload%2E; filename*1=exe";
+      default -> "attachment; filename=\"" + EVASION_NAMES.get(k) + "\"";
+    };
+    String type = k == 5 ? "application/java-archive" : k == 4 ? "application/javascript" : "application/octet-stream";
+    String nameParam = k == 3 || k == 6 ? "" : "; name=\"" + EVASION_NAMES.get(k) + "\"";
+    return latin1(headers(r, "evasion", i) + "Content-Type: multipart/mixed; boundary=ev" + CRLF + CRLF
+        + "--ev" + CRLF + "Content-Type: text/plain" + CRLF + CRLF + "see attached " + i + CRLF
+        + "--ev" + CRLF + "Content-Type: " + type + nameParam + CRLF + "Content-Disposition: " + disposition + CRLF
+        + "Content-Transfer-Encoding: base64" + CRLF + CRLF
+        + Base64.getMimeEncoder().encodeToString(concat(latin1("MZ"), randomBytes(r, 200))) + CRLF + "--ev--" + CRLF);
+  }
+
+  private static String b64(String s) {
+    return Base64.getEncoder().encodeToString(s.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static String q(byte[] bytes) {
+    StringBuilder sb = new StringBuilder();
+    for (byte b : bytes) {
+      int c = b & 0xff;
+      if (c > 32 && c < 127 && c != '=' && c != '?' && c != '_') {
+        sb.append((char) c);
+      } else if (c == ' ') {
+        sb.append('_');
+      } else {
+        sb.append('=').append(String.format("%02X", c));
+      }
+    }
+    return sb.toString();
   }
 
   private static byte[] randomBytes(Random r, int n) {

@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A seeded corpus of 232 hostile messages (29 kinds, see {@link HostileCorpus}) through the engine:
+ * A seeded corpus of 288 hostile messages (36 kinds, see {@link HostileCorpus}) through the engine:
  * as exact bytes (a reader that changes nothing) into the JDBC and the in-memory store, and through
  * GreenMail over IMAP and POP3. No tick throws; every message gets exactly one outcome in the
  * reports (tracked, rejected with a reason, or quarantined after its attempts); no message gets two
@@ -34,7 +34,7 @@ final class HostileInputTest {
   static final long SEED = Long.getLong("reliability.seed", 20240301L);
   static final int PER_CATEGORY = 8;
   static final int MAX_TICKS = 8;
-  /** At most this many of the 232 may end in quarantine (see {@link #assertOneOutcomeEach}). */
+  /** At most this many of the 288 may end in quarantine (see {@link #assertOneOutcomeEach}). */
   static final int MAX_QUARANTINED = 5;
 
   @TempDir

@@ -28,6 +28,17 @@ final class Mail {
         .build();
   }
 
+  /** An outgoing email from {@code from} to several people (To), each address as given. */
+  static OutgoingEmail outgoingTo(String id, String from, String... to) {
+    OutgoingEmail.Builder b = OutgoingEmail.builder(id, EmailAddress.of(from))
+        .subject("Proposal " + id)
+        .textBody("Hello, this is email " + id + ".\r\n");
+    for (String address : to) {
+      b.to(EmailAddress.of(address));
+    }
+    return b.build();
+  }
+
   /** A small incoming message with Message-ID {@code <in-KEY@example.test>}. */
   static byte[] incoming(String key) {
     return ("Message-ID: <in-" + key + "@example.test>\r\n"

@@ -6,7 +6,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A seeded random interleaving of new mail, ticks, network faults, crashes with restarts, clock
- * jumps and SMTP refusals, with the invariants checked after every step (see {@link RandomRun}).
+ * jumps, SMTP refusals (whole and per recipient), slow data-end replies, CRM outages and a second
+ * IMAP client at work, with the invariants checked after every step (see {@link RandomRun}).
  * The fast variant: {@value #STEPS} steps; {@code -Drandomised.seed=N} and {@code
  * -Drandomised.steps=N} choose another run, and a failure prints the command for it.
  */

@@ -52,6 +52,8 @@ final class SmtpSink implements AutoCloseable {
   private final ConcurrentLinkedQueue<String> commands = new ConcurrentLinkedQueue<>();
   private final ConcurrentLinkedQueue<String> authAttempts = new ConcurrentLinkedQueue<>();
   private final Set<Socket> open = ConcurrentHashMap.newKeySet();
+  private final Map<String, Integer> tempRefusals = new ConcurrentHashMap<>();
+  private final Map<String, Set<String>> permanentRefusals = new ConcurrentHashMap<>();
 
   private SmtpSink(Builder script) throws IOException {
     this.script = script;
@@ -160,6 +162,7 @@ final class SmtpSink implements AutoCloseable {
       boolean authed = script.user == null;
       String from = null;
       List<String> recipients = new ArrayList<>();
+      List<String> refusedForGood = new ArrayList<>();
       String line;
       while ((line = w.readLine()) != null) {
         if (script.recordCommands) {
@@ -214,13 +217,25 @@ final class SmtpSink implements AutoCloseable {
           } else {
             reply = script.mail.apply(argument(line));
             recipients.clear();
+            refusedForGood.clear();
             from = reply.startsWith("2") ? argument(line) : null;
           }
         } else if (upper.startsWith("RCPT")) {
           String address = argument(line);
-          reply = from == null ? "503 5.5.1 need MAIL first" : script.rcpt.apply(address);
+          if (from == null) {
+            reply = "503 5.5.1 need MAIL first";
+          } else if (recipients.size() >= script.maxRecipients.getAsInt()) {
+            // RFC 5321 section 4.5.3.1.10: the client must send the rest in another transaction.
+            reply = "452 4.5.3 Too many recipients";
+          } else {
+            reply = script.rcpt.apply(address);
+          }
           if (reply.startsWith("2")) {
             recipients.add(address);
+          } else if (reply.startsWith("4")) {
+            tempRefusals.merge(address.toLowerCase(Locale.ROOT), 1, Integer::sum);
+          } else if (reply.startsWith("5")) {
+            refusedForGood.add(address.toLowerCase(Locale.ROOT));
           }
         } else if (upper.equals("DATA")) {
           if (from == null || recipients.isEmpty()) {
@@ -235,7 +250,28 @@ final class SmtpSink implements AutoCloseable {
             int number = accepted.get() + 1;
             Received r = new Received(number, messageId, from, List.copyOf(recipients), data.size, data.headers,
                 data.content, connection);
+            if (messageId != null && !refusedForGood.isEmpty()) {
+              permanentRefusals.computeIfAbsent(messageId, k -> ConcurrentHashMap.newKeySet()).addAll(refusedForGood);
+            }
+            refusedForGood.clear();
             reply = script.endOfData.apply(r);
+            long delay = script.endOfDataDelay.getAsLong();
+            if (delay > 0 && reply != null) {
+              // A server scanning the content: it commits the message after the delay, whether or not the
+              // client is still there to read the reply.
+              pause(delay);
+              if (reply.startsWith("2")) {
+                reply = reply.replace("%d", Integer.toString(accept(r).number()));
+                from = null;
+                recipients.clear();
+                try {
+                  w.reply(reply);
+                } catch (IOException gone) {
+                  return; // the client gave up waiting: the message is accepted all the same
+                }
+                continue;
+              }
+            }
             if (reply == null) {
               continue; // silent: the client times out
             }
@@ -248,6 +284,7 @@ final class SmtpSink implements AutoCloseable {
         } else if (upper.equals("RSET")) {
           from = null;
           recipients.clear();
+          refusedForGood.clear();
           reply = "250 2.0.0 Ok";
         } else if (upper.equals("NOOP")) {
           reply = "250 2.0.0 Ok";
@@ -274,6 +311,46 @@ final class SmtpSink implements AutoCloseable {
       open.remove(current);
       open.remove(socket);
     }
+  }
+
+  private static void pause(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /**
+   * How many accepted copies each recipient got, by Message-ID and recipient address (lower case):
+   * what the people on an email actually received.
+   */
+  Map<String, Map<String, Integer>> deliveries() {
+    Map<String, Map<String, Integer>> out = new TreeMap<>();
+    for (Received r : received) {
+      if (r.messageId() == null) {
+        continue;
+      }
+      Map<String, Integer> per = out.computeIfAbsent(r.messageId(), k -> new TreeMap<>());
+      for (String to : r.recipients()) {
+        per.merge(to.toLowerCase(Locale.ROOT), 1, Integer::sum);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The recipients (lower case) refused with a 5xx in the transaction that carried a message, by
+   * its Message-ID: people the email was never meant to reach after all.
+   */
+  Set<String> refusedForGood(String messageId) {
+    Set<String> out = permanentRefusals.get(messageId);
+    return out == null ? Set.of() : Set.copyOf(out);
+  }
+
+  /** RCPT replies that were a 4xx, by recipient (lower case), for telling what a test's script did. */
+  Map<String, Integer> temporaryRefusals() {
+    return new TreeMap<>(tempRefusals);
   }
 
   private synchronized Received accept(Received r) {
@@ -427,6 +504,8 @@ final class SmtpSink implements AutoCloseable {
     private Function<Received, String> endOfData = r -> "250 2.0.0 Ok: queued as %d";
     private boolean keepContent;
     private boolean recordCommands;
+    private java.util.function.IntSupplier maxRecipients = () -> Integer.MAX_VALUE;
+    private java.util.function.LongSupplier endOfDataDelay = () -> 0;
 
     /** The greeting for the n-th connection (from 1); anything but 220 is sent and the connection closed. */
     Builder greeting(Function<Integer, String> value) {
@@ -470,6 +549,49 @@ final class SmtpSink implements AutoCloseable {
     /** The reply to the end of data; {@code null} answers nothing; {@code %d} becomes the message's number. */
     Builder endOfData(Function<Received, String> reply) {
       endOfData = reply;
+      return this;
+    }
+
+    /** Accepts at most {@code k} RCPTs per transaction and answers 452 to the rest (too many recipients). */
+    Builder maxRecipientsPerTransaction(int k) {
+      return maxRecipientsPerTransaction(() -> k);
+    }
+
+    /** As {@link #maxRecipientsPerTransaction(int)}, asked at every RCPT. */
+    Builder maxRecipientsPerTransaction(java.util.function.IntSupplier k) {
+      maxRecipients = k;
+      return this;
+    }
+
+    /**
+     * Greylisting: the first {@code attempts} RCPTs for each of {@code addresses} (case-insensitive)
+     * get 450, later ones go to {@code then}; other recipients go to {@code then} at once.
+     */
+    Builder greylist(Set<String> addresses, int attempts, Function<String, String> then) {
+      Map<String, AtomicInteger> seen = new ConcurrentHashMap<>();
+      Set<String> lower = new java.util.HashSet<>();
+      addresses.forEach(a -> lower.add(a.toLowerCase(Locale.ROOT)));
+      rcpt = to -> {
+        String key = to.toLowerCase(Locale.ROOT);
+        if (lower.contains(key) && seen.computeIfAbsent(key, k -> new AtomicInteger()).incrementAndGet() <= attempts) {
+          return "450 4.2.0 <" + to + ">: Recipient address rejected: Greylisted, try again later";
+        }
+        return then.apply(to);
+      };
+      return this;
+    }
+
+    /**
+     * Delays the reply to the final "." by {@code millis} (a server scanning the content); the
+     * message is accepted when the delay is over even if the client stopped waiting.
+     */
+    Builder endOfDataDelay(long millis) {
+      return endOfDataDelay(() -> millis);
+    }
+
+    /** As {@link #endOfDataDelay(long)}, asked at every end of data. */
+    Builder endOfDataDelay(java.util.function.LongSupplier millis) {
+      endOfDataDelay = millis;
       return this;
     }
 

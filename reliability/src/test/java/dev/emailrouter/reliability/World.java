@@ -22,6 +22,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.UnaryOperator;
@@ -52,6 +53,7 @@ final class World implements AutoCloseable {
   GreenMailUser imapUser;
   GreenMailUser pop3User;
   private final List<Node> nodes = new ArrayList<>();
+  private long merged;
 
   World(Path dir) {
     this.dir = dir;
@@ -126,6 +128,21 @@ final class World implements AutoCloseable {
     }
   }
 
+  /** What the {@link SecondImapClient} does on GreenMail's INBOX (moves go to the folder "Elsewhere"). */
+  void secondClient(SecondImapClient.Act act, long uid) {
+    MailFolder inbox = imapFolder("INBOX");
+    try {
+      switch (act) {
+        case EXPUNGE -> expungeImap("INBOX", uid);
+        case MOVE -> inbox.moveMessage(uid, imapFolder("Elsewhere"));
+        case FLAG -> inbox.setFlags(new jakarta.mail.Flags(jakarta.mail.Flags.Flag.FLAGGED), true, uid, null, false);
+        default -> throw new IllegalArgumentException(act.toString());
+      }
+    } catch (FolderException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   /** Another client deletes an IMAP folder with its messages. */
   void deleteImapFolder(String name) {
     try {
@@ -189,7 +206,55 @@ final class World implements AutoCloseable {
       messages = 0; // the database is gone already
     }
     long repeats = sink == null ? 0 : sink.counts().values().stream().mapToLong(n -> n - 1).sum();
-    return new Figures.Snapshot(faults, messages, repeats);
+    long undelivered;
+    try {
+      undelivered = undeliveredRecipients().size();
+    } catch (RuntimeException e) {
+      undelivered = 0; // the database is gone already
+    }
+    return new Figures.Snapshot(faults, messages, repeats, merged, undelivered);
+  }
+
+  /** Different messages a test found merged into one activity, for the figures. */
+  void merged(long n) {
+    merged = n;
+  }
+
+  /**
+   * The recipients of Sent or partly sent emails (not Failed) that the server never accepted the
+   * email for (under the Message-ID the CRM recorded) and did not refuse for good (5xx), as
+   * "activity: address"; empty without a sink. The CRM's international domain names are compared
+   * in their A-label form (UTS #46, non-transitional).
+   */
+  List<String> undeliveredRecipients() {
+    if (sink == null) {
+      return List.of();
+    }
+    Map<String, Map<String, Integer>> got = sink.deliveries();
+    Map<String, List<String>> recipients = crm.outgoingRecipients();
+    List<String> out = new ArrayList<>();
+    crm.outgoing().forEach((id, row) -> {
+      boolean partlySent = row.messageId() != null && got.containsKey(row.messageId());
+      if (row.status() == dev.emailrouter.api.EmailStatus.FAILED
+          || row.status() != dev.emailrouter.api.EmailStatus.SENT && !partlySent) {
+        return; // refused for good or out of attempts, or not sent to anyone yet
+      }
+      Map<String, Integer> delivered = row.messageId() == null ? Map.of() : got.getOrDefault(row.messageId(), Map.of());
+      java.util.Set<String> refused = row.messageId() == null ? java.util.Set.of() : sink.refusedForGood(row.messageId());
+      for (String to : recipients.getOrDefault(id, List.of())) {
+        if (!delivered.containsKey(aLabel(to)) && !refused.contains(aLabel(to))) {
+          out.add(id + ": " + to);
+        }
+      }
+    });
+    return out;
+  }
+
+  /** The address with the international domain names the tests use in their A-label form. */
+  static String aLabel(String address) {
+    return address.toLowerCase(java.util.Locale.ROOT)
+        .replace("stra\u00dfe.de", "xn--strae-oqa.de")
+        .replace("b\u00fccher.example", "xn--bcher-kva.example");
   }
 
   /** How a node is built. */
@@ -198,6 +263,7 @@ final class World implements AutoCloseable {
     boolean imap;
     boolean pop3;
     Crash crash = Crash.never();
+    boolean secondImapClient;
     Duration connectTimeout = Duration.ofSeconds(5);
     Duration readTimeout = Duration.ofSeconds(5);
     ImapMailboxReader.PostAction afterTracked = ImapMailboxReader.PostAction.moveTo("Tracked");
@@ -222,6 +288,12 @@ final class World implements AutoCloseable {
 
     Options pop3() {
       pop3 = true;
+      return this;
+    }
+
+    /** Puts a {@link SecondImapClient} (disarmed) between the node's IMAP fault proxy and GreenMail. */
+    Options secondImapClient() {
+      secondImapClient = true;
       return this;
     }
 
@@ -288,6 +360,8 @@ final class World implements AutoCloseable {
     final FaultProxy smtpProxy;
     final FaultProxy imapProxy;
     final FaultProxy pop3Proxy;
+    /** The other IMAP client at work, or null unless the options asked for it. */
+    final SecondImapClient secondImapClient;
     final RouterEngine engine;
     final SmtpTransport transport;
     final ImapMailboxReader imapReader;
@@ -328,7 +402,14 @@ final class World implements AutoCloseable {
         transport = null;
       }
       if (o.imap) {
-        imapProxy = FaultProxy.to(world.greenMail.getImap().getPort());
+        int imapPort = world.greenMail.getImap().getPort();
+        if (o.secondImapClient) {
+          secondImapClient = SecondImapClient.to(imapPort, world::secondClient);
+          imapPort = secondImapClient.port();
+        } else {
+          secondImapClient = null;
+        }
+        imapProxy = FaultProxy.to(imapPort);
         imapReader = o.imapBuilder.apply(ImapMailboxReader.builder()
             .host("127.0.0.1")
             .port(imapProxy.port())
@@ -341,6 +422,7 @@ final class World implements AutoCloseable {
             .build();
         b.mailbox(Mailbox.ofUser("user-1", new Crash.Reader(imapReader, crash)).withName(IMAP_MAILBOX));
       } else {
+        secondImapClient = null;
         imapProxy = null;
         imapReader = null;
       }
@@ -392,6 +474,9 @@ final class World implements AutoCloseable {
         if (p != null) {
           p.close();
         }
+      }
+      if (secondImapClient != null) {
+        secondImapClient.close();
       }
     }
   }
