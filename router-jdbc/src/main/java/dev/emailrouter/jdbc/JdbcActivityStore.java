@@ -413,7 +413,7 @@ public final class JdbcActivityStore implements ActivityStore {
         }
       }
     }
-    try (PreparedStatement ps = c.prepareStatement("SELECT email_id, participation, address, display_name"
+    try (PreparedStatement ps = c.prepareStatement("SELECT email_id, participation, address, display_name, outcome"
         + " FROM email_activity_party WHERE email_id = ANY(?) ORDER BY email_id, participation, position")) {
       ps.setArray(1, idArray);
       try (ResultSet rs = ps.executeQuery()) {
@@ -428,6 +428,9 @@ public final class JdbcActivityStore implements ActivityStore {
               case TO -> b.to(address);
               case CC -> b.cc(address);
               default -> b.bcc(address);
+            }
+            if (SendResult.Outcome.ACCEPTED.name().equals(rs.getString(5))) {
+              b.acceptedRecipients(address); // got it in an earlier attempt (markPartlySent)
             }
           } catch (IllegalArgumentException e) {
             malformed.put(rs.getString(1), "a recipient can't be used: " + e.getMessage());
@@ -563,6 +566,25 @@ public final class JdbcActivityStore implements ActivityStore {
         }, List.of());
   }
 
+  /**
+   * Records that some recipients accepted the email and others were refused for now: the accepted
+   * ones keep the outcome {@code ACCEPTED} in {@code email_activity_party}, so the next claim hands
+   * them back in {@link OutgoingEmail#acceptedRecipients()}; the email is Pending Send again, due at
+   * {@code nextAttemptAt}. One transaction, fenced by the claim.
+   */
+  @Override
+  public void markPartlySent(Claim claim, Instant nextAttemptAt, int attempts, SendResult result) {
+    Objects.requireNonNull(nextAttemptAt, "nextAttemptAt");
+    Objects.requireNonNull(result, "result");
+    fenced(claim, "UPDATE email_activity SET status_code = 6, next_attempt_at = ?, attempts = ?, last_reason = ?,"
+        + " claim_token = NULL, lease_until = NULL" + FENCE, ps -> {
+          ps.setObject(1, utc(nextAttemptAt));
+          ps.setInt(2, attempts);
+          ps.setString(3, result.serverReply());
+          return 4;
+        }, result.recipients());
+  }
+
   @Override
   public void markFailed(Claim claim, int attempts, SendResult result) {
     Objects.requireNonNull(result, "result");
@@ -691,8 +713,8 @@ public final class JdbcActivityStore implements ActivityStore {
         try (PreparedStatement ps = c.prepareStatement("INSERT INTO email_activity (id, status_code, sender_address,"
             + " sender_name, sender_key, subject, text_body, html_body, in_reply_to, references_list, message_id,"
             + " message_id_hash, dedup_key, dedup_hash, mailbox, owner_type, owner_id, regarding_activity_id,"
-            + " tracking_reason, dropped_attachments, date_header, received_at)"
-            + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)" + conflict)) {
+            + " tracking_reason, dropped_attachments, date_header, received_at, content_digest)"
+            + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)" + conflict)) {
           ps.setString(1, id);
           ps.setInt(2, EmailStatus.RECEIVED.code());
           ps.setString(3, email.from() == null ? null : email.from().address());
@@ -715,6 +737,7 @@ public final class JdbcActivityStore implements ActivityStore {
           ps.setString(20, String.join("\n", email.droppedAttachments()));
           ps.setObject(21, email.sentAt() == null ? null : utc(email.sentAt()));
           ps.setObject(22, utc(email.receivedAt()));
+          ps.setString(23, email.contentDigest());
           inserted = ps.executeUpdate();
         }
         if (inserted == 1) {
@@ -727,13 +750,14 @@ public final class JdbcActivityStore implements ActivityStore {
       created = false; // H2: another call created it first
     }
     if (created) {
-      return new ReceiveResult(id, true);
+      return new ReceiveResult(id, true, email.contentDigest());
     }
-    String existing = autoCommit(c -> {
-      try (PreparedStatement ps = c.prepareStatement("SELECT id FROM email_activity WHERE dedup_hash = ?")) {
+    String[] existing = autoCommit(c -> {
+      try (PreparedStatement ps = c.prepareStatement("SELECT id, content_digest FROM email_activity"
+          + " WHERE dedup_hash = ?")) {
         ps.setString(1, dedupHash);
         try (ResultSet rs = ps.executeQuery()) {
-          return rs.next() ? rs.getString(1) : null;
+          return rs.next() ? new String[] {rs.getString(1), rs.getString(2)} : null;
         }
       }
     });
@@ -741,7 +765,7 @@ public final class JdbcActivityStore implements ActivityStore {
       throw new TransientRouterException("received email with dedup key " + shorten(email.dedupKey())
           + " collided with another being created, which then disappeared; try again");
     }
-    return new ReceiveResult(existing, false);
+    return new ReceiveResult(existing[0], false, existing[1]);
   }
 
   private static void insertParties(Connection c, String id, List<EmailAddress> to, List<EmailAddress> cc,

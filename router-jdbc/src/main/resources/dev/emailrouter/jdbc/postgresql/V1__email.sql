@@ -44,6 +44,9 @@ CREATE TABLE IF NOT EXISTS email_activity (
   -- Received mail: the dedup key, and its SHA-256 (hex) under a unique key.
   dedup_key TEXT,
   dedup_hash CHAR(64) UNIQUE,
+  -- Received mail: sha256: and the SHA-256 (hex) of the whole message as read, to tell a copy of it
+  -- from another message that reuses its Message-ID (ReceiveResult.contentDigest).
+  content_digest VARCHAR(71),
   mailbox TEXT,
   owner_type VARCHAR(16),
   owner_id VARCHAR(255),
@@ -61,7 +64,9 @@ CREATE INDEX IF NOT EXISTS email_activity_tracking ON email_activity (tracking_k
 
 -- The recipients (activity parties) of each email, with Dynamics' participation codes:
 -- 2 To, 3 Cc, 4 Bcc. outcome/server_reply hold what the server answered for that recipient
--- (ACCEPTED, TRANSIENT, PERMANENT; NULL while unknown).
+-- (ACCEPTED, TRANSIENT, PERMANENT; NULL while unknown). A recipient whose outcome is ACCEPTED got the
+-- email: a retry after markPartlySent leaves it out (OutgoingEmail.acceptedRecipients), and so does one
+-- after markRetry. A CRM that sends a Failed or Sent email again as new clears these outcomes.
 CREATE TABLE IF NOT EXISTS email_activity_party (
   email_id VARCHAR(255) NOT NULL REFERENCES email_activity (id) ON DELETE CASCADE,
   participation INT NOT NULL CHECK (participation IN (2, 3, 4)),
