@@ -11,8 +11,10 @@ import dev.emailrouter.api.EmailAddress;
 import dev.emailrouter.api.EmailStatus;
 import dev.emailrouter.api.OutgoingEmail;
 import dev.emailrouter.api.Party;
+import dev.emailrouter.api.PermanentRouterException;
 import dev.emailrouter.api.ReceiveResult;
 import dev.emailrouter.api.ReceivedEmail;
+import dev.emailrouter.api.RouterException;
 import dev.emailrouter.api.SendResult;
 import dev.emailrouter.api.StaleClaimException;
 import dev.emailrouter.api.TransientRouterException;
@@ -66,8 +68,11 @@ import javax.sql.DataSource;
  * later change is {@code UPDATE ... WHERE id = ? AND status_code = 7 AND claim_token = ?}, so a stale
  * claimant changes nothing and gets {@link StaleClaimException} (fencing). {@link #createReceived}
  * relies on a unique key over a digest of the dedup key. Every method commits before it returns.
- * A database error becomes a {@link TransientRouterException}, which the engine treats as the CRM
- * being briefly unavailable.
+ * A database that is unavailable or busy (connection lost, deadlock, shutting down) becomes a
+ * {@link TransientRouterException}, which the engine treats as a CRM outage: it stops and retries
+ * later, counting nothing against any message. A statement the database refuses for its values
+ * becomes a {@link PermanentRouterException}, counted against that one message or email. Text from
+ * incoming mail is stored with U+0000 replaced by U+FFFD (PostgreSQL can't hold it).
  *
  * <p>Thread-safe: each call borrows its own connection from the {@link DataSource} (use a pool).
  * Immutable once built.
@@ -596,6 +601,15 @@ public final class JdbcActivityStore implements ActivityStore {
         }, result.recipients());
   }
 
+  /**
+   * Text from incoming mail as the database can hold it: PostgreSQL refuses U+0000 in text (SQLState
+   * 22021), and a hostile message must not make the store fail (which the engine would take for an
+   * outage). NUL becomes U+FFFD, on both databases alike.
+   */
+  static String text(String value) {
+    return value == null || value.indexOf('\0') < 0 ? value : value.replace('\0', '\uFFFD');
+  }
+
   /** Binds a statement's own values and returns the index of the first fencing parameter. */
   private interface Binder {
     int bind(PreparedStatement ps) throws SQLException;
@@ -717,24 +731,24 @@ public final class JdbcActivityStore implements ActivityStore {
             + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)" + conflict)) {
           ps.setString(1, id);
           ps.setInt(2, EmailStatus.RECEIVED.code());
-          ps.setString(3, email.from() == null ? null : email.from().address());
-          ps.setString(4, email.from() == null ? "" : email.from().displayName());
-          ps.setString(5, email.from() == null ? "" : email.from().normalized());
-          ps.setString(6, email.subject());
-          ps.setString(7, email.textBody());
-          ps.setString(8, email.htmlBody());
-          ps.setString(9, email.inReplyTo());
-          ps.setString(10, String.join(" ", email.references()));
-          ps.setString(11, email.messageId());
+          ps.setString(3, text(email.from() == null ? null : email.from().address()));
+          ps.setString(4, text(email.from() == null ? "" : email.from().displayName()));
+          ps.setString(5, text(email.from() == null ? "" : email.from().normalized()));
+          ps.setString(6, text(email.subject()));
+          ps.setString(7, text(email.textBody()));
+          ps.setString(8, text(email.htmlBody()));
+          ps.setString(9, text(email.inReplyTo()));
+          ps.setString(10, text(String.join(" ", email.references())));
+          ps.setString(11, text(email.messageId()));
           ps.setString(12, email.messageId() == null ? null : sha256(email.messageId()));
-          ps.setString(13, email.dedupKey());
+          ps.setString(13, text(email.dedupKey()));
           ps.setString(14, dedupHash);
-          ps.setString(15, email.mailbox());
+          ps.setString(15, text(email.mailbox()));
           ps.setString(16, email.owner().type().name());
           ps.setString(17, email.owner().id());
-          ps.setString(18, email.correlation() == null ? null : email.correlation().activityId());
-          ps.setString(19, email.decision().reason() + ": " + email.decision().detail());
-          ps.setString(20, String.join("\n", email.droppedAttachments()));
+          ps.setString(18, text(email.correlation() == null ? null : email.correlation().activityId()));
+          ps.setString(19, text(email.decision().reason() + ": " + email.decision().detail()));
+          ps.setString(20, text(String.join("\n", email.droppedAttachments())));
           ps.setObject(21, email.sentAt() == null ? null : utc(email.sentAt()));
           ps.setObject(22, utc(email.receivedAt()));
           ps.setString(23, email.contentDigest());
@@ -788,9 +802,9 @@ public final class JdbcActivityStore implements ActivityStore {
       ps.setString(1, id);
       ps.setInt(2, participation);
       ps.setInt(3, i);
-      ps.setString(4, addresses.get(i).address());
-      ps.setString(5, addresses.get(i).normalized());
-      ps.setString(6, addresses.get(i).displayName());
+      ps.setString(4, text(addresses.get(i).address()));
+      ps.setString(5, text(addresses.get(i).normalized()));
+      ps.setString(6, text(addresses.get(i).displayName()));
       ps.addBatch();
     }
   }
@@ -812,8 +826,8 @@ public final class JdbcActivityStore implements ActivityStore {
         }
         ps.setString(1, id);
         ps.setInt(2, i);
-        ps.setString(3, a.fileName());
-        ps.setString(4, a.contentType());
+        ps.setString(3, text(a.fileName()));
+        ps.setString(4, text(a.contentType()));
         ps.setLong(5, bytes.length);
         ps.setBytes(6, bytes);
         ps.executeUpdate();
@@ -895,8 +909,31 @@ public final class JdbcActivityStore implements ActivityStore {
       if (e instanceof SQLIntegrityConstraintViolationException || "23505".equals(e.getSQLState())) {
         throw new DuplicateKeyException(e);
       }
-      // The database is unavailable or refused the statement: the engine stops the pass and retries later.
-      throw new TransientRouterException("router-jdbc database: " + e.getMessage(), e);
+      throw failure(e);
     }
+  }
+
+  /**
+   * A database failure as the engine must see it. The database being unavailable or busy (SQLState
+   * classes 08 connection, 40 rollback and deadlock, 53 resources, 55 lock not available, 57
+   * operator intervention, 58 system error, or a driver's transient or recoverable exception) is
+   * an outage: {@link TransientRouterException}, which stops the pass without counting against any
+   * message. A statement the database refuses for its values (22 data, 23 constraints, 42 syntax
+   * or a missing column, 44 and the rest) would fail again for the same message: {@link
+   * PermanentRouterException}, counted against that message or email alone.
+   */
+  static RouterException failure(SQLException e) {
+    String state = e.getSQLState();
+    String clazz = state == null || state.length() < 2 ? "" : state.substring(0, 2);
+    boolean transientState = switch (clazz) {
+      case "08", "40", "53", "55", "57", "58", "HY", "90", "" -> true; // 90: H2's own, e.g. 90067 connection broken
+      default -> false;
+    };
+    if (transientState || e instanceof java.sql.SQLTransientException || e instanceof java.sql.SQLRecoverableException) {
+      return new TransientRouterException("router-jdbc database unavailable (SQLState " + state + "): "
+          + e.getMessage(), e);
+    }
+    return new PermanentRouterException("router-jdbc database refused the statement (SQLState " + state + "): "
+        + e.getMessage(), e);
   }
 }

@@ -98,4 +98,35 @@ final class HostileInputTest {
       assertThat(f.status("bad-1")).isEqualTo(EmailStatus.FAILED);
     }
   }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"postgresql", "h2"})
+  void createReceived_withNulCharactersInTheBodyAndNames_isStored_notTakenForAnOutage(String kind) throws Exception {
+    try (StoreFixture f = fixture(kind)) {
+      ReceivedEmail nul = new ReceivedEmail("<nul@spam.example.test>", "<nul@spam.example.test>",
+          "imap://sales@mail.example.test/INBOX", new Party(Party.Type.USER, "user-1", "Sales"),
+          EmailAddress.of("spammer@example.test"), List.of(EmailAddress.of("sales@example.test")), List.of(),
+          "Hi", null, NOW, "text\0with\0NULs", "<p>\0</p>", List.of(), List.of(), null, List.of(), null,
+          TrackingDecision.track(TrackingDecision.Reason.ACCEPT_ALL, "test"));
+
+      ReceiveResult result = f.store().createReceived(nul);
+
+      assertThat(result.created()).isTrue();
+      assertThat(f.store().findByMessageId("<nul@spam.example.test>")).isPresent();
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"08006", "40001", "40P01", "53300", "55P03", "57P01", "HYT00", "90067"})
+  void aDatabaseThatIsUnavailableOrBusy_isAnOutage(String sqlState) {
+    assertThat(JdbcActivityStore.failure(new SQLException("x", sqlState)))
+        .isInstanceOf(dev.emailrouter.api.TransientRouterException.class);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"22021", "22001", "23502", "42703", "0A000"})
+  void aStatementRefusedForItsValues_isTheMessagesFailure_notAnOutage(String sqlState) {
+    assertThat(JdbcActivityStore.failure(new SQLException("x", sqlState)))
+        .isInstanceOf(dev.emailrouter.api.PermanentRouterException.class);
+  }
 }
