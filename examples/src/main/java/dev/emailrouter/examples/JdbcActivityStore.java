@@ -11,6 +11,7 @@ import dev.emailrouter.api.EmailAddress;
 import dev.emailrouter.api.EmailStatus;
 import dev.emailrouter.api.OutgoingEmail;
 import dev.emailrouter.api.Party;
+import dev.emailrouter.api.PermanentRouterException;
 import dev.emailrouter.api.ReceiveResult;
 import dev.emailrouter.api.ReceivedEmail;
 import dev.emailrouter.api.SendResult;
@@ -723,8 +724,16 @@ public final class JdbcActivityStore implements ActivityStore {
       if ("23505".equals(e.getSQLState())) {
         throw new DuplicateKey(e);
       }
-      // The CRM database is unavailable or refused the statement: the engine retries on a later tick.
-      throw new TransientRouterException("CRM database: " + e.getMessage(), e);
+      // Tell an outage from a statement the database refuses for this message's values: the engine
+      // stops everything and waits on the first (TransientRouterException), and counts the second
+      // against the one message or email (PermanentRouterException). Classes by SQLState: 08
+      // connection, 40 rollback/deadlock, 53 resources, 55 lock, 57 shutdown, 58 system; H2's own 90.
+      String state = e.getSQLState() == null ? "" : e.getSQLState();
+      if (state.length() < 2 || List.of("08", "40", "53", "55", "57", "58", "HY", "90").contains(state.substring(0, 2))) {
+        throw new TransientRouterException("CRM database unavailable: " + e.getMessage(), e);
+      }
+      throw new PermanentRouterException("CRM database refused the statement (SQLState " + state + "): "
+          + e.getMessage(), e);
     }
   }
 }
