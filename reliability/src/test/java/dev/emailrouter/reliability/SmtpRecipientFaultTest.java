@@ -77,7 +77,8 @@ final class SmtpRecipientFaultTest {
     world = new World(dir).withSink(SmtpSink.builder().endOfDataDelay(1_500).start());
     world.crm.add(Mail.outgoingTo("slow-1", SENDER, "ann@example.test"));
     world.crm.add(Mail.outgoingTo("slow-2", SENDER, "bea@example.test", "cy@example.test"));
-    World.Node node = world.node("node", new World.Options().timeouts(Duration.ofMillis(400)));
+    World.Node node = world.node("node", new World.Options().timeouts(Duration.ofMillis(400))
+        .dataEndTimeout(Duration.ofSeconds(10)));
 
     settle(node);
 

@@ -111,6 +111,18 @@ final class StoreOutage implements ActivityStore {
   }
 
   @Override
+  public void markPartlySent(Claim claim, Instant nextAttemptAt, int attempts, SendResult result) {
+    // Passed on explicitly: the SPI's default would turn it into markRetry and forget who accepted.
+    try {
+      check(Mode.MARK_SENT, "markPartlySent");
+    } catch (TransientRouterException e) {
+      markSentFailed.computeIfAbsent(claim.activityId(), k -> new AtomicInteger()).incrementAndGet();
+      throw e;
+    }
+    delegate.markPartlySent(claim, nextAttemptAt, attempts, result);
+  }
+
+  @Override
   public void markRetry(Claim claim, Instant nextAttemptAt, int attempts, String reason) {
     check(null, "markRetry");
     delegate.markRetry(claim, nextAttemptAt, attempts, reason);

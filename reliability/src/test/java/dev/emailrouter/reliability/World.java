@@ -266,6 +266,8 @@ final class World implements AutoCloseable {
     boolean secondImapClient;
     Duration connectTimeout = Duration.ofSeconds(5);
     Duration readTimeout = Duration.ofSeconds(5);
+    /** The wait for the reply to the final "."; null: the read timeout (faults that lose that reply wait no longer). */
+    Duration dataEndTimeout;
     ImapMailboxReader.PostAction afterTracked = ImapMailboxReader.PostAction.moveTo("Tracked");
     boolean pop3Delete = true;
     TrackingPolicy policy = TrackingPolicy.allEmail();
@@ -305,6 +307,12 @@ final class World implements AutoCloseable {
     Options timeouts(Duration read) {
       readTimeout = read;
       connectTimeout = read;
+      return this;
+    }
+
+    /** A wait for the reply to the final "." longer than the read timeout, as in production (10 minutes there). */
+    Options dataEndTimeout(Duration value) {
+      dataEndTimeout = value;
       return this;
     }
 
@@ -391,7 +399,7 @@ final class World implements AutoCloseable {
             .connectTimeout(o.connectTimeout)
             .readTimeout(o.readTimeout)
             // The faults that lose the reply to the end of data are read timeouts of this suite too.
-            .dataEndTimeout(o.readTimeout)
+            .dataEndTimeout(o.dataEndTimeout != null ? o.dataEndTimeout : o.readTimeout)
             .writeTimeout(o.readTimeout)
             .ehloName("node.crm.example.test")
             .clock(world.clock))

@@ -394,7 +394,7 @@ final class IncomingFlow implements AutoCloseable {
       if (raw == null) {
         // Expunged by another client meanwhile: nothing left to do but say so.
         failures.remove(c.message().ref());
-        LOG.info("message {} ({}) in {} was deleted or moved by another client before it could be downloaded",
+        LOG.debug("message {} ({}) in {} was deleted or moved by another client before it could be downloaded",
             c.message().ref(), c.message().messageId(), mailbox.name());
         sink.accept(new RouterEvent.MessageGone(mailbox.name(), c.message().ref(), c.message().messageId()));
         continue;
