@@ -68,6 +68,11 @@ final class PipeliningSmtpTransport extends SMTPTransport {
     }
   }
 
+  /** The socket this connection runs on (TLS after STARTTLS), or {@code null} if it was not learnt. */
+  Socket socket() {
+    return socket;
+  }
+
   @Override
   protected synchronized boolean protocolConnect(String host, int port, String user, String password)
       throws MessagingException {

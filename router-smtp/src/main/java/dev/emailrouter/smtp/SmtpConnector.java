@@ -19,6 +19,7 @@ import java.net.ConnectException;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.NoRouteToHostException;
+import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.net.UnknownHostException;
 import java.security.KeyStore;
@@ -160,13 +161,12 @@ final class SmtpConnector {
    * or XOAUTH2 ourselves: Angus has no OAUTHBEARER and leaves the 334 error challenge of a refused
    * token unanswered. A refused token is reported to a {@link dev.emailrouter.api.TokenSource}
    * supplier, and the login is tried once more with the fresh token it hands out. The AUTH
-   * exchange bypasses Angus's protocol trace ({@link UntracedSockets}): it carries the token.
+   * exchange bypasses Angus's protocol trace ({@link UntracedCommands}): it carries the token.
    */
   private PipeliningSmtpTransport connectWithToken(Credentials first) {
     Credentials login = first;
     for (int attempt = 1; ; attempt++) {
-      UntracedSockets sockets = new UntracedSockets();
-      PipeliningSmtpTransport transport = new PipeliningSmtpTransport(Session.getInstance(sockets.wrap(base)),
+      PipeliningSmtpTransport transport = new PipeliningSmtpTransport(Session.getInstance(base),
           new URLName("smtp", host, port, null, null, null));
       transport.setLocalHost(ehloName());
       try {
@@ -191,7 +191,7 @@ final class SmtpConnector {
       }
       TokenRefusal refusal;
       try {
-        refusal = authenticate(sockets, mechanism, login);
+        refusal = authenticate(transport.socket(), mechanism, login);
       } catch (IOException e) {
         closeQuietly(transport);
         throw connectFailure(new MessagingException("AUTH " + mechanism + " failed", e), -1, null, login);
@@ -223,9 +223,9 @@ final class SmtpConnector {
   private record TokenRefusal(int code, String reply, String status) {}
 
   /** Runs AUTH; {@code null} when the server accepted (235). */
-  private TokenRefusal authenticate(UntracedSockets sockets, OAuth2Sasl.Mechanism mechanism, Credentials login)
+  private TokenRefusal authenticate(Socket socket, OAuth2Sasl.Mechanism mechanism, Credentials login)
       throws IOException {
-    UntracedSockets.Reply reply = sockets.command("AUTH " + mechanism + " "
+    UntracedCommands.Reply reply = UntracedCommands.command(socket, "AUTH " + mechanism + " "
         + mechanism.initialResponse(login.username(), login.secret(), host, port));
     String status = null;
     if (reply.code() == 334) {
@@ -233,9 +233,9 @@ final class SmtpConnector {
       // reply only once the client has answered it.
       String challenge = SmtpReplies.clean(reply.text());
       status = OAuth2Sasl.challengeStatus(challenge.startsWith("334") ? challenge.substring(3) : challenge);
-      reply = sockets.command(mechanism.errorChallengeAnswer());
+      reply = UntracedCommands.command(socket, mechanism.errorChallengeAnswer());
       if (reply.code() == 334) {
-        reply = sockets.command("*"); // RFC 4954: cancels the exchange
+        reply = UntracedCommands.command(socket, "*"); // RFC 4954: cancels the exchange
       }
     }
     if (reply.code() == 235) {
