@@ -21,7 +21,7 @@ import java.util.Set;
  * mvn -B -q -Pbenchmarks -pl benchmarks -am -DskipTests package exec:exec [-Dbench=outgoing,idle] [-Dbench.quick=true]
  * </pre>
  *
- * <p>System properties: {@code bench} (comma-separated scenarios: outgoing, shapes, latency, header, tracked, idle,
+ * <p>System properties: {@code bench} (comma-separated scenarios: outgoing, jdbc, shapes, latency, header, tracked, idle,
  * pop3, memory, many; default all), {@code bench.quick} (small N for quick checks), {@code
  * bench.runs} (measured runs; default 5, or 3 in quick mode; the big scenarios use at most 3),
  * {@code bench.dir} (the servers' state folder, wiped first), {@code bench.scripts} (the checkout's
@@ -30,7 +30,7 @@ import java.util.Set;
  * program, not a library type.
  */
 public final class Benchmarks {
-  static final List<String> ALL = List.of("outgoing", "shapes", "latency", "header", "tracked", "idle", "pop3", "memory", "many");
+  static final List<String> ALL = List.of("outgoing", "jdbc", "shapes", "latency", "header", "tracked", "idle", "pop3", "memory", "many");
 
   private Benchmarks() {}
 
@@ -125,11 +125,8 @@ public final class Benchmarks {
 
   private static void runScenario(String name, Context ctx) throws Exception {
     switch (name) {
-      case "outgoing" -> {
-        OutgoingBench b = new OutgoingBench(ctx);
-        b.run();
-        b.runDefaults();
-      }
+      case "outgoing" -> new OutgoingBench(ctx).run();
+      case "jdbc" -> new OutgoingBench(ctx).runDefaults();
       case "shapes" -> new OutgoingShapesBench(ctx).run();
       case "latency" -> new LatencyBench(ctx).run();
       case "header" -> {

@@ -63,6 +63,12 @@ final class CountingStore implements ActivityStore {
   }
 
   @Override
+  public void markPartlySent(Claim claim, Instant nextAttemptAt, int attempts, SendResult result) {
+    calls.increment();
+    delegate.markPartlySent(claim, nextAttemptAt, attempts, result);
+  }
+
+  @Override
   public void markFailed(Claim claim, int attempts, SendResult result) {
     calls.increment();
     delegate.markFailed(claim, attempts, result);
