@@ -231,6 +231,15 @@ final class World implements AutoCloseable {
       return List.of();
     }
     Map<String, Map<String, Integer>> got = sink.deliveries();
+    Map<String, java.util.Set<String>> refusedForGoodWhenSent = new java.util.HashMap<>();
+    for (RouterEvent.EmailSent sent : events(RouterEvent.EmailSent.class)) {
+      for (dev.emailrouter.api.SendResult.RecipientResult r : sent.refusedRecipients()) {
+        if (r.outcome() == dev.emailrouter.api.SendResult.Outcome.PERMANENT) {
+          refusedForGoodWhenSent.computeIfAbsent(sent.activityId(), k -> new java.util.HashSet<>())
+              .add(aLabel(r.recipient().address()));
+        }
+      }
+    }
     Map<String, List<String>> recipients = crm.outgoingRecipients();
     List<String> out = new ArrayList<>();
     crm.outgoing().forEach((id, row) -> {
@@ -240,7 +249,11 @@ final class World implements AutoCloseable {
         return; // refused for good or out of attempts, or not sent to anyone yet
       }
       Map<String, Integer> delivered = row.messageId() == null ? Map.of() : got.getOrDefault(row.messageId(), Map.of());
-      java.util.Set<String> refused = row.messageId() == null ? java.util.Set.of() : sink.refusedForGood(row.messageId());
+      java.util.Set<String> refused = new java.util.HashSet<>(
+          row.messageId() == null ? java.util.Set.of() : sink.refusedForGood(row.messageId()));
+      // A 5xx to the one recipient still pending carries no message, so the sink can't tie it to a
+      // Message-ID; the engine names it among the refused recipients when it records Sent.
+      refused.addAll(refusedForGoodWhenSent.getOrDefault(id, java.util.Set.of()));
       for (String to : recipients.getOrDefault(id, List.of())) {
         if (!delivered.containsKey(aLabel(to)) && !refused.contains(aLabel(to))) {
           out.add(id + ": " + to);
