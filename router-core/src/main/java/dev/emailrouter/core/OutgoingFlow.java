@@ -9,7 +9,7 @@ import dev.emailrouter.api.RouterException;
 import dev.emailrouter.api.SendResult;
 import dev.emailrouter.api.SendResult.RecipientResult;
 import dev.emailrouter.api.StaleClaimException;
-import dev.emailrouter.core.internal.Idna;
+import dev.emailrouter.support.internal.Idna;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

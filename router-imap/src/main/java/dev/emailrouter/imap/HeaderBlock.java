@@ -1,6 +1,6 @@
 package dev.emailrouter.imap;
 
-import dev.emailrouter.core.internal.RawHeaders;
+import dev.emailrouter.support.internal.RawHeaders;
 import java.util.List;
 import java.util.Map;
 

@@ -1,6 +1,6 @@
 package dev.emailrouter.imap;
 
-import dev.emailrouter.core.internal.OAuth2Sasl;
+import dev.emailrouter.support.internal.OAuth2Sasl;
 import jakarta.mail.Session;
 import jakarta.mail.URLName;
 import java.io.IOException;

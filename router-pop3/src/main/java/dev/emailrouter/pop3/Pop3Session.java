@@ -7,7 +7,7 @@ import dev.emailrouter.api.MessageHeaders;
 import dev.emailrouter.api.NewMessages;
 import dev.emailrouter.api.PermanentRouterException;
 import dev.emailrouter.api.RawMessage;
-import dev.emailrouter.core.internal.RawHeaders;
+import dev.emailrouter.support.internal.RawHeaders;
 import jakarta.mail.FetchProfile;
 import jakarta.mail.Flags;
 import jakarta.mail.Message;

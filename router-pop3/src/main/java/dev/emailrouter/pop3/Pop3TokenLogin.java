@@ -2,7 +2,7 @@ package dev.emailrouter.pop3;
 
 import dev.emailrouter.api.Credentials;
 import dev.emailrouter.api.Security;
-import dev.emailrouter.core.internal.OAuth2Sasl;
+import dev.emailrouter.support.internal.OAuth2Sasl;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,7 +1,7 @@
 package dev.emailrouter.smtp;
 
-import dev.emailrouter.core.internal.Checks;
 import dev.emailrouter.api.Attachment;
+import dev.emailrouter.support.internal.Checks;
 import jakarta.activation.DataSource;
 import java.io.FilterInputStream;
 import java.io.IOException;

@@ -1,11 +1,11 @@
 package dev.emailrouter.smtp;
 
-import dev.emailrouter.core.internal.Checks;
-import dev.emailrouter.core.internal.Idna;
 import dev.emailrouter.api.Attachment;
 import dev.emailrouter.api.EmailAddress;
 import dev.emailrouter.api.OutgoingEmail;
 import dev.emailrouter.api.SendResult;
+import dev.emailrouter.support.internal.Checks;
+import dev.emailrouter.support.internal.Idna;
 import jakarta.activation.DataHandler;
 import jakarta.mail.Address;
 import jakarta.mail.MessagingException;

@@ -1,5 +1,5 @@
 /**
- * Unsupported: code the router's own modules share. Anything here may change or vanish in any
- * release; hosts must not use it.
+ * Unsupported: the engine's own helpers. Anything here may change or vanish in any release; hosts
+ * must not use it. What the protocol adapters share lives in {@code router-support}.
  */
 package dev.emailrouter.core.internal;

@@ -1,4 +1,4 @@
-package dev.emailrouter.core.internal;
+package dev.emailrouter.support.internal;
 
 import java.time.Duration;
 import java.util.Objects;

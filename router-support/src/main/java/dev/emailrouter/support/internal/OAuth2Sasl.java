@@ -1,4 +1,4 @@
-package dev.emailrouter.core.internal;
+package dev.emailrouter.support.internal;
 
 import dev.emailrouter.api.Credentials;
 import dev.emailrouter.api.TokenSource;

@@ -1,4 +1,4 @@
-package dev.emailrouter.core.internal;
+package dev.emailrouter.support.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

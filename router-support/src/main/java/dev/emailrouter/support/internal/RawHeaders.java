@@ -1,4 +1,4 @@
-package dev.emailrouter.core.internal;
+package dev.emailrouter.support.internal;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;

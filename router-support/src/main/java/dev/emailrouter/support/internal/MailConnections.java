@@ -1,4 +1,4 @@
-package dev.emailrouter.core.internal;
+package dev.emailrouter.support.internal;
 
 import dev.emailrouter.api.Security;
 import java.io.IOException;
