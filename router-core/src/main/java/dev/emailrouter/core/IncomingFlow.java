@@ -65,6 +65,8 @@ final class IncomingFlow implements AutoCloseable {
     int failuresInRow;
     Instant retryAt = Instant.MIN;
     boolean disabled;
+    /** When a read of this mailbox last ended without failure, by the engine's clock; null before. */
+    Instant lastSuccess;
   }
 
   IncomingFlow(RouterEngine.Settings settings) {
@@ -159,8 +161,10 @@ final class IncomingFlow implements AutoCloseable {
     MDC.put("mailbox", mailbox.name());
     try {
       read(mailbox, sink, budget);
+      Instant done = s.clock.instant();
       synchronized (h) {
         h.failuresInRow = 0;
+        h.lastSuccess = done;
       }
     } catch (StoreOutage e) {
       // The CRM, not the mailbox: its failures in a row stay as they were.
@@ -213,6 +217,16 @@ final class IncomingFlow implements AutoCloseable {
       h.disabled = false;
       h.failuresInRow = 0;
       h.retryAt = Instant.MIN;
+    }
+  }
+
+  Optional<Instant> lastSuccessfulPass(String name) {
+    Health h = health.get(name);
+    if (h == null) {
+      throw new IllegalArgumentException("no mailbox is named " + name + "; configured: " + health.keySet());
+    }
+    synchronized (h) {
+      return Optional.ofNullable(h.lastSuccess);
     }
   }
 

@@ -40,6 +40,8 @@ final class OutgoingFlow implements AutoCloseable {
   private String resumeAfterSender = "";
   private final AtomicInteger serverFailuresInRow = new AtomicInteger();
   private volatile Instant serverRetryAt = Instant.MIN;
+  /** Emails claimed by the running tick whose outcome is not recorded yet; read by other threads. */
+  private final AtomicInteger inFlight = new AtomicInteger();
 
   OutgoingFlow(RouterEngine.Settings settings) {
     this.s = settings;
@@ -59,6 +61,20 @@ final class OutgoingFlow implements AutoCloseable {
   }
 
   void run(EventSink sink, TickBudget budget) {
+    try {
+      claimAndSend(sink, budget);
+    } finally {
+      // Whatever is not recorded by now waits for its lease: no longer this engine's work.
+      inFlight.set(0);
+    }
+  }
+
+  /** Emails claimed by the running tick whose outcome is not recorded yet; 0 between ticks. */
+  int inFlight() {
+    return inFlight.get();
+  }
+
+  private void claimAndSend(EventSink sink, TickBudget budget) {
     Instant now = s.clock.instant();
     if (now.isBefore(serverRetryAt)) {
       // The server failed as a whole: don't claim and connect again before its backoff is over.
@@ -79,6 +95,7 @@ final class OutgoingFlow implements AutoCloseable {
     if (claimed.isEmpty()) {
       return;
     }
+    inFlight.addAndGet(claimed.size());
     resumeAfterSender = claimed.get(claimed.size() - 1).email().from().normalized();
     List<ClaimedEmail> ready = new ArrayList<>(claimed.size());
     for (int i = 0; i < claimed.size(); i++) {
@@ -147,6 +164,7 @@ final class OutgoingFlow implements AutoCloseable {
       sink.accept(new RouterEvent.ClaimLost(e.activityId(), "recording its Message-ID failed: " + ex.getMessage()));
       LOG.warn("recording the identity of activity {} failed; it is claimable again when its lease expires",
           e.activityId(), ex);
+      settled();
       return null;
     }
   }
@@ -393,6 +411,7 @@ final class OutgoingFlow implements AutoCloseable {
    *     lease)
    */
   private boolean guard(ClaimedEmail c, EventSink sink, Runnable update) {
+    settled();
     try {
       s.storeHealth.run(update);
       return true;
@@ -413,6 +432,11 @@ final class OutgoingFlow implements AutoCloseable {
           c.email().activityId(), e);
       return false;
     }
+  }
+
+  /** One claimed email's outcome is being recorded (or it was given up to its lease). */
+  private void settled() {
+    inFlight.updateAndGet(n -> Math.max(0, n - 1));
   }
 
   @Override

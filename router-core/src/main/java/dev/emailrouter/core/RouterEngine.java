@@ -14,6 +14,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.locks.ReentrantLock;
@@ -151,6 +152,37 @@ public final class RouterEngine implements AutoCloseable {
    */
   public boolean isMailboxDisabled(String mailboxName) {
     return incoming.isDisabled(mailboxName);
+  }
+
+  /**
+   * The names of the configured mailboxes, in the order they were added.
+   *
+   * @return an unmodifiable list; empty for an engine without mailboxes
+   */
+  public List<String> mailboxNames() {
+    return settings.mailboxes.stream().map(Mailbox::name).toList();
+  }
+
+  /**
+   * When the engine last read a mailbox without failure (to the end, or as far as the tick's budget
+   * let it), by the engine's clock. Safe to call from any thread, during a tick too.
+   *
+   * @param mailboxName the mailbox's name
+   * @return the instant, or empty if the mailbox was not read successfully since the engine was built
+   * @throws IllegalArgumentException if no mailbox has that name
+   */
+  public Optional<Instant> lastSuccessfulPass(String mailboxName) {
+    return incoming.lastSuccessfulPass(mailboxName);
+  }
+
+  /**
+   * How many emails the running tick has claimed and not yet recorded an outcome for. Safe to call
+   * from any thread; 0 between ticks and for an engine without a transport.
+   *
+   * @return the number of emails in flight
+   */
+  public int emailsInFlight() {
+    return outgoing == null ? 0 : outgoing.inFlight();
   }
 
   /**

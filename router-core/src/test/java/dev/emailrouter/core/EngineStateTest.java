@@ -1,0 +1,66 @@
+package dev.emailrouter.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.emailrouter.api.EmailAddress;
+import dev.emailrouter.api.OutgoingEmail;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The engine's state as a host reads it between and during ticks (for gauges and health). */
+final class EngineStateTest {
+  private final MutableClock clock = new MutableClock(Instant.parse("2026-12-01T09:00:00Z"));
+  private final InMemoryActivityStore store = new InMemoryActivityStore();
+
+  @Test
+  void mailboxNames_listsTheConfiguredNamesInOrder() {
+    try (RouterEngine engine = RouterEngine.builder().activityStore(store)
+        .mailbox(Mailbox.ofUser("user-1", new FakeMailbox("a")).withName("sales"))
+        .mailbox(Mailbox.ofUser("user-2", new FakeMailbox("b"))).build()) {
+      assertThat(engine.mailboxNames()).containsExactly("sales", "fake://b");
+    }
+  }
+
+  @Test
+  void lastSuccessfulPass_isSetByAReadWithoutFailureAndKeptThroughFailures() {
+    FakeMailbox box = new FakeMailbox("a");
+    try (RouterEngine engine = RouterEngine.builder().activityStore(store).clock(clock)
+        .mailbox(Mailbox.ofUser("user-1", box).withName("sales")).mailboxRetryDelay(Duration.ofSeconds(1)).build()) {
+      assertThat(engine.lastSuccessfulPass("sales")).isEmpty();
+
+      engine.tick();
+      Instant first = clock.instant();
+      clock.advance(Duration.ofMinutes(5));
+      box.failOpen(1, new dev.emailrouter.api.TransientRouterException("connection refused"));
+      engine.tick();
+
+      assertThat(engine.lastSuccessfulPass("sales")).contains(first);
+      assertThatThrownBy(() -> engine.lastSuccessfulPass("nope")).isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("nope");
+    }
+  }
+
+  @Test
+  void emailsInFlight_countsClaimedEmailsUntilTheirOutcomeIsRecorded() {
+    RecordingTransport transport = new RecordingTransport();
+    for (int i = 1; i <= 3; i++) {
+      store.add(OutgoingEmail.builder("a-" + i, EmailAddress.of("sales@example.com"))
+          .to(EmailAddress.of("customer@example.org")).subject("Hello " + i).textBody("Hi!").build());
+    }
+    List<Integer> during = new ArrayList<>();
+    try (RouterEngine engine = RouterEngine.builder().activityStore(store).clock(clock).transport(transport)
+        .build()) {
+      transport.beforeSend(e -> during.add(engine.emailsInFlight()));
+      assertThat(engine.emailsInFlight()).isZero();
+
+      engine.tick();
+
+      assertThat(during).containsExactly(3, 2, 1);
+      assertThat(engine.emailsInFlight()).isZero();
+    }
+  }
+}
