@@ -59,7 +59,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One open IMAP folder for the length of an engine tick.
+ * One open IMAP folder for the length of an engine tick. Its connection is its own, or the one its
+ * reader kept from the previous session ({@code keepConnection}), which it hands back on
+ * {@link #close()} unless something failed.
  *
  * <p>Jakarta Mail logs in, upgrades to TLS and selects the folder (which yields UIDVALIDITY and
  * UIDNEXT); the reading itself goes through {@link IMAPFolder#doCommand} as raw UID commands, so that
