@@ -250,6 +250,29 @@ final class ImapMailboxReaderKeepConnectionTest {
   }
 
   @Test
+  void aFailedSession_logsOutInsteadOfKeepingItsConnection() throws IOException {
+    try (ScriptedImapServer server = new ScriptedImapServer();
+        ImapMailboxReader scripted = reader(server.port()).keepConnection(IDLE).clock(clock)
+            .afterTracked(ImapMailboxReader.PostAction.moveTo("Done")).build()) {
+      server.append(simple(1));
+      NewMessages first;
+      try (MailboxReader.Session session = scripted.open()) {
+        first = session.fetchNew("", Set.of(), 100);
+        String ref = first.messages().get(0).ref();
+        assertThatThrownBy(() -> session.dispose(Map.of(ref, Disposition.TRACKED))) // UID MOVE: BAD
+            .isInstanceOf(RuntimeException.class);
+      }
+      assertThat(server.commands()).endsWith("LOGOUT");
+      int before = server.commands().size();
+
+      tick(scripted, first.cursor());
+
+      List<String> after = server.commands().subList(before, server.commands().size());
+      assertThat(after).anyMatch(c -> c.startsWith("LOGIN")).doesNotContain("NOOP");
+    }
+  }
+
+  @Test
   void keepConnection_outOfRange_failsNamingTheSettingAndValue() {
     assertThatThrownBy(() -> ImapMailboxReader.builder().keepConnection(Duration.ofMillis(999)))
         .isInstanceOf(IllegalArgumentException.class)
