@@ -588,7 +588,8 @@ public final class ImapMailboxReader implements MailboxReader, AutoCloseable {
      *
      * <p>A kept connection is a resource on the server: one per reader, so a host polling 1,000
      * mailboxes holds 1,000 connections between ticks (and servers limit them, Dovecot to 10 per user
-     * and address by default). Turn it on where a few mailboxes are polled often. The connection is
+     * and address by default), and in the host's JVM each kept connection keeps the thread Angus Mail
+     * times its writes with. Turn it on where a few mailboxes are polled often. The connection is
      * logged out when the next session finds it unused for longer than {@code idleTimeout}, by
      * {@link ImapMailboxReader#close()}, and after any failure in a session; the next session then
      * logs in afresh (asking the credentials supplier again, so an OAuth2 token that expired while
