@@ -10,6 +10,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.icegreen.greenmail.junit5.GreenMailExtension;
 import com.icegreen.greenmail.store.MailFolder;
 import com.icegreen.greenmail.user.GreenMailUser;
+import dev.emailrouter.api.Credentials;
 import dev.emailrouter.api.Disposition;
 import dev.emailrouter.api.MailboxReader;
 import dev.emailrouter.api.NewMessages;
@@ -22,6 +23,7 @@ import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -269,6 +271,28 @@ final class ImapMailboxReaderKeepConnectionTest {
 
       List<String> after = server.commands().subList(before, server.commands().size());
       assertThat(after).anyMatch(c -> c.startsWith("LOGIN")).doesNotContain("NOOP");
+    }
+  }
+
+  @Test
+  void oauth2_theKeptConnectionOutlivesItsToken_andALoginAfterItDroppedAsksForAFreshOne() throws IOException {
+    AtomicInteger asked = new AtomicInteger();
+    ImapMailboxReader oauth = reader(proxy.port()).username(TestMailboxes.USER)
+        .credentials(() -> {
+          asked.incrementAndGet();
+          return Credentials.oauth2(TestMailboxes.USER, TestMailboxes.PASSWORD); // GreenMail takes it as token
+        })
+        .keepConnection(IDLE).clock(clock).build();
+    try (oauth) {
+      NewMessages first = tick(oauth, "");
+      tick(oauth, first.cursor());
+      assertThat(asked).hasValue(1); // the second tick ran on the connection logged in with the first token
+      proxy.dropConnections();
+
+      tick(oauth, first.cursor());
+
+      assertThat(asked).hasValue(2);
+      assertThat(proxy.commandsStartingWith("AUTHENTICATE XOAUTH2")).hasSize(2);
     }
   }
 
