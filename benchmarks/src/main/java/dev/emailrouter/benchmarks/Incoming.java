@@ -35,6 +35,17 @@ final class Incoming {
         .build();
   }
 
+  /** The same reader keeping its connection between ticks (idle timeout 5 minutes). */
+  static ImapMailboxReader imapKeepingConnection(int port, String local) {
+    return ImapMailboxReader.builder()
+        .host("127.0.0.1")
+        .port(port)
+        .security(Security.PLAIN_TEXT_INSECURE)
+        .credentials(Credentials.password(Lab.address(local), Lab.PASSWORD))
+        .keepConnection(Duration.ofMinutes(5))
+        .build();
+  }
+
   /** An engine reading one queue mailbox, all of it in one tick. */
   static RouterEngine engine(ActivityStore store, dev.emailrouter.api.MailboxReader reader, TrackingPolicy policy,
       int maxPerTick) {

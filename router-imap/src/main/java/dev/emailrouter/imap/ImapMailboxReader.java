@@ -12,13 +12,17 @@ import dev.emailrouter.support.internal.Checks;
 import dev.emailrouter.support.internal.MailConnections;
 import java.nio.file.Path;
 import java.security.KeyStore;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The router's {@link MailboxReader} for IMAP: reads one folder incrementally by UIDVALIDITY and UID,
@@ -39,7 +43,10 @@ import java.util.function.Supplier;
  *       search and no scan of the mailbox. Three round trips on a server that announces its
  *       capabilities in its greeting and login answer and offers SASL-IR (Dovecot does): the password
  *       goes with {@code AUTHENTICATE PLAIN}, no CAPABILITY, and on a server offering UNSELECT no
- *       UNSELECT or CLOSE before LOGOUT (which never expunges). One connection per session.
+ *       UNSELECT or CLOSE before LOGOUT (which never expunges). One connection per session. With
+ *       {@link Builder#keepConnection(Duration)} the reader keeps the connection between sessions and
+ *       a tick with nothing new costs one round trip, a {@code NOOP}; a {@code UID SEARCH} follows
+ *       only when the server reported new messages ({@code EXISTS}).
  *   <li>Headers come from one bulk {@code UID FETCH} of the names in
  *       {@link dev.emailrouter.api.MessageHeaders#WANTED} with RFC822.SIZE and INTERNALDATE; whole
  *       messages from bulk {@code UID FETCH BODY.PEEK[]}, large ones (over 1 MiB) streamed in pieces
@@ -57,10 +64,14 @@ import java.util.function.Supplier;
  * or {@link PermanentRouterException} (login refused, folder missing, certificate not trusted,
  * STARTTLS not offered); messages never contain the secret.
  *
- * <p>Immutable and thread-safe: {@link #open()} may be called from several threads, each session it
- * returns is for one thread at a time.
+ * <p>Thread-safe: {@link #open()} may be called from several threads, each session it returns is for
+ * one thread at a time. Its settings never change; the one connection it may keep (see
+ * {@link Builder#keepConnection(Duration)}) is handed to one session at a time, and {@link #close()}
+ * logs out of it.
  */
-public final class ImapMailboxReader implements MailboxReader {
+public final class ImapMailboxReader implements MailboxReader, AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(ImapMailboxReader.class);
 
 
   final String host;
@@ -76,6 +87,14 @@ public final class ImapMailboxReader implements MailboxReader {
   private final Properties properties;
   private final String description;
   private final Map<Credentials.Kind, jakarta.mail.Session> sessions = new ConcurrentHashMap<>();
+  /** How long a kept connection may stay unused; {@code null}: none is kept. */
+  private final Duration keepIdle;
+  private final Clock clock;
+  private final Object keptLock = new Object();
+  /** The connection kept for the next session, or {@code null}; guarded by {@link #keptLock}. */
+  private ImapSession.Kept kept;
+  /** Set by {@link #close()}: from then on no connection is kept; guarded by {@link #keptLock}. */
+  private boolean closed;
 
   private ImapMailboxReader(Builder b) {
     this.host = b.host;
@@ -88,6 +107,8 @@ public final class ImapMailboxReader implements MailboxReader {
     this.afterRejected = b.afterRejected;
     this.quarantineFolder = b.quarantineFolder;
     this.processReceivedAfter = b.processReceivedAfter;
+    this.keepIdle = b.keepIdle;
+    this.clock = b.clock;
     this.properties = MailConnections.properties("imap", host, port, security, b.trustStore,
         b.connectTimeout, b.readTimeout, b.writeTimeout);
     this.description = "imap://" + userPart(username) + hostPart(host) + ":" + port + "/" + folder;
@@ -114,7 +135,10 @@ public final class ImapMailboxReader implements MailboxReader {
   }
 
   /**
-   * Logs in (asking the credentials supplier), and selects the folder.
+   * Logs in (asking the credentials supplier), and selects the folder; or, with
+   * {@link Builder#keepConnection(Duration)}, takes the kept connection and sends it a {@code NOOP}
+   * (logging in afresh when there is none, it stayed unused longer than the idle timeout, the server
+   * closed it, or the folder's UIDVALIDITY changed).
    *
    * @return an open session, for one thread at a time; the caller closes it
    * @throws TransientRouterException if the server can't be reached or the connection fails
@@ -124,13 +148,68 @@ public final class ImapMailboxReader implements MailboxReader {
   @Override
   public Session open() {
     ImapSession session = new ImapSession(this);
+    ImapSession.Kept k = null;
+    if (keepIdle != null) {
+      synchronized (keptLock) {
+        k = kept;
+        kept = null;
+      }
+    }
+    if (k != null) {
+      if (clock.instant().isAfter(k.lastUsed().plus(keepIdle))) {
+        log.debug("{}: the kept connection was unused since {}, longer than {}; logging out", description,
+            k.lastUsed(), keepIdle);
+        ImapSession.logout(this, k);
+      } else if (session.resume(k)) {
+        return session;
+      }
+    }
     session.connect();
     return session;
+  }
+
+  /**
+   * Logs out of the connection kept for the next session, if any; from then on sessions close their
+   * connections as without {@link Builder#keepConnection(Duration)}. Sessions still open go on. Never
+   * throws; closing twice does nothing more. The engine does not call this: the host that built the
+   * reader closes it when it stops polling.
+   */
+  @Override
+  public void close() {
+    ImapSession.Kept k;
+    synchronized (keptLock) {
+      closed = true;
+      k = kept;
+      kept = null;
+    }
+    if (k != null) {
+      ImapSession.logout(this, k);
+    }
   }
 
   @Override
   public String toString() {
     return "ImapMailboxReader[" + description + ", security=" + security + "]";
+  }
+
+  /**
+   * Keeps a closing session's connection for the next one, when the reader keeps connections, is
+   * not closed and keeps none yet (two sessions may be open at once).
+   *
+   * @param connection the connection as of an instant, the reader's clock's now
+   * @return whether the reader took the connection; if not, the session logs out
+   */
+  boolean keep(Function<Instant, ImapSession.Kept> connection) {
+    if (keepIdle == null) {
+      return false;
+    }
+    synchronized (keptLock) {
+      if (closed || kept != null) {
+        return false;
+      }
+      kept = connection.apply(clock.instant());
+      return true;
+    }
   }
 
   /** The address of the server alone, for messages about the connection. */
@@ -285,6 +364,8 @@ public final class ImapMailboxReader implements MailboxReader {
     private PostAction afterRejected = PostAction.LEAVE;
     private String quarantineFolder = "Quarantine";
     private Instant processReceivedAfter;
+    private Duration keepIdle;
+    private Clock clock = Clock.systemUTC();
 
     private Builder() {}
 
@@ -497,6 +578,42 @@ public final class ImapMailboxReader implements MailboxReader {
      */
     public Builder processReceivedAfter(Instant instant) {
       this.processReceivedAfter = requireNonNull(instant, "processReceivedAfter");
+      return this;
+    }
+
+    /**
+     * Keeps the connection, logged in with the folder selected, from one session to the next, so that
+     * a tick with nothing new costs one round trip (a {@code NOOP}, whose answer reports new messages)
+     * instead of a login, SELECT and LOGOUT. Default: off, every session logs in and out.
+     *
+     * <p>A kept connection is a resource on the server: one per reader, so a host polling 1,000
+     * mailboxes holds 1,000 connections between ticks (and servers limit them, Dovecot to 10 per user
+     * and address by default), and in the host's JVM each kept connection keeps the thread Angus Mail
+     * times its writes with. Turn it on where a few mailboxes are polled often. The connection is
+     * logged out when the next session finds it unused for longer than {@code idleTimeout}, by
+     * {@link ImapMailboxReader#close()}, and after any failure in a session; the next session then
+     * logs in afresh (asking the credentials supplier again, so an OAuth2 token that expired while
+     * the connection was open is replaced then). When the server closed the connection meanwhile, or
+     * the folder's UIDVALIDITY changed, the next session notices on its NOOP and logs in afresh.
+     *
+     * @param idleTimeout the longest a kept connection may stay unused, between 1 second and 29
+     *     minutes (RFC 3501 lets a server log out an idle client after 30 minutes)
+     * @return this builder
+     * @throws IllegalArgumentException if out of range
+     */
+    public Builder keepConnection(Duration idleTimeout) {
+      requireNonNull(idleTimeout, "keepConnection");
+      if (idleTimeout.compareTo(Duration.ofSeconds(1)) < 0 || idleTimeout.compareTo(Duration.ofMinutes(29)) > 0) {
+        throw new IllegalArgumentException("keepConnection idle timeout must be between 1 second and 29 minutes, was "
+            + idleTimeout);
+      }
+      this.keepIdle = idleTimeout;
+      return this;
+    }
+
+    /** The clock that times a kept connection's idle timeout; for tests. */
+    Builder clock(Clock clock) {
+      this.clock = requireNonNull(clock, "clock");
       return this;
     }
 

@@ -43,6 +43,7 @@ import org.eclipse.angus.mail.iap.ByteArray;
 import org.eclipse.angus.mail.iap.CommandFailedException;
 import org.eclipse.angus.mail.iap.ProtocolException;
 import org.eclipse.angus.mail.iap.Response;
+import org.eclipse.angus.mail.iap.ResponseHandler;
 import org.eclipse.angus.mail.imap.IMAPFolder;
 import org.eclipse.angus.mail.imap.IMAPStore;
 import org.eclipse.angus.mail.imap.protocol.BASE64MailboxEncoder;
@@ -58,7 +59,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One open IMAP folder for the length of an engine tick.
+ * One open IMAP folder for the length of an engine tick. Its connection is its own, or the one its
+ * reader kept from the previous session ({@code keepConnection}), which it hands back on
+ * {@link #close()} unless something failed.
  *
  * <p>Jakarta Mail logs in, upgrades to TLS and selects the folder (which yields UIDVALIDITY and
  * UIDNEXT); the reading itself goes through {@link IMAPFolder#doCommand} as raw UID commands, so that
@@ -107,10 +110,59 @@ final class ImapSession implements MailboxReader.Session {
   private final Set<String> createdFolders = new HashSet<>();
   private final List<Path> temporaryFiles = new ArrayList<>();
   private boolean closed;
+  /** What the server reported on this session's connection since the last look for new mail. */
+  private Watch watch;
+  /** Set when an operation failed: the connection is then not kept for the next session. */
+  private boolean failed;
 
   ImapSession(ImapMailboxReader reader) {
     this.reader = reader;
     this.failures = new ImapFailures(reader);
+  }
+
+  /**
+   * Takes over a connection a previous session left to its reader, and asks the server with one
+   * {@code NOOP} what changed since (new messages come back as {@code EXISTS}). Gives the connection
+   * up, without a command, when the server closed it meanwhile, the NOOP fails, or the folder's
+   * UIDVALIDITY changed under it; then the caller connects afresh.
+   *
+   * @return whether the session is open on the kept connection
+   */
+  boolean resume(Kept kept) {
+    store = kept.store();
+    folder = kept.folder();
+    secret = kept.secret();
+    watch = kept.watch();
+    String problem;
+    try {
+      if (folder.isOpen()) {
+        command("NOOP", null);
+      }
+      problem = !folder.isOpen() ? "closed by the server"
+          : watch.validityChanged ? "on a folder whose UIDVALIDITY changed to " + watch.newValidity : null;
+    } catch (MessagingException | RuntimeException e) {
+      problem = "failing its NOOP: " + ImapFailures.detail(e, secret);
+    }
+    if (problem == null) {
+      return true;
+    }
+    log.debug("{}: the kept connection is {}; connecting again", reader.describe(), problem);
+    disconnect();
+    return false;
+  }
+
+  /**
+   * Logs out of a connection the reader kept, e.g. once it stayed unused longer than its idle
+   * timeout or when the reader closes.
+   */
+  static void logout(ImapMailboxReader reader, Kept kept) {
+    ImapSession s = new ImapSession(reader);
+    s.store = kept.store();
+    s.folder = kept.folder();
+    s.secret = kept.secret();
+    s.watch = kept.watch();
+    s.closed = true;
+    s.disconnect();
   }
 
   /**
@@ -155,8 +207,20 @@ final class ImapSession implements MailboxReader.Session {
       closeQuietly(newStore);
       throw Secrets.withoutSecretInCause(failures.openFolder(e, secret), secret);
     }
+    Watch newWatch;
+    try {
+      newWatch = new Watch(newFolder.getUIDNext(), newFolder.getUIDValidity());
+      newFolder.doCommand(p -> {
+        p.addResponseHandler(newWatch);
+        return null;
+      });
+    } catch (MessagingException | RuntimeException e) {
+      closeQuietly(newStore);
+      throw Secrets.withoutSecretInCause(failures.openFolder(e, secret), secret);
+    }
     store = newStore;
     folder = newFolder;
+    watch = newWatch;
   }
 
   @Override
@@ -195,7 +259,14 @@ final class ImapSession implements MailboxReader.Session {
       }
     }
     long last = cursor == null ? 0 : cursor.lastUid();
-    long uidNext = folder.getUIDNext(); // from SELECT's answer: no round trip; -1 if the server did not say
+    if (watch.validityChanged) {
+      throw new TransientRouterException("UIDVALIDITY of " + reader.describe() + " changed to " + watch.newValidity
+          + " while the connection was open; the next tick starts over");
+    }
+    // SELECT's UIDNEXT, or on a kept connection what the last look found, unless the server reported
+    // new messages (EXISTS) since: no round trip. -1 when unknown, and then UID SEARCH looks.
+    long uidNext = watch.changed ? -1 : watch.noneFrom;
+    watch.changed = false; // cleared before looking: an EXISTS during the search counts for the next look
     Instant after = reader.processReceivedAfter;
 
     long filterEnd = 0; // UIDs below it are subject to processReceivedAfter
@@ -214,7 +285,11 @@ final class ImapSession implements MailboxReader.Session {
     }
     long from = filtering ? filterEnd : last + 1;
     if ((uidNext < 0 || uidNext > from) && from <= MAX_UID) {
-      candidates.addAll(uidsFrom(from));
+      List<Long> found = uidsFrom(from);
+      candidates.addAll(found);
+      watch.noneFrom = found.isEmpty() ? from : found.get(found.size() - 1) + 1;
+    } else if (uidNext < 0) {
+      watch.changed = true; // nothing looked: keep the doubt for the next tick
     }
     List<Long> chosen = candidates.subList(0, Math.min(max, candidates.size()));
     boolean more = candidates.size() > chosen.size();
@@ -615,7 +690,12 @@ final class ImapSession implements MailboxReader.Session {
       return;
     }
     closed = true;
-    disconnect();
+    if (!failed && folder != null && folder.isOpen() && !watch.validityChanged && reader.keep(this::kept)) {
+      store = null;
+      folder = null;
+    } else {
+      disconnect();
+    }
     for (Path file : temporaryFiles) {
       try {
         Files.deleteIfExists(file);
@@ -669,6 +749,11 @@ final class ImapSession implements MailboxReader.Session {
     store = null;
   }
 
+  /** The connection as the reader keeps it for the next session. */
+  private Kept kept(Instant lastUsed) {
+    return new Kept(store, folder, secret, watch, lastUsed);
+  }
+
   private void closeQuietly(IMAPStore s) {
     if (s == null) {
       return;
@@ -696,10 +781,15 @@ final class ImapSession implements MailboxReader.Session {
         }
         return operation.run();
       } catch (IOException e) {
+        failed = true;
         throw new TransientRouterException("a temporary file for " + reader.describe() + " could not be written "
             + "while " + what + ": " + e, e);
+      } catch (RuntimeException e) {
+        failed = true;
+        throw e;
       } catch (MessagingException e) {
         if (attempt > 1 || !ImapFailures.connectionLost(e)) {
+          failed = true;
           throw Secrets.withoutSecretInCause(failures.during(what, e, secret), secret);
         }
         log.debug("{}: connection lost while {}, reconnecting: {}", reader.describe(), what,
@@ -730,6 +820,73 @@ final class ImapSession implements MailboxReader.Session {
     }
     log.warn("{}: '{}' is not an IMAP UID this reader returned; ignored", reader.describe(), ref);
     return -1;
+  }
+
+  /**
+   * A logged-in connection with the folder selected, as a reader keeps it between sessions.
+   *
+   * @param lastUsed when the session that used it last closed, by the reader's clock
+   */
+  record Kept(IMAPStore store, IMAPFolder folder, String secret, Watch watch, Instant lastUsed) {
+    Kept {
+      requireNonNull(store, "store");
+      requireNonNull(folder, "folder");
+      requireNonNull(watch, "watch");
+      requireNonNull(lastUsed, "lastUsed");
+    }
+
+    @Override
+    public String toString() {
+      return "Kept[lastUsed=" + lastUsed + "]"; // never the secret
+    }
+  }
+
+  /**
+   * Watches the untagged responses of one connection, Angus's and ours alike: an {@code EXISTS}
+   * means new messages may have arrived since the last look, an {@code OK [UIDVALIDITY n]} with
+   * another value means the UIDs no longer name the same messages. Used by one session at a time;
+   * the reader's lock hands it from one to the next.
+   */
+  static final class Watch implements ResponseHandler {
+    /** No message has a UID at or above this, unless {@link #changed}; -1 if unknown. */
+    long noneFrom;
+    boolean changed;
+    final long validity;
+    boolean validityChanged;
+    long newValidity = -1;
+
+    Watch(long uidNext, long validity) {
+      this.noneFrom = uidNext;
+      this.validity = validity;
+    }
+
+    /** Notes what an untagged response says about new messages or the UIDVALIDITY. */
+    @Override
+    public void handleResponse(Response r) {
+      if (r instanceof IMAPResponse ir && ir.keyEquals("EXISTS")) {
+        changed = true;
+      } else if (r.isOK() || r.isNO() || r.isBAD()) {
+        // toString() is the line as received, and leaves the response's read position to Angus
+        String line = r.toString();
+        int at = line.indexOf("[UIDVALIDITY ");
+        if (at >= 0) {
+          int start = at + "[UIDVALIDITY ".length();
+          int end = start;
+          while (end < line.length() && Character.isDigit(line.charAt(end))) {
+            end++;
+          }
+          try {
+            long value = Long.parseLong(line.substring(start, end));
+            if (value != validity) {
+              newValidity = value;
+              validityChanged = true;
+            }
+          } catch (NumberFormatException e) {
+            changed = true; // unreadable: look again rather than trust what we knew
+          }
+        }
+      }
+    }
   }
 
   @FunctionalInterface

@@ -11,19 +11,25 @@ import jakarta.mail.Flags;
 import jakarta.mail.MessagingException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.function.UnaryOperator;
 
 /** ImapMailboxReader keeps the reader contract, against GreenMail's IMAP server. */
 final class ImapMailboxReaderContractTest extends MailboxReaderContract {
 
   @Override
   protected Fixture newFixture() {
+    return fixture(b -> b);
+  }
+
+  /** A GreenMail server and a reader on it, built with {@code settings} on top of the test defaults. */
+  static Fixture fixture(UnaryOperator<ImapMailboxReader.Builder> settings) {
     GreenMail greenMail = new GreenMail(TestMailboxes.imap());
     greenMail.start();
     GreenMailUser user = TestMailboxes.user(greenMail);
     MailFolder inbox = TestMailboxes.folder(greenMail, user, "INBOX");
-    MailboxReader reader = TestMailboxes.reader(greenMail.getImap().getPort())
+    ImapMailboxReader reader = settings.apply(TestMailboxes.reader(greenMail.getImap().getPort())
         .connectTimeout(Duration.ofSeconds(5))
-        .readTimeout(Duration.ofSeconds(10))
+        .readTimeout(Duration.ofSeconds(10)))
         .build();
     return new Fixture() {
       @Override
@@ -53,6 +59,7 @@ final class ImapMailboxReaderContractTest extends MailboxReaderContract {
 
       @Override
       public void close() {
+        reader.close();
         greenMail.stop();
       }
     };

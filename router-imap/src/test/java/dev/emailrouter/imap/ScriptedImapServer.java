@@ -49,6 +49,7 @@ final class ScriptedImapServer implements AutoCloseable {
   private final Map<String, Disturbance> disturbances = new ConcurrentHashMap<>();
   private final Set<Long> withoutUid = ConcurrentHashMap.newKeySet();
   private long uidNext = 1;
+  private volatile String nextNoopAnswer;
 
   ScriptedImapServer() throws IOException {
     listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
@@ -85,6 +86,14 @@ final class ScriptedImapServer implements AutoCloseable {
   /** Answers FETCH for {@code uid} without its UID item, as a server breaking RFC 3501 6.4.8 would. */
   void answerWithoutUid(long uid) {
     withoutUid.add(uid);
+  }
+
+  /**
+   * Answers the next NOOP with these untagged lines (CRLF-terminated) instead of a bare OK; one
+   * starting with {@code * BYE} closes the connection after it, as a server shutting down does.
+   */
+  void answerNextNoopWith(String untagged) {
+    nextNoopAnswer = untagged;
   }
 
   /** The command lines received, tags removed. */
@@ -177,6 +186,14 @@ final class ScriptedImapServer implements AutoCloseable {
           search(out, tag, command.substring("UID SEARCH UID ".length()).trim().split(" ")[0]);
         } else if (verb.startsWith("UID FETCH ")) {
           fetch(out, tag, command);
+        } else if (verb.startsWith("NOOP") && nextNoopAnswer != null) {
+          String answer = nextNoopAnswer;
+          nextNoopAnswer = null;
+          if (answer.startsWith("* BYE")) {
+            write(out, answer);
+            return;
+          }
+          write(out, answer + tag + " OK done\r\n");
         } else if (verb.startsWith("NOOP") || verb.startsWith("UNSELECT") || verb.startsWith("CLOSE")
             || verb.startsWith("UID STORE")) {
           write(out, tag + " OK done\r\n");

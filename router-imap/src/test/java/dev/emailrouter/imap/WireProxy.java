@@ -34,6 +34,7 @@ final class WireProxy implements AutoCloseable {
   private final List<String> droppedServerLines = new CopyOnWriteArrayList<>();
   private volatile String announced = "";
   private volatile boolean refusing;
+  private final java.util.concurrent.atomic.AtomicInteger connections = new java.util.concurrent.atomic.AtomicInteger();
 
   WireProxy(int targetPort, String... hiddenCapabilities) throws IOException {
     this.targetPort = targetPort;
@@ -46,6 +47,11 @@ final class WireProxy implements AutoCloseable {
 
   int port() {
     return listener.getLocalPort();
+  }
+
+  /** How many connections the proxy accepted and passed on so far. */
+  int connections() {
+    return connections.get();
   }
 
   /** The command lines sent so far, tags removed, e.g. {@code UID FETCH 1:* (UID)}. */
@@ -104,6 +110,7 @@ final class WireProxy implements AutoCloseable {
           continue;
         }
         Socket server = new Socket(InetAddress.getLoopbackAddress(), targetPort);
+        connections.incrementAndGet();
         sockets.add(client);
         sockets.add(server);
         start(() -> pump(client, server, true));
