@@ -585,5 +585,17 @@ final class IncomingFlow implements AutoCloseable {
     if (workers != null) {
       workers.shutdown();
     }
+    // A reader may hold a connection between ticks (an IMAP reader keeping its connection): the
+    // engine it was handed to lets it go. Each reader once, even if two mailboxes share it.
+    java.util.Set<MailboxReader> closed = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    for (Mailbox m : s.mailboxes) {
+      if (m.reader() instanceof AutoCloseable reader && closed.add(m.reader())) {
+        try {
+          reader.close();
+        } catch (Exception | LinkageError e) {
+          LOG.warn("closing the reader of mailbox {} failed", m.name(), e);
+        }
+      }
+    }
   }
 }

@@ -186,13 +186,17 @@ public final class RouterEngine implements AutoCloseable {
   }
 
   /**
-   * Stops the engine's worker threads; a running tick finishes first, and later ticks fail. Never
-   * throws; closing twice does nothing more.
+   * Stops the engine's worker threads and closes the mailbox readers that are {@link
+   * AutoCloseable} (an IMAP reader that keeps its connection between ticks logs out); a running
+   * tick finishes first, and later ticks fail. Never throws; closing twice does nothing more.
    */
   @Override
   public void close() {
     tickLock.lock();
     try {
+      if (closed) {
+        return;
+      }
       closed = true;
       if (outgoing != null) {
         outgoing.close();

@@ -63,4 +63,35 @@ final class EngineStateTest {
       assertThat(engine.emailsInFlight()).isZero();
     }
   }
+
+  @Test
+  void close_closesTheReadersThatHoldSomethingBetweenTicks_onceEach_evenWhenTwoMailboxesShareOne() {
+    java.util.concurrent.atomic.AtomicInteger closes = new java.util.concurrent.atomic.AtomicInteger();
+    FakeMailbox fake = new FakeMailbox("a");
+    class Closable implements dev.emailrouter.api.MailboxReader, AutoCloseable {
+      @Override
+      public Session open() {
+        return fake.open();
+      }
+
+      @Override
+      public String describe() {
+        return fake.describe();
+      }
+
+      @Override
+      public void close() {
+        closes.incrementAndGet();
+      }
+    }
+    Closable reader = new Closable();
+    RouterEngine engine = RouterEngine.builder().activityStore(store)
+        .mailbox(Mailbox.ofUser("user-1", reader).withName("one"))
+        .mailbox(Mailbox.ofQueue("queue-1", reader).withName("two")).build();
+
+    engine.close();
+    engine.close();
+
+    assertThat(closes).hasValue(1);
+  }
 }

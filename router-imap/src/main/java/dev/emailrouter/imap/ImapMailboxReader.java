@@ -171,8 +171,8 @@ public final class ImapMailboxReader implements MailboxReader, AutoCloseable {
   /**
    * Logs out of the connection kept for the next session, if any; from then on sessions close their
    * connections as without {@link Builder#keepConnection(Duration)}. Sessions still open go on. Never
-   * throws; closing twice does nothing more. The engine does not call this: the host that built the
-   * reader closes it when it stops polling.
+   * throws; closing twice does nothing more. {@code RouterEngine.close()} calls it for every reader
+   * the engine was given; a host that uses the reader on its own closes it when it stops polling.
    */
   @Override
   public void close() {
