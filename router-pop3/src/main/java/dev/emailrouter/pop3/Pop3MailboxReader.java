@@ -13,15 +13,18 @@ import dev.emailrouter.core.internal.Secrets;
 import jakarta.mail.Folder;
 import jakarta.mail.MessagingException;
 import jakarta.mail.Store;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.security.KeyStore;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 import org.eclipse.angus.mail.pop3.POP3Folder;
+import org.eclipse.angus.mail.pop3.POP3Store;
 
 /**
  * Reads a POP3 mailbox (its INBOX, the only folder POP3 has) incrementally by UIDL, headers first,
@@ -168,6 +171,12 @@ public final class Pop3MailboxReader implements MailboxReader {
       if (oauth2) {
         properties = tokenLogin.angusProperties(properties);
       }
+      // The socket of a password login, for pipelining; a token login's socket is our own
+      // Pop3TokenLogin socket, which reads Angus's commands one at a time, so that stays lock-step.
+      SocketRecorder sockets = oauth2 ? null : new SocketRecorder();
+      if (sockets != null) {
+        properties = sockets.install(properties);
+      }
       Store store = null;
       try {
         store = jakarta.mail.Session.getInstance(properties).getStore("pop3");
@@ -190,13 +199,28 @@ public final class Pop3MailboxReader implements MailboxReader {
         POP3Folder inbox = (POP3Folder) store.getFolder("INBOX");
         inbox.open(deleteAfterProcessing ? Folder.READ_WRITE : Folder.READ_ONLY);
         return new Pop3Session(description, store, inbox, deleteAfterProcessing, deleteRejected, pendingDeletes,
-            Pop3Session.SPOOL_THRESHOLD, wholeMessageUpTo);
-      } catch (MessagingException | RuntimeException e) {
+            Pop3Session.SPOOL_THRESHOLD, wholeMessageUpTo, pipeline(store, sockets));
+      } catch (MessagingException | IOException | RuntimeException e) {
         closeQuietly(store);
         throw Secrets.withoutSecretInCause(Pop3Errors.open(description, login.username(), login.secret(), oauth2, e),
             login.secret());
       }
     }
+  }
+
+  /**
+   * A pipeline on the session's connection where the server lists PIPELINING in CAPA (RFC 2449),
+   * else {@code null}: commands then go one at a time through Angus.
+   */
+  private static Pop3Pipeline pipeline(Store store, SocketRecorder sockets) throws MessagingException, IOException {
+    if (sockets == null || sockets.socket() == null || !(store instanceof POP3Store pop3)) {
+      return null;
+    }
+    Map<String, String> capabilities = pop3.capabilities();
+    if (capabilities == null || !capabilities.containsKey("PIPELINING")) {
+      return null;
+    }
+    return new Pop3Pipeline(sockets.socket());
   }
 
   private Credentials credentials() {

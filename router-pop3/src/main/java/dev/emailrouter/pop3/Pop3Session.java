@@ -94,11 +94,18 @@ final class Pop3Session implements MailboxReader.Session {
   private final Map<Integer, byte[]> retrieved = new HashMap<>();
   private long retrievedBytes;
   private final MailDateFormat dates = new MailDateFormat();
+  /** RETR and TOP several at a time, where the server offers PIPELINING; {@code null}: one at a time. */
+  private final Pop3Pipeline pipeline;
+  /**
+   * Header blocks (TOP n 0) read ahead by the pipeline in {@link #fetchNew}, by message number,
+   * until {@link #headers} takes them.
+   */
+  private final Map<Integer, byte[]> topped = new HashMap<>();
   private int deletions;
   private boolean closed;
 
   Pop3Session(String mailbox, Store store, POP3Folder folder, boolean deleteTracked, boolean deleteRejected,
-      Set<String> pendingDeletes, int spoolThreshold, long wholeMessageBytes) {
+      Set<String> pendingDeletes, int spoolThreshold, long wholeMessageBytes, Pop3Pipeline pipeline) {
     this.mailbox = mailbox;
     this.store = store;
     this.folder = folder;
@@ -107,6 +114,7 @@ final class Pop3Session implements MailboxReader.Session {
     this.pendingDeletes = pendingDeletes;
     this.spoolThreshold = spoolThreshold;
     this.wholeMessageBytes = wholeMessageBytes;
+    this.pipeline = pipeline;
   }
 
   @Override
@@ -151,6 +159,9 @@ final class Pop3Session implements MailboxReader.Session {
     List<MessageHeaders> messages = new ArrayList<>(selected.size());
     if (!selected.isEmpty()) {
       listSizes();
+      if (pipeline != null) {
+        readAhead(selected);
+      }
       for (int number : selected) {
         String uidl = uidls.get(number - 1);
         MessageHeaders headers = headers(number, uidl);
@@ -162,6 +173,7 @@ final class Pop3Session implements MailboxReader.Session {
           messages.add(headers);
         }
       }
+      topped.clear();
     }
     LOG.debug("mailbox {}: {} messages on the server, {} new and {} asked again returned, more: {}", mailbox,
         uidls.size(), fresh, selected.size() - fresh, more);
@@ -173,6 +185,9 @@ final class Pop3Session implements MailboxReader.Session {
     Objects.requireNonNull(refs, "refs");
     checkOpen();
     index();
+    if (pipeline != null) {
+      return fetchPipelined(refs);
+    }
     List<RawMessage> messages = new ArrayList<>(refs.size());
     for (String ref : refs) {
       Integer number = numbers.get(ref);
@@ -202,14 +217,147 @@ final class Pop3Session implements MailboxReader.Session {
         // away: the server refused it. Leaving it out would read as "deleted meanwhile", and the
         // engine would move its cursor past a message it never read; failing it instead lets the
         // engine retry it on later ticks and quarantine it (left on the server) if it keeps failing.
-        throw new PermanentRouterException(mailbox + ": the server refused to download message " + ref + " ("
-            + Pop3Errors.chainText(e) + "); it is tried again later and set aside, never deleted, if it keeps "
-            + "failing", e);
+        throw refused(ref, Pop3Errors.chainText(e), e);
       } catch (MessagingException | IOException e) {
         throw Pop3Errors.session(mailbox, "downloading message " + ref, e);
       }
     }
     return messages;
+  }
+
+  private PermanentRouterException refused(String ref, String said, Exception cause) {
+    return new PermanentRouterException(mailbox + ": the server refused to download message " + ref + " ("
+        + said + "); it is tried again later and set aside, never deleted, if it keeps failing", cause);
+  }
+
+  /**
+   * {@link #fetchMessages} over the pipeline: one RETR per message not downloaded yet, a window at
+   * a time, each streamed into its own spool (memory up to the spool threshold, then a temp file).
+   * A refused RETR fails the call as in lock-step, but only once every reply of the run is read, so
+   * the connection stays in step.
+   */
+  private List<RawMessage> fetchPipelined(List<String> refs) {
+    RawMessage[] found = new RawMessage[refs.size()];
+    List<String> commands = new ArrayList<>();
+    List<Integer> positions = new ArrayList<>();
+    for (int i = 0; i < refs.size(); i++) {
+      String ref = refs.get(i);
+      Integer number = numbers.get(ref);
+      if (number == null) {
+        LOG.trace("mailbox {}: message {} is gone", mailbox, ref);
+        continue;
+      }
+      byte[] whole = retrieved.remove(number);
+      if (whole != null) {
+        retrievedBytes -= whole.length;
+        found[i] = new RawMessage(ref, whole.length, ContentSource.ofBytes(whole));
+      } else {
+        commands.add("RETR " + number);
+        positions.add(i);
+      }
+    }
+    String[] refusedRef = new String[1];
+    if (!commands.isEmpty()) {
+      try {
+        pipeline.run(commands, true, (k, ok, body) -> {
+          int i = positions.get(k);
+          String ref = refs.get(i);
+          if (!ok) {
+            if (refusedRef[0] == null) {
+              refusedRef[0] = ref;
+            }
+            return;
+          }
+          long expected = sizes == null ? -1 : sizes.getOrDefault(numbers.get(ref), -1L);
+          try (MessageSpool spool = new MessageSpool(spoolThreshold, expected, tempFiles::add)) {
+            body.transferTo(spool);
+            found[i] = new RawMessage(ref, spool.size(), spool.finish());
+            LOG.trace("mailbox {}: downloaded message {} ({} bytes{})", mailbox, ref, spool.size(),
+                spool.spilled() ? ", spooled to a temp file" : "");
+          }
+        });
+      } catch (IOException e) {
+        throw Pop3Errors.session(mailbox, "downloading messages", e);
+      }
+    }
+    if (refusedRef[0] != null) {
+      // See fetchMessages: a refused RETR is a failure of that message, not a message gone.
+      throw refused(refusedRef[0], "-ERR to RETR", null);
+    }
+    List<RawMessage> messages = new ArrayList<>(refs.size());
+    for (RawMessage message : found) {
+      if (message != null) {
+        messages.add(message);
+      }
+    }
+    return messages;
+  }
+
+  /**
+   * Reads ahead, over the pipeline, what {@link #headers} needs for the selected messages: the
+   * whole message (RETR) where it will be kept for {@link #fetchMessages}, else the header block
+   * (TOP n 0). What the server refuses, or a message far bigger than LIST said, is left to the
+   * lock-step path in {@link #headers}, which knows the fallbacks.
+   */
+  private void readAhead(List<Integer> selected) {
+    List<String> commands = new ArrayList<>(selected.size());
+    List<Integer> wanted = new ArrayList<>(selected.size());
+    long budget = retrievedBytes;
+    boolean anyTop = false;
+    for (int number : selected) {
+      if (retrieved.containsKey(number)) {
+        continue;
+      }
+      long size = sizes.getOrDefault(number, -1L);
+      if (size >= 0 && size <= wholeMessageBytes && budget + size <= RETRIEVED_BUDGET_BYTES) {
+        budget += size;
+        commands.add("RETR " + number);
+      } else if (topWorks) {
+        commands.add("TOP " + number + " 0");
+        anyTop = true;
+      } else {
+        continue;
+      }
+      wanted.add(number);
+    }
+    if (commands.isEmpty()) {
+      return;
+    }
+    boolean[] topRefused = new boolean[1];
+    try {
+      pipeline.run(commands, true, (k, ok, body) -> {
+        int number = wanted.get(k);
+        boolean whole = commands.get(k).charAt(0) == 'R';
+        if (!ok) {
+          topRefused[0] |= !whole;
+          return;
+        }
+        if (whole) {
+          long size = sizes.getOrDefault(number, -1L);
+          // LIST counts the CRLFs and dot-stuffing, so the data is never longer; a server that
+          // sends much more than it listed gets no copy kept (the lock-step path streams it).
+          byte[] bytes = readUpTo(body, (int) Math.min(Integer.MAX_VALUE - 16, size + 64 * 1024));
+          if (bytes != null) {
+            retrieved.put(number, bytes);
+            retrievedBytes += bytes.length;
+          }
+        } else {
+          topped.put(number, body.readNBytes(MAX_HEADER_BYTES));
+        }
+      });
+    } catch (IOException e) {
+      throw Pop3Errors.session(mailbox, "reading new messages", e);
+    }
+    if (anyTop && topRefused[0]) {
+      // headers() asks again in lock-step, where a refused TOP turns into headers from RETR.
+      LOG.debug("mailbox {}: the server refused TOP in the pipeline; those messages are read one by one", mailbox);
+    }
+  }
+
+  /** The stream's bytes if there are at most {@code max}, else {@code null} (the rest is skipped). */
+  private static byte[] readUpTo(InputStream in, int max) throws IOException {
+    byte[] bytes = in.readNBytes(max + 1);
+    return bytes.length > max ? null : bytes;
   }
 
   @Override
@@ -424,9 +572,12 @@ final class Pop3Session implements MailboxReader.Session {
   private MessageHeaders headers(int number, String uidl) {
     try {
       long size = sizes.getOrDefault(number, -1L);
-      byte[] block;
-      block = null;
-      if (size >= 0 && size <= wholeMessageBytes && retrievedBytes + size <= RETRIEVED_BUDGET_BYTES) {
+      byte[] block = retrieved.get(number);
+      if (block == null) {
+        block = topped.remove(number);
+      }
+      if (block == null && pipeline == null && size >= 0 && size <= wholeMessageBytes
+          && retrievedBytes + size <= RETRIEVED_BUDGET_BYTES) {
         block = retrieve(number, size);
         if (block != null) {
           retrieved.put(number, block);

@@ -12,7 +12,8 @@ import java.util.function.UnaryOperator;
  * A POP3 maildrop for {@link ScriptedPop3Server} whose UIDLs the test chooses, for server faults
  * GreenMail can't produce (one UIDL listed for several messages). Answers CAPA, USER, PASS, STAT,
  * UIDL, LIST, TOP, RETR, DELE, RSET, NOOP and QUIT; DELE takes effect at QUIT, as RFC 1939 says.
- * Messages hold no line starting with a dot (no dot-stuffing here). One connection at a time.
+ * Lines starting with a dot are dot-stuffed. With {@link #pipelining()} CAPA offers PIPELINING (RFC
+ * 2449); {@link #refuseRetr} and {@link #dropAtRetr} script faults. One connection at a time.
  */
 final class ScriptedMaildrop implements UnaryOperator<String> {
 
@@ -21,6 +22,33 @@ final class ScriptedMaildrop implements UnaryOperator<String> {
 
   private final List<Entry> messages = new ArrayList<>();
   private final Set<Integer> marked = new HashSet<>();
+  private final Set<Integer> refused = new HashSet<>();
+  private boolean pipelining;
+  private int dropAt;
+  private int retrs;
+
+  /** CAPA lists PIPELINING. */
+  synchronized ScriptedMaildrop pipelining() {
+    pipelining = true;
+    return this;
+  }
+
+  /** RETR of this message number gets -ERR (TOP still works). */
+  synchronized ScriptedMaildrop refuseRetr(int number) {
+    refused.add(number);
+    return this;
+  }
+
+  /** The connection is closed instead of answering RETR of this message number, once. */
+  synchronized ScriptedMaildrop dropAtRetr(int number) {
+    dropAt = number;
+    return this;
+  }
+
+  /** How many RETR commands were answered with a message. */
+  synchronized int retrs() {
+    return retrs;
+  }
 
   synchronized ScriptedMaildrop add(String uidl, String text) {
     messages.add(new Entry(uidl, text.replace("\r\n", "\n")));
@@ -37,7 +65,7 @@ final class ScriptedMaildrop implements UnaryOperator<String> {
     String[] words = line.split(" ");
     switch (words[0].toUpperCase(Locale.ROOT)) {
       case "CAPA":
-        return "+OK\nUSER\nUIDL\nTOP\n.";
+        return "+OK\nUSER\nUIDL\nTOP\n" + (pipelining ? "PIPELINING\n" : "") + ".";
       case "USER":
         marked.clear(); // a new session
         return "+OK";
@@ -50,9 +78,18 @@ final class ScriptedMaildrop implements UnaryOperator<String> {
       case "TOP":
         String text = messages.get(Integer.parseInt(words[1]) - 1).text();
         int blank = text.indexOf("\n\n");
-        return "+OK\n" + (blank < 0 ? text : text.substring(0, blank + 1)) + "\n.";
+        return "+OK\n" + stuffed(blank < 0 ? text : text.substring(0, blank + 1)) + "\n.";
       case "RETR":
-        return "+OK\n" + messages.get(Integer.parseInt(words[1]) - 1).text() + "\n.";
+        int number = Integer.parseInt(words[1]);
+        if (number == dropAt) {
+          dropAt = 0;
+          return null;
+        }
+        if (refused.contains(number)) {
+          return "-ERR [SYS/PERM] message " + number + " can't be read";
+        }
+        retrs++;
+        return "+OK\n" + stuffed(messages.get(number - 1).text()) + "\n.";
       case "DELE":
         marked.add(Integer.parseInt(words[1]));
         return "+OK";
@@ -82,6 +119,10 @@ final class ScriptedMaildrop implements UnaryOperator<String> {
       reply.append('\n').append(n).append(' ').append(uidl ? messages.get(n - 1).uidl() : size(messages.get(n - 1)));
     }
     return reply.append("\n.").toString();
+  }
+
+  private static String stuffed(String text) {
+    return (text.startsWith(".") ? "." : "") + text.replace("\n.", "\n..");
   }
 
   private static int size(Entry entry) {
