@@ -48,6 +48,15 @@ import org.eclipse.angus.mail.pop3.POP3Store;
  * deleted when the session closes. A server that refuses TOP makes the reader take headers from
  * whole messages, read and dropped on the fly.
  *
+ * <p><b>Pipelining.</b> Where the server lists PIPELINING in CAPA (RFC 2449; Dovecot does), the
+ * RETR and TOP commands of {@code fetchNew} and {@code fetchMessages} go out up to 32 at a time in
+ * one write and the replies are read back in order, so a maildrop of small messages costs a round
+ * trip per window rather than per message; each reply still streams into memory or a temp file as
+ * above. A refused RETR or TOP in a window is met as in lock-step (headers by TOP, a refused
+ * download fails that message), once the rest of the window is read. A connection that fails
+ * mid-window ends the session; nothing read in it counts, so the next session reads those messages
+ * again. Elsewhere, and with OAuth2 logins, commands go one at a time; DELE always does.
+ *
  * <p><b>The cursor</b> is the set of UIDLs already handled (see {@code NewMessages#cursor()}),
  * opaque to the engine: {@code v1:} and the UIDLs, or {@code v1z:} and the same deflated once it
  * passes 2 KB. Each {@code fetchNew} returns the old set minus the UIDLs the server no longer

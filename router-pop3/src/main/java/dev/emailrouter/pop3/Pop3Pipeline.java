@@ -189,9 +189,7 @@ final class Pop3Pipeline {
 
     @Override
     public int read() throws IOException {
-      byte[] one = new byte[1];
-      int n = read(one, 0, 1);
-      return n < 0 ? -1 : one[0] & 0xff;
+      return segment(1) < 0 ? -1 : buffer[start] & 0xff;
     }
 
     @Override

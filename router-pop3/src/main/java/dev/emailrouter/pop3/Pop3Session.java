@@ -30,6 +30,7 @@ import java.security.NoSuchAlgorithmException;
 import java.text.ParseException;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Date;
 import java.util.HashMap;
 import java.util.HexFormat;
@@ -46,7 +47,8 @@ import org.slf4j.LoggerFactory;
 /**
  * One open POP3 maildrop: UIDL once, LIST once, then per selected message RETR (small ones, kept for
  * the download) or TOP (large ones), RETR per tracked large message,
- * DELE and QUIT at close.
+ * DELE and QUIT at close. RETR and TOP go through {@link Pop3Pipeline} a window at a time where the
+ * server offers PIPELINING, else one at a time through Angus.
  *
  * <p>POP3 message numbers are stable for the whole session (RFC 1939: the maildrop is locked, and
  * a deleted message keeps its number until QUIT), so the UIDL-to-number index built once serves
@@ -336,7 +338,7 @@ final class Pop3Session implements MailboxReader.Session {
           long size = sizes.getOrDefault(number, -1L);
           // LIST counts the CRLFs and dot-stuffing, so the data is never longer; a server that
           // sends much more than it listed gets no copy kept (the lock-step path streams it).
-          byte[] bytes = readUpTo(body, (int) Math.min(Integer.MAX_VALUE - 16, size + 64 * 1024));
+          byte[] bytes = readUpTo(body, (int) size, (int) size + 64 * 1024);
           if (bytes != null) {
             retrieved.put(number, bytes);
             retrievedBytes += bytes.length;
@@ -354,10 +356,33 @@ final class Pop3Session implements MailboxReader.Session {
     }
   }
 
-  /** The stream's bytes if there are at most {@code max}, else {@code null} (the rest is skipped). */
-  private static byte[] readUpTo(InputStream in, int max) throws IOException {
-    byte[] bytes = in.readNBytes(max + 1);
-    return bytes.length > max ? null : bytes;
+  /**
+   * The stream's bytes if there are at most {@code max}, else {@code null} (the rest is skipped).
+   * The array is sized for {@code expected} bytes, so a message as long as LIST said (the usual
+   * case) is read into its final array without a further copy.
+   */
+  private static byte[] readUpTo(InputStream in, int expected, int max) throws IOException {
+    byte[] bytes = new byte[expected];
+    int count = 0;
+    while (true) {
+      if (count == bytes.length) {
+        int next = in.read();
+        if (next < 0) {
+          return bytes;
+        }
+        if (count >= max) {
+          return null;
+        }
+        bytes = Arrays.copyOf(bytes, Math.min(max, Math.max(count * 2, 1024)));
+        bytes[count++] = (byte) next;
+        continue;
+      }
+      int n = in.read(bytes, count, bytes.length - count);
+      if (n < 0) {
+        return Arrays.copyOf(bytes, count);
+      }
+      count += n;
+    }
   }
 
   @Override
