@@ -578,10 +578,23 @@ final class Pop3Session implements MailboxReader.Session {
       if (in != null) {
         BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.ISO_8859_1));
         for (String line = reader.readLine(); line != null; line = reader.readLine()) {
-          String[] parts = line.trim().split("\\s+");
-          if (parts.length >= 2) {
+          // "number size": split by hand, as String.split with a regex compiles it for every line
+          String trimmed = line.strip();
+          int space = 0;
+          while (space < trimmed.length() && !Character.isWhitespace(trimmed.charAt(space))) {
+            space++;
+          }
+          int start = space;
+          while (start < trimmed.length() && Character.isWhitespace(trimmed.charAt(start))) {
+            start++;
+          }
+          int end = start;
+          while (end < trimmed.length() && !Character.isWhitespace(trimmed.charAt(end))) {
+            end++;
+          }
+          if (space > 0 && end > start) {
             try {
-              map.put(Integer.parseInt(parts[0]), Long.parseLong(parts[1]));
+              map.put(Integer.parseInt(trimmed, 0, space, 10), Long.parseLong(trimmed, start, end, 10));
             } catch (NumberFormatException e) {
               // a line we can't read leaves that size unknown (-1)
             }

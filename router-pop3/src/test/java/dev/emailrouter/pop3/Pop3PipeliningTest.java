@@ -12,6 +12,7 @@ import dev.emailrouter.api.RawMessage;
 import dev.emailrouter.api.ReceivedEmail;
 import dev.emailrouter.api.Security;
 import dev.emailrouter.api.TrackingPolicy;
+import dev.emailrouter.api.TransientRouterException;
 import dev.emailrouter.core.InMemoryActivityStore;
 import dev.emailrouter.core.Mailbox;
 import dev.emailrouter.core.RouterEngine;
@@ -155,6 +156,25 @@ final class Pop3PipeliningTest {
       assertThat(session.fetchMessages(List.of("uidl-1", "uidl-2", "uidl-4", "uidl-5")))
           .extracting(m -> m.ref() + " " + text(m).contains("Message-ID: <m-" + m.ref().substring(5) + "@"))
           .containsExactly("uidl-1 true", "uidl-2 true", "uidl-4 true", "uidl-5 true");
+    }
+  }
+
+  @Test
+  void session_whenTheServerStallsMidWindow_failsTransientlyAfterTheReadTimeout_andTheNextSessionReadsAll()
+      throws Exception {
+    ScriptedMaildrop maildrop = maildrop(10).pipelining().hangAtRetr(4);
+    try (ScriptedPop3Server server = new ScriptedPop3Server(maildrop)) {
+      MailboxReader reader = reader(server, b -> b.readTimeout(Duration.ofMillis(300)));
+      try (MailboxReader.Session session = reader.open()) {
+        assertThatThrownBy(() -> session.fetchNew("", Set.of(), 10))
+            .isInstanceOf(TransientRouterException.class)
+            .hasMessageContaining("timed out");
+      } finally {
+        maildrop.release();
+      }
+      try (MailboxReader.Session session = reader.open()) {
+        assertThat(session.fetchNew("", Set.of(), 10).messages()).hasSize(10);
+      }
     }
   }
 

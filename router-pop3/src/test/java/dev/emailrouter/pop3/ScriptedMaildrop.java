@@ -6,6 +6,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
 import java.util.function.UnaryOperator;
 
 /**
@@ -25,7 +26,23 @@ final class ScriptedMaildrop implements UnaryOperator<String> {
   private final Set<Integer> refused = new HashSet<>();
   private boolean pipelining;
   private int dropAt;
+  private int hangAt;
+  private final CountDownLatch released = new CountDownLatch(1);
   private int retrs;
+
+  /**
+   * Instead of answering RETR of this message number, once, the server goes silent (reads nothing,
+   * sends nothing) until {@link #release()}, as a stalled server does.
+   */
+  synchronized ScriptedMaildrop hangAtRetr(int number) {
+    hangAt = number;
+    return this;
+  }
+
+  /** Ends the silence of {@link #hangAtRetr}; the stalled connection is then closed. */
+  void release() {
+    released.countDown();
+  }
 
   /** CAPA lists PIPELINING. */
   synchronized ScriptedMaildrop pipelining() {
@@ -81,6 +98,15 @@ final class ScriptedMaildrop implements UnaryOperator<String> {
         return "+OK\n" + stuffed(blank < 0 ? text : text.substring(0, blank + 1)) + "\n.";
       case "RETR":
         int number = Integer.parseInt(words[1]);
+        if (number == hangAt) {
+          hangAt = 0;
+          try {
+            released.await();
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+          return null;
+        }
         if (number == dropAt) {
           dropAt = 0;
           return null;
