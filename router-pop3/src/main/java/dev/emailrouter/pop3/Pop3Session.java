@@ -336,9 +336,10 @@ final class Pop3Session implements MailboxReader.Session {
         }
         if (whole) {
           long size = sizes.getOrDefault(number, -1L);
-          // LIST counts the CRLFs and dot-stuffing, so the data is never longer; a server that
-          // sends much more than it listed gets no copy kept (the lock-step path streams it).
-          byte[] bytes = readUpTo(body, (int) size, (int) size + 64 * 1024);
+          // LIST gives the exact size (RFC 1939); a little slack for servers that count loosely.
+          // A server sending much more than it listed gets no copy kept (the message's headers
+          // then come by TOP and its download streams into a spool), so the retrieved budget holds.
+          byte[] bytes = readUpTo(body, (int) size, (int) (size + size / 8 + 1024));
           if (bytes != null) {
             retrieved.put(number, bytes);
             retrievedBytes += bytes.length;

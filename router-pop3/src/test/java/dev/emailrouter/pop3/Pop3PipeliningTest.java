@@ -138,6 +138,27 @@ final class Pop3PipeliningTest {
   }
 
   @Test
+  void session_whenAMessageIsFarLargerThanListSaid_keepsNoCopy_takesHeadersByTop_andStreamsItWhole()
+      throws Exception {
+    String body = ("y".repeat(998) + "\r\n").repeat(300); // about 300 KB, listed as 100 bytes
+    ScriptedMaildrop maildrop = maildrop(3).pipelining();
+    maildrop.add("uidl-lying", TestMail.raw("lying", "lying size", body));
+    maildrop.understateSize(4);
+    try (ScriptedPop3Server server = new ScriptedPop3Server(maildrop);
+        MailboxReader.Session session = reader(server, b -> { }).open()) {
+      NewMessages fresh = session.fetchNew("", Set.of(), 10);
+
+      assertThat(fresh.messages()).extracting(m -> m.first("subject").orElseThrow())
+          .containsExactly("subject 1", "subject 2", "subject 3", "lying size");
+      assertThat(server.commands()).contains("RETR 4", "TOP 4 0");
+      List<RawMessage> downloaded = session.fetchMessages(List.of("uidl-3", "uidl-lying"));
+      assertThat(text(downloaded.get(0))).endsWith("body 3\r\n");
+      assertThat(TestMail.bytes(downloaded.get(1)))
+          .isEqualTo((TestMail.raw("lying", "lying size", body) + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
+    }
+  }
+
+  @Test
   void session_whenOneRetrInTheWindowIsRefused_takesItsHeadersFromTop_andKeepsTheOtherRepliesInStep()
       throws Exception {
     ScriptedMaildrop maildrop = maildrop(5).pipelining().refuseRetr(3);

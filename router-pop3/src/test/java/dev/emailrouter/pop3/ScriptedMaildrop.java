@@ -27,6 +27,7 @@ final class ScriptedMaildrop implements UnaryOperator<String> {
   private boolean pipelining;
   private int dropAt;
   private int hangAt;
+  private int understated;
   private final CountDownLatch released = new CountDownLatch(1);
   private int retrs;
 
@@ -59,6 +60,12 @@ final class ScriptedMaildrop implements UnaryOperator<String> {
   /** The connection is closed instead of answering RETR of this message number, once. */
   synchronized ScriptedMaildrop dropAtRetr(int number) {
     dropAt = number;
+    return this;
+  }
+
+  /** LIST reports this message number as 100 bytes, whatever its size, as a lying server would. */
+  synchronized ScriptedMaildrop understateSize(int number) {
+    understated = number;
     return this;
   }
 
@@ -138,13 +145,17 @@ final class ScriptedMaildrop implements UnaryOperator<String> {
   private String listing(String[] words, boolean uidl) {
     if (words.length > 1) {
       int n = Integer.parseInt(words[1]);
-      return "+OK " + n + " " + (uidl ? messages.get(n - 1).uidl() : size(messages.get(n - 1)));
+      return "+OK " + n + " " + (uidl ? messages.get(n - 1).uidl() : listedSize(n));
     }
     StringBuilder reply = new StringBuilder("+OK");
     for (int n = 1; n <= messages.size(); n++) {
-      reply.append('\n').append(n).append(' ').append(uidl ? messages.get(n - 1).uidl() : size(messages.get(n - 1)));
+      reply.append('\n').append(n).append(' ').append(uidl ? messages.get(n - 1).uidl() : listedSize(n));
     }
     return reply.append("\n.").toString();
+  }
+
+  private int listedSize(int number) {
+    return number == understated ? 100 : size(messages.get(number - 1));
   }
 
   private static String stuffed(String text) {
