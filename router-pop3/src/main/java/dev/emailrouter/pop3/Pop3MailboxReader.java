@@ -55,7 +55,8 @@ import org.eclipse.angus.mail.pop3.POP3Store;
  * above. A refused RETR or TOP in a window is met as in lock-step (headers by TOP, a refused
  * download fails that message), once the rest of the window is read. A connection that fails
  * mid-window ends the session; nothing read in it counts, so the next session reads those messages
- * again. Elsewhere, and with OAuth2 logins, commands go one at a time; DELE always does.
+ * again. At close, RSET, the DELEs and QUIT go in one window too. Elsewhere, and with OAuth2 logins,
+ * commands go one at a time.
  *
  * <p><b>The cursor</b> is the set of UIDLs already handled (see {@code NewMessages#cursor()}),
  * opaque to the engine: {@code v1:} and the UIDLs, or {@code v1z:} and the same deflated once it

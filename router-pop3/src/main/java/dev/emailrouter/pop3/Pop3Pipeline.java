@@ -103,6 +103,19 @@ final class Pop3Pipeline {
     }
   }
 
+  /**
+   * Closes the connection, after a QUIT sent through the pipeline, so that nothing Angus sends
+   * afterwards (its own QUIT at close) reaches the server.
+   */
+  void close() {
+    broken = true;
+    try {
+      socket.close();
+    } catch (IOException e) {
+      // closing anyway
+    }
+  }
+
   private int send(List<String> commands, int from, int to) throws IOException {
     StringBuilder lines = new StringBuilder((to - from) * 16);
     for (int i = from; i < to; i++) {

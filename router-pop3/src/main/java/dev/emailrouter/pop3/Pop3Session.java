@@ -35,6 +35,7 @@ import java.util.Date;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -47,8 +48,9 @@ import org.slf4j.LoggerFactory;
 /**
  * One open POP3 maildrop: UIDL once, LIST once, then per selected message RETR (small ones, kept for
  * the download) or TOP (large ones), RETR per tracked large message,
- * DELE and QUIT at close. RETR and TOP go through {@link Pop3Pipeline} a window at a time where the
- * server offers PIPELINING, else one at a time through Angus.
+ * DELE and QUIT at close. RETR, TOP and the closing RSET, DELEs and QUIT go through {@link
+ * Pop3Pipeline} a window at a time where the server offers PIPELINING, else one at a time through
+ * Angus.
  *
  * <p>POP3 message numbers are stable for the whole session (RFC 1939: the maildrop is locked, and
  * a deleted message keeps its number until QUIT), so the UIDL-to-number index built once serves
@@ -103,6 +105,8 @@ final class Pop3Session implements MailboxReader.Session {
    * until {@link #headers} takes them.
    */
   private final Map<Integer, byte[]> topped = new HashMap<>();
+  /** With the pipeline: the message numbers to delete, sent as DELEs at close, in one window. */
+  private final Set<Integer> toDelete = new LinkedHashSet<>();
   private int deletions;
   private boolean closed;
 
@@ -117,6 +121,8 @@ final class Pop3Session implements MailboxReader.Session {
     this.spoolThreshold = spoolThreshold;
     this.wholeMessageBytes = wholeMessageBytes;
     this.pipeline = pipeline;
+    LOG.debug("mailbox {}: RETR, TOP and DELE {}", mailbox,
+        pipeline != null ? "pipelined (the server offers PIPELINING)" : "one at a time");
   }
 
   @Override
@@ -413,6 +419,15 @@ final class Pop3Session implements MailboxReader.Session {
       return;
     }
     closed = true;
+    if (pipeline != null && !toDelete.isEmpty()) {
+      try {
+        commitPipelined();
+      } finally {
+        pipeline.close();
+        closeStore();
+      }
+      return;
+    }
     try {
       // Angus swallows I/O failures of RSET, DELE and QUIT in close(), so a dead connection would
       // go unnoticed; a NOOP first (only when there is something to commit) makes it visible.
@@ -436,21 +451,68 @@ final class Pop3Session implements MailboxReader.Session {
         LOG.debug("mailbox {}: closing failed: {}", mailbox, Pop3Errors.chainText(e));
       }
     } finally {
-      try {
-        store.close();
-      } catch (MessagingException | RuntimeException e) {
-        LOG.debug("mailbox {}: closing the store failed: {}", mailbox, Pop3Errors.chainText(e));
-      }
-      for (Path file : tempFiles) {
-        try {
-          Files.deleteIfExists(file);
-        } catch (IOException e) {
-          LOG.warn("mailbox {}: could not delete temp file {}: {}", mailbox, file, e.toString());
-        }
-      }
-      tempFiles.clear();
+      closeStore();
     }
   }
+
+  /**
+   * RSET, a DELE for each message to delete and QUIT, in one window: what Angus's close sends one
+   * at a time with rsetbeforequit (RSET first clears the deletion marks some servers set by
+   * themselves after RETR, so only ours are committed). The server applies the deletions only on
+   * QUIT (RFC 1939 UPDATE state); a session that fails before QUIT's +OK leaves them to the next
+   * one, as {@link #retryPendingDeletes} does.
+   */
+  private void commitPipelined() {
+    List<Integer> numbers = List.copyOf(toDelete);
+    List<String> commands = new ArrayList<>(numbers.size() + 2);
+    commands.add("RSET");
+    for (int number : numbers) {
+      commands.add("DELE " + number);
+    }
+    commands.add("QUIT");
+    boolean[] committed = new boolean[1];
+    int[] refused = new int[1];
+    try {
+      pipeline.run(commands, false, (k, ok, body) -> {
+        if (k == commands.size() - 1) {
+          committed[0] = ok;
+        } else if (!ok && k > 0) {
+          refused[0]++;
+        }
+      });
+    } catch (IOException e) {
+      LOG.warn("mailbox {}: the connection failed before QUIT, so {} deletions were not committed; they are tried "
+          + "again in the next session ({})", mailbox, numbers.size(), Pop3Errors.chainText(e));
+      return;
+    }
+    if (!committed[0]) {
+      LOG.warn("mailbox {}: the server refused QUIT, so {} deletions may not be committed; they are tried again in "
+          + "the next session", mailbox, numbers.size());
+    } else if (refused[0] > 0) {
+      LOG.warn("mailbox {}: the server refused {} of {} DELE commands; those messages are tried again in the next "
+          + "session", mailbox, refused[0], numbers.size());
+    } else {
+      LOG.debug("mailbox {}: {} deletions sent before QUIT", mailbox, numbers.size());
+    }
+  }
+
+  private void closeStore() {
+    try {
+      // After our own QUIT the server has closed the connection; Angus's QUIT then fails quietly.
+      store.close();
+    } catch (MessagingException | RuntimeException e) {
+      LOG.debug("mailbox {}: closing the store failed: {}", mailbox, Pop3Errors.chainText(e));
+    }
+    for (Path file : tempFiles) {
+      try {
+        Files.deleteIfExists(file);
+      } catch (IOException e) {
+        LOG.warn("mailbox {}: could not delete temp file {}: {}", mailbox, file, e.toString());
+      }
+    }
+    tempFiles.clear();
+  }
+
 
   private void checkOpen() {
     if (closed) {
@@ -559,10 +621,14 @@ final class Pop3Session implements MailboxReader.Session {
   }
 
   private void markDeleted(int number, String ref) {
-    try {
-      message(number).setFlag(Flags.Flag.DELETED, true);
-    } catch (MessagingException e) {
-      throw Pop3Errors.session(mailbox, "marking message " + ref + " deleted", e);
+    if (pipeline != null) {
+      toDelete.add(number);
+    } else {
+      try {
+        message(number).setFlag(Flags.Flag.DELETED, true);
+      } catch (MessagingException e) {
+        throw Pop3Errors.session(mailbox, "marking message " + ref + " deleted", e);
+      }
     }
     pendingDeletes.add(ref);
     deletions++;

@@ -21,6 +21,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.function.Consumer;
@@ -197,6 +198,54 @@ final class Pop3PipeliningTest {
         assertThat(session.fetchNew("", Set.of(), 10).messages()).hasSize(10);
       }
     }
+  }
+
+  @Test
+  void tick_withDeleteAfterProcessing_sendsRsetTheDelesAndQuitInOneWindow_afterTheStoreCommitted() throws Exception {
+    int count = 20;
+    ScriptedMaildrop maildrop = maildrop(count).pipelining();
+    try (ScriptedPop3Server server = new ScriptedPop3Server(maildrop)) {
+      InMemoryActivityStore store = new InMemoryActivityStore();
+      try (RouterEngine engine = engine(store, reader(server, b -> b.deleteAfterProcessing(true)), new SettableClock())) {
+        engine.tick();
+      }
+
+      assertThat(store.received()).hasSize(count);
+      assertThat(maildrop.size()).isZero();
+      List<String> expected = new ArrayList<>(List.of("RSET"));
+      IntStream.rangeClosed(1, count).forEach(i -> expected.add("DELE " + i));
+      expected.add("QUIT");
+      List<String> commands = server.commands();
+      assertThat(commands.subList(commands.lastIndexOf("RSET"), commands.size())).containsExactlyElementsOf(expected);
+      assertThat(commandsInOneRead(server, "DELE")).isGreaterThan(1);
+    }
+  }
+
+  @Test
+  void tick_whenTheConnectionDropsBeforeQuitAnswers_deletesThoseMessagesInTheNextSession() throws Exception {
+    ScriptedMaildrop maildrop = maildrop(5).pipelining().dropAtQuit();
+    try (ScriptedPop3Server server = new ScriptedPop3Server(maildrop)) {
+      InMemoryActivityStore store = new InMemoryActivityStore();
+      SettableClock clock = new SettableClock();
+      try (RouterEngine engine = engine(store, reader(server, b -> b.deleteAfterProcessing(true)), clock)) {
+        engine.tick();
+        assertThat(maildrop.size()).as("QUIT never answered: nothing deleted").isEqualTo(5);
+        clock.now = clock.now.plus(Duration.ofHours(1));
+        engine.tick();
+      }
+
+      assertThat(maildrop.size()).isZero();
+      assertThat(store.received()).hasSize(5);
+    }
+  }
+
+  private static RouterEngine engine(InMemoryActivityStore store, MailboxReader reader, Clock clock) {
+    return RouterEngine.builder()
+        .activityStore(store)
+        .mailbox(Mailbox.ofQueue("queue-1", reader))
+        .trackingPolicy(TrackingPolicy.allEmail())
+        .clock(clock)
+        .build();
   }
 
   @Test

@@ -28,6 +28,7 @@ final class ScriptedMaildrop implements UnaryOperator<String> {
   private int dropAt;
   private int hangAt;
   private int understated;
+  private boolean dropAtQuit;
   private final CountDownLatch released = new CountDownLatch(1);
   private int retrs;
 
@@ -67,6 +68,17 @@ final class ScriptedMaildrop implements UnaryOperator<String> {
   synchronized ScriptedMaildrop understateSize(int number) {
     understated = number;
     return this;
+  }
+
+  /** The connection is closed instead of answering QUIT, once: no deletion is applied. */
+  synchronized ScriptedMaildrop dropAtQuit() {
+    dropAtQuit = true;
+    return this;
+  }
+
+  /** How many messages the maildrop holds. */
+  synchronized int size() {
+    return messages.size();
   }
 
   /** How many RETR commands were answered with a message. */
@@ -130,6 +142,11 @@ final class ScriptedMaildrop implements UnaryOperator<String> {
         marked.clear();
         return "+OK";
       case "QUIT":
+        if (dropAtQuit) {
+          dropAtQuit = false;
+          marked.clear();
+          return null;
+        }
         List<Integer> numbers = new ArrayList<>(marked);
         numbers.sort(null);
         for (int i = numbers.size() - 1; i >= 0; i--) {

@@ -63,7 +63,7 @@ final class ScriptedPop3Server implements AutoCloseable {
         out.write((greeting.replace("\n", "\r\n") + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
         out.flush();
         boolean open = true;
-        for (String line = in.readLine(); open && line != null; line = in.readLine()) {
+        for (String line = in.readLine(); line != null; line = open ? in.readLine() : null) {
           // Every line already here is taken before any reply goes out, as a pipelining server does.
           List<String> batch = new ArrayList<>();
           batch.add(line);
