@@ -41,6 +41,8 @@ final class Pop3Pipeline {
   private int pos;
   private int limit;
   private boolean broken;
+  /** The text of the last -ERR reply, for messages. */
+  private String lastError = "";
 
   Pop3Pipeline(Socket socket) throws IOException {
     this.socket = socket;
@@ -104,6 +106,15 @@ final class Pop3Pipeline {
   }
 
   /**
+   * The last {@code -ERR} reply read, e.g. for an error message; empty before any.
+   *
+   * @return the reply line without CRLF
+   */
+  String lastError() {
+    return lastError;
+  }
+
+  /**
    * Closes the connection, after a QUIT sent through the pipeline, so that nothing Angus sends
    * afterwards (its own QUIT at close) reaches the server.
    */
@@ -128,6 +139,10 @@ final class Pop3Pipeline {
 
   /** Reads a status line: {@code true} for +OK, {@code false} for -ERR. */
   private boolean status() throws IOException {
+    if (pos == limit && !fill()) {
+      throw new IOException("EOF on socket while waiting for a POP3 reply");
+    }
+    int begin = pos;
     int length = 0;
     int first = -1;
     int second = -1;
@@ -152,6 +167,11 @@ final class Pop3Pipeline {
       return true;
     }
     if (first == '-' && second == 'E') {
+      // Only an -ERR is kept as text (rare); when the line straddled a refill its start is gone.
+      int end = pos - 1;
+      lastError = end >= begin && end - begin == length
+          ? new String(buffer, begin, length, StandardCharsets.ISO_8859_1).strip()
+          : "-ERR";
       return false;
     }
     throw new IOException("the server answered out of the POP3 protocol (a reply neither +OK nor -ERR)");

@@ -264,7 +264,7 @@ final class Pop3Session implements MailboxReader.Session {
         positions.add(i);
       }
     }
-    String[] refusedRef = new String[1];
+    String[] refusedRef = new String[2];
     if (!commands.isEmpty()) {
       try {
         pipeline.run(commands, true, (k, ok, body) -> {
@@ -273,6 +273,7 @@ final class Pop3Session implements MailboxReader.Session {
           if (!ok) {
             if (refusedRef[0] == null) {
               refusedRef[0] = ref;
+              refusedRef[1] = pipeline.lastError();
             }
             return;
           }
@@ -290,7 +291,7 @@ final class Pop3Session implements MailboxReader.Session {
     }
     if (refusedRef[0] != null) {
       // See fetchMessages: a refused RETR is a failure of that message, not a message gone.
-      throw refused(refusedRef[0], "-ERR to RETR", null);
+      throw refused(refusedRef[0], refusedRef[1], null);
     }
     List<RawMessage> messages = new ArrayList<>(refs.size());
     for (RawMessage message : found) {
