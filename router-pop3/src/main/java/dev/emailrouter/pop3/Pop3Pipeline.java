@@ -37,7 +37,8 @@ final class Pop3Pipeline {
   private final Socket socket;
   private final InputStream in;
   private final OutputStream out;
-  private final byte[] buffer = new byte[64 * 1024];
+  /** The receive buffer, made at the first run: a session with nothing new never needs it. */
+  private byte[] buffer;
   private int pos;
   private int limit;
   private boolean broken;
@@ -77,6 +78,9 @@ final class Pop3Pipeline {
   void run(List<String> commands, boolean multiLine, Replies replies) throws IOException {
     if (broken) {
       throw new IOException("the connection was closed after an earlier failure");
+    }
+    if (buffer == null) {
+      buffer = new byte[64 * 1024];
     }
     int n = commands.size();
     int sent = 0;
