@@ -13,15 +13,18 @@ import dev.emailrouter.support.internal.Secrets;
 import jakarta.mail.Folder;
 import jakarta.mail.MessagingException;
 import jakarta.mail.Store;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.security.KeyStore;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 import org.eclipse.angus.mail.pop3.POP3Folder;
+import org.eclipse.angus.mail.pop3.POP3Store;
 
 /**
  * Reads a POP3 mailbox (its INBOX, the only folder POP3 has) incrementally by UIDL, headers first,
@@ -44,6 +47,16 @@ import org.eclipse.angus.mail.pop3.POP3Folder;
  * download) and streams it: up to 1 MB into memory, larger messages into a temp file that is
  * deleted when the session closes. A server that refuses TOP makes the reader take headers from
  * whole messages, read and dropped on the fly.
+ *
+ * <p><b>Pipelining.</b> Where the server lists PIPELINING in CAPA (RFC 2449; Dovecot does), the
+ * RETR and TOP commands of {@code fetchNew} and {@code fetchMessages} go out up to 32 at a time in
+ * one write and the replies are read back in order, so a maildrop of small messages costs a round
+ * trip per window rather than per message; each reply still streams into memory or a temp file as
+ * above. A refused RETR or TOP in a window is met as in lock-step (headers by TOP, a refused
+ * download fails that message), once the rest of the window is read. A connection that fails
+ * mid-window ends the session; nothing read in it counts, so the next session reads those messages
+ * again. At close, RSET, the DELEs and QUIT go in one window too. Elsewhere, and with OAuth2 logins,
+ * commands go one at a time.
  *
  * <p><b>The cursor</b> is the set of UIDLs already handled (see {@code NewMessages#cursor()}),
  * opaque to the engine: {@code v1:} and the UIDLs, or {@code v1z:} and the same deflated once it
@@ -168,6 +181,12 @@ public final class Pop3MailboxReader implements MailboxReader {
       if (oauth2) {
         properties = tokenLogin.angusProperties(properties);
       }
+      // The socket of a password login, for pipelining; a token login's socket is our own
+      // Pop3TokenLogin socket, which reads Angus's commands one at a time, so that stays lock-step.
+      SocketRecorder sockets = oauth2 ? null : new SocketRecorder();
+      if (sockets != null) {
+        properties = sockets.install(properties);
+      }
       Store store = null;
       try {
         store = jakarta.mail.Session.getInstance(properties).getStore("pop3");
@@ -190,13 +209,28 @@ public final class Pop3MailboxReader implements MailboxReader {
         POP3Folder inbox = (POP3Folder) store.getFolder("INBOX");
         inbox.open(deleteAfterProcessing ? Folder.READ_WRITE : Folder.READ_ONLY);
         return new Pop3Session(description, store, inbox, deleteAfterProcessing, deleteRejected, pendingDeletes,
-            Pop3Session.SPOOL_THRESHOLD, wholeMessageUpTo);
-      } catch (MessagingException | RuntimeException e) {
+            Pop3Session.SPOOL_THRESHOLD, wholeMessageUpTo, pipeline(store, sockets));
+      } catch (MessagingException | IOException | RuntimeException e) {
         closeQuietly(store);
         throw Secrets.withoutSecretInCause(Pop3Errors.open(description, login.username(), login.secret(), oauth2, e),
             login.secret());
       }
     }
+  }
+
+  /**
+   * A pipeline on the session's connection where the server lists PIPELINING in CAPA (RFC 2449),
+   * else {@code null}: commands then go one at a time through Angus.
+   */
+  private static Pop3Pipeline pipeline(Store store, SocketRecorder sockets) throws MessagingException, IOException {
+    if (sockets == null || sockets.socket() == null || !(store instanceof POP3Store pop3)) {
+      return null;
+    }
+    Map<String, String> capabilities = pop3.capabilities();
+    if (capabilities == null || !capabilities.containsKey("PIPELINING")) {
+      return null;
+    }
+    return new Pop3Pipeline(sockets.socket());
   }
 
   private Credentials credentials() {

@@ -30,10 +30,12 @@ import java.security.NoSuchAlgorithmException;
 import java.text.ParseException;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Date;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -46,7 +48,9 @@ import org.slf4j.LoggerFactory;
 /**
  * One open POP3 maildrop: UIDL once, LIST once, then per selected message RETR (small ones, kept for
  * the download) or TOP (large ones), RETR per tracked large message,
- * DELE and QUIT at close.
+ * DELE and QUIT at close. RETR, TOP and the closing RSET, DELEs and QUIT go through {@link
+ * Pop3Pipeline} a window at a time where the server offers PIPELINING, else one at a time through
+ * Angus.
  *
  * <p>POP3 message numbers are stable for the whole session (RFC 1939: the maildrop is locked, and
  * a deleted message keeps its number until QUIT), so the UIDL-to-number index built once serves
@@ -94,11 +98,20 @@ final class Pop3Session implements MailboxReader.Session {
   private final Map<Integer, byte[]> retrieved = new HashMap<>();
   private long retrievedBytes;
   private final MailDateFormat dates = new MailDateFormat();
+  /** RETR and TOP several at a time, where the server offers PIPELINING; {@code null}: one at a time. */
+  private final Pop3Pipeline pipeline;
+  /**
+   * Header blocks (TOP n 0) read ahead by the pipeline in {@link #fetchNew}, by message number,
+   * until {@link #headers} takes them.
+   */
+  private final Map<Integer, byte[]> topped = new HashMap<>();
+  /** With the pipeline: the message numbers to delete, sent as DELEs at close, in one window. */
+  private final Set<Integer> toDelete = new LinkedHashSet<>();
   private int deletions;
   private boolean closed;
 
   Pop3Session(String mailbox, Store store, POP3Folder folder, boolean deleteTracked, boolean deleteRejected,
-      Set<String> pendingDeletes, int spoolThreshold, long wholeMessageBytes) {
+      Set<String> pendingDeletes, int spoolThreshold, long wholeMessageBytes, Pop3Pipeline pipeline) {
     this.mailbox = mailbox;
     this.store = store;
     this.folder = folder;
@@ -107,6 +120,9 @@ final class Pop3Session implements MailboxReader.Session {
     this.pendingDeletes = pendingDeletes;
     this.spoolThreshold = spoolThreshold;
     this.wholeMessageBytes = wholeMessageBytes;
+    this.pipeline = pipeline;
+    LOG.debug("mailbox {}: RETR, TOP and DELE {}", mailbox,
+        pipeline != null ? "pipelined (the server offers PIPELINING)" : "one at a time");
   }
 
   @Override
@@ -151,6 +167,9 @@ final class Pop3Session implements MailboxReader.Session {
     List<MessageHeaders> messages = new ArrayList<>(selected.size());
     if (!selected.isEmpty()) {
       listSizes();
+      if (pipeline != null) {
+        readAhead(selected);
+      }
       for (int number : selected) {
         String uidl = uidls.get(number - 1);
         MessageHeaders headers = headers(number, uidl);
@@ -162,6 +181,7 @@ final class Pop3Session implements MailboxReader.Session {
           messages.add(headers);
         }
       }
+      topped.clear();
     }
     LOG.debug("mailbox {}: {} messages on the server, {} new and {} asked again returned, more: {}", mailbox,
         uidls.size(), fresh, selected.size() - fresh, more);
@@ -173,6 +193,9 @@ final class Pop3Session implements MailboxReader.Session {
     Objects.requireNonNull(refs, "refs");
     checkOpen();
     index();
+    if (pipeline != null) {
+      return fetchPipelined(refs);
+    }
     List<RawMessage> messages = new ArrayList<>(refs.size());
     for (String ref : refs) {
       Integer number = numbers.get(ref);
@@ -202,14 +225,172 @@ final class Pop3Session implements MailboxReader.Session {
         // away: the server refused it. Leaving it out would read as "deleted meanwhile", and the
         // engine would move its cursor past a message it never read; failing it instead lets the
         // engine retry it on later ticks and quarantine it (left on the server) if it keeps failing.
-        throw new PermanentRouterException(mailbox + ": the server refused to download message " + ref + " ("
-            + Pop3Errors.chainText(e) + "); it is tried again later and set aside, never deleted, if it keeps "
-            + "failing", e);
+        throw refused(ref, Pop3Errors.chainText(e), e);
       } catch (MessagingException | IOException e) {
         throw Pop3Errors.session(mailbox, "downloading message " + ref, e);
       }
     }
     return messages;
+  }
+
+  private PermanentRouterException refused(String ref, String said, Exception cause) {
+    return new PermanentRouterException(mailbox + ": the server refused to download message " + ref + " ("
+        + said + "); it is tried again later and set aside, never deleted, if it keeps failing", cause);
+  }
+
+  /**
+   * {@link #fetchMessages} over the pipeline: one RETR per message not downloaded yet, a window at
+   * a time, each streamed into its own spool (memory up to the spool threshold, then a temp file).
+   * A refused RETR fails the call as in lock-step, but only once every reply of the run is read, so
+   * the connection stays in step.
+   */
+  private List<RawMessage> fetchPipelined(List<String> refs) {
+    RawMessage[] found = new RawMessage[refs.size()];
+    List<String> commands = new ArrayList<>();
+    List<Integer> positions = new ArrayList<>();
+    for (int i = 0; i < refs.size(); i++) {
+      String ref = refs.get(i);
+      Integer number = numbers.get(ref);
+      if (number == null) {
+        LOG.trace("mailbox {}: message {} is gone", mailbox, ref);
+        continue;
+      }
+      byte[] whole = retrieved.remove(number);
+      if (whole != null) {
+        retrievedBytes -= whole.length;
+        found[i] = new RawMessage(ref, whole.length, ContentSource.ofBytes(whole));
+      } else {
+        commands.add("RETR " + number);
+        positions.add(i);
+      }
+    }
+    String[] refusedRef = new String[2];
+    if (!commands.isEmpty()) {
+      try {
+        pipeline.run(commands, true, (k, ok, body) -> {
+          int i = positions.get(k);
+          String ref = refs.get(i);
+          if (!ok) {
+            if (refusedRef[0] == null) {
+              refusedRef[0] = ref;
+              refusedRef[1] = pipeline.lastError();
+            }
+            return;
+          }
+          long expected = sizes == null ? -1 : sizes.getOrDefault(numbers.get(ref), -1L);
+          try (MessageSpool spool = new MessageSpool(spoolThreshold, expected, tempFiles::add)) {
+            body.transferTo(spool);
+            found[i] = new RawMessage(ref, spool.size(), spool.finish());
+            LOG.trace("mailbox {}: downloaded message {} ({} bytes{})", mailbox, ref, spool.size(),
+                spool.spilled() ? ", spooled to a temp file" : "");
+          }
+        });
+      } catch (IOException e) {
+        throw Pop3Errors.session(mailbox, "downloading messages", e);
+      }
+    }
+    if (refusedRef[0] != null) {
+      // See fetchMessages: a refused RETR is a failure of that message, not a message gone.
+      throw refused(refusedRef[0], refusedRef[1], null);
+    }
+    List<RawMessage> messages = new ArrayList<>(refs.size());
+    for (RawMessage message : found) {
+      if (message != null) {
+        messages.add(message);
+      }
+    }
+    return messages;
+  }
+
+  /**
+   * Reads ahead, over the pipeline, what {@link #headers} needs for the selected messages: the
+   * whole message (RETR) where it will be kept for {@link #fetchMessages}, else the header block
+   * (TOP n 0). What the server refuses, or a message far bigger than LIST said, is left to the
+   * lock-step path in {@link #headers}, which knows the fallbacks.
+   */
+  private void readAhead(List<Integer> selected) {
+    List<String> commands = new ArrayList<>(selected.size());
+    List<Integer> wanted = new ArrayList<>(selected.size());
+    long budget = retrievedBytes;
+    boolean anyTop = false;
+    for (int number : selected) {
+      if (retrieved.containsKey(number)) {
+        continue;
+      }
+      long size = sizes.getOrDefault(number, -1L);
+      if (size >= 0 && size <= wholeMessageBytes && budget + size <= RETRIEVED_BUDGET_BYTES) {
+        budget += size;
+        commands.add("RETR " + number);
+      } else if (topWorks) {
+        commands.add("TOP " + number + " 0");
+        anyTop = true;
+      } else {
+        continue;
+      }
+      wanted.add(number);
+    }
+    if (commands.isEmpty()) {
+      return;
+    }
+    boolean[] topRefused = new boolean[1];
+    try {
+      pipeline.run(commands, true, (k, ok, body) -> {
+        int number = wanted.get(k);
+        boolean whole = commands.get(k).charAt(0) == 'R';
+        if (!ok) {
+          topRefused[0] |= !whole;
+          return;
+        }
+        if (whole) {
+          long size = sizes.getOrDefault(number, -1L);
+          // LIST gives the exact size (RFC 1939); a little slack for servers that count loosely.
+          // A server sending much more than it listed gets no copy kept (the message's headers
+          // then come by TOP and its download streams into a spool), so the retrieved budget holds.
+          byte[] bytes = readUpTo(body, (int) size, (int) (size + size / 8 + 1024));
+          if (bytes != null) {
+            retrieved.put(number, bytes);
+            retrievedBytes += bytes.length;
+          }
+        } else {
+          topped.put(number, body.readNBytes(MAX_HEADER_BYTES));
+        }
+      });
+    } catch (IOException e) {
+      throw Pop3Errors.session(mailbox, "reading new messages", e);
+    }
+    if (anyTop && topRefused[0]) {
+      // headers() asks again in lock-step, where a refused TOP turns into headers from RETR.
+      LOG.debug("mailbox {}: the server refused TOP in the pipeline; those messages are read one by one", mailbox);
+    }
+  }
+
+  /**
+   * The stream's bytes if there are at most {@code max}, else {@code null} (the rest is skipped).
+   * The array is sized for {@code expected} bytes, so a message as long as LIST said (the usual
+   * case) is read into its final array without a further copy.
+   */
+  private static byte[] readUpTo(InputStream in, int expected, int max) throws IOException {
+    byte[] bytes = new byte[expected];
+    int count = 0;
+    while (true) {
+      if (count == bytes.length) {
+        int next = in.read();
+        if (next < 0) {
+          return bytes;
+        }
+        if (count >= max) {
+          return null;
+        }
+        bytes = Arrays.copyOf(bytes, Math.min(max, Math.max(count * 2, 1024)));
+        bytes[count++] = (byte) next;
+        continue;
+      }
+      int n = in.read(bytes, count, bytes.length - count);
+      if (n < 0) {
+        return Arrays.copyOf(bytes, count);
+      }
+      count += n;
+    }
   }
 
   @Override
@@ -239,6 +420,15 @@ final class Pop3Session implements MailboxReader.Session {
       return;
     }
     closed = true;
+    if (pipeline != null && !toDelete.isEmpty()) {
+      try {
+        commitPipelined();
+      } finally {
+        pipeline.close();
+        closeStore();
+      }
+      return;
+    }
     try {
       // Angus swallows I/O failures of RSET, DELE and QUIT in close(), so a dead connection would
       // go unnoticed; a NOOP first (only when there is something to commit) makes it visible.
@@ -262,21 +452,68 @@ final class Pop3Session implements MailboxReader.Session {
         LOG.debug("mailbox {}: closing failed: {}", mailbox, Pop3Errors.chainText(e));
       }
     } finally {
-      try {
-        store.close();
-      } catch (MessagingException | RuntimeException e) {
-        LOG.debug("mailbox {}: closing the store failed: {}", mailbox, Pop3Errors.chainText(e));
-      }
-      for (Path file : tempFiles) {
-        try {
-          Files.deleteIfExists(file);
-        } catch (IOException e) {
-          LOG.warn("mailbox {}: could not delete temp file {}: {}", mailbox, file, e.toString());
-        }
-      }
-      tempFiles.clear();
+      closeStore();
     }
   }
+
+  /**
+   * RSET, a DELE for each message to delete and QUIT, in one window: what Angus's close sends one
+   * at a time with rsetbeforequit (RSET first clears the deletion marks some servers set by
+   * themselves after RETR, so only ours are committed). The server applies the deletions only on
+   * QUIT (RFC 1939 UPDATE state); a session that fails before QUIT's +OK leaves them to the next
+   * one, as {@link #retryPendingDeletes} does.
+   */
+  private void commitPipelined() {
+    List<Integer> numbers = List.copyOf(toDelete);
+    List<String> commands = new ArrayList<>(numbers.size() + 2);
+    commands.add("RSET");
+    for (int number : numbers) {
+      commands.add("DELE " + number);
+    }
+    commands.add("QUIT");
+    boolean[] committed = new boolean[1];
+    int[] refused = new int[1];
+    try {
+      pipeline.run(commands, false, (k, ok, body) -> {
+        if (k == commands.size() - 1) {
+          committed[0] = ok;
+        } else if (!ok && k > 0) {
+          refused[0]++;
+        }
+      });
+    } catch (IOException e) {
+      LOG.warn("mailbox {}: the connection failed before QUIT, so {} deletions were not committed; they are tried "
+          + "again in the next session ({})", mailbox, numbers.size(), Pop3Errors.chainText(e));
+      return;
+    }
+    if (!committed[0]) {
+      LOG.warn("mailbox {}: the server refused QUIT, so {} deletions may not be committed; they are tried again in "
+          + "the next session", mailbox, numbers.size());
+    } else if (refused[0] > 0) {
+      LOG.warn("mailbox {}: the server refused {} of {} DELE commands; those messages are tried again in the next "
+          + "session", mailbox, refused[0], numbers.size());
+    } else {
+      LOG.debug("mailbox {}: {} deletions sent before QUIT", mailbox, numbers.size());
+    }
+  }
+
+  private void closeStore() {
+    try {
+      // After our own QUIT the server has closed the connection; Angus's QUIT then fails quietly.
+      store.close();
+    } catch (MessagingException | RuntimeException e) {
+      LOG.debug("mailbox {}: closing the store failed: {}", mailbox, Pop3Errors.chainText(e));
+    }
+    for (Path file : tempFiles) {
+      try {
+        Files.deleteIfExists(file);
+      } catch (IOException e) {
+        LOG.warn("mailbox {}: could not delete temp file {}: {}", mailbox, file, e.toString());
+      }
+    }
+    tempFiles.clear();
+  }
+
 
   private void checkOpen() {
     if (closed) {
@@ -385,10 +622,14 @@ final class Pop3Session implements MailboxReader.Session {
   }
 
   private void markDeleted(int number, String ref) {
-    try {
-      message(number).setFlag(Flags.Flag.DELETED, true);
-    } catch (MessagingException e) {
-      throw Pop3Errors.session(mailbox, "marking message " + ref + " deleted", e);
+    if (pipeline != null) {
+      toDelete.add(number);
+    } else {
+      try {
+        message(number).setFlag(Flags.Flag.DELETED, true);
+      } catch (MessagingException e) {
+        throw Pop3Errors.session(mailbox, "marking message " + ref + " deleted", e);
+      }
     }
     pendingDeletes.add(ref);
     deletions++;
@@ -405,10 +646,23 @@ final class Pop3Session implements MailboxReader.Session {
       if (in != null) {
         BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.ISO_8859_1));
         for (String line = reader.readLine(); line != null; line = reader.readLine()) {
-          String[] parts = line.trim().split("\\s+");
-          if (parts.length >= 2) {
+          // "number size": split by hand, as String.split with a regex compiles it for every line
+          String trimmed = line.strip();
+          int space = 0;
+          while (space < trimmed.length() && !Character.isWhitespace(trimmed.charAt(space))) {
+            space++;
+          }
+          int start = space;
+          while (start < trimmed.length() && Character.isWhitespace(trimmed.charAt(start))) {
+            start++;
+          }
+          int end = start;
+          while (end < trimmed.length() && !Character.isWhitespace(trimmed.charAt(end))) {
+            end++;
+          }
+          if (space > 0 && end > start) {
             try {
-              map.put(Integer.parseInt(parts[0]), Long.parseLong(parts[1]));
+              map.put(Integer.parseInt(trimmed, 0, space, 10), Long.parseLong(trimmed, start, end, 10));
             } catch (NumberFormatException e) {
               // a line we can't read leaves that size unknown (-1)
             }
@@ -424,9 +678,12 @@ final class Pop3Session implements MailboxReader.Session {
   private MessageHeaders headers(int number, String uidl) {
     try {
       long size = sizes.getOrDefault(number, -1L);
-      byte[] block;
-      block = null;
-      if (size >= 0 && size <= wholeMessageBytes && retrievedBytes + size <= RETRIEVED_BUDGET_BYTES) {
+      byte[] block = retrieved.get(number);
+      if (block == null) {
+        block = topped.remove(number);
+      }
+      if (block == null && pipeline == null && size >= 0 && size <= wholeMessageBytes
+          && retrievedBytes + size <= RETRIEVED_BUDGET_BYTES) {
         block = retrieve(number, size);
         if (block != null) {
           retrieved.put(number, block);

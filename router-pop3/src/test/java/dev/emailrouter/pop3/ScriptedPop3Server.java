@@ -8,6 +8,7 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.UnaryOperator;
@@ -21,6 +22,7 @@ final class ScriptedPop3Server implements AutoCloseable {
 
   private final ServerSocket listener;
   private final List<String> commands = new CopyOnWriteArrayList<>();
+  private final List<List<String>> batches = new CopyOnWriteArrayList<>();
   private final String greeting;
 
   ScriptedPop3Server(UnaryOperator<String> script) throws IOException {
@@ -44,6 +46,14 @@ final class ScriptedPop3Server implements AutoCloseable {
     return List.copyOf(commands);
   }
 
+  /**
+   * The commands of each read: the lines that had arrived before the server sent its first reply
+   * to them. A lock-step client gives batches of one; a pipelining client several.
+   */
+  List<List<String>> batches() {
+    return List.copyOf(batches);
+  }
+
   private void serve(UnaryOperator<String> script) {
     while (!listener.isClosed()) {
       try (Socket socket = listener.accept()) {
@@ -52,13 +62,28 @@ final class ScriptedPop3Server implements AutoCloseable {
         OutputStream out = socket.getOutputStream();
         out.write((greeting.replace("\n", "\r\n") + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
         out.flush();
-        for (String line = in.readLine(); line != null; line = in.readLine()) {
-          commands.add(line);
-          String reply = script.apply(line);
-          if (reply == null) {
-            break;
+        boolean open = true;
+        for (String line = in.readLine(); line != null; line = open ? in.readLine() : null) {
+          // Every line already here is taken before any reply goes out, as a pipelining server does.
+          List<String> batch = new ArrayList<>();
+          batch.add(line);
+          while (in.ready()) {
+            String more = in.readLine();
+            if (more == null) {
+              break;
+            }
+            batch.add(more);
           }
-          out.write((reply.replace("\n", "\r\n") + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
+          batches.add(List.copyOf(batch));
+          for (String command : batch) {
+            commands.add(command);
+            String reply = script.apply(command);
+            if (reply == null) {
+              open = false;
+              break;
+            }
+            out.write((reply.replace("\n", "\r\n") + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
+          }
           out.flush();
         }
       } catch (IOException e) {
