@@ -10,10 +10,12 @@ import dev.emailrouter.support.internal.Checks;
 import dev.emailrouter.support.internal.MailConnections;
 import dev.emailrouter.support.internal.OAuth2Sasl;
 import dev.emailrouter.support.internal.Secrets;
+import dev.emailrouter.support.internal.SocketCapture;
 import jakarta.mail.Folder;
 import jakarta.mail.MessagingException;
 import jakarta.mail.Store;
 import java.io.IOException;
+import java.net.Socket;
 import java.nio.file.Path;
 import java.security.KeyStore;
 import java.time.Duration;
@@ -183,11 +185,12 @@ public final class Pop3MailboxReader implements MailboxReader {
       }
       // The socket of a password login, for pipelining; a token login's socket is our own
       // Pop3TokenLogin socket, which reads Angus's commands one at a time, so that stays lock-step.
-      SocketRecorder sockets = oauth2 ? null : new SocketRecorder();
-      if (sockets != null) {
-        properties = sockets.install(properties);
+      if (!oauth2) {
+        SocketCapture.wrapFactories(properties, "mail.pop3.");
       }
       Store store = null;
+      Socket socket;
+      SocketCapture.start();
       try {
         store = jakarta.mail.Session.getInstance(properties).getStore("pop3");
         store.connect(host, port, login.username(), oauth2 ? Pop3TokenLogin.PLACEHOLDER : login.secret());
@@ -204,12 +207,15 @@ public final class Pop3MailboxReader implements MailboxReader {
         throw Secrets.withoutSecretInCause(
             Pop3Errors.tokenLogin(description, login.username(), login.secret(), tokenLogin, attempt > 1, e),
             login.secret());
+      } finally {
+        Socket captured = SocketCapture.stop();
+        socket = oauth2 ? null : captured;
       }
       try {
         POP3Folder inbox = (POP3Folder) store.getFolder("INBOX");
         inbox.open(deleteAfterProcessing ? Folder.READ_WRITE : Folder.READ_ONLY);
         return new Pop3Session(description, store, inbox, deleteAfterProcessing, deleteRejected, pendingDeletes,
-            Pop3Session.SPOOL_THRESHOLD, wholeMessageUpTo, pipeline(store, sockets));
+            Pop3Session.SPOOL_THRESHOLD, wholeMessageUpTo, pipeline(store, socket));
       } catch (MessagingException | IOException | RuntimeException e) {
         closeQuietly(store);
         throw Secrets.withoutSecretInCause(Pop3Errors.open(description, login.username(), login.secret(), oauth2, e),
@@ -222,15 +228,15 @@ public final class Pop3MailboxReader implements MailboxReader {
    * A pipeline on the session's connection where the server lists PIPELINING in CAPA (RFC 2449),
    * else {@code null}: commands then go one at a time through Angus.
    */
-  private static Pop3Pipeline pipeline(Store store, SocketRecorder sockets) throws MessagingException, IOException {
-    if (sockets == null || sockets.socket() == null || !(store instanceof POP3Store pop3)) {
+  private static Pop3Pipeline pipeline(Store store, Socket socket) throws MessagingException, IOException {
+    if (socket == null || !(store instanceof POP3Store pop3)) {
       return null;
     }
     Map<String, String> capabilities = pop3.capabilities();
     if (capabilities == null || !capabilities.containsKey("PIPELINING")) {
       return null;
     }
-    return new Pop3Pipeline(sockets.socket());
+    return new Pop3Pipeline(socket);
   }
 
   private Credentials credentials() {

@@ -1,5 +1,6 @@
 package dev.emailrouter.smtp;
 
+import dev.emailrouter.support.internal.SocketCapture;
 import jakarta.mail.Address;
 import jakarta.mail.MessagingException;
 import jakarta.mail.SendFailedException;

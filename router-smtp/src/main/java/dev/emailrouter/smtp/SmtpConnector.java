@@ -9,6 +9,7 @@ import dev.emailrouter.support.internal.Checks;
 import dev.emailrouter.support.internal.MailConnections;
 import dev.emailrouter.support.internal.OAuth2Sasl;
 import dev.emailrouter.support.internal.Secrets;
+import dev.emailrouter.support.internal.SocketCapture;
 import jakarta.mail.AuthenticationFailedException;
 import jakarta.mail.MessagingException;
 import jakarta.mail.Session;

@@ -1,4 +1,4 @@
-package dev.emailrouter.smtp;
+package dev.emailrouter.support.internal;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -8,19 +8,26 @@ import javax.net.SocketFactory;
 import javax.net.ssl.SSLSocketFactory;
 
 /**
- * Lets a connection learn the socket Angus opened for it, so it can give one wait its own read
- * timeout (the reply to the end of data, RFC 5321 4.5.3.2.6): Angus keeps the socket private. The
- * transport's socket factories are wrapped; while a thread connects between {@link #start()} and
- * {@link #stop()}, the last socket they create on that thread is kept (after STARTTLS, the TLS
- * socket layered on the plain one, whose read timeout is the plain socket's). Thread-safe.
+ * Lets a connection learn the socket Angus opened for it, which Angus keeps private: SMTP gives the
+ * wait for the reply to the end of data its own read timeout (RFC 5321 4.5.3.2.6) and writes the
+ * OAuth2 AUTH past Angus's protocol trace on it; POP3 pipelines commands on it (RFC 2449). The
+ * transport's socket factories are wrapped once; while a thread connects between {@link #start()}
+ * and {@link #stop()}, the last socket they create on that thread is kept (after STARTTLS, the TLS
+ * socket layered on the plain one). Thread-safe: the capture is per thread, so one set of
+ * properties serves many connections at once. Internal: unsupported, may change without notice.
  */
-final class SocketCapture {
+public final class SocketCapture {
   private static final ThreadLocal<Socket[]> CAPTURING = new ThreadLocal<>();
 
   private SocketCapture() {}
 
-  /** Wraps the socket factories in these Angus properties so they report the sockets they create. */
-  static void wrapFactories(Properties properties, String prefix) {
+  /**
+   * Wraps the socket factories in these Angus properties so they report the sockets they create.
+   *
+   * @param properties Angus session properties with the factories {@code MailConnections} set
+   * @param prefix the protocol's property prefix, e.g. {@code mail.smtp.}
+   */
+  public static void wrapFactories(Properties properties, String prefix) {
     Object plain = properties.get(prefix + "socketFactory");
     if (plain instanceof SocketFactory factory && !(plain instanceof SSLSocketFactory)) {
       properties.put(prefix + "socketFactory", new Plain(factory));
@@ -31,13 +38,17 @@ final class SocketCapture {
     }
   }
 
-  /** Starts keeping the sockets created on this thread. */
-  static void start() {
+  /** Starts keeping the sockets created on this thread (call {@link #stop()} in a finally block). */
+  public static void start() {
     CAPTURING.set(new Socket[1]);
   }
 
-  /** Stops keeping sockets on this thread; returns the last one created, or {@code null}. */
-  static Socket stop() {
+  /**
+   * Stops keeping sockets on this thread.
+   *
+   * @return the last socket created on this thread since {@link #start()}, or {@code null}
+   */
+  public static Socket stop() {
     Socket[] holder = CAPTURING.get();
     CAPTURING.remove();
     return holder == null ? null : holder[0];
