@@ -7,6 +7,7 @@ import dev.emailrouter.api.ClaimRequest;
 import dev.emailrouter.api.ClaimedEmail;
 import dev.emailrouter.api.Disposition;
 import dev.emailrouter.api.EmailAddress;
+import dev.emailrouter.api.EmailIdentity;
 import dev.emailrouter.api.MailTransport;
 import dev.emailrouter.api.MailboxReader;
 import dev.emailrouter.api.NewMessages;
@@ -16,6 +17,7 @@ import dev.emailrouter.api.RawMessage;
 import dev.emailrouter.api.ReceiveResult;
 import dev.emailrouter.api.ReceivedEmail;
 import dev.emailrouter.api.SendResult;
+import dev.emailrouter.api.SentOutcome;
 import dev.emailrouter.core.CheckpointStore;
 import dev.emailrouter.core.MailboxCheckpoint;
 import java.time.Instant;
@@ -25,6 +27,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
@@ -76,6 +79,9 @@ final class Crash {
   private final List<Runnable> onKill = new CopyOnWriteArrayList<>();
   private volatile boolean dead;
   private volatile String diedAt;
+  /** Emails the server accepted (for some recipients at least) whose outcome the store has not recorded yet. */
+  private final Set<String> unrecorded = ConcurrentHashMap.newKeySet();
+  private volatile Set<String> unrecordedAtDeath = Set.of();
 
   /** A crash at the {@code occurrence}-th time {@code point} is reached; {@code point} null: never. */
   Crash(Point point, int occurrence) {
@@ -104,6 +110,23 @@ final class Crash {
   /** How often each point was reached. */
   synchronized int reached(Point p) {
     return reached.getOrDefault(p, 0);
+  }
+
+  /**
+   * The emails the server had accepted (for some recipients at least) and whose outcome the store
+   * had not recorded when the process died: the documented at-least-once repeats (up to the
+   * engine's {@code sentBatchSize} per send session, as Sent is recorded in groups). Empty while alive.
+   */
+  Set<String> unrecordedAtDeath() {
+    return unrecordedAtDeath;
+  }
+
+  private void accepted(String activityId) {
+    unrecorded.add(activityId);
+  }
+
+  private void recorded(String activityId) {
+    unrecorded.remove(activityId);
   }
 
   void alive() {
@@ -138,6 +161,7 @@ final class Crash {
       }
       dead = true;
       diedAt = where;
+      unrecordedAtDeath = Set.copyOf(unrecorded);
     }
     for (Runnable r : onKill) {
       r.run();
@@ -182,25 +206,55 @@ final class Crash {
     public void markSent(Claim claim, Instant sentAt, SendResult result) {
       crash.at(Point.ACCEPTED_BEFORE_MARK_SENT);
       delegate.markSent(claim, sentAt, result);
+      crash.recorded(claim.activityId());
       crash.at(Point.AFTER_MARK_SENT);
+    }
+
+    @Override
+    public List<Long> nextTrackingNumbers(int count) {
+      crash.alive();
+      return delegate.nextTrackingNumbers(count);
+    }
+
+    @Override
+    public List<String> recordIdentities(List<EmailIdentity> identities) {
+      // One point for the batch: a store records it in one transaction, so the process dies before
+      // or after all of it, never in its middle.
+      crash.alive();
+      List<String> stale = delegate.recordIdentities(identities);
+      crash.at(Point.AFTER_RECORD_IDENTITY);
+      return stale;
+    }
+
+    @Override
+    public List<String> markSentAll(List<SentOutcome> outcomes) {
+      // One point for the group: the store records it in one transaction.
+      crash.at(Point.ACCEPTED_BEFORE_MARK_SENT);
+      List<String> stale = delegate.markSentAll(outcomes);
+      outcomes.forEach(o -> crash.recorded(o.claim().activityId()));
+      crash.at(Point.AFTER_MARK_SENT);
+      return stale;
     }
 
     @Override
     public void markRetry(Claim claim, Instant nextAttemptAt, int attempts, String reason) {
       crash.alive();
       delegate.markRetry(claim, nextAttemptAt, attempts, reason);
+      crash.recorded(claim.activityId());
     }
 
     @Override
     public void markPartlySent(Claim claim, Instant nextAttemptAt, int attempts, SendResult result) {
       crash.alive();
       delegate.markPartlySent(claim, nextAttemptAt, attempts, result);
+      crash.recorded(claim.activityId());
     }
 
     @Override
     public void markFailed(Claim claim, int attempts, SendResult result) {
       crash.alive();
       delegate.markFailed(claim, attempts, result);
+      crash.recorded(claim.activityId());
     }
 
     @Override
@@ -251,7 +305,12 @@ final class Crash {
         public SendResult send(OutgoingEmail email) {
           crash.alive();
           if (!crash.due(Point.MID_DATA)) {
-            return session.send(email);
+            SendResult result = session.send(email);
+            if (!result.recipientsWith(SendResult.Outcome.ACCEPTED).isEmpty()
+                || result.outcome() == SendResult.Outcome.ACCEPTED) {
+              crash.accepted(email.activityId());
+            }
+            return result;
           }
           proxy.refuseConnections(true);
           proxy.arm(FaultProxy.Fault.when("crash mid-DATA", FaultProxy.Direction.UP, "^DATA")

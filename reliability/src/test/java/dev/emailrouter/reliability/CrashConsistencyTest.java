@@ -13,6 +13,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -55,8 +56,12 @@ final class CrashConsistencyTest {
       ids.add(id);
       world.crm.add(Mail.outgoing(id, "seller@crm.example.test"));
     }
-    int occurrence = point == Point.AFTER_CLAIM ? 1 : 2;
-    World.Node first = world.node("first", new World.Options().crash(new Crash(point, occurrence)));
+    // Identities are recorded in one call for the whole claimed batch, before anything is sent.
+    int occurrence = point == Point.AFTER_CLAIM || point == Point.AFTER_RECORD_IDENTITY ? 1 : 2;
+    // Sent recorded email by email (sentBatchSize 1), so each step of one email is a crash point;
+    // groups are below.
+    World.Node first = world.node("first", new World.Options().crash(new Crash(point, occurrence))
+        .engine(b -> b.sentBatchSize(1)));
 
     assertThat(first.tick()).as("the first engine dies during its tick").isNull();
     assertThat(first.crash.diedAt()).isEqualTo(point + " #" + occurrence);
@@ -87,6 +92,37 @@ final class CrashConsistencyTest {
           .as("copies of %s (%s) the server accepted", id, row.messageId()).isEqualTo(expected);
     }
     assertThat(world.sink.acceptedCount()).isEqualTo(EMAILS + (point == Point.ACCEPTED_BEFORE_MARK_SENT ? 1 : 0));
+  }
+
+  @Test
+  void outgoing_crashBeforeAGroupIsRecordedSent_freshEngineRepeatsExactlyThatGroup() {
+    world = new World(dir).withSink();
+    for (int i = 1; i <= EMAILS; i++) {
+      world.crm.add(Mail.outgoing("email-" + i, "seller@crm.example.test"));
+    }
+    // The default sentBatchSize (16) holds all five: the server accepts them all, then the engine
+    // dies before the one call that would record them Sent.
+    Crash crash = new Crash(Point.ACCEPTED_BEFORE_MARK_SENT, 1);
+    World.Node first = world.node("first", new World.Options().crash(crash));
+
+    assertThat(first.tick()).as("the first engine dies during its tick").isNull();
+    assertThat(crash.unrecordedAtDeath()).as("accepted, not recorded: one group of every email").hasSize(EMAILS);
+    assertThat(world.sink.acceptedCount()).isEqualTo(EMAILS);
+    first.close();
+    world.crm.restart();
+
+    World.Node second = world.node("second");
+    world.clock.advance(Duration.ofMinutes(11)); // past the 10-minute lease
+    second.tick();
+
+    Map<String, Crm.Outgoing> rows = world.crm.outgoing();
+    assertThat(rows.values()).as("nothing lost: every email is Sent").allMatch(r -> r.status() == EmailStatus.SENT);
+    for (Crm.Outgoing row : rows.values()) {
+      assertThat(world.sink.count(row.messageId()))
+          .as("copies of %s (%s): the group's documented repeat, same Message-ID", row.id(), row.messageId())
+          .isEqualTo(2);
+    }
+    assertThat(world.sink.acceptedCount()).isEqualTo(2 * EMAILS);
   }
 
   static List<Arguments> incomingCrashes() {

@@ -8,12 +8,14 @@ import dev.emailrouter.api.ClaimRequest;
 import dev.emailrouter.api.ClaimedEmail;
 import dev.emailrouter.api.Credentials;
 import dev.emailrouter.api.EmailAddress;
+import dev.emailrouter.api.EmailIdentity;
 import dev.emailrouter.api.OutgoingEmail;
 import dev.emailrouter.api.Party;
 import dev.emailrouter.api.ReceiveResult;
 import dev.emailrouter.api.ReceivedEmail;
 import dev.emailrouter.api.Security;
 import dev.emailrouter.api.SendResult;
+import dev.emailrouter.api.SentOutcome;
 import dev.emailrouter.api.TrackingPolicy;
 import dev.emailrouter.core.InMemoryActivityStore;
 import dev.emailrouter.core.Mailbox;
@@ -158,6 +160,21 @@ public final class LargeMessageProcess {
     @Override
     public void markSent(Claim claim, Instant sentAt, SendResult result) {
       delegate.markSent(claim, sentAt, result);
+    }
+
+    @Override
+    public List<Long> nextTrackingNumbers(int count) {
+      return delegate.nextTrackingNumbers(count);
+    }
+
+    @Override
+    public List<String> recordIdentities(List<EmailIdentity> identities) {
+      return delegate.recordIdentities(identities);
+    }
+
+    @Override
+    public List<String> markSentAll(List<SentOutcome> outcomes) {
+      return delegate.markSentAll(outcomes);
     }
 
     @Override

@@ -6,10 +6,12 @@ import dev.emailrouter.api.Claim;
 import dev.emailrouter.api.ClaimRequest;
 import dev.emailrouter.api.ClaimedEmail;
 import dev.emailrouter.api.EmailAddress;
+import dev.emailrouter.api.EmailIdentity;
 import dev.emailrouter.api.Party;
 import dev.emailrouter.api.ReceiveResult;
 import dev.emailrouter.api.ReceivedEmail;
 import dev.emailrouter.api.SendResult;
+import dev.emailrouter.api.SentOutcome;
 import dev.emailrouter.api.TransientRouterException;
 import java.time.Instant;
 import java.util.List;
@@ -108,6 +110,34 @@ final class StoreOutage implements ActivityStore {
       throw e;
     }
     delegate.markSent(claim, sentAt, result);
+  }
+
+  @Override
+  public List<Long> nextTrackingNumbers(int count) {
+    // Every batch form is passed on explicitly: the SPI's default would loop over this wrapper's
+    // single forms and bypass the delegate's own batch form.
+    check(null, "nextTrackingNumbers");
+    return delegate.nextTrackingNumbers(count);
+  }
+
+  @Override
+  public List<String> recordIdentities(List<EmailIdentity> identities) {
+    check(null, "recordIdentities");
+    return delegate.recordIdentities(identities);
+  }
+
+  @Override
+  public List<String> markSentAll(List<SentOutcome> outcomes) {
+    try {
+      check(Mode.MARK_SENT, "markSentAll");
+    } catch (TransientRouterException e) {
+      // The whole group was accepted and none of it recorded: each is a documented repeat.
+      for (SentOutcome o : outcomes) {
+        markSentFailed.computeIfAbsent(o.claim().activityId(), k -> new AtomicInteger()).incrementAndGet();
+      }
+      throw e;
+    }
+    return delegate.markSentAll(outcomes);
   }
 
   @Override

@@ -1,6 +1,7 @@
 package dev.emailrouter.api;
 
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -22,6 +23,24 @@ import java.util.Optional;
  * When a lease expires (the engine died mid-send) the email is claimable again: so delivery is at
  * least once — an email the server accepted just before the engine died may be sent again, with
  * the same Message-ID, which lets recipients' systems drop the copy.
+ *
+ * <h2>Batches</h2>
+ * Three calls have batch forms the engine uses so that an email costs fewer round trips: {@link
+ * #nextTrackingNumbers} and {@link #recordIdentities} for a tick's claimed emails at once before any
+ * is sent, and {@link #markSentAll} for a group of a send session's accepted emails (the engine's
+ * {@code sentBatchSize}, default 16). Their defaults loop over the single forms, so a store written
+ * before them keeps working unchanged; a database store overrides them with one statement or one
+ * transaction per batch. A batch form reports the claims that no longer hold by returning their
+ * activity ids (one lost claim does not stop the rest) and throws only for the batch as a whole:
+ * {@link TransientRouterException} is an outage as below; any other exception makes the engine
+ * repeat the batch with the single forms, to find the email at fault. A store should apply a batch
+ * all or nothing (one transaction): after a throw the engine takes nothing in it as recorded.
+ *
+ * <p>Recording Sent in groups widens the at-least-once window: the emails of a group the server
+ * accepted are recorded Sent only when the group is full or the session ends, so an engine that
+ * dies in between sends up to {@code sentBatchSize} emails per send session again after the
+ * lease expires (with the same Message-IDs), not one. {@code sentBatchSize(1)} records each email
+ * as soon as it is accepted, as before.
  *
  * <h2>Incoming</h2>
  * Lookups by Message-ID and tracking token find the CRM email an incoming message answers;
@@ -88,6 +107,57 @@ public interface ActivityStore {
   void recordIdentity(Claim claim, String messageId, String trackingToken, String subject);
 
   /**
+   * {@code count} numbers for new tracking tokens, each unique among this store's emails, in one
+   * call (a database: one query over its sequence).
+   *
+   * <p><b>The default implementation</b> calls {@link #nextTrackingNumber} {@code count} times.
+   *
+   * @param count how many numbers, 0 or more
+   * @return {@code count} positive numbers never returned before, in no particular order
+   * @throws IllegalArgumentException if {@code count} is negative
+   */
+  default List<Long> nextTrackingNumbers(int count) {
+    if (count < 0) {
+      throw new IllegalArgumentException("count must be 0 or more: " + count);
+    }
+    List<Long> numbers = new ArrayList<>(count);
+    for (int i = 0; i < count; i++) {
+      numbers.add(nextTrackingNumber());
+    }
+    return numbers;
+  }
+
+  /**
+   * Records the identities of several claimed emails, each as {@link #recordIdentity} does; one
+   * whose claim no longer holds is left unchanged and reported, the others are recorded.
+   *
+   * <p>The activity ids in one call are distinct. A database store records them in one
+   * transaction (one {@code UPDATE ... FROM (VALUES ...)} or one JDBC batch, each row fenced by
+   * its claim token) and reports a row the update did not match as stale.
+   *
+   * <p><b>The default implementation</b> calls {@link #recordIdentity} for each in order and
+   * collects the activity ids of those that threw {@link StaleClaimException}; any other exception
+   * ends it (the identities before it are recorded then).
+   *
+   * @param identities what to record, possibly empty
+   * @return the activity ids of the claims that no longer held (nothing recorded for them), in
+   *     the order given; empty when all were recorded
+   * @throws TransientRouterException if the store is unavailable (an outage: see the type's
+   *     Javadoc)
+   */
+  default List<String> recordIdentities(List<EmailIdentity> identities) {
+    List<String> stale = new ArrayList<>();
+    for (EmailIdentity i : identities) {
+      try {
+        recordIdentity(i.claim(), i.messageId(), i.trackingToken(), i.subject());
+      } catch (StaleClaimException e) {
+        stale.add(i.claim().activityId());
+      }
+    }
+    return stale;
+  }
+
+  /**
    * Records that the server accepted the email: status Sent.
    *
    * @param claim the claim on the email
@@ -96,6 +166,37 @@ public interface ActivityStore {
    * @throws StaleClaimException if the claim no longer holds
    */
   void markSent(Claim claim, Instant sentAt, SendResult result);
+
+  /**
+   * Records that the server accepted several emails, each as {@link #markSent} does; one whose
+   * claim no longer holds is left unchanged and reported, the others become Sent.
+   *
+   * <p>The activity ids in one call are distinct. A database store records them in one
+   * transaction (one fenced {@code UPDATE ... FROM (VALUES ...)} or one JDBC batch) and reports a
+   * row the update did not match as stale. See the type's Javadoc for what grouping does to the
+   * at-least-once window.
+   *
+   * <p><b>The default implementation</b> calls {@link #markSent} for each in order and collects
+   * the activity ids of those that threw {@link StaleClaimException}; any other exception ends it
+   * (the emails before it are Sent then).
+   *
+   * @param outcomes the accepted emails, possibly empty
+   * @return the activity ids of the claims that no longer held (nothing recorded for them), in
+   *     the order given; empty when all were recorded
+   * @throws TransientRouterException if the store is unavailable (an outage: see the type's
+   *     Javadoc)
+   */
+  default List<String> markSentAll(List<SentOutcome> outcomes) {
+    List<String> stale = new ArrayList<>();
+    for (SentOutcome o : outcomes) {
+      try {
+        markSent(o.claim(), o.sentAt(), o.result());
+      } catch (StaleClaimException e) {
+        stale.add(o.claim().activityId());
+      }
+    }
+    return stale;
+  }
 
   /**
    * Returns the email to Pending Send, due again at {@code nextAttemptAt}. The recipients that

@@ -8,12 +8,14 @@ import dev.emailrouter.api.ClaimRequest;
 import dev.emailrouter.api.ClaimedEmail;
 import dev.emailrouter.api.ContentSource;
 import dev.emailrouter.api.EmailAddress;
+import dev.emailrouter.api.EmailIdentity;
 import dev.emailrouter.api.EmailStatus;
 import dev.emailrouter.api.OutgoingEmail;
 import dev.emailrouter.api.Party;
 import dev.emailrouter.api.ReceiveResult;
 import dev.emailrouter.api.ReceivedEmail;
 import dev.emailrouter.api.SendResult;
+import dev.emailrouter.api.SentOutcome;
 import dev.emailrouter.api.SendResult.RecipientResult;
 import dev.emailrouter.api.StaleClaimException;
 import dev.emailrouter.api.TransientRouterException;
@@ -255,6 +257,67 @@ public final class InMemoryActivityStore implements ActivityStore {
       Row row = held(claim);
       row.email = row.email.withIdentity(messageId, trackingToken, subject);
     }
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Here: the numbers of one call are consecutive.
+   */
+  @Override
+  public List<Long> nextTrackingNumbers(int count) {
+    if (count < 0) {
+      throw new IllegalArgumentException("count must be 0 or more: " + count);
+    }
+    long last = trackingNumbers.addAndGet(count);
+    List<Long> numbers = new ArrayList<>(count);
+    for (long n = last - count + 1; n <= last; n++) {
+      numbers.add(n);
+    }
+    return numbers;
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Here: under the store's lock, so other threads see the whole batch or none of it. Each
+   * identity goes through {@link #recordIdentity}, so a subclass that overrides it (a test's fault)
+   * still sees every email.
+   */
+  @Override
+  public List<String> recordIdentities(List<EmailIdentity> identities) {
+    List<String> stale = new ArrayList<>();
+    synchronized (lock) {
+      for (EmailIdentity i : identities) {
+        try {
+          recordIdentity(i.claim(), i.messageId(), i.trackingToken(), i.subject());
+        } catch (StaleClaimException e) {
+          stale.add(i.claim().activityId());
+        }
+      }
+    }
+    return stale;
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Here: under the store's lock, so other threads see the whole batch or none of it. Each
+   * outcome goes through {@link #markSent}, so a subclass that overrides it still sees every email.
+   */
+  @Override
+  public List<String> markSentAll(List<SentOutcome> outcomes) {
+    List<String> stale = new ArrayList<>();
+    synchronized (lock) {
+      for (SentOutcome o : outcomes) {
+        try {
+          markSent(o.claim(), o.sentAt(), o.result());
+        } catch (StaleClaimException e) {
+          stale.add(o.claim().activityId());
+        }
+      }
+    }
+    return stale;
   }
 
   @Override

@@ -3,19 +3,23 @@ package dev.emailrouter.core;
 import dev.emailrouter.api.ClaimRequest;
 import dev.emailrouter.api.ClaimedEmail;
 import dev.emailrouter.api.EmailAddress;
+import dev.emailrouter.api.EmailIdentity;
 import dev.emailrouter.api.MailTransport;
 import dev.emailrouter.api.OutgoingEmail;
 import dev.emailrouter.api.RouterException;
 import dev.emailrouter.api.SendResult;
 import dev.emailrouter.api.SendResult.RecipientResult;
+import dev.emailrouter.api.SentOutcome;
 import dev.emailrouter.api.StaleClaimException;
 import dev.emailrouter.support.internal.Idna;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -97,21 +101,13 @@ final class OutgoingFlow implements AutoCloseable {
     }
     inFlight.addAndGet(claimed.size());
     resumeAfterSender = claimed.get(claimed.size() - 1).email().from().normalized();
-    List<ClaimedEmail> ready = new ArrayList<>(claimed.size());
-    for (int i = 0; i < claimed.size(); i++) {
-      ClaimedEmail prepared;
-      try {
-        prepared = withIdentity(claimed.get(i), sink);
-      } catch (StoreOutage e) {
-        // Nothing is sent while the store is down: an email sent now could not be recorded as Sent.
-        List<ClaimedEmail> unsent = new ArrayList<>(ready);
-        unsent.addAll(claimed.subList(i, claimed.size()));
-        storeUnavailable(e, unsent, sink);
-        return;
-      }
-      if (prepared != null) {
-        ready.add(prepared);
-      }
+    List<ClaimedEmail> ready;
+    try {
+      ready = withIdentities(claimed, sink);
+    } catch (StoreOutage e) {
+      // Nothing is sent while the store is down: an email sent now could not be recorded as Sent.
+      storeUnavailable(e, claimed, sink);
+      return;
     }
     if (workers == null || ready.size() < 2) {
       sendBatch(ready, sink, budget);
@@ -139,6 +135,86 @@ final class OutgoingFlow implements AutoCloseable {
         LOG.warn("a send session failed unexpectedly", e.getCause());
       }
     }
+  }
+
+  /**
+   * Records Message-ID and tracking token of the claimed emails that have none yet, in one call
+   * for the numbers and one for the identities; returns the emails still held, ready to send.
+   * When a batch call fails for a reason other than an outage, the emails are done one by one, so
+   * only the email at fault is lost.
+   *
+   * @throws StoreOutage if the store is down
+   */
+  private List<ClaimedEmail> withIdentities(List<ClaimedEmail> claimed, EventSink sink) {
+    List<Integer> fresh = new ArrayList<>();
+    for (int i = 0; i < claimed.size(); i++) {
+      if (claimed.get(i).email().messageId() == null) {
+        fresh.add(i);
+      }
+    }
+    if (fresh.isEmpty()) {
+      return claimed;
+    }
+    List<Long> numbers = null;
+    if (s.trackingTokens) {
+      try {
+        numbers = s.storeHealth.call(() -> s.store.nextTrackingNumbers(fresh.size()));
+        if (numbers == null || numbers.size() != fresh.size()) {
+          throw new IllegalStateException("nextTrackingNumbers(" + fresh.size() + ") returned "
+              + (numbers == null ? "null" : numbers.size() + " numbers"));
+        }
+      } catch (StoreOutage e) {
+        throw e;
+      } catch (RuntimeException e) {
+        LOG.warn("taking {} tracking numbers in one call failed; taking them one by one", fresh.size(), e);
+        return oneByOne(claimed, sink);
+      }
+    }
+    ClaimedEmail[] prepared = claimed.toArray(new ClaimedEmail[0]);
+    List<EmailIdentity> identities = new ArrayList<>(fresh.size());
+    for (int k = 0; k < fresh.size(); k++) {
+      ClaimedEmail c = claimed.get(fresh.get(k));
+      OutgoingEmail e = c.email();
+      String token = numbers == null ? null : tokens.format(numbers.get(k));
+      String subject = token == null ? e.subject() : tokens.apply(e.subject(), token);
+      EmailIdentity identity = new EmailIdentity(c.claim(), newMessageId(e), token, subject);
+      identities.add(identity);
+      prepared[fresh.get(k)] = new ClaimedEmail(e.withIdentity(identity.messageId(), token, subject), c.claim());
+    }
+    List<String> stale;
+    try {
+      stale = s.storeHealth.call(() -> s.store.recordIdentities(identities));
+    } catch (StoreOutage e) {
+      throw e;
+    } catch (RuntimeException e) {
+      LOG.warn("recording {} identities in one call failed; recording them one by one", identities.size(), e);
+      return oneByOne(claimed, sink);
+    }
+    Set<String> lost = stale == null ? Set.of() : new HashSet<>(stale);
+    List<ClaimedEmail> ready = new ArrayList<>(claimed.size());
+    for (ClaimedEmail c : prepared) {
+      if (lost.contains(c.email().activityId())) {
+        // Not sent, state unchanged: the claim passed to another engine (its lease expired).
+        sink.accept(new RouterEvent.ClaimLost(c.email().activityId(),
+            "recording its Message-ID failed: the claim no longer holds"));
+        LOG.warn("claim on activity {} was lost before its Message-ID was recorded", c.email().activityId());
+      } else {
+        ready.add(c);
+      }
+    }
+    return ready;
+  }
+
+  /** The single forms, email by email, for a store whose batch call failed. */
+  private List<ClaimedEmail> oneByOne(List<ClaimedEmail> claimed, EventSink sink) {
+    List<ClaimedEmail> ready = new ArrayList<>(claimed.size());
+    for (ClaimedEmail c : claimed) {
+      ClaimedEmail prepared = withIdentity(c, sink);
+      if (prepared != null) {
+        ready.add(prepared);
+      }
+    }
+    return ready;
   }
 
   /**
@@ -188,21 +264,28 @@ final class OutgoingFlow implements AutoCloseable {
       deferred(batch, sink, budget);
       return;
     }
+    // Accepted emails not yet recorded as Sent (at most sentBatchSize): recorded in one store call.
+    List<PendingSent> group = new ArrayList<>();
     int next = 0;
+    // The first email neither handed to the server nor handed back to the store.
+    int unsentFrom = 0;
     try (MailTransport.Session session = s.transport.openSession()) {
       for (; next < batch.size(); next++) {
         if (!s.storeHealth.isAvailable()) {
           // Another session met a store outage (and reported it): send no more, as below.
           returnUnsent(batch.subList(next, batch.size()), sink);
           next = batch.size();
+          unsentFrom = batch.size();
           break;
         }
         if (budget.sendingUsedUp()) {
           deferred(batch.subList(next, batch.size()), sink, budget);
           next = batch.size();
+          unsentFrom = batch.size();
           break;
         }
         ClaimedEmail c = batch.get(next);
+        unsentFrom = next + 1;
         MDC.put("activity", c.email().activityId());
         try {
           SendResult result;
@@ -215,23 +298,122 @@ final class OutgoingFlow implements AutoCloseable {
             LOG.warn("sending activity {} failed unexpectedly", c.email().activityId(), e);
             result = SendResult.transientFailure("unexpected failure: " + e);
           }
-          record(c, result, sink);
+          record(c, result, sink, group);
         } finally {
           MDC.remove("activity");
         }
+        if (group.size() >= s.sentBatchSize) {
+          flush(group, sink);
+        }
       }
+      flush(group, sink);
       serverFailuresInRow.set(0);
     } catch (StoreOutage e) {
-      // Recording an outcome failed because the store is down: the email stays Sending until its
-      // lease expires (sent again then if it was sent: at least once). Every further email sent now
-      // could not be recorded either and would go out twice, so the rest of the batch is not sent.
-      storeUnavailable(e, batch.subList(Math.min(next + 1, batch.size()), batch.size()), sink);
+      // Recording an outcome failed because the store is down: the emails accepted and not yet
+      // recorded stay Sending until their lease expires (sent again then: at least once). Every
+      // further email sent now could not be recorded either and would go out twice, so the rest of
+      // the batch is not sent.
+      abandon(group, e, sink);
+      storeUnavailable(e, batch.subList(unsentFrom, batch.size()), sink);
     } catch (RouterException e) {
       // The server as a whole could not be used: not the emails' fault, so no attempt is counted.
-      serverUnavailable(batch.subList(next, batch.size()), e.getMessage(), sink);
+      if (flushBeforeGivingUp(group, batch.subList(next, batch.size()), sink)) {
+        serverUnavailable(batch.subList(next, batch.size()), e.getMessage(), sink);
+      }
     } catch (RuntimeException e) {
-      serverUnavailable(batch.subList(next, batch.size()), e.toString(), sink);
+      if (flushBeforeGivingUp(group, batch.subList(next, batch.size()), sink)) {
+        serverUnavailable(batch.subList(next, batch.size()), e.toString(), sink);
+      }
     }
+  }
+
+  /** An accepted email waiting to be recorded as Sent with its group. */
+  private record PendingSent(ClaimedEmail claimed, SentOutcome outcome) {}
+
+  /**
+   * Records the group's emails as Sent in one store call and reports them; empties the group. A
+   * claim that no longer held is reported lost; a batch call that fails for another reason than an
+   * outage is repeated email by email.
+   *
+   * @throws StoreOutage if the store is down (the group is reported lost: it waits for its lease)
+   */
+  private void flush(List<PendingSent> group, EventSink sink) {
+    if (group.isEmpty()) {
+      return;
+    }
+    List<PendingSent> taken = List.copyOf(group);
+    group.clear();
+    List<SentOutcome> outcomes = new ArrayList<>(taken.size());
+    for (PendingSent p : taken) {
+      outcomes.add(p.outcome());
+    }
+    List<String> stale;
+    try {
+      stale = s.storeHealth.call(() -> s.store.markSentAll(outcomes));
+    } catch (StoreOutage e) {
+      abandon(taken, e, sink);
+      throw e;
+    } catch (RuntimeException e) {
+      LOG.warn("recording {} emails as Sent in one call failed; recording them one by one", taken.size(), e);
+      for (int i = 0; i < taken.size(); i++) {
+        PendingSent p = taken.get(i);
+        try {
+          if (guard(p.claimed(), sink, () -> s.store.markSent(p.outcome().claim(), p.outcome().sentAt(),
+              p.outcome().result()))) {
+            reportSent(p, sink);
+          }
+        } catch (StoreOutage outage) {
+          abandon(taken.subList(i + 1, taken.size()), outage, sink);
+          throw outage;
+        }
+      }
+      return;
+    }
+    Set<String> lost = stale == null ? Set.of() : new HashSet<>(stale);
+    for (PendingSent p : taken) {
+      String id = p.claimed().email().activityId();
+      if (lost.contains(id)) {
+        sink.accept(new RouterEvent.ClaimLost(id, "the claim no longer held when its Sent was recorded"));
+        LOG.warn("claim on activity {} was lost before its outcome was recorded", id);
+      } else {
+        reportSent(p, sink);
+      }
+    }
+  }
+
+  private void reportSent(PendingSent p, EventSink sink) {
+    OutgoingEmail e = p.claimed().email();
+    SendResult result = p.outcome().result();
+    LOG.trace("sent activity {} as {}", e.activityId(), e.messageId());
+    sink.accept(new RouterEvent.EmailSent(e.activityId(), e.messageId(), result.serverReply(), result.refused()));
+  }
+
+  /**
+   * Records the group before the rest of the batch is given up for a server failure.
+   *
+   * @return false when the store was down (reported, and the rest handed back as for an outage)
+   */
+  private boolean flushBeforeGivingUp(List<PendingSent> group, List<ClaimedEmail> rest, EventSink sink) {
+    try {
+      flush(group, sink);
+      return true;
+    } catch (StoreOutage e) {
+      storeUnavailable(e, rest, sink);
+      return false;
+    }
+  }
+
+  /** Reports accepted emails whose Sent could not be recorded: they wait for their lease (sent again then). */
+  private void abandon(List<PendingSent> group, StoreOutage e, EventSink sink) {
+    if (group.isEmpty()) {
+      return;
+    }
+    for (PendingSent p : group) {
+      sink.accept(new RouterEvent.ClaimLost(p.claimed().email().activityId(), "the activity store is unavailable: "
+          + e.getMessage()));
+    }
+    LOG.warn("{} accepted email(s) could not be recorded as Sent, the activity store is unavailable; they are "
+        + "claimable again when their lease expires", group.size());
   }
 
   /** Returns claimed emails the tick had no time left for to Pending Send, due now, no attempt counted. */
@@ -306,7 +488,7 @@ final class OutgoingFlow implements AutoCloseable {
     }
   }
 
-  private void record(ClaimedEmail c, SendResult result, EventSink sink) {
+  private void record(ClaimedEmail c, SendResult result, EventSink sink, List<PendingSent> group) {
     OutgoingEmail e = c.email();
     int attempts = e.attempts() + 1;
     Instant now = s.clock.instant();
@@ -317,14 +499,14 @@ final class OutgoingFlow implements AutoCloseable {
       case ACCEPTED -> {
         SendResult complete = perRecipient(e, result);
         if (complete.recipientsWith(SendResult.Outcome.TRANSIENT).isEmpty()) {
-          sent(c, result, now, sink);
+          sent(c, result, now, group);
         } else {
-          partlySent(c, complete, attempts, now, sink);
+          partlySent(c, complete, attempts, now, sink, group);
         }
       }
       case TRANSIENT -> {
         if (acceptedBefore) {
-          partlySent(c, perRecipient(e, result), attempts, now, sink);
+          partlySent(c, perRecipient(e, result), attempts, now, sink, group);
         } else if (attempts >= s.maxAttempts) {
           SendResult gaveUp = new SendResult(SendResult.Outcome.TRANSIENT,
               "gave up after " + attempts + " attempts; last: " + result.serverReply(), result.recipients());
@@ -344,7 +526,7 @@ final class OutgoingFlow implements AutoCloseable {
           SendResult complete = perRecipient(e, result);
           sent(c, new SendResult(SendResult.Outcome.ACCEPTED, "accepted in an earlier attempt by "
               + e.acceptedRecipients().size() + " recipients; the others refused: " + result.serverReply(),
-              complete.recipients()), now, sink);
+              complete.recipients()), now, group);
         } else if (guard(c, sink, () -> s.store.markFailed(c.claim(), attempts, result))) {
           sink.accept(new RouterEvent.EmailFailed(e.activityId(), attempts, result.serverReply()));
         }
@@ -353,19 +535,17 @@ final class OutgoingFlow implements AutoCloseable {
     }
   }
 
-  private void sent(ClaimedEmail c, SendResult result, Instant now, EventSink sink) {
-    OutgoingEmail e = c.email();
-    if (guard(c, sink, () -> s.store.markSent(c.claim(), now, result))) {
-      LOG.trace("sent activity {} as {}", e.activityId(), e.messageId());
-      sink.accept(new RouterEvent.EmailSent(e.activityId(), e.messageId(), result.serverReply(), result.refused()));
-    }
+  /** Adds the accepted email to its session's group, recorded as Sent with it ({@link #flush}). */
+  private void sent(ClaimedEmail c, SendResult result, Instant now, List<PendingSent> group) {
+    group.add(new PendingSent(c, new SentOutcome(c.claim(), now, result)));
   }
 
   /**
    * Some recipients are still pending (refused for now): back to Pending Send with the accepted ones
    * recorded, or, once the attempts are used up, Sent with the pending ones given up.
    */
-  private void partlySent(ClaimedEmail c, SendResult complete, int attempts, Instant now, EventSink sink) {
+  private void partlySent(ClaimedEmail c, SendResult complete, int attempts, Instant now, EventSink sink,
+      List<PendingSent> group) {
     OutgoingEmail e = c.email();
     if (attempts >= s.maxAttempts) {
       List<RecipientResult> recipients = new ArrayList<>();
@@ -373,7 +553,7 @@ final class OutgoingFlow implements AutoCloseable {
         recipients.add(r.outcome() != SendResult.Outcome.TRANSIENT ? r : new RecipientResult(r.recipient(),
             SendResult.Outcome.TRANSIENT, "gave up after " + attempts + " attempts; last: " + r.serverReply()));
       }
-      sent(c, new SendResult(SendResult.Outcome.ACCEPTED, complete.serverReply(), recipients), now, sink);
+      sent(c, new SendResult(SendResult.Outcome.ACCEPTED, complete.serverReply(), recipients), now, group);
       return;
     }
     Instant at = now.plus(emailBackoff.delay(attempts));

@@ -223,6 +223,7 @@ public final class RouterEngine implements AutoCloseable {
     int batchPerSender = 6;
     int maxPerTick = 600;
     int sendSessions = 1;
+    int sentBatchSize = 16;
     Duration lease = Duration.ofMinutes(30);
     Duration tickBudget;
     int maxAttempts = 10;
@@ -374,6 +375,23 @@ public final class RouterEngine implements AutoCloseable {
      */
     public Builder sendSessions(int value) {
       sendSessions = range("sendSessions", value, 1, 64);
+      return this;
+    }
+
+    /**
+     * How many accepted emails a send session records as Sent in one store call ({@link
+     * dev.emailrouter.api.ActivityStore#markSentAll}). A group is recorded when it is full, before
+     * the session sends no more (its end, the server or the store failing, the tick's time used
+     * up), so a store pays one round trip per group, not per email. The price: an engine that dies
+     * after the server accepted a group's emails and before they were recorded sends up to this
+     * many emails per send session again once their lease expires (the at-least-once repeat, with
+     * the same Message-IDs). 1 records every email as soon as it is accepted. Default 16.
+     *
+     * @param value 1 to 1000
+     * @return this builder
+     */
+    public Builder sentBatchSize(int value) {
+      sentBatchSize = range("sentBatchSize", value, 1, 1000);
       return this;
     }
 
@@ -678,6 +696,7 @@ public final class RouterEngine implements AutoCloseable {
     final int batchPerSender;
     final int maxPerTick;
     final int sendSessions;
+    final int sentBatchSize;
     final Duration lease;
     final Duration tickBudget;
     final int maxAttempts;
@@ -712,6 +731,7 @@ public final class RouterEngine implements AutoCloseable {
       batchPerSender = b.batchPerSender;
       maxPerTick = b.maxPerTick;
       sendSessions = b.sendSessions;
+      sentBatchSize = b.sentBatchSize;
       lease = b.lease;
       Duration half = b.lease.dividedBy(2);
       tickBudget = b.tickBudget != null ? b.tickBudget

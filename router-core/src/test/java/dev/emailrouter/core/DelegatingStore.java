@@ -6,10 +6,12 @@ import dev.emailrouter.api.Claim;
 import dev.emailrouter.api.ClaimRequest;
 import dev.emailrouter.api.ClaimedEmail;
 import dev.emailrouter.api.EmailAddress;
+import dev.emailrouter.api.EmailIdentity;
 import dev.emailrouter.api.Party;
 import dev.emailrouter.api.ReceiveResult;
 import dev.emailrouter.api.ReceivedEmail;
 import dev.emailrouter.api.SendResult;
+import dev.emailrouter.api.SentOutcome;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -40,6 +42,21 @@ class DelegatingStore implements ActivityStore {
   @Override
   public void markSent(Claim claim, Instant sentAt, SendResult result) {
     delegate.markSent(claim, sentAt, result);
+  }
+
+  @Override
+  public List<Long> nextTrackingNumbers(int count) {
+    return delegate.nextTrackingNumbers(count);
+  }
+
+  @Override
+  public List<String> recordIdentities(List<EmailIdentity> identities) {
+    return delegate.recordIdentities(identities);
+  }
+
+  @Override
+  public List<String> markSentAll(List<SentOutcome> outcomes) {
+    return delegate.markSentAll(outcomes);
   }
 
   @Override

@@ -8,10 +8,12 @@ import dev.emailrouter.api.Claim;
 import dev.emailrouter.api.ClaimRequest;
 import dev.emailrouter.api.ClaimedEmail;
 import dev.emailrouter.api.EmailAddress;
+import dev.emailrouter.api.EmailIdentity;
 import dev.emailrouter.api.EmailStatus;
 import dev.emailrouter.api.OutgoingEmail;
 import dev.emailrouter.api.PermanentRouterException;
 import dev.emailrouter.api.SendResult;
+import dev.emailrouter.api.SentOutcome;
 import dev.emailrouter.api.StaleClaimException;
 import dev.emailrouter.api.TransientRouterException;
 import dev.emailrouter.core.InMemoryActivityStore.StoredEmail;
@@ -134,9 +136,9 @@ final class RouterEngineOutgoingTest {
     List<String> recorded = new CopyOnWriteArrayList<>();
     DelegatingStore observed = new DelegatingStore(store) {
       @Override
-      public void recordIdentity(Claim claim, String messageId, String trackingToken, String subject) {
-        recorded.add(messageId);
-        super.recordIdentity(claim, messageId, trackingToken, subject);
+      public List<String> recordIdentities(List<EmailIdentity> identities) {
+        identities.forEach(i -> recorded.add(i.messageId()));
+        return super.recordIdentities(identities);
       }
     };
     List<String> storedAtSendTime = new CopyOnWriteArrayList<>();
@@ -698,9 +700,118 @@ final class RouterEngineOutgoingTest {
     assertThat(transport.acceptedIds()).hasSize(3);
   }
 
+  /** Counts the identity and Sent calls, single and batch forms, by name. */
+  private static final class CountingStore extends DelegatingStore {
+    final Map<String, Integer> calls = new java.util.concurrent.ConcurrentHashMap<>();
+
+    CountingStore(InMemoryActivityStore delegate) {
+      super(delegate);
+    }
+
+    private void count(String call) {
+      calls.merge(call, 1, Integer::sum);
+    }
+
+    @Override
+    public long nextTrackingNumber() {
+      count("nextTrackingNumber");
+      return super.nextTrackingNumber();
+    }
+
+    @Override
+    public List<Long> nextTrackingNumbers(int count) {
+      count("nextTrackingNumbers");
+      return super.nextTrackingNumbers(count);
+    }
+
+    @Override
+    public void recordIdentity(Claim claim, String messageId, String trackingToken, String subject) {
+      count("recordIdentity");
+      super.recordIdentity(claim, messageId, trackingToken, subject);
+    }
+
+    @Override
+    public List<String> recordIdentities(List<EmailIdentity> identities) {
+      count("recordIdentities");
+      return super.recordIdentities(identities);
+    }
+
+    @Override
+    public void markSent(Claim claim, Instant sentAt, SendResult result) {
+      count("markSent");
+      super.markSent(claim, sentAt, result);
+    }
+
+    @Override
+    public List<String> markSentAll(List<SentOutcome> outcomes) {
+      count("markSentAll");
+      return super.markSentAll(outcomes);
+    }
+  }
+
+  @Test
+  void tick_recordsEveryIdentityInOneCall_andSentInGroupsOfSentBatchSize() {
+    CountingStore counting = new CountingStore(store);
+    addEmails("me@example.com", 5);
+
+    TickReport report = engine().activityStore(counting).sentBatchSize(2).build().tick();
+
+    assertThat(report.sent()).hasSize(5);
+    assertThat(counting.calls).containsOnly(Map.entry("nextTrackingNumbers", 1), Map.entry("recordIdentities", 1),
+        Map.entry("markSentAll", 3)); // 2 + 2 + 1
+    for (int i = 0; i < 5; i++) {
+      StoredEmail e = stored("me@example.com-" + i);
+      assertThat(e.status()).isEqualTo(EmailStatus.SENT);
+      assertThat(transport.accepted()).filteredOn(a -> a.activityId().equals(e.email().activityId()))
+          .singleElement().satisfies(a -> assertThat(a.messageId()).isEqualTo(e.email().messageId()));
+    }
+    assertThat(stored("me@example.com-0").email().trackingToken())
+        .isNotEqualTo(stored("me@example.com-1").email().trackingToken());
+  }
+
+  @Test
+  void tick_whenAStaleClaimIsInTheMiddleOfABatch_reportsItLost_andSendsAndRecordsTheRest() {
+    DelegatingStore oneStale = new DelegatingStore(store) {
+      @Override
+      public List<String> recordIdentities(List<EmailIdentity> identities) {
+        // The second email's claim passed to another engine: the store reports it, records the rest.
+        List<EmailIdentity> held = new ArrayList<>(identities);
+        EmailIdentity stale = held.remove(1);
+        super.recordIdentities(held);
+        return List.of(stale.claim().activityId());
+      }
+
+      @Override
+      public List<String> markSentAll(List<SentOutcome> outcomes) {
+        List<SentOutcome> held = new ArrayList<>(outcomes);
+        SentOutcome stale = held.remove(0);
+        super.markSentAll(held);
+        return List.of(stale.claim().activityId());
+      }
+    };
+    addEmails("me@example.com", 4);
+
+    TickReport report = engine().activityStore(oneStale).build().tick();
+
+    assertThat(report.problems()).extracting(p -> ((RouterEvent.ClaimLost) p).activityId())
+        .containsExactly("me@example.com-1", "me@example.com-0");
+    assertThat(transport.acceptedIds()).containsExactly("me@example.com-0", "me@example.com-2", "me@example.com-3");
+    assertThat(report.sent()).extracting(RouterEvent.EmailSent::activityId)
+        .containsExactly("me@example.com-2", "me@example.com-3");
+    assertThat(stored("me@example.com-0").status()).isEqualTo(EmailStatus.SENDING);
+    assertThat(stored("me@example.com-1").status()).isEqualTo(EmailStatus.SENDING);
+    assertThat(stored("me@example.com-2").status()).isEqualTo(EmailStatus.SENT);
+  }
+
   @Test
   void tick_whenRecordingTheOutcomeFails_reportsClaimLostInsteadOfThrowing() {
     DelegatingStore failing = new DelegatingStore(store) {
+      @Override
+      public List<String> markSentAll(List<SentOutcome> outcomes) {
+        // Not an outage: the engine repeats the group email by email, to find the email at fault.
+        throw new IllegalStateException("row locked by another session");
+      }
+
       @Override
       public void markSent(Claim claim, Instant sentAt, SendResult result) {
         // Tied to the row, not an outage (a transient failure stops the batch: StoreOutageTest).

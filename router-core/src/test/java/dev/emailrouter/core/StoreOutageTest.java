@@ -8,6 +8,7 @@ import dev.emailrouter.api.ClaimRequest;
 import dev.emailrouter.api.ClaimedEmail;
 import dev.emailrouter.api.Disposition;
 import dev.emailrouter.api.EmailAddress;
+import dev.emailrouter.api.EmailIdentity;
 import dev.emailrouter.api.EmailStatus;
 import dev.emailrouter.api.OutgoingEmail;
 import dev.emailrouter.api.Party;
@@ -15,6 +16,7 @@ import dev.emailrouter.api.PermanentRouterException;
 import dev.emailrouter.api.ReceiveResult;
 import dev.emailrouter.api.ReceivedEmail;
 import dev.emailrouter.api.SendResult;
+import dev.emailrouter.api.SentOutcome;
 import dev.emailrouter.api.TrackingPolicy;
 import dev.emailrouter.api.TransientRouterException;
 import java.time.Duration;
@@ -88,6 +90,26 @@ final class StoreOutageTest {
       super.markSent(claim, sentAt, result);
     }
 
+    @Override
+    public List<Long> nextTrackingNumbers(int count) {
+      check();
+      return super.nextTrackingNumbers(count);
+    }
+
+    @Override
+    public List<String> recordIdentities(List<EmailIdentity> identities) {
+      check();
+      return super.recordIdentities(identities);
+    }
+
+    @Override
+    public List<String> markSentAll(List<SentOutcome> outcomes) {
+      if (downAtMarkSent.getAndSet(false)) {
+        down.set(true);
+      }
+      check();
+      return super.markSentAll(outcomes);
+    }
     @Override
     public void markRetry(Claim claim, Instant nextAttemptAt, int attempts, String reason) {
       check();
@@ -327,7 +349,8 @@ final class StoreOutageTest {
   @Test
   void tick_whenTheStoreGoesDownAtTheFirstMarkSent_sendsNoMoreOfTheBatch_andEachEmailOnceAfterwards() {
     addEmails(4);
-    RouterEngine engine = outgoing().build();
+    // Each email recorded Sent as soon as it is accepted; groups: the test after this one.
+    RouterEngine engine = outgoing().sentBatchSize(1).build();
     crm.downAtMarkSent.set(true);
 
     List<TickReport> reports = new ArrayList<>();
@@ -370,19 +393,58 @@ final class StoreOutageTest {
   }
 
   @Test
+  void tick_whenTheStoreGoesDownRecordingAGroupSent_sendsNoMoreOfTheBatch_andRepeatsExactlyThatGroupAfterwards() {
+    addEmails(5);
+    RouterEngine engine = outgoing().sentBatchSize(2).build();
+    crm.downAtMarkSent.set(true);
+
+    List<TickReport> reports = new ArrayList<>();
+    reports.add(engine.tick());
+
+    // The server accepted e0 and e1; recording them as one group failed: no more of the batch is sent.
+    assertThat(transport.acceptedIds()).containsExactly("e0", "e1");
+    // Lost for now: the group, and e2, the first of the rest the store (still down) could not take back.
+    assertThat(reports.get(0).problems()).filteredOn(RouterEvent.ClaimLost.class::isInstance)
+        .extracting(e -> ((RouterEvent.ClaimLost) e).activityId()).containsExactlyInAnyOrder("e0", "e1", "e2");
+    assertThat(reports.get(0).problems()).filteredOn(RouterEvent.StoreUnavailable.class::isInstance).hasSize(1);
+
+    crm.down.set(false);
+    for (int tick = 0; tick < 4; tick++) {
+      clock.advance(Duration.ofMinutes(5)); // past the lease of the group the store could not record
+      reports.add(engine.tick());
+    }
+
+    for (int i = 0; i < 5; i++) {
+      assertThat(memory.find("e" + i).orElseThrow().status()).as("e" + i).isEqualTo(EmailStatus.SENT);
+    }
+    // The group sent while it could not be recorded goes out again (at least once), with its
+    // Message-IDs; no other email.
+    assertThat(transport.acceptedIds()).hasSize(7).containsOnlyOnce("e2", "e3", "e4");
+    for (String id : List.of("e0", "e1")) {
+      String messageId = memory.find(id).orElseThrow().email().messageId();
+      assertThat(transport.accepted()).filteredOn(e -> e.activityId().equals(id))
+          .hasSize(2).allSatisfy(e -> assertThat(e.messageId()).isEqualTo(messageId));
+    }
+    for (int i = 2; i < 5; i++) {
+      assertThat(memory.find("e" + i).orElseThrow().attempts()).as("no attempt counted for e" + i + "'s outage")
+          .isEqualTo(1);
+    }
+  }
+
+  @Test
   void tick_whenOnlyMarkSentFailsTransiently_returnsTheUnsentRestToPendingSendWithoutAnAttempt() {
     addEmails(3);
     AtomicInteger failures = new AtomicInteger(1);
     DelegatingStore blip = new DelegatingStore(memory) {
       @Override
-      public void markSent(Claim claim, Instant sentAt, SendResult result) {
+      public List<String> markSentAll(List<SentOutcome> outcomes) {
         if (failures.getAndDecrement() > 0) {
           throw new TransientRouterException("CRM database failing over");
         }
-        super.markSent(claim, sentAt, result);
+        return super.markSentAll(outcomes);
       }
     };
-    RouterEngine engine = outgoing().activityStore(blip).build();
+    RouterEngine engine = outgoing().activityStore(blip).sentBatchSize(1).build();
 
     TickReport report = engine.tick();
 
@@ -410,11 +472,12 @@ final class StoreOutageTest {
     AtomicInteger calls = new AtomicInteger();
     DelegatingStore failing = new DelegatingStore(memory) {
       @Override
-      public void recordIdentity(Claim claim, String messageId, String trackingToken, String subject) {
-        if (calls.incrementAndGet() == 2) {
+      public List<String> recordIdentities(List<EmailIdentity> identities) {
+        // The batch of every claimed email's identity, in one call.
+        if (calls.incrementAndGet() == 1) {
           throw new TransientRouterException("CRM database unavailable");
         }
-        super.recordIdentity(claim, messageId, trackingToken, subject);
+        return super.recordIdentities(identities);
       }
     };
     RouterEngine engine = outgoing().activityStore(failing).build();

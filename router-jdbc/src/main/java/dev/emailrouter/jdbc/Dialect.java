@@ -7,16 +7,20 @@ import java.util.Locale;
 /** The databases router-jdbc speaks, told apart by the connection's metadata. */
 enum Dialect {
   /** PostgreSQL 12 or later: set-based claims with {@code FOR UPDATE SKIP LOCKED}. */
-  POSTGRESQL("postgresql", "SELECT nextval('email_tracking_number_seq')"),
+  POSTGRESQL("postgresql", "SELECT nextval('email_tracking_number_seq')",
+      "SELECT nextval('email_tracking_number_seq') FROM generate_series(1, ?)"),
   /** H2 2.x, for embedded use: claims serialised by a row lock. */
-  H2("h2", "VALUES NEXT VALUE FOR email_tracking_number_seq");
+  H2("h2", "VALUES NEXT VALUE FOR email_tracking_number_seq",
+      "SELECT NEXT VALUE FOR email_tracking_number_seq FROM SYSTEM_RANGE(1, ?)");
 
   private final String folder;
   private final String nextTrackingNumber;
+  private final String nextTrackingNumbers;
 
-  Dialect(String folder, String nextTrackingNumber) {
+  Dialect(String folder, String nextTrackingNumber, String nextTrackingNumbers) {
     this.folder = folder;
     this.nextTrackingNumber = nextTrackingNumber;
+    this.nextTrackingNumbers = nextTrackingNumbers;
   }
 
   /** The resource path of one of this dialect's scripts, e.g. {@code dev/emailrouter/jdbc/h2/V1__email.sql}. */
@@ -26,6 +30,11 @@ enum Dialect {
 
   String nextTrackingNumberSql() {
     return nextTrackingNumber;
+  }
+
+  /** One query, one parameter (the count): a row with a new sequence value for each. */
+  String nextTrackingNumbersSql() {
+    return nextTrackingNumbers;
   }
 
   /**

@@ -8,6 +8,7 @@ import dev.emailrouter.api.ClaimRequest;
 import dev.emailrouter.api.ClaimedEmail;
 import dev.emailrouter.api.ContentSource;
 import dev.emailrouter.api.EmailAddress;
+import dev.emailrouter.api.EmailIdentity;
 import dev.emailrouter.api.EmailStatus;
 import dev.emailrouter.api.OutgoingEmail;
 import dev.emailrouter.api.Party;
@@ -16,6 +17,7 @@ import dev.emailrouter.api.ReceiveResult;
 import dev.emailrouter.api.ReceivedEmail;
 import dev.emailrouter.api.RouterException;
 import dev.emailrouter.api.SendResult;
+import dev.emailrouter.api.SentOutcome;
 import dev.emailrouter.api.StaleClaimException;
 import dev.emailrouter.api.TransientRouterException;
 import java.io.FilterInputStream;
@@ -37,13 +39,16 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
+import java.util.function.Function;
 import javax.sql.DataSource;
 
 /**
@@ -530,7 +535,66 @@ public final class JdbcActivityStore implements ActivityStore {
     });
   }
 
+  /** One query over the sequence: {@code generate_series} on PostgreSQL, {@code SYSTEM_RANGE} on H2. */
+  @Override
+  public List<Long> nextTrackingNumbers(int count) {
+    if (count < 0) {
+      throw new IllegalArgumentException("count must be 0 or more: " + count);
+    }
+    if (count == 0) {
+      return List.of();
+    }
+    return autoCommit(c -> {
+      try (PreparedStatement ps = c.prepareStatement(dialect.nextTrackingNumbersSql())) {
+        ps.setInt(1, count);
+        List<Long> numbers = new ArrayList<>(count);
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            numbers.add(rs.getLong(1));
+          }
+        }
+        if (numbers.size() != count || new HashSet<>(numbers).size() != count) {
+          throw new IllegalStateException("the sequence gave " + numbers.size() + " distinct numbers of " + count);
+        }
+        return numbers;
+      }
+    });
+  }
+
   // --- fenced state changes ------------------------------------------------------------------------
+
+  /**
+   * One transaction: the fenced update of {@link #recordIdentity} for each email as one JDBC batch
+   * (one round trip); a row it did not match is a stale claim, reported.
+   */
+  @Override
+  public List<String> recordIdentities(List<EmailIdentity> identities) {
+    return fencedBatch(identities, EmailIdentity::claim, "UPDATE email_activity SET message_id = ?,"
+        + " message_id_hash = ?, tracking_token = ?, tracking_key = ?, subject = ?" + FENCE, (ps, i) -> {
+          ps.setString(1, i.messageId());
+          ps.setString(2, sha256(i.messageId()));
+          ps.setString(3, i.trackingToken());
+          ps.setString(4, trackingKey(i.trackingToken()));
+          ps.setString(5, i.subject());
+          return 6;
+        }, i -> List.of());
+  }
+
+  /**
+   * One transaction: the fenced update of {@link #markSent} for each email as one JDBC batch, and
+   * the per-recipient outcomes of those it matched as a second; a row it did not match is a stale
+   * claim, reported.
+   */
+  @Override
+  public List<String> markSentAll(List<SentOutcome> outcomes) {
+    return fencedBatch(outcomes, SentOutcome::claim, "UPDATE email_activity SET status_code = 3, sent_at = ?,"
+        + " last_reason = ?, attempts = attempts + 1, claim_token = NULL, lease_until = NULL, next_attempt_at = NULL"
+        + FENCE, (ps, o) -> {
+          ps.setObject(1, utc(o.sentAt()));
+          ps.setString(2, o.result().serverReply());
+          return 3;
+        }, o -> o.result().recipients());
+  }
 
   @Override
   public void recordIdentity(Claim claim, String messageId, String trackingToken, String subject) {
@@ -613,6 +677,81 @@ public final class JdbcActivityStore implements ActivityStore {
   /** Binds a statement's own values and returns the index of the first fencing parameter. */
   private interface Binder {
     int bind(PreparedStatement ps) throws SQLException;
+  }
+
+  /** Binds one batch item's own values and returns the index of the first fencing parameter. */
+  private interface ItemBinder<T> {
+    int bind(PreparedStatement ps, T item) throws SQLException;
+  }
+
+  /**
+   * The batch form of {@link #fenced}: the conditional UPDATE of every item as one JDBC batch, in
+   * one transaction with the per-recipient outcomes of the rows it changed. Rows are updated in
+   * activity-id order, so two engines' batches never wait on each other's rows in a cycle.
+   *
+   * @return the activity ids of the items whose claim no longer held, in the order given
+   */
+  private <T> List<String> fencedBatch(List<T> items, Function<T, Claim> claimOf, String sql, ItemBinder<T> binder,
+      Function<T, List<SendResult.RecipientResult>> recipientsOf) {
+    if (items.isEmpty()) {
+      return List.of();
+    }
+    List<T> ordered = new ArrayList<>(items);
+    ordered.sort(Comparator.comparing(item -> claimOf.apply(item).activityId()));
+    Set<String> ids = new HashSet<>();
+    for (T item : ordered) {
+      if (!ids.add(Objects.requireNonNull(claimOf.apply(item), "claim").activityId())) {
+        throw new IllegalArgumentException("activity " + claimOf.apply(item).activityId() + " is twice in one batch");
+      }
+    }
+    Set<String> stale = inTransaction(c -> {
+      int[] counts;
+      try (PreparedStatement ps = c.prepareStatement(sql)) {
+        for (T item : ordered) {
+          Claim claim = claimOf.apply(item);
+          int i = binder.bind(ps, item);
+          ps.setString(i, claim.activityId());
+          ps.setString(i + 1, claim.token());
+          ps.addBatch();
+        }
+        counts = ps.executeBatch();
+      }
+      Set<String> refused = new HashSet<>();
+      boolean outcomes = false;
+      try (PreparedStatement ps = c.prepareStatement("UPDATE email_activity_party SET outcome = ?, server_reply = ?"
+          + " WHERE email_id = ? AND address_key = ?")) {
+        for (int k = 0; k < ordered.size(); k++) {
+          String id = claimOf.apply(ordered.get(k)).activityId();
+          if (counts[k] == Statement.SUCCESS_NO_INFO) {
+            throw new IllegalStateException("the JDBC driver gave no update count for a batched statement");
+          }
+          if (counts[k] != 1) {
+            refused.add(id);
+            continue;
+          }
+          for (SendResult.RecipientResult r : recipientsOf.apply(ordered.get(k))) {
+            ps.setString(1, r.outcome().name());
+            ps.setString(2, r.serverReply());
+            ps.setString(3, id);
+            ps.setString(4, r.recipient().normalized());
+            ps.addBatch();
+            outcomes = true;
+          }
+        }
+        if (outcomes) {
+          ps.executeBatch();
+        }
+      }
+      return refused;
+    });
+    List<String> report = new ArrayList<>();
+    for (T item : items) {
+      String id = claimOf.apply(item).activityId();
+      if (stale.contains(id)) {
+        report.add(id);
+      }
+    }
+    return report;
   }
 
   /**

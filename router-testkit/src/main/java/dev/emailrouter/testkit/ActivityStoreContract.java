@@ -11,12 +11,14 @@ import dev.emailrouter.api.ClaimRequest;
 import dev.emailrouter.api.ClaimedEmail;
 import dev.emailrouter.api.ContentSource;
 import dev.emailrouter.api.EmailAddress;
+import dev.emailrouter.api.EmailIdentity;
 import dev.emailrouter.api.EmailStatus;
 import dev.emailrouter.api.OutgoingEmail;
 import dev.emailrouter.api.Party;
 import dev.emailrouter.api.ReceiveResult;
 import dev.emailrouter.api.ReceivedEmail;
 import dev.emailrouter.api.SendResult;
+import dev.emailrouter.api.SentOutcome;
 import dev.emailrouter.api.StaleClaimException;
 import dev.emailrouter.api.TrackingDecision;
 import java.io.IOException;
@@ -34,6 +36,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -1002,6 +1005,159 @@ public abstract class ActivityStoreContract {
               + " emails never share a tracking token", n);
         }
       }
+    }
+  }
+
+  // --- batch forms -------------------------------------------------------------------------------
+
+  /** Runs a batch call whose batch holds a stale claim; a StaleClaimException is a failure with a hint. */
+  private static List<String> batch(String operation, Supplier<List<String>> call) {
+    try {
+      return call.get();
+    } catch (StaleClaimException e) {
+      throw new AssertionError(operation + " threw StaleClaimException (" + e.getMessage() + ") for a batch with a"
+          + " stale claim in the middle: return the activity ids of the claims that no longer hold instead, and"
+          + " record the others, so one lost claim doesn't stop the rest", e);
+    }
+  }
+
+  /**
+   * nextTrackingNumbers returns as many numbers as asked, positive, never one nextTrackingNumber
+   * or another batch returned, also when both forms are drawn concurrently by two engines.
+   */
+  @Test
+  public void nextTrackingNumbers_returnsAsManyAsAsked_positiveAndNeverRepeating_besideTheSingleForm_concurrently() {
+    List<Long> none = store().nextTrackingNumbers(0);
+    if (none == null || !none.isEmpty()) {
+      fail("nextTrackingNumbers(0) returned %s; expected an empty list", none);
+    }
+    ActivityStore[] stores = {store(), fixture.storeOfAnotherEngine()};
+    List<List<Long>> drawn = Concurrently.run(8, "nextTrackingNumbers", t -> {
+      List<Long> mine = new ArrayList<>();
+      for (int i = 0; i < 10; i++) {
+        ActivityStore store = stores[t % 2];
+        List<Long> batch = store.nextTrackingNumbers(7);
+        if (batch == null || batch.size() != 7) {
+          fail("nextTrackingNumbers(7) returned %s; expected 7 numbers", batch);
+        }
+        mine.addAll(batch);
+        mine.add(store.nextTrackingNumber());
+      }
+      return mine;
+    });
+    Set<Long> seen = new HashSet<>();
+    for (List<Long> numbers : drawn) {
+      for (long n : numbers) {
+        if (n <= 0) {
+          fail("nextTrackingNumbers returned %d; every number must be positive", n);
+        }
+        if (!seen.add(n)) {
+          fail("tracking number %d was returned twice (by nextTrackingNumbers or nextTrackingNumber): draw both"
+              + " from the same database sequence or atomic counter (e.g. nextval over generate_series(1, count))",
+              n);
+        }
+      }
+    }
+  }
+
+  /**
+   * recordIdentities records each email as recordIdentity does; a claim in the middle of the batch
+   * that no longer holds is reported by its activity id, changes nothing, and does not stop the rest.
+   */
+  @Test
+  public void recordIdentities_recordsEachHeldEmail_andReportsAStaleClaimInTheMiddle_withoutStoppingTheRest() {
+    Claim[] stale = leasePassedToAnother("batch-ident-2");
+    add("batch-ident-1", "alice@example.test");
+    Instant now = stale[1].leaseUntil().minus(LEASE).plusSeconds(1);
+    add("batch-ident-3", "carol@example.test");
+    List<ClaimedEmail> claimed = claimAll(now);
+    assertThat(ids(claimed)).as("the emails due once batch-ident-2 is held by its second claim")
+        .containsExactlyInAnyOrder("batch-ident-1", "batch-ident-3");
+    Map<String, Claim> claims = new LinkedHashMap<>();
+    claimed.forEach(c -> claims.put(c.email().activityId(), c.claim()));
+
+    List<String> refused = batch("recordIdentities", () -> store().recordIdentities(List.of(
+        new EmailIdentity(claims.get("batch-ident-1"), messageId("batch-ident-1"), "CRM:0000301", "s [CRM:0000301]"),
+        new EmailIdentity(stale[0], messageId("batch-ident-2-old"), "CRM:0000302", "stale"),
+        new EmailIdentity(claims.get("batch-ident-3"), messageId("batch-ident-3"), null, "Subject of batch-ident-3"))));
+
+    if (!List.of("batch-ident-2").equals(refused)) {
+      fail("recordIdentities with a stale claim on batch-ident-2 in the middle returned %s; expected [batch-ident-2]:"
+          + " return the activity ids of the claims that no longer hold (the rows the fenced update did not"
+          + " match), record the others, and throw for none of them", refused);
+    }
+    if (store().findByMessageId(messageId("batch-ident-2-old")).isPresent()
+        || store().findByTrackingToken("CRM:0000302").isPresent()) {
+      fail("recordIdentities reported the stale claim on batch-ident-2 but stored its Message-ID anyway:" + FENCING_HINT);
+    }
+    assertThat(store().findByMessageId(messageId("batch-ident-1"))).as("batch-ident-1 by Message-ID after the batch")
+        .map(ActivityRef::activityId).contains("batch-ident-1");
+    assertThat(store().findByTrackingToken("CRM:0000301")).as("batch-ident-1 by tracking token after the batch")
+        .map(ActivityRef::activityId).contains("batch-ident-1");
+    assertThat(store().findByMessageId(messageId("batch-ident-3"))).as("batch-ident-3, after the stale claim")
+        .map(ActivityRef::activityId).contains("batch-ident-3");
+    for (String id : List.of("batch-ident-1", "batch-ident-2", "batch-ident-3")) {
+      assertStatus(id, EmailStatus.SENDING, "recordIdentities must not change the status");
+    }
+    assertThat(store().recordIdentities(List.of())).as("recordIdentities of no emails").isEmpty();
+
+    List<ClaimedEmail> again = claimAll(claims.get("batch-ident-1").leaseUntil().plusSeconds(1));
+    OutgoingEmail resent = again.stream().map(ClaimedEmail::email).filter(e -> e.activityId().equals("batch-ident-1"))
+        .findFirst().orElseThrow(() -> new AssertionError("batch-ident-1 was not claimed again after its lease"));
+    if (!messageId("batch-ident-1").equals(resent.messageId()) || !"CRM:0000301".equals(resent.trackingToken())) {
+      fail("batch-ident-1 claimed again came back with Message-ID %s and token %s; expected those recordIdentities"
+          + " stored", resent.messageId(), resent.trackingToken());
+    }
+  }
+
+  /**
+   * markSentAll marks each email Sent as markSent does; claims in the middle of the batch that no
+   * longer hold (lease passed on, already Sent, never issued) are reported, change nothing, and do
+   * not stop the rest.
+   */
+  @Test
+  public void markSentAll_marksEachHeldEmailSent_andReportsStaleClaimsInTheMiddle_withoutStoppingTheRest() {
+    Claim[] stale = leasePassedToAnother("batch-sent-2");
+    add("batch-sent-1", "alice@example.test");
+    Instant now = stale[1].leaseUntil().minus(LEASE).plusSeconds(1);
+    add("batch-sent-3", "carol@example.test");
+    add("batch-sent-4", "dave@example.test");
+    List<ClaimedEmail> claimed = claimAll(now);
+    assertThat(ids(claimed)).as("the emails due once batch-sent-2 is held by its second claim")
+        .containsExactlyInAnyOrder("batch-sent-1", "batch-sent-3", "batch-sent-4");
+    Map<String, Claim> claims = new LinkedHashMap<>();
+    claimed.forEach(c -> claims.put(c.email().activityId(), c.claim()));
+    Claim spent = claims.get("batch-sent-3");
+    store().markSent(spent, now, SendResult.accepted("250 2.0.0 Ok"));
+    Claim forged = new Claim("batch-sent-4", "never-issued-" + UUID.randomUUID(), claims.get("batch-sent-4").leaseUntil());
+    SendResult ok = SendResult.accepted("250 2.0.0 Ok: queued");
+
+    List<String> refused = batch("markSentAll", () -> store().markSentAll(List.of(
+        new SentOutcome(claims.get("batch-sent-1"), now.plusSeconds(1), ok),
+        new SentOutcome(stale[0], now.plusSeconds(1), ok),
+        new SentOutcome(spent, now.plusSeconds(1), ok),
+        new SentOutcome(forged, now.plusSeconds(1), ok))));
+
+    if (!List.of("batch-sent-2", "batch-sent-3", "batch-sent-4").equals(refused)) {
+      fail("markSentAll with the claims on batch-sent-2 (lease passed to another), batch-sent-3 (already Sent) and"
+          + " batch-sent-4 (a token never issued) after a held one returned %s; expected [batch-sent-2, batch-sent-3,"
+          + " batch-sent-4]: return the activity ids of the claims that no longer hold, in the order given, mark the"
+          + " others Sent, and throw for none of them.%s", refused, FENCING_HINT);
+    }
+    assertStatus("batch-sent-1", EmailStatus.SENT, "markSentAll records that the server accepted it");
+    assertStatus("batch-sent-2", EmailStatus.SENDING, "its claim in the batch no longer held: nothing may change");
+    assertStatus("batch-sent-4", EmailStatus.SENDING, "a forged claim in the batch must change nothing");
+    assertThat(store().markSentAll(List.of())).as("markSentAll of no emails").isEmpty();
+
+    List<String> current = store().markSentAll(List.of(new SentOutcome(stale[1], now.plusSeconds(2), ok),
+        new SentOutcome(claims.get("batch-sent-4"), now.plusSeconds(2), ok)));
+    if (!current.isEmpty()) {
+      fail("markSentAll with the current claims on batch-sent-2 and batch-sent-4 reported %s as stale", current);
+    }
+    assertStatus("batch-sent-2", EmailStatus.SENT, "the current claimant's markSentAll must still work");
+    assertStatus("batch-sent-4", EmailStatus.SENT, "the current claimant's markSentAll must still work");
+    if (!ids(claimAll(now.plus(Duration.ofDays(2)))).isEmpty()) {
+      fail("an email markSentAll marked Sent was claimed again: clear the lease as markSent does");
     }
   }
 

@@ -55,7 +55,9 @@ final class ActivityStoreContractTest {
         "claimPendingSend_claimsEachSendersOldestEmailsFirst",
         "claimPendingSend_neverClaimsAnEmailHeldUnderALiveLease",
         "claimPendingSend_neverHandsOneEmailToTwoClaimantsAtOnce",
-        "claimPendingSend_servesSendersInAddressOrderAfterResumeAfterSender_wrappingAround");
+        "claimPendingSend_servesSendersInAddressOrderAfterResumeAfterSender_wrappingAround",
+        "markSentAll_marksEachHeldEmailSent_andReportsStaleClaimsInTheMiddle_withoutStoppingTheRest",
+        "recordIdentities_recordsEachHeldEmail_andReportsAStaleClaimInTheMiddle_withoutStoppingTheRest");
     assertThat(failed.get("claimPendingSend_neverClaimsAnEmailHeldUnderALiveLease"))
         .contains("returned [held-1] although the claim made at 2030-01-07T09:00:00Z holds its lease until"
             + " 2030-01-07T09:05:00Z", "Sending rows with lease_until <= now");
@@ -86,7 +88,9 @@ final class ActivityStoreContractTest {
         "staleClaim_whoseLeasePassedToAnother_cannotMarkTheEmailPartlySent",
         "staleClaim_whoseLeasePassedToAnother_cannotMarkTheEmailSent",
         "staleClaim_whoseLeasePassedToAnother_cannotRecordAnIdentity",
-        "staleClaim_whoseLeasePassedToAnother_cannotReturnTheEmailToPendingSend");
+        "staleClaim_whoseLeasePassedToAnother_cannotReturnTheEmailToPendingSend",
+        "markSentAll_marksEachHeldEmailSent_andReportsStaleClaimsInTheMiddle_withoutStoppingTheRest",
+        "recordIdentities_recordsEachHeldEmail_andReportsAStaleClaimInTheMiddle_withoutStoppingTheRest");
     assertThat(failed.get(
         "claimPendingSend_afterTheLeaseExpired_claimsTheEmailAgain_withANewTokenAndTheRecordedIdentity"))
         .contains("reuses token lapsed-1 of the expired claim", "issue a fresh token with every claim");
@@ -102,6 +106,8 @@ final class ActivityStoreContractTest {
         "afterMarkRetry_theSameClaimIsRefusedEveryFurtherChange",
         "afterMarkSent_theSameClaimIsRefusedEveryFurtherChange",
         "markPartlySent_returnsTheEmailToPendingSend_andTheNextClaimCarriesTheAcceptedRecipients",
+        "markSentAll_marksEachHeldEmailSent_andReportsStaleClaimsInTheMiddle_withoutStoppingTheRest",
+        "recordIdentities_recordsEachHeldEmail_andReportsAStaleClaimInTheMiddle_withoutStoppingTheRest",
         "staleClaim_whoseLeasePassedToAnother_cannotMarkTheEmailFailed",
         "staleClaim_whoseLeasePassedToAnother_cannotMarkTheEmailPartlySent",
         "staleClaim_whoseLeasePassedToAnother_cannotMarkTheEmailSent",
@@ -124,6 +130,22 @@ final class ActivityStoreContractTest {
         "markPartlySent_twice_theNextClaimsCarryTheUnionOfTheAcceptedRecipients_alsoAfterAMarkRetry");
     assertThat(failed.get("markPartlySent_returnsTheEmailToPendingSend_andTheNextClaimCarriesTheAcceptedRecipients"))
         .contains("returned acceptedRecipients []", "hand them back in OutgoingEmail.acceptedRecipients()");
+  }
+
+  @Test
+  void aStoreLeavingTheBatchFormsToTheDefaults_keepsEveryPromise() {
+    assertThat(failures(Fault.DEFAULT_BATCH_FORMS)).isEmpty();
+  }
+
+  @Test
+  void batchFormsThatStopAtAStaleClaim_failTheBatchPromises_askingToReportIt() {
+    Map<String, String> failed = failures(Fault.BATCH_STOPS_AT_STALE);
+
+    assertThat(failed).containsOnlyKeys(
+        "markSentAll_marksEachHeldEmailSent_andReportsStaleClaimsInTheMiddle_withoutStoppingTheRest",
+        "recordIdentities_recordsEachHeldEmail_andReportsAStaleClaimInTheMiddle_withoutStoppingTheRest");
+    assertThat(failed.values()).allSatisfy(m -> assertThat(m).contains("threw StaleClaimException",
+        "return the activity ids of the claims that no longer hold instead"));
   }
 
   @Test

@@ -8,12 +8,14 @@ import dev.emailrouter.api.ClaimRequest;
 import dev.emailrouter.api.ClaimedEmail;
 import dev.emailrouter.api.ContentSource;
 import dev.emailrouter.api.EmailAddress;
+import dev.emailrouter.api.EmailIdentity;
 import dev.emailrouter.api.EmailStatus;
 import dev.emailrouter.api.OutgoingEmail;
 import dev.emailrouter.api.Party;
 import dev.emailrouter.api.ReceiveResult;
 import dev.emailrouter.api.ReceivedEmail;
 import dev.emailrouter.api.SendResult;
+import dev.emailrouter.api.SentOutcome;
 import dev.emailrouter.api.StaleClaimException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -61,7 +63,11 @@ final class SimpleStore implements ActivityStore {
     /** Keeps only one party per address. */
     RESOLVE_ONE_PARTY_PER_ADDRESS,
     /** Leaves markPartlySent to the interface's default (markRetry): the accepted recipients are forgotten. */
-    FORGETS_ACCEPTED_RECIPIENTS
+    FORGETS_ACCEPTED_RECIPIENTS,
+    /** Leaves the batch forms to the interface's defaults (loops over the single forms): still correct. */
+    DEFAULT_BATCH_FORMS,
+    /** Batch forms throw at the first stale claim, leaving it and the rest of the batch unrecorded. */
+    BATCH_STOPS_AT_STALE
   }
 
   private static final class Row {
@@ -245,6 +251,68 @@ final class SimpleStore implements ActivityStore {
       row.status = EmailStatus.SENT;
       row.token = null;
     }
+  }
+
+  @Override
+  public List<Long> nextTrackingNumbers(int count) {
+    if (has(Fault.DEFAULT_BATCH_FORMS)) {
+      return ActivityStore.super.nextTrackingNumbers(count);
+    }
+    long last = trackingNumbers.addAndGet(count);
+    List<Long> numbers = new ArrayList<>();
+    for (long n = last - count + 1; n <= last; n++) {
+      numbers.add(n);
+    }
+    return numbers;
+  }
+
+  @Override
+  public List<String> recordIdentities(List<EmailIdentity> identities) {
+    if (has(Fault.DEFAULT_BATCH_FORMS)) {
+      return ActivityStore.super.recordIdentities(identities);
+    }
+    List<String> stale = new ArrayList<>();
+    synchronized (lock) {
+      for (EmailIdentity i : identities) {
+        Row row;
+        try {
+          row = held(i.claim());
+        } catch (StaleClaimException e) {
+          if (has(Fault.BATCH_STOPS_AT_STALE)) {
+            throw e;
+          }
+          stale.add(i.claim().activityId());
+          continue;
+        }
+        row.email = row.email.withIdentity(i.messageId(), i.trackingToken(), i.subject());
+      }
+    }
+    return stale;
+  }
+
+  @Override
+  public List<String> markSentAll(List<SentOutcome> outcomes) {
+    if (has(Fault.DEFAULT_BATCH_FORMS)) {
+      return ActivityStore.super.markSentAll(outcomes);
+    }
+    List<String> stale = new ArrayList<>();
+    synchronized (lock) {
+      for (SentOutcome o : outcomes) {
+        Row row;
+        try {
+          row = held(o.claim());
+        } catch (StaleClaimException e) {
+          if (has(Fault.BATCH_STOPS_AT_STALE)) {
+            throw e;
+          }
+          stale.add(o.claim().activityId());
+          continue;
+        }
+        row.status = EmailStatus.SENT;
+        row.token = null;
+      }
+    }
+    return stale;
   }
 
   @Override
