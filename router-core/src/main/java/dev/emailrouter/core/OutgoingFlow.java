@@ -195,6 +195,7 @@ final class OutgoingFlow implements AutoCloseable {
     for (ClaimedEmail c : prepared) {
       if (lost.contains(c.email().activityId())) {
         // Not sent, state unchanged: the claim passed to another engine (its lease expired).
+        settled();
         sink.accept(new RouterEvent.ClaimLost(c.email().activityId(),
             "recording its Message-ID failed: the claim no longer holds"));
         LOG.warn("claim on activity {} was lost before its Message-ID was recorded", c.email().activityId());
@@ -371,6 +372,7 @@ final class OutgoingFlow implements AutoCloseable {
     }
     Set<String> lost = stale == null ? Set.of() : new HashSet<>(stale);
     for (PendingSent p : taken) {
+      settled();
       String id = p.claimed().email().activityId();
       if (lost.contains(id)) {
         sink.accept(new RouterEvent.ClaimLost(id, "the claim no longer held when its Sent was recorded"));
@@ -409,6 +411,7 @@ final class OutgoingFlow implements AutoCloseable {
       return;
     }
     for (PendingSent p : group) {
+      settled(); // given up to its lease
       sink.accept(new RouterEvent.ClaimLost(p.claimed().email().activityId(), "the activity store is unavailable: "
           + e.getMessage()));
     }

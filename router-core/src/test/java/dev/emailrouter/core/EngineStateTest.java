@@ -46,22 +46,31 @@ final class EngineStateTest {
 
   @Test
   void emailsInFlight_countsClaimedEmailsUntilTheirOutcomeIsRecorded() {
+    // Recorded one by one: each Sent recorded before the next send.
+    assertThat(inFlightBeforeEachSend(1)).containsExactly(3, 2, 1);
+    // Recorded in groups (the default 16): all three stay in flight until their group is recorded.
+    assertThat(inFlightBeforeEachSend(16)).containsExactly(3, 3, 3);
+  }
+
+  private List<Integer> inFlightBeforeEachSend(int sentBatchSize) {
+    InMemoryActivityStore fresh = new InMemoryActivityStore();
     RecordingTransport transport = new RecordingTransport();
     for (int i = 1; i <= 3; i++) {
-      store.add(OutgoingEmail.builder("a-" + i, EmailAddress.of("sales@example.com"))
+      fresh.add(OutgoingEmail.builder("a-" + i, EmailAddress.of("sales@example.com"))
           .to(EmailAddress.of("customer@example.org")).subject("Hello " + i).textBody("Hi!").build());
     }
     List<Integer> during = new ArrayList<>();
-    try (RouterEngine engine = RouterEngine.builder().activityStore(store).clock(clock).transport(transport)
-        .build()) {
+    try (RouterEngine engine = RouterEngine.builder().activityStore(fresh).clock(clock).transport(transport)
+        .sentBatchSize(sentBatchSize).build()) {
       transport.beforeSend(e -> during.add(engine.emailsInFlight()));
       assertThat(engine.emailsInFlight()).isZero();
 
       engine.tick();
 
-      assertThat(during).containsExactly(3, 2, 1);
-      assertThat(engine.emailsInFlight()).isZero();
+      assertThat(engine.emailsInFlight()).as("after the tick").isZero();
+      assertThat(fresh.status("a-3")).isEqualTo(dev.emailrouter.api.EmailStatus.SENT);
     }
+    return during;
   }
 
   @Test
