@@ -71,7 +71,7 @@ final class Pop3EndToEndTest {
         .containsExactly("<c1@example.test>", "<c2@example.test>");
     assertThat(first.tracked()).allSatisfy(e -> {
       assertThat(e.created()).isTrue();
-      assertThat(e.mailbox()).isEqualTo(inbox.name()).startsWith("pop3://user@example.test@127.0.0.1:");
+      assertThat(e.mailbox()).isEqualTo(inbox.name()).startsWith("pop3://user%40example.test@127.0.0.1:");
       assertThat(e.decision().reason()).isEqualTo(Reason.SENDER_MATCH);
     });
     assertThat(second.events()).isEmpty();

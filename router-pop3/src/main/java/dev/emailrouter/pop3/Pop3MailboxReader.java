@@ -136,7 +136,7 @@ public final class Pop3MailboxReader implements MailboxReader {
     this.deleteAfterProcessing = b.deleteAfterProcessing;
     this.deleteRejected = b.deleteRejected;
     this.wholeMessageUpTo = b.wholeMessageUpTo;
-    this.description = "pop3://" + username + "@" + (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
+    this.description = "pop3://" + userPart(username) + (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
     this.baseProperties = MailConnections.properties("pop3", host, port, security, trustStore, connectTimeout,
         readTimeout, writeTimeout);
     // Some servers mark messages deleted by themselves after RETR; RSET before the DELEs and QUIT
@@ -154,13 +154,33 @@ public final class Pop3MailboxReader implements MailboxReader {
   }
 
   /**
-   * Describes the mailbox as {@code pop3://user@host:port}; never a credential.
+   * Describes the mailbox as {@code pop3://user@host:port}, the user percent-encoded as in a URI
+   * ({@code @}, {@code %}, {@code :} and {@code /}, as {@code ImapMailboxReader} does:
+   * {@code pop3://sales%40example.com@pop.example.com:110}); never a credential. It is also the
+   * engine's default checkpoint key. Earlier builds wrote the user unencoded, so a mailbox whose
+   * login holds one of those characters gets a new default key, and is read once more from the
+   * start after the upgrade unless the host keeps the old key with {@code Mailbox.withName}.
    *
    * @return the description
    */
   @Override
   public String describe() {
     return description;
+  }
+
+  /** The user part of the description with its separator; an unencoded '@' would read as the host's start. */
+  private static String userPart(String user) {
+    StringBuilder out = new StringBuilder();
+    for (char c : user.toCharArray()) {
+      switch (c) {
+        case '%' -> out.append("%25");
+        case '@' -> out.append("%40");
+        case ':' -> out.append("%3A");
+        case '/' -> out.append("%2F");
+        default -> out.append(c);
+      }
+    }
+    return out.append('@').toString();
   }
 
   /**

@@ -51,9 +51,19 @@ final class Pop3MailboxReaderBuilderTest {
         .username("sales@example.com")
         .build();
 
-    assertThat(reader.describe()).isEqualTo("pop3://sales@example.com@pop.example.com:110");
+    assertThat(reader.describe()).isEqualTo("pop3://sales%40example.com@pop.example.com:110");
     assertThat(reader).hasToString(reader.describe());
     assertThat(calls).hasValue(0);
+  }
+
+  @Test
+  void describe_percentEncodesTheUserPartAsImapDoes() {
+    // An '@' (or '%', ':', '/') left raw in the user part makes the URI ambiguous: the host would
+    // read as "example.test@pop.example.com". ImapMailboxReader encodes the same four characters.
+    Pop3MailboxReader reader = Pop3MailboxReader.builder().host("pop.example.com")
+        .credentials(Credentials.password("a%b:c/d@example.test", "pw")).build();
+
+    assertThat(reader.describe()).isEqualTo("pop3://a%25b%3Ac%2Fd%40example.test@pop.example.com:110");
   }
 
   @Test

@@ -36,7 +36,7 @@ final class Pop3WrongPortIT {
 
     assertThatThrownBy(reader::open)
         .isInstanceOf(PermanentRouterException.class)
-        .hasMessageContaining("pop3://user@example.test@127.0.0.1:" + port + " answered with an IMAP greeting")
+        .hasMessageContaining("pop3://user%40example.test@127.0.0.1:" + port + " answered with an IMAP greeting")
         .hasMessageContaining("Dovecot")
         .hasMessageContaining("is " + port + " the POP3 port?");
   }
