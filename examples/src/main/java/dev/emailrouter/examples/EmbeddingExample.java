@@ -31,6 +31,8 @@ public final class EmbeddingExample {
         .activityStore(crm)                                          // the one interface you implement
         .transport(SmtpTransport.builder()
             .host("smtp.example.com")                                // STARTTLS required by default
+            // optional: leave credentials out for a relay that takes mail without AUTH; with them,
+            // a server that offers no AUTH is a permanent failure
             .credentials(() -> Credentials.password("router@example.com", secrets.apply("smtp")))
             .build())
         .mailbox(Mailbox.ofUser("user-42", ImapMailboxReader.builder()

@@ -72,11 +72,37 @@ final class ReadmeReferenceTest {
   }
 
   @Test
+  void quickStart_isTheCodeEmbeddingExampleCompiles() throws IOException {
+    String readme = section("## Quick start in code");
+    String example = Files.readString(
+        Path.of("src", "main", "java", "dev", "emailrouter", "examples", "EmbeddingExample.java"), StandardCharsets.UTF_8);
+
+    assertThat(builderChain(readme)).isNotEmpty().isEqualTo(builderChain(example));
+  }
+
+  @Test
   void firstCellsOfTables_readsOnlyTheFirstColumnOfTableRows() {
     List<String> cells = firstCellsOfTables("text `EmailSent`\n| setting | default |\n|---|---|\n"
         + "| `lease` | `tickBudget` |\n");
 
     assertThat(cells).containsExactly("setting", "`lease`");
+  }
+
+  /** The engine builder's code from the transport to the tracking policy, without comments and indentation. */
+  private static List<String> builderChain(String source) {
+    List<String> code = new ArrayList<>();
+    boolean in = false;
+    for (String line : source.split("\n")) {
+      String stripped = line.replaceFirst("\\s*//.*$", "").strip();
+      in |= stripped.startsWith(".transport(");
+      if (in && !stripped.isEmpty()) {
+        code.add(stripped);
+      }
+      if (stripped.startsWith(".trackingPolicy(")) {
+        break;
+      }
+    }
+    return code;
   }
 
   /** A cell names a setting as {@code `name`} or {@code `name(Type)`}, alone or beside others. */
