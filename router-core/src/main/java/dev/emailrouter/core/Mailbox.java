@@ -14,6 +14,13 @@ import java.util.Objects;
  * attributes it to the user who forwarded it; a forward with several attached emails has each of
  * them decided on and tracked). Immutable.
  *
+ * <p>The name is the mailbox's checkpoint key and its name in events, logs and {@link
+ * RouterEngine#enableMailbox(String)}. The factories take the reader's {@link
+ * MailboxReader#describe()} ({@code imap://user@host:port/folder}, {@code pop3://user@host:port}),
+ * so changing the host, port, user or folder starts the mailbox over from its first message (no
+ * duplicate activities: creation is idempotent by Message-ID, but every message still on the
+ * server is looked at again). {@link #withName(String)} sets a name that stays put.
+ *
  * @param name the key for checkpoints, reports and logs; by default the reader's description
  * @param reader reads the mailbox
  * @param kind the kind of mailbox
@@ -45,9 +52,10 @@ public record Mailbox(String name, MailboxReader reader, Kind kind, Party owner,
   }
 
   /**
-   * A CRM user's mailbox.
+   * A CRM user's mailbox: its tracked mail is owned by that user. Named after {@code
+   * reader.describe()}.
    *
-   * @param userId the user's CRM id
+   * @param userId the CRM id of the user who owns the mailbox
    * @param reader reads the mailbox
    * @return the mailbox, named after the reader
    */
@@ -56,9 +64,9 @@ public record Mailbox(String name, MailboxReader reader, Kind kind, Party owner,
   }
 
   /**
-   * A queue's mailbox.
+   * A queue's mailbox: its tracked mail goes to that queue. Named after {@code reader.describe()}.
    *
-   * @param queueId the queue's CRM id
+   * @param queueId the CRM id of the queue that owns the mailbox
    * @param reader reads the mailbox
    * @return the mailbox, named after the reader
    */
@@ -67,7 +75,8 @@ public record Mailbox(String name, MailboxReader reader, Kind kind, Party owner,
   }
 
   /**
-   * A forward mailbox.
+   * A forward mailbox: each tracked message is owned by the CRM user whose address forwarded it.
+   * Named after {@code reader.describe()}.
    *
    * @param reader reads the mailbox
    * @return the mailbox, named after the reader
@@ -88,10 +97,13 @@ public record Mailbox(String name, MailboxReader reader, Kind kind, Party owner,
   }
 
   /**
-   * This mailbox under another name (the checkpoint key: keep it stable across restarts).
+   * This mailbox under another name (the checkpoint key: keep it stable across restarts, and
+   * across changes of host, port, user or folder that should not read the mailbox again).
    *
-   * @param newName the name
+   * @param newName the name, not blank and unique in the engine
    * @return a copy
+   * @throws NullPointerException if {@code newName} is null
+   * @throws IllegalArgumentException if {@code newName} is blank
    */
   public Mailbox withName(String newName) {
     return new Mailbox(newName, reader, kind, owner, policy);

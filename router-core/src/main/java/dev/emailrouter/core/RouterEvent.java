@@ -10,7 +10,9 @@ import java.util.Objects;
 
 /**
  * Something that happened during a tick. The engine hands each event to the {@link RouterListener}
- * as it happens and lists it in the {@link TickReport}. All events are immutable records.
+ * as it happens and lists it in the {@link TickReport}. All events are immutable records. A
+ * {@code ref} component is the reader's reference of a message: an IMAP UID; a POP3 UIDL (with a
+ * digest of the header block when the server gave several messages one UIDL).
  */
 public sealed interface RouterEvent {
 
@@ -179,7 +181,8 @@ public sealed interface RouterEvent {
 
   /**
    * An incoming message was not tracked; it is left in the mailbox unless the mailbox's post-action
-   * for rejected mail says otherwise.
+   * for rejected mail says otherwise. A {@code DUPLICATE} (its Message-ID has a Received activity
+   * already) is the exception: it gets the post-action for tracked mail.
    *
    * @param mailbox the mailbox it came from
    * @param ref the reader's reference

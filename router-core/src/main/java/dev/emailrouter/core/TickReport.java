@@ -7,7 +7,8 @@ import java.util.Objects;
 
 /**
  * What one {@link RouterEngine#tick()} did: every event, in the order they happened, with typed
- * views for counting.
+ * views for counting. {@link RouterEvent.EmailPartlySent} and {@link RouterEvent.MessageGone} are
+ * in {@link #events()} alone. Immutable and thread-safe.
  *
  * @param startedAt when the tick started, by the engine's clock
  * @param duration how long it took, by the engine's clock
@@ -27,7 +28,7 @@ public record TickReport(Instant startedAt, Duration duration, List<RouterEvent>
     return of(RouterEvent.EmailSent.class);
   }
 
-  /** @return the emails returned to Pending Send */
+  /** @return the emails returned to Pending Send (not those partly sent) */
   public List<RouterEvent.EmailRetried> retried() {
     return of(RouterEvent.EmailRetried.class);
   }
@@ -42,7 +43,12 @@ public record TickReport(Instant startedAt, Duration duration, List<RouterEvent>
     return of(RouterEvent.MessageTracked.class);
   }
 
-  /** @return the incoming messages rejected, with their reasons */
+  /**
+   * The incoming messages not tracked, with their reasons, including {@code DUPLICATE} (already
+   * an activity, to which the tracked post-action is applied) and {@code LOOP}.
+   *
+   * @return the incoming messages rejected, with their reasons
+   */
   public List<RouterEvent.MessageRejected> rejected() {
     return of(RouterEvent.MessageRejected.class);
   }
