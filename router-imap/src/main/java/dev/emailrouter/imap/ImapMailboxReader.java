@@ -10,6 +10,7 @@ import dev.emailrouter.api.Security;
 import dev.emailrouter.api.TransientRouterException;
 import dev.emailrouter.support.internal.Checks;
 import dev.emailrouter.support.internal.MailConnections;
+import dev.emailrouter.support.internal.Uris;
 import java.nio.file.Path;
 import java.security.KeyStore;
 import java.time.Clock;
@@ -111,7 +112,7 @@ public final class ImapMailboxReader implements MailboxReader, AutoCloseable {
     this.clock = b.clock;
     this.properties = MailConnections.properties("imap", host, port, security, b.trustStore,
         b.connectTimeout, b.readTimeout, b.writeTimeout);
-    this.description = "imap://" + userPart(username) + hostPart(host) + ":" + port + "/" + folder;
+    this.description = "imap://" + Uris.userPart(username) + Uris.hostPart(host) + ":" + port + "/" + folder;
   }
 
   /**
@@ -214,7 +215,7 @@ public final class ImapMailboxReader implements MailboxReader, AutoCloseable {
 
   /** The address of the server alone, for messages about the connection. */
   String server() {
-    return "imap://" + hostPart(host) + ":" + port;
+    return "imap://" + Uris.hostPart(host) + ":" + port;
   }
 
   /** Asks the supplier for the credentials of one login and checks them. */
@@ -261,23 +262,7 @@ public final class ImapMailboxReader implements MailboxReader, AutoCloseable {
     return p;
   }
 
-  private static String userPart(String user) {
-    StringBuilder out = new StringBuilder();
-    for (char c : user.toCharArray()) {
-      switch (c) {
-        case '%' -> out.append("%25");
-        case '@' -> out.append("%40");
-        case ':' -> out.append("%3A");
-        case '/' -> out.append("%2F");
-        default -> out.append(c);
-      }
-    }
-    return out.append('@').toString();
-  }
 
-  private static String hostPart(String host) {
-    return host.indexOf(':') >= 0 && !host.startsWith("[") ? "[" + host + "]" : host;
-  }
 
   /**
    * What the reader does with a message once the engine has handled it: leave it, mark it seen,

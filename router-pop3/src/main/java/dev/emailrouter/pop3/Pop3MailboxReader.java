@@ -11,6 +11,7 @@ import dev.emailrouter.support.internal.MailConnections;
 import dev.emailrouter.support.internal.OAuth2Sasl;
 import dev.emailrouter.support.internal.Secrets;
 import dev.emailrouter.support.internal.SocketCapture;
+import dev.emailrouter.support.internal.Uris;
 import jakarta.mail.Folder;
 import jakarta.mail.MessagingException;
 import jakarta.mail.Store;
@@ -136,7 +137,7 @@ public final class Pop3MailboxReader implements MailboxReader {
     this.deleteAfterProcessing = b.deleteAfterProcessing;
     this.deleteRejected = b.deleteRejected;
     this.wholeMessageUpTo = b.wholeMessageUpTo;
-    this.description = "pop3://" + userPart(username) + (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
+    this.description = "pop3://" + Uris.userPart(username) + Uris.hostPart(host) + ":" + port;
     this.baseProperties = MailConnections.properties("pop3", host, port, security, trustStore, connectTimeout,
         readTimeout, writeTimeout);
     // Some servers mark messages deleted by themselves after RETR; RSET before the DELEs and QUIT
@@ -168,20 +169,6 @@ public final class Pop3MailboxReader implements MailboxReader {
     return description;
   }
 
-  /** The user part of the description with its separator; an unencoded '@' would read as the host's start. */
-  private static String userPart(String user) {
-    StringBuilder out = new StringBuilder();
-    for (char c : user.toCharArray()) {
-      switch (c) {
-        case '%' -> out.append("%25");
-        case '@' -> out.append("%40");
-        case ':' -> out.append("%3A");
-        case '/' -> out.append("%2F");
-        default -> out.append(c);
-      }
-    }
-    return out.append('@').toString();
-  }
 
   /**
    * Connects, logs in (asking the credentials supplier now) and opens INBOX.
