@@ -192,9 +192,6 @@ public final class Pop3MailboxReader implements MailboxReader {
       }
       // The socket of a password login, for pipelining; a token login's socket is our own
       // Pop3TokenLogin socket, which reads Angus's commands one at a time, so that stays lock-step.
-      if (!oauth2) {
-        SocketCapture.wrapFactories(properties, "mail.pop3.");
-      }
       Store store = null;
       Socket socket;
       SocketCapture.start();

@@ -9,7 +9,6 @@ import dev.emailrouter.support.internal.Checks;
 import dev.emailrouter.support.internal.MailConnections;
 import dev.emailrouter.support.internal.OAuth2Sasl;
 import dev.emailrouter.support.internal.Secrets;
-import dev.emailrouter.support.internal.SocketCapture;
 import jakarta.mail.AuthenticationFailedException;
 import jakarta.mail.MessagingException;
 import jakarta.mail.Session;
@@ -80,7 +79,6 @@ final class SmtpConnector {
         writeTimeout);
     // The reply to the end of data gets its own wait (PipeliningSmtpTransport reads it with the socket).
     base.put(PipeliningSmtpTransport.DATA_END_TIMEOUT, Long.toString(dataEndTimeout.toMillis()));
-    SocketCapture.wrapFactories(base, "mail.smtp.");
     // Report refused recipients one by one and send to the others (SendResult's partial rule).
     base.put("mail.smtp.sendpartial", "true");
     // Throw even on success, with an SMTPAddressSucceededException per accepted recipient: the

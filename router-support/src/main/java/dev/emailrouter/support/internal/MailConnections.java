@@ -192,8 +192,9 @@ public final class MailConnections {
     }
   }
 
+  /** TCP_NODELAY on, and the socket reported to a {@link SocketCapture} running on this thread. */
   private static Socket noDelay(Socket socket) throws IOException {
     socket.setTcpNoDelay(true);
-    return socket;
+    return SocketCapture.seen(socket);
   }
 }
