@@ -2,9 +2,7 @@ package dev.emailrouter.core;
 
 import jakarta.mail.internet.MimeUtility;
 import java.io.ByteArrayOutputStream;
-import java.nio.ByteBuffer;
 import java.nio.charset.Charset;
-import java.nio.charset.CodingErrorAction;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
@@ -164,9 +162,10 @@ final class HeaderText {
       return null;
     }
     try {
-      return cs.newDecoder().onMalformedInput(CodingErrorAction.REPLACE)
-          .onUnmappableCharacter(CodingErrorAction.REPLACE).decode(ByteBuffer.wrap(bytes)).toString();
-    } catch (java.nio.charset.CharacterCodingException | RuntimeException e) {
+      // The String constructor replaces malformed input as a REPLACE decoder would, on the JDK's
+      // fast paths (a text body is decoded here too, not only header words).
+      return new String(bytes, cs);
+    } catch (RuntimeException e) {
       return null;
     }
   }
