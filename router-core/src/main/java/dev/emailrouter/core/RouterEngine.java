@@ -226,6 +226,7 @@ public final class RouterEngine implements AutoCloseable {
     int sentBatchSize = 16;
     Duration lease = Duration.ofMinutes(30);
     Duration tickBudget;
+    boolean nameStreamProvider = true;
     int maxAttempts = 10;
     Duration retryDelay = Duration.ofMinutes(5);
     Duration maxRetryDelay = Duration.ofHours(4);
@@ -404,6 +405,25 @@ public final class RouterEngine implements AutoCloseable {
      */
     public Builder lease(Duration value) {
       lease = atLeast("lease", value, Duration.ofSeconds(1));
+      return this;
+    }
+
+    /**
+     * Whether {@link #build()} may name Jakarta Mail's {@code StreamProvider} in the JVM-wide
+     * system property {@code jakarta.mail.util.StreamProvider}. Jakarta Mail API 2.1.x otherwise
+     * scans the class path for that provider on every MIME operation (jakartaee/mail-api#861),
+     * about a third of the CPU the router spends reading mail. The property names the very provider
+     * the scan finds, so only the cost changes; but it is a global effect on the host's JVM, hence
+     * this setting. A property already set (by the host, or by an earlier engine) is never
+     * replaced, and nothing is set when the JVM runs with {@code
+     * -Demailrouter.keepStreamProviderLookup=true}.
+     * Default {@code true}; logged once at DEBUG when done.
+     *
+     * @param value {@code false} to leave the property alone
+     * @return this builder
+     */
+    public Builder nameStreamProvider(boolean value) {
+      nameStreamProvider = value;
       return this;
     }
 
@@ -657,7 +677,9 @@ public final class RouterEngine implements AutoCloseable {
         throw new IllegalStateException("tickBudget (" + tickBudget + ") must be shorter than lease (" + lease
             + "): an email claimed at the start of a tick could be claimed again by another engine before it is sent");
       }
-      StreamProviderShortcut.apply();
+      if (nameStreamProvider) {
+        StreamProviderShortcut.apply();
+      }
       return new RouterEngine(this);
     }
 

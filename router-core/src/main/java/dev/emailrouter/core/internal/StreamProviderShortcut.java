@@ -15,8 +15,9 @@ import org.slf4j.LoggerFactory;
  * scan finds changes nothing but the cost.
  *
  * <p>It is set once, and only when the host has not set it itself, the scan finds a provider, and
- * the host has not opted out with {@code -D}{@value #OPT_OUT}{@code =true}. Not for hosts' use:
- * internal to the router's modules.
+ * the host has not opted out with {@code -D}{@value #OPT_OUT}{@code =true} or with {@code
+ * RouterEngine.Builder.nameStreamProvider(false)}. Not for hosts' use: internal to the router's
+ * modules.
  */
 public final class StreamProviderShortcut {
   /** The system property Jakarta Mail reads before it scans. */
@@ -25,31 +26,37 @@ public final class StreamProviderShortcut {
   public static final String OPT_OUT = "emailrouter.keepStreamProviderLookup";
 
   private static final Logger LOG = LoggerFactory.getLogger(StreamProviderShortcut.class);
-  private static volatile boolean done;
+  private static final Object LOCK = new Object();
+  private static String provider;
+  private static boolean scanned;
+  private static boolean logged;
 
   private StreamProviderShortcut() {}
 
-  /** Names the provider in {@value #PROPERTY} unless that was done, is set, or was opted out of. */
+  /**
+   * Names the provider in {@value #PROPERTY} unless it is set already or was opted out of. The
+   * class path is scanned at most once per class loader.
+   */
   public static void apply() {
-    if (done) {
+    if (System.getProperty(PROPERTY) != null || Boolean.getBoolean(OPT_OUT)) {
       return;
     }
-    synchronized (StreamProviderShortcut.class) {
-      if (done) {
-        return;
+    synchronized (LOCK) {
+      if (!scanned) {
+        provider = firstProvider();
+        scanned = true;
       }
-      done = true;
-      if (System.getProperty(PROPERTY) != null || Boolean.getBoolean(OPT_OUT)) {
-        return;
-      }
-      String provider = firstProvider();
-      if (provider == null) {
+      if (provider == null || System.getProperty(PROPERTY) != null) {
         return;
       }
       System.setProperty(PROPERTY, provider);
-      LOG.info("set the system property {}={} (the provider Jakarta Mail's scan finds), so Jakarta Mail 2.1 does "
-          + "not scan the class path for it on every MIME operation (jakartaee/mail-api#861); -D{}=true keeps the "
-          + "scan", PROPERTY, provider, OPT_OUT);
+      if (!logged) {
+        logged = true;
+        LOG.debug("set the system property {}={} (the provider Jakarta Mail's scan finds), so Jakarta Mail 2.1 "
+            + "does not scan the class path for it on every MIME operation (jakartaee/mail-api#861); "
+            + "RouterEngine.Builder.nameStreamProvider(false) or -D{}=true keeps the scan", PROPERTY, provider,
+            OPT_OUT);
+      }
     }
   }
 
