@@ -136,10 +136,7 @@ public final class LargeMessageProcess {
           throw new UncheckedIOException(e);
         }
       }
-      return delegate.createReceived(new ReceivedEmail(email.dedupKey(), email.messageId(), email.mailbox(),
-          email.owner(), email.from(), email.to(), email.cc(), email.subject(), email.sentAt(), email.receivedAt(),
-          email.textBody(), email.htmlBody(), List.of(), email.droppedAttachments(), email.inReplyTo(),
-          email.references(), email.correlation(), email.decision()));
+      return delegate.createReceived(email.toBuilder().attachments(List.of()).build());
     }
 
     @Override

@@ -3,7 +3,6 @@ package dev.emailrouter.api;
 import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
-import java.util.Optional;
 
 /**
  * An incoming message as the {@link TrackingPolicy} sees it: its decoded headers, before the body
@@ -48,14 +47,5 @@ public record IncomingMessage(
     references = List.copyOf(Objects.requireNonNull(references, "references"));
     Objects.requireNonNull(autoResponse, "autoResponse");
     Objects.requireNonNull(headers, "headers");
-  }
-
-  /**
-   * The sender, when there is a valid one.
-   *
-   * @return the From address, or empty
-   */
-  public Optional<EmailAddress> sender() {
-    return Optional.ofNullable(from);
   }
 }

@@ -7,7 +7,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -174,15 +173,6 @@ public record OutgoingEmail(
   public OutgoingEmail withAcceptedRecipients(Collection<EmailAddress> accepted) {
     return new OutgoingEmail(activityId, from, to, cc, bcc, subject, textBody, htmlBody, attachments, inReplyTo,
         references, messageId, trackingToken, attempts, List.copyOf(Objects.requireNonNull(accepted, "accepted")));
-  }
-
-  /**
-   * The Message-ID, once recorded.
-   *
-   * @return the Message-ID, or empty before the first attempt
-   */
-  public Optional<String> messageIdIfRecorded() {
-    return Optional.ofNullable(messageId);
   }
 
   /**

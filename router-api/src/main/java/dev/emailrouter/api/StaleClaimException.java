@@ -5,7 +5,7 @@ package dev.emailrouter.api;
  * was claimed again (or changed) since. The state change it asked for was not made, so a stale
  * claimant can never overwrite the outcome of the current one (fencing).
  */
-public class StaleClaimException extends PermanentRouterException {
+public final class StaleClaimException extends PermanentRouterException {
   private static final long serialVersionUID = 1L;
 
   /**

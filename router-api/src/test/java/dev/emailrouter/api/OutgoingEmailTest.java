@@ -48,7 +48,6 @@ final class OutgoingEmailTest {
     assertThat(email.inReplyTo()).isNull();
     assertThat(email.references()).isEmpty();
     assertThat(email.messageId()).isNull();
-    assertThat(email.messageIdIfRecorded()).isEmpty();
     assertThat(email.trackingToken()).isNull();
     assertThat(email.attempts()).isZero();
   }
@@ -77,7 +76,7 @@ final class OutgoingEmailTest {
     assertThat(email.attachments()).containsExactly(PDF);
     assertThat(email.inReplyTo()).isEqualTo("<parent@example.org>");
     assertThat(email.references()).containsExactly("<root@example.org>", "<parent@example.org>");
-    assertThat(email.messageIdIfRecorded()).contains("<m1@example.com>");
+    assertThat(email.messageId()).isEqualTo("<m1@example.com>");
     assertThat(email.trackingToken()).isEqualTo("CRM:0001");
     assertThat(email.attempts()).isEqualTo(3);
   }

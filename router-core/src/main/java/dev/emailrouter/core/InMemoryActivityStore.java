@@ -439,10 +439,7 @@ public final class InMemoryActivityStore implements ActivityStore {
       byte[] bytes = readAll(a.content());
       kept.add(new Attachment(a.fileName(), a.contentType(), bytes.length, ContentSource.ofBytes(bytes)));
     }
-    ReceivedEmail copy = new ReceivedEmail(email.dedupKey(), email.messageId(), email.mailbox(), email.owner(),
-        email.from(), email.to(), email.cc(), email.subject(), email.sentAt(), email.receivedAt(), email.textBody(),
-        email.htmlBody(), kept, email.droppedAttachments(), email.inReplyTo(), email.references(), email.correlation(),
-        email.decision(), email.contentDigest());
+    ReceivedEmail copy = email.toBuilder().attachments(kept).build();
     synchronized (lock) {
       String existing = receivedIdByKey.get(email.dedupKey());
       if (existing != null) {

@@ -494,10 +494,15 @@ final class IncomingFlow implements AutoCloseable {
     for (Attachment a : content.attachments) {
       attachments.add(new Attachment(a.fileName(), a.contentType(), a.size(), watched(a.content(), contentFailed)));
     }
-    ReceivedEmail email = new ReceivedEmail(key, m.messageId(), mailbox.name(), c.owner(), m.from(), m.to(), m.cc(),
-        m.subject(), m.sentAt(), receivedAt != null ? receivedAt : s.clock.instant(), content.text, content.html,
-        attachments, content.dropped, m.inReplyTo(), m.references(),
-        c.context() == null ? null : c.context().correlation().orElse(null), c.decision(), contentDigest);
+    ReceivedEmail email = ReceivedEmail.builder()
+        .dedupKey(key).messageId(m.messageId()).mailbox(mailbox.name()).owner(c.owner())
+        .from(m.from()).to(m.to()).cc(m.cc()).subject(m.subject())
+        .sentAt(m.sentAt()).receivedAt(receivedAt != null ? receivedAt : s.clock.instant())
+        .textBody(content.text).htmlBody(content.html).attachments(attachments).droppedAttachments(content.dropped)
+        .inReplyTo(m.inReplyTo()).references(m.references())
+        .correlation(c.context() == null ? null : c.context().correlation().orElse(null))
+        .decision(c.decision()).contentDigest(contentDigest)
+        .build();
     MDC.put("messageId", String.valueOf(m.messageId()));
     try {
       ReceiveResult result = s.storeHealth.call(() -> s.store.createReceived(email), contentFailed::get);

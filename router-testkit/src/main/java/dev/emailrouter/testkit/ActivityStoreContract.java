@@ -1325,9 +1325,7 @@ public abstract class ActivityStoreContract {
   }
 
   private static ReceivedEmail withDigest(ReceivedEmail e, String digest) {
-    return new ReceivedEmail(e.dedupKey(), e.messageId(), e.mailbox(), e.owner(), e.from(), e.to(), e.cc(), e.subject(),
-        e.sentAt(), e.receivedAt(), e.textBody(), e.htmlBody(), e.attachments(), e.droppedAttachments(), e.inReplyTo(),
-        e.references(), e.correlation(), e.decision(), digest);
+    return e.toBuilder().contentDigest(digest).build();
   }
 
   /** Different messages get different activities. */
