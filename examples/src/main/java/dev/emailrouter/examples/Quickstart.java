@@ -2,6 +2,7 @@ package dev.emailrouter.examples;
 
 import com.icegreen.greenmail.util.GreenMail;
 import com.icegreen.greenmail.util.ServerSetup;
+import dev.emailrouter.api.AccessReport;
 import dev.emailrouter.api.Credentials;
 import dev.emailrouter.api.EmailAddress;
 import dev.emailrouter.api.EmailStatus;
@@ -24,6 +25,7 @@ import jakarta.mail.Transport;
 import jakarta.mail.internet.InternetAddress;
 import jakarta.mail.internet.MimeMessage;
 import java.io.PrintStream;
+import java.util.Map;
 import java.util.Properties;
 
 /**
@@ -97,6 +99,12 @@ public final class Quickstart {
           .listener(event -> out.println("  event: " + describe(event)))
           .build();
 
+      // Test Access (the E-mail Router's button): each server checked step by step, nothing sent or read.
+      out.println("Test Access:");
+      Map<String, AccessReport> access = engine.testAccess();
+      access.values().forEach(report -> out.println("  " + report.toString().replace("\n", "\n  ")));
+      boolean accessOk = access.size() == 2 && access.values().stream().allMatch(AccessReport::ok);
+
       // 3. The user writes to the contact and clicks Send: the activity is Pending Send.
       crm.add(OutgoingEmail.builder("email-1", EmailAddress.of("user@example.test", "Una User"))
           .to(EmailAddress.of("contact@example.test", "Carl Contact"))
@@ -131,10 +139,11 @@ public final class Quickstart {
         out.printf("Received activity from %s, \"%s\", correlated to %s by %s%n", r.from().address(), r.subject(),
             r.correlation().activityId(), r.correlation().rule());
       }
+      out.println(check("Test Access passed for the transport and the mailbox", accessOk));
       out.println(check("the user's email was sent", sent));
       out.println(check("the contact's reply was tracked and correlated to it", replyTracked));
       out.println(check("the unrelated email was rejected (NO_CORRELATION_MATCH)", strangerRejected));
-      return sent && replyTracked && strangerRejected;
+      return accessOk && sent && replyTracked && strangerRejected;
     } finally {
       mailServer.stop();
     }

@@ -23,6 +23,7 @@ final class QuickstartTest {
     assertThat(ok).as(printed).isTrue();
     assertThat(printed.lines().filter(l -> l.startsWith("[ok]")))
         .containsExactly(
+            "[ok]   Test Access passed for the transport and the mailbox",
             "[ok]   the user's email was sent",
             "[ok]   the contact's reply was tracked and correlated to it",
             "[ok]   the unrelated email was rejected (NO_CORRELATION_MATCH)");

@@ -1,5 +1,7 @@
 package dev.emailrouter.api;
 
+import java.util.List;
+
 /**
  * Sends emails to an outgoing mail server.
  *
@@ -28,6 +30,27 @@ public interface MailTransport {
    * @return the description
    */
   String describe();
+
+  /**
+   * Test Access: checks this transport's settings against the server without sending anything,
+   * step by step (reach, greeting, TLS, AUTH, login, the sender accepted), each failure naming the
+   * setting to change. It does not throw for a failing server: the failure is in the report.
+   *
+   * <p><b>The default implementation</b>, for transports written before this method existed, opens
+   * a session and closes it again, and reports that as one {@link AccessStep.Check#LOGIN} step.
+   *
+   * @return the report; never {@code null}
+   */
+  default AccessReport testAccess() {
+    try {
+      openSession().close();
+      return new AccessReport(describe(), List.of(
+          AccessStep.passed(AccessStep.Check.LOGIN, "opened a session and closed it again")));
+    } catch (RuntimeException e) {
+      return new AccessReport(describe(), List.of(
+          AccessStep.failed(AccessStep.Check.LOGIN, String.valueOf(e.getMessage()), null)));
+    }
+  }
 
   /** A series of sends over one connection; for one thread at a time. */
   interface Session extends AutoCloseable {

@@ -36,6 +36,28 @@ public interface MailboxReader {
    */
   Session open();
 
+  /**
+   * Test Access: checks this reader's settings against the server without reading or changing
+   * anything, step by step (reach, greeting, TLS, login, folders), each failure naming the setting
+   * to change. It does not throw for a failing server: the failure is in the report.
+   *
+   * <p><b>The default implementation</b>, for readers written before this method existed, opens a
+   * session and closes it again, and reports that as one {@link AccessStep.Check#LOGIN} step. The
+   * router's IMAP and POP3 readers check each step on its own.
+   *
+   * @return the report; never {@code null}
+   */
+  default AccessReport testAccess() {
+    try {
+      open().close();
+      return new AccessReport(describe(), List.of(
+          AccessStep.passed(AccessStep.Check.LOGIN, "opened a session and closed it again")));
+    } catch (RuntimeException e) {
+      return new AccessReport(describe(), List.of(
+          AccessStep.failed(AccessStep.Check.LOGIN, String.valueOf(e.getMessage()), null)));
+    }
+  }
+
   /** An open mailbox; for one thread at a time. */
   interface Session extends AutoCloseable {
 

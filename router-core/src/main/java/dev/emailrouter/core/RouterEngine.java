@@ -1,5 +1,7 @@
 package dev.emailrouter.core;
 
+import dev.emailrouter.api.AccessReport;
+import dev.emailrouter.api.AccessStep;
 import dev.emailrouter.api.ActivityStore;
 import dev.emailrouter.api.MailTransport;
 import dev.emailrouter.api.TrackingPolicy;
@@ -11,13 +13,16 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -173,6 +178,40 @@ public final class RouterEngine implements AutoCloseable {
    */
   public Optional<Instant> lastSuccessfulPass(String mailboxName) {
     return incoming.lastSuccessfulPass(mailboxName);
+  }
+
+  /**
+   * Test Access (the E-mail Router's "Test Access" button): checks the transport's and every
+   * mailbox's settings against their servers, step by step, without running a tick. It never
+   * sends mail and never changes a mailbox, and it opens connections of its own, so it may be
+   * called while ticks run, from any thread. The checks run one after another on the calling
+   * thread, so it takes as long as the slowest servers' timeouts add up to. A reader or transport
+   * that fails does not throw: the failure, with the setting to change, is in its report.
+   *
+   * @return the reports in configuration order: the transport's under {@code "transport"} (when
+   *     the engine has one), then each mailbox's under its name; unmodifiable
+   */
+  public Map<String, AccessReport> testAccess() {
+    Map<String, AccessReport> reports = new LinkedHashMap<>();
+    if (settings.transport != null) {
+      reports.put("transport", safely(settings.transport.describe(), settings.transport::testAccess));
+    }
+    for (Mailbox mailbox : settings.mailboxes) {
+      reports.put(mailbox.name(), safely(mailbox.reader().describe(), mailbox.reader()::testAccess));
+    }
+    return Collections.unmodifiableMap(reports);
+  }
+
+  /** A host's adapter may still throw from testAccess: that is its report, not the caller's problem. */
+  private static AccessReport safely(String target, Supplier<AccessReport> check) {
+    try {
+      AccessReport report = check.get();
+      return report != null ? report : new AccessReport(target, List.of(AccessStep.failed(AccessStep.Check.LOGIN,
+          "testAccess() returned null", null)));
+    } catch (RuntimeException e) {
+      return new AccessReport(target, List.of(AccessStep.failed(AccessStep.Check.LOGIN,
+          "testAccess() threw " + e.getClass().getName() + ": " + e.getMessage(), null)));
+    }
   }
 
   /**

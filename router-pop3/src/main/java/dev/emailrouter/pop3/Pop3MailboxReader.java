@@ -1,11 +1,14 @@
 package dev.emailrouter.pop3;
 
+import dev.emailrouter.api.AccessReport;
+import dev.emailrouter.api.AccessStep;
 import dev.emailrouter.api.Credentials;
 import dev.emailrouter.api.MailboxReader;
 import dev.emailrouter.api.PermanentRouterException;
 import dev.emailrouter.api.RouterException;
 import dev.emailrouter.api.Security;
 import dev.emailrouter.api.TransientRouterException;
+import dev.emailrouter.support.internal.AccessProbe;
 import dev.emailrouter.support.internal.Checks;
 import dev.emailrouter.support.internal.MailConnections;
 import dev.emailrouter.support.internal.OAuth2Sasl;
@@ -20,6 +23,8 @@ import java.net.Socket;
 import java.nio.file.Path;
 import java.security.KeyStore;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
@@ -226,6 +231,36 @@ public final class Pop3MailboxReader implements MailboxReader {
             login.secret());
       }
     }
+  }
+
+  /**
+   * Test Access: resolves the host, connects, checks TLS and that a POP3 server greets, then logs
+   * in exactly as a tick would (asking the credentials supplier now) and logs out again. Nothing is
+   * read and nothing deleted; a login holds the maildrop lock for a moment, as any POP3 client does.
+   *
+   * @return the report, with the setting to change on a failed step
+   */
+  @Override
+  public AccessReport testAccess() {
+    AccessProbe.Result probe = AccessProbe.probe(AccessProbe.Protocol.POP3, host, port, security, trustStore,
+        connectTimeout, readTimeout);
+    List<AccessStep> steps = new ArrayList<>(probe.steps());
+    if (!probe.reachable()) {
+      steps.add(AccessStep.skipped(AccessStep.Check.LOGIN, "the server was not reached"));
+      return new AccessReport(description, steps);
+    }
+    try {
+      String mechanism = credentials().kind() == Credentials.Kind.OAUTH2_TOKEN ? "AUTH XOAUTH2" : "USER/PASS";
+      open().close();
+      steps.add(AccessStep.passed(AccessStep.Check.LOGIN, "logged in as " + username + " with " + mechanism
+          + ", and out again"));
+    } catch (PermanentRouterException e) {
+      steps.add(AccessStep.failed(AccessStep.Check.LOGIN, e.getMessage(),
+          e.getMessage().contains("refused the login") ? "credentials" : null));
+    } catch (RuntimeException e) {
+      steps.add(AccessStep.failed(AccessStep.Check.LOGIN, String.valueOf(e.getMessage()), null));
+    }
+    return new AccessReport(description, steps);
   }
 
   /**

@@ -102,7 +102,13 @@ public final class MailConnections {
     }
   }
 
-  private static SSLContext sslContext(KeyStore trust) {
+  /**
+   * A TLS context that trusts the given store, or the JVM's default trust store.
+   *
+   * @param trust the trusted certificates, or {@code null} for the JVM's default
+   * @return the context
+   */
+  public static SSLContext sslContext(KeyStore trust) {
     try {
       TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
       tmf.init(trust); // null: the JVM's default trust store
