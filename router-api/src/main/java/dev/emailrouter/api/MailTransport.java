@@ -1,6 +1,7 @@
 package dev.emailrouter.api;
 
 import java.util.List;
+import java.util.OptionalInt;
 
 /**
  * Sends emails to an outgoing mail server.
@@ -30,6 +31,19 @@ public interface MailTransport {
    * @return the description
    */
   String describe();
+
+  /**
+   * How many sessions this transport lets be open at once, where it has such a bound. The engine
+   * checks its {@code sendSessions} against it when it is built: an engine that opens more
+   * sessions than the transport allows would wait out a timeout on each extra one.
+   *
+   * <p><b>The default implementation</b> returns empty: no bound.
+   *
+   * @return the bound, or empty when there is none
+   */
+  default OptionalInt maxSessions() {
+    return OptionalInt.empty();
+  }
 
   /**
    * Test Access: checks this transport's settings against the server without sending anything,

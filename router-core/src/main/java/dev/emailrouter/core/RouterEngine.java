@@ -409,6 +409,8 @@ public final class RouterEngine implements AutoCloseable {
 
     /**
      * How many SMTP sessions send in parallel during a tick, each reusing one connection. Default 1.
+     * It must not exceed the transport's {@link MailTransport#maxSessions()} (the SMTP transport's
+     * {@code maxSessions}, default 4): {@link #build()} checks.
      *
      * @param value 1 to 64
      * @return this builder
@@ -707,6 +709,13 @@ public final class RouterEngine implements AutoCloseable {
       }
       if (transport == null && mailboxes.isEmpty()) {
         throw new IllegalStateException("an engine needs a transport, a mailbox, or both; neither was set");
+      }
+      if (transport != null && transport.maxSessions().isPresent()
+          && sendSessions > transport.maxSessions().getAsInt()) {
+        throw new IllegalStateException("sendSessions (" + sendSessions + ") must not exceed the transport's "
+            + "maxSessions (" + transport.maxSessions().getAsInt() + "): the sessions beyond it would each wait "
+            + "out the transport's timeout and then report the server unavailable; lower sendSessions or raise "
+            + "maxSessions on " + transport.describe());
       }
       if (maxRetryDelay.compareTo(retryDelay) < 0) {
         throw new IllegalStateException("maxRetryDelay (" + maxRetryDelay + ") must not be shorter than retryDelay ("

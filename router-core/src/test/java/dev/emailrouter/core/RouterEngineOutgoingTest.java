@@ -10,6 +10,7 @@ import dev.emailrouter.api.ClaimedEmail;
 import dev.emailrouter.api.EmailAddress;
 import dev.emailrouter.api.EmailIdentity;
 import dev.emailrouter.api.EmailStatus;
+import dev.emailrouter.api.MailTransport;
 import dev.emailrouter.api.OutgoingEmail;
 import dev.emailrouter.api.PermanentRouterException;
 import dev.emailrouter.api.SendResult;
@@ -868,6 +869,33 @@ final class RouterEngineOutgoingTest {
     assertThatThrownBy(() -> RouterEngine.builder().transport(transport).build())
         .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("activityStore is required");
+  }
+
+  @Test
+  void build_withMoreSendSessionsThanTheTransportAllows_failsNamingBothSettings() {
+    MailTransport bounded = new MailTransport() {
+      @Override
+      public Session openSession() {
+        return transport.openSession();
+      }
+
+      @Override
+      public String describe() {
+        return "smtp://bounded:25";
+      }
+
+      @Override
+      public java.util.OptionalInt maxSessions() {
+        return java.util.OptionalInt.of(2);
+      }
+    };
+
+    assertThatThrownBy(() -> RouterEngine.builder().activityStore(store).transport(bounded).sendSessions(3).build())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("sendSessions (3)")
+        .hasMessageContaining("maxSessions (2)")
+        .hasMessageContaining("smtp://bounded:25");
+    assertThat(RouterEngine.builder().activityStore(store).transport(bounded).sendSessions(2).build()).isNotNull();
   }
 
   @Test

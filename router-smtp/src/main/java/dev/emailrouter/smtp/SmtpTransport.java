@@ -13,6 +13,7 @@ import java.security.KeyStore;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.OptionalInt;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
@@ -136,6 +137,17 @@ public final class SmtpTransport implements MailTransport {
    *
    * @return the description
    */
+  /**
+   * The bound set with {@link Builder#maxSessions(int)} (default 4), for the engine's check of its
+   * {@code sendSessions}.
+   *
+   * @return the bound
+   */
+  @Override
+  public OptionalInt maxSessions() {
+    return OptionalInt.of(maxSessions);
+  }
+
   @Override
   public String describe() {
     return connector.describe();
