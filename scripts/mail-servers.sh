@@ -35,7 +35,9 @@
 #                            OAUTHBEARER), which 127.0.0.0/8 may still skip.
 #
 # Users: user, contact, queue, forward, other @example.test (+ MAIL_USERS), password "secret";
-# the login name is the full address. The user list is rewritten by every start (mail already
+# the login name is the full address. A Dovecot master user, admin@example.test with password
+# "admin-secret", may open any user's mailbox: by SASL PLAIN with the user as authorization
+# identity, or by logging in as "user@example.test*admin@example.test" (separator "*"). The user list is rewritten by every start (mail already
 # in DIR/mail stays). SMTP offers no AUTH: 127.0.0.0/8 may send without it (mynetworks).
 # At RCPT time Postfix answers
 #   soft@example.test   450 4.2.0 try later
@@ -114,6 +116,7 @@ set_paths() {
     DC_DIR=$DIR/dovecot
     DC_CONF=$DC_DIR/dovecot.conf
     DC_USERS=$DC_DIR/users          # passwd-file
+    DC_MASTERS=$DC_DIR/master-users # passwd-file of master users (may log in as any user)
     DC_STATE=$DC_DIR/state
     DC_OAUTH2=$DC_DIR/oauth2.conf  # oauth2 passdb settings (MAIL_OAUTH2_INTROSPECTION_URL only)
     MAIL_ROOT=$DIR/mail             # maildir of a user: $MAIL_ROOT/<address>/Maildir
@@ -341,6 +344,10 @@ make_users() {
     chown root:dovecot "$DC_USERS.tmp"
     chmod 0640 "$DC_USERS.tmp"
     mv -f "$DC_USERS.tmp" "$DC_USERS"
+    printf '%s:{PLAIN}%s::::::\n' "admin@example.test" "admin-secret" >"$DC_MASTERS.tmp"
+    chown root:dovecot "$DC_MASTERS.tmp"
+    chmod 0640 "$DC_MASTERS.tmp"
+    mv -f "$DC_MASTERS.tmp" "$DC_MASTERS"
     mv -f "$PF_CONF/virtual_mailboxes.tmp" "$PF_CONF/virtual_mailboxes"
 }
 
@@ -413,6 +420,16 @@ mail_gid = $VMAIL_USER
 mail_location = maildir:$MAIL_ROOT/%u/Maildir
 pop3_uidl_format = %08Xu%08Xv
 
+# Master users first: one administrator credential for every mailbox (SASL PLAIN authzid, or
+# "user*admin"). pass = yes still looks the target user up below, so only existing users open.
+auth_master_user_separator = *
+passdb {
+  driver = passwd-file
+  master = yes
+  pass = yes
+  args = scheme=PLAIN username_format=%u $DC_MASTERS
+$password_mechanisms
+}
 passdb {
   driver = passwd-file
   args = scheme=PLAIN username_format=%u $DC_USERS

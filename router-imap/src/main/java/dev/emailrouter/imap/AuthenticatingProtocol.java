@@ -49,6 +49,15 @@ abstract class AuthenticatingProtocol extends IMAPProtocol {
   }
 
   /** The server's greeting was not an IMAP greeting: another protocol's server answered. */
+  /** A login on behalf of a user that the server can't carry: configuration, not a passing fault. */
+  static final class NoAuthorizationIdentityException extends ProtocolException {
+    private static final long serialVersionUID = 1L;
+
+    NoAuthorizationIdentityException(String message) {
+      super(message);
+    }
+  }
+
   static final class ForeignGreetingException extends ProtocolException {
     private static final long serialVersionUID = 1L;
     private final String greeting;

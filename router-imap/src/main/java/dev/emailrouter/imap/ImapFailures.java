@@ -46,6 +46,11 @@ final class ImapFailures {
     if (foreign != null) {
       return new PermanentRouterException(foreignGreeting(foreign.greeting()), e);
     }
+    AuthenticatingProtocol.NoAuthorizationIdentityException noAuthzid =
+        find(e, AuthenticatingProtocol.NoAuthorizationIdentityException.class);
+    if (noAuthzid != null) {
+      return new PermanentRouterException("IMAP server " + reader.server() + ": " + noAuthzid.getMessage(), e);
+    }
     if (e instanceof AuthenticationFailedException) {
       return new PermanentRouterException("IMAP login for user " + user + " at " + reader.server()
           + " was refused: " + detail(e, secret) + "; check the credentials", e);

@@ -87,7 +87,7 @@ public final class ImapMailboxReader implements MailboxReader, AutoCloseable {
   final Instant processReceivedAfter;
   private final Properties properties;
   private final String description;
-  private final Map<Credentials.Kind, jakarta.mail.Session> sessions = new ConcurrentHashMap<>();
+  private final Map<String, jakarta.mail.Session> sessions = new ConcurrentHashMap<>();
   /** How long a kept connection may stay unused; {@code null}: none is kept. */
   private final Duration keepIdle;
   private final Clock clock;
@@ -233,9 +233,9 @@ public final class ImapMailboxReader implements MailboxReader, AutoCloseable {
     if (c == null) {
       throw new PermanentRouterException("the credentials supplier of " + description + " returned null");
     }
-    if (!c.username().equals(username)) {
+    if (!c.mailboxUser().equals(username)) {
       throw new PermanentRouterException("the credentials supplier of " + description + " returned user "
-          + c.username() + " but the reader was built for user " + username
+          + c.mailboxUser() + " but the reader was built for user " + username
           + "; build one reader per mailbox");
     }
     return c;
@@ -245,14 +245,28 @@ public final class ImapMailboxReader implements MailboxReader, AutoCloseable {
    * The Jakarta Mail session for logins with credentials of one kind, built once per reader (a
    * session reads its providers' configuration when built, which a tick should not pay for).
    */
-  jakarta.mail.Session mailSession(Credentials.Kind kind) {
-    return sessions.computeIfAbsent(kind, k -> jakarta.mail.Session.getInstance(sessionProperties(k)));
+  jakarta.mail.Session mailSession(Credentials login) {
+    String key = login.kind() + (login.authorizationId() == null ? "" : "\0" + login.authorizationId());
+    return sessions.computeIfAbsent(key, k -> jakarta.mail.Session.getInstance(sessionProperties(login.kind(),
+        login.authorizationId())));
   }
 
   /** Jakarta Mail session properties for one login. */
   Properties sessionProperties(Credentials.Kind kind) {
+    return sessionProperties(kind, null);
+  }
+
+  /**
+   * Jakarta Mail session properties for one login; with an authorization identity, only
+   * AUTHENTICATE PLAIN (which carries it), so an administrator never opens their own mailbox.
+   */
+  Properties sessionProperties(Credentials.Kind kind, String authorizationId) {
     Properties p = new Properties();
     p.putAll(properties);
+    if (authorizationId != null) {
+      p.put("mail.imap.auth.mechanisms", "PLAIN");
+      p.put("mail.imap.sasl.authorizationid", authorizationId);
+    }
     if (kind == Credentials.Kind.OAUTH2_TOKEN) {
       // OAuth2ImapStore's protocol runs OAUTHBEARER or XOAUTH2 from sasllogin, which Angus calls
       // only with SASL on; XOAUTH2 alone keeps Angus from ever sending the token with LOGIN.
@@ -418,7 +432,10 @@ public final class ImapMailboxReader implements MailboxReader, AutoCloseable {
     }
 
     /**
-     * Sets fixed credentials and the user name shown by {@link ImapMailboxReader#describe()}.
+     * Sets fixed credentials and the user name shown by {@link ImapMailboxReader#describe()}: the
+     * mailbox user ({@link Credentials#mailboxUser()}). With {@link Credentials#onBehalfOf(String)}
+     * an administrator logs in with AUTHENTICATE PLAIN carrying that user as authorization identity
+     * (RFC 4616), never with LOGIN, which would open the administrator's own mailbox.
      * A {@link Credentials.Kind#OAUTH2_TOKEN} logs in with OAUTHBEARER or XOAUTH2 (see
      * {@link #credentials(Supplier)}).
      *
@@ -427,7 +444,7 @@ public final class ImapMailboxReader implements MailboxReader, AutoCloseable {
      */
     public Builder credentials(Credentials credentials) {
       requireNonNull(credentials, "credentials");
-      this.username = credentials.username();
+      this.username = credentials.mailboxUser();
       this.credentials = () -> credentials;
       return this;
     }

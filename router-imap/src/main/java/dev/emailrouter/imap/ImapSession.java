@@ -177,7 +177,7 @@ final class ImapSession implements MailboxReader.Session {
     for (int attempt = 1; ; attempt++) {
       secret = credentials.secret();
       boolean oauth2 = credentials.kind() == Credentials.Kind.OAUTH2_TOKEN;
-      jakarta.mail.Session mail = reader.mailSession(credentials.kind());
+      jakarta.mail.Session mail = reader.mailSession(credentials);
       OAuth2ImapStore.Outcome outcome = oauth2 ? new OAuth2ImapStore.Outcome(reader.host, reader.port) : null;
       newStore = oauth2 ? new OAuth2ImapStore(mail, outcome) : new PasswordImapStore(mail, reader.host, reader.port);
       try {

@@ -31,9 +31,27 @@ final class PasswordImapStore extends IMAPStore {
   }
 
   private static final class SaslIrProtocol extends AuthenticatingProtocol {
+    /** The user an administrator logs in on behalf of, or {@code null}. */
+    private final String authorizationId;
+
     SaslIrProtocol(String host, int port, Properties props, boolean ssl, MailLogger logger)
         throws IOException, ProtocolException {
       super(host, port, props, ssl, logger);
+      authorizationId = props.getProperty("mail.imap.sasl.authorizationid");
+    }
+
+    /**
+     * Angus falls back to LOGIN when no configured mechanism is offered; LOGIN carries no
+     * authorization identity, so on behalf of a user it would open the administrator's own
+     * mailbox. Refused instead.
+     */
+    @Override
+    public synchronized void login(String user, String password) throws ProtocolException {
+      if (authorizationId != null) {
+        throw new NoAuthorizationIdentityException("logging in as " + user + " on behalf of " + authorizationId
+            + " needs AUTHENTICATE PLAIN, which the server does not offer (no AUTH=PLAIN in its capabilities)");
+      }
+      super.login(user, password);
     }
 
     @Override

@@ -24,7 +24,9 @@ import java.nio.file.Path;
 import java.security.KeyStore;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
@@ -194,6 +196,11 @@ public final class Pop3MailboxReader implements MailboxReader {
       Pop3TokenLogin tokenLogin = oauth2 ? new Pop3TokenLogin(login, security, properties) : null;
       if (oauth2) {
         properties = tokenLogin.angusProperties(properties);
+      } else if (login.authorizationId() != null) {
+        // Only SASL PLAIN carries an authorization identity; USER/PASS would open the
+        // administrator's own maildrop, so it must not be a fallback.
+        properties.setProperty("mail.pop3.auth.mechanisms", "PLAIN");
+        properties.setProperty("mail.pop3.sasl.authorizationid", login.authorizationId());
       }
       // The socket of a password login, for pipelining; a token login's socket is our own
       // Pop3TokenLogin socket, which reads Angus's commands one at a time, so that stays lock-step.
@@ -205,6 +212,11 @@ public final class Pop3MailboxReader implements MailboxReader {
         store.connect(host, port, login.username(), oauth2 ? Pop3TokenLogin.PLACEHOLDER : login.secret());
       } catch (MessagingException | RuntimeException e) {
         closeQuietly(store);
+        if (login.authorizationId() != null && String.valueOf(e.getMessage()).contains("No authentication mechanisms")) {
+          throw new PermanentRouterException(description + ": logging in as " + login.username() + " on behalf of "
+              + login.authorizationId() + " needs SASL PLAIN, which the server does not offer (CAPA lists no SASL "
+              + "PLAIN)", e);
+        }
         if (!oauth2) {
           throw Secrets.withoutSecretInCause(Pop3Errors.login(description, login.username(), login.secret(), e),
               login.secret());
@@ -219,6 +231,12 @@ public final class Pop3MailboxReader implements MailboxReader {
       } finally {
         Socket captured = SocketCapture.stop();
         socket = oauth2 ? null : captured;
+      }
+      if (login.authorizationId() != null && !offersSaslPlain(store)) {
+        closeQuietly(store);
+        throw new PermanentRouterException(description + ": logging in as " + login.username() + " on behalf of "
+            + login.authorizationId() + " needs SASL PLAIN, which the server does not offer (CAPA lists no SASL "
+            + "PLAIN)");
       }
       try {
         POP3Folder inbox = (POP3Folder) store.getFolder("INBOX");
@@ -250,9 +268,11 @@ public final class Pop3MailboxReader implements MailboxReader {
       return new AccessReport(description, steps);
     }
     try {
-      String mechanism = credentials().kind() == Credentials.Kind.OAUTH2_TOKEN ? "AUTH XOAUTH2" : "USER/PASS";
+      Credentials login = credentials();
+      String mechanism = login.kind() == Credentials.Kind.OAUTH2_TOKEN ? "a SASL token mechanism"
+          : login.authorizationId() != null ? "SASL PLAIN on behalf of " + login.authorizationId() : "USER/PASS";
       open().close();
-      steps.add(AccessStep.passed(AccessStep.Check.LOGIN, "logged in as " + username + " with " + mechanism
+      steps.add(AccessStep.passed(AccessStep.Check.LOGIN, "logged in as " + login.username() + " with " + mechanism
           + ", and out again"));
     } catch (PermanentRouterException e) {
       steps.add(AccessStep.failed(AccessStep.Check.LOGIN, e.getMessage(),
@@ -276,6 +296,19 @@ public final class Pop3MailboxReader implements MailboxReader {
       return null;
     }
     return new Pop3Pipeline(socket);
+  }
+
+  private static boolean offersSaslPlain(Store store) {
+    if (!(store instanceof POP3Store pop3)) {
+      return false;
+    }
+    try {
+      Map<String, String> capabilities = pop3.capabilities();
+      String sasl = capabilities == null ? null : capabilities.get("SASL");
+      return sasl != null && Arrays.asList(sasl.toUpperCase(Locale.ROOT).split("\\s+")).contains("PLAIN");
+    } catch (MessagingException e) {
+      return false;
+    }
   }
 
   private Credentials credentials() {
@@ -420,7 +453,11 @@ public final class Pop3MailboxReader implements MailboxReader {
     }
 
     /**
-     * A fixed login; also sets {@link #username(String)} when it is not set.
+     * A fixed login; also sets {@link #username(String)}, when it is not set, to the mailbox user
+     * ({@link Credentials#mailboxUser()}: the user an administrator logs in on behalf of, else the
+     * login name). With {@link Credentials#onBehalfOf(String)} the reader logs in with SASL PLAIN
+     * and that authorization identity, and refuses to fall back to USER/PASS (which would open the
+     * administrator's own maildrop).
      *
      * @param credentials the login
      * @return this builder
@@ -429,7 +466,7 @@ public final class Pop3MailboxReader implements MailboxReader {
       Objects.requireNonNull(credentials, "credentials must not be null");
       this.credentials = () -> credentials;
       if (username == null) {
-        this.username = credentials.username();
+        this.username = credentials.mailboxUser();
       }
       return this;
     }

@@ -7,6 +7,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.icegreen.greenmail.util.GreenMail;
 import com.icegreen.greenmail.util.ServerSetup;
+import dev.emailrouter.api.AccessReport;
+import dev.emailrouter.api.AccessStep;
 import dev.emailrouter.api.Credentials;
 import dev.emailrouter.api.MailboxReader;
 import dev.emailrouter.api.PermanentRouterException;
@@ -121,5 +123,27 @@ final class Pop3MailboxReaderTlsTest {
         .hasMessageContaining(reader.describe())
         .hasMessageContaining("TLS")
         .hasMessageContaining("trustedCertificates");
+  }
+
+  @Test
+  void testAccess_withUntrustedCertificate_failsTls_namingTrustedCertificates_andSkipsTheLogin() {
+    AccessReport report = builder().build().testAccess();
+
+    AccessStep failure = report.firstFailure().orElseThrow();
+    assertThat(failure.check()).as(report.toString()).isEqualTo(AccessStep.Check.TLS);
+    assertThat(failure.setting()).isEqualTo("trustedCertificates");
+    assertThat(report.step(AccessStep.Check.LOGIN).orElseThrow().outcome()).isEqualTo(AccessStep.Outcome.SKIPPED);
+  }
+
+  @Test
+  void testAccess_withTheCertificateTrusted_passesTls_namingTheProtocolVersion() throws Exception {
+    KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
+    trust.load(null, null);
+    trust.setCertificateEntry("pop3s", certificate);
+
+    AccessReport report = builder().trustStore(trust).build().testAccess();
+
+    assertThat(report.ok()).as(report.toString()).isTrue();
+    assertThat(report.step(AccessStep.Check.TLS).orElseThrow().detail()).startsWith("TLSv1.");
   }
 }
