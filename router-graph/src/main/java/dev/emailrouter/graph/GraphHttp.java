@@ -34,6 +34,8 @@ import okhttp3.Request;
 import okhttp3.RequestBody;
 import okhttp3.Response;
 import okhttp3.ResponseBody;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The HTTP side of the Graph adapters: bearer tokens with one refresh on 401, throttling (429, 503,
@@ -48,6 +50,7 @@ import okhttp3.ResponseBody;
  * engine's next attempts don't prolong the throttling. Thread-safe.
  */
 final class GraphHttp {
+  private static final Logger LOG = LoggerFactory.getLogger(GraphHttp.class);
   static final String DEFAULT_BASE_URL = "https://graph.microsoft.com/v1.0";
   static final MediaType JSON = MediaType.get("application/json");
   static final MediaType TEXT = MediaType.get("text/plain");
@@ -245,6 +248,7 @@ final class GraphHttp {
         Duration wait = retryAfter(reply.retryAfter(), backoff++);
         Instant until = clock.instant().plus(wait);
         gate.throttleUntil(until);
+        LOG.debug("Graph throttles mailbox {} ({}), Retry-After {}", mailbox, reply.status(), wait);
         if (waited.plus(wait).compareTo(maxRetryWait) > 0) {
           throw new TransientRouterException("Graph throttles mailbox " + mailbox + " (" + reply.said()
               + ", Retry-After " + wait.toSeconds() + " s) while trying to " + what + "; not asked again before "

@@ -24,7 +24,6 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -34,6 +33,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 import okhttp3.HttpUrl;
 import okhttp3.OkHttpClient;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Reads one Exchange Online mail folder through Microsoft Graph, incrementally by delta query.
@@ -62,6 +63,7 @@ import okhttp3.OkHttpClient;
  * <p>Thread-safe; each session is for one thread at a time.
  */
 public final class GraphMailboxReader implements MailboxReader {
+  private static final Logger LOG = LoggerFactory.getLogger(GraphMailboxReader.class);
 
   /** Graph's well-known folder names, usable wherever a folder id is. */
   static final Set<String> WELL_KNOWN = Set.of("archive", "clutter", "conflicts", "conversationhistory",
@@ -202,6 +204,8 @@ public final class GraphMailboxReader implements MailboxReader {
         round = walk(at, max);
       } catch (SyncStateGone e) {
         // The documented answer to an expired or unknown delta token: synchronise the folder again.
+        LOG.warn("Graph no longer knows the delta token of {}; synchronising the folder again (messages seen before"
+            + " come again and are recognised by their Message-ID)", description);
         reset = true;
         round = walk(DeltaCursor.first(), max);
       }
@@ -313,7 +317,7 @@ public final class GraphMailboxReader implements MailboxReader {
       List<MessageHeaders> out = new ArrayList<>();
       for (int i = 0; i < ids.size(); i++) {
         GraphHttp.Reply r = replies.get(i);
-        if (r.status() == 404) {
+        if (gone(r)) {
           continue; // deleted since the delta query, or a retry whose message is gone
         }
         if (!r.ok()) {
@@ -333,7 +337,7 @@ public final class GraphMailboxReader implements MailboxReader {
       for (String ref : refs) {
         String what = "download message " + ref + " of " + description;
         GraphHttp.Reply reply = http.get(mailbox, http.url("users", mailbox, "messages", ref, "$value").build(), what);
-        if (reply.status() == 404) {
+        if (gone(reply)) {
           continue;
         }
         if (!reply.ok()) {
@@ -370,7 +374,7 @@ public final class GraphMailboxReader implements MailboxReader {
       int failed = 0;
       for (int i = 0; i < replies.size(); i++) {
         GraphHttp.Reply r = replies.get(i);
-        if (r.ok() || r.status() == 404) {
+        if (r.ok() || gone(r)) {
           continue; // done, or the message is gone already
         }
         failed++;
@@ -402,6 +406,14 @@ public final class GraphMailboxReader implements MailboxReader {
     public void close() {
       // Nothing to release: every request is complete when its method returns.
     }
+  }
+
+  /**
+   * Whether an answer says the message is not there: 404, or an id Graph can't read (a ref from
+   * before a resync, say), which must not stop the mailbox for good.
+   */
+  private static boolean gone(GraphHttp.Reply reply) {
+    return reply.status() == 404 || reply.errorCode().equals("ErrorInvalidIdMalformed");
   }
 
   /** The messages of one walk along the delta links, and where to go on. */
