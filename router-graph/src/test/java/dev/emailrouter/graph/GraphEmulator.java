@@ -57,6 +57,10 @@ final class GraphEmulator extends Dispatcher implements AutoCloseable {
   private int throttleNext;
   private int throttleBatchItems;
   private long retryAfterSeconds = 1;
+  private int throttleStatus = 429;
+  private final Set<String> notInExchangeOnline = new HashSet<>();
+  private volatile java.util.concurrent.CountDownLatch holdArrived;
+  private volatile java.util.concurrent.CountDownLatch holdRelease;
   private int nextId;
 
   GraphEmulator(String... tokens) {
@@ -98,6 +102,27 @@ final class GraphEmulator extends Dispatcher implements AutoCloseable {
   synchronized void throttleNext(int count, long retryAfter) {
     throttleNext = count;
     retryAfterSeconds = retryAfter;
+  }
+
+  /** The next {@code count} top-level requests answer this status (503, 504) with this Retry-After. */
+  synchronized void unavailableNext(int count, int status, long retryAfter) {
+    throttleNext = count;
+    throttleStatus = status;
+    retryAfterSeconds = retryAfter;
+  }
+
+  /** The mailbox is on-premises or inactive: Graph answers MailboxNotEnabledForRESTAPI. */
+  synchronized void notInExchangeOnline(String mailbox) {
+    notInExchangeOnline.add(mailbox.toLowerCase(Locale.ROOT));
+  }
+
+  /**
+   * The next request is held at the server until {@code release} is counted down; {@code arrived}
+   * is counted down when it is there.
+   */
+  void holdNextRequest(java.util.concurrent.CountDownLatch arrived, java.util.concurrent.CountDownLatch release) {
+    holdRelease = release;
+    holdArrived = arrived;
   }
 
   /** The next {@code count} requests inside {@code $batch} calls answer 429 with this Retry-After. */
@@ -179,10 +204,16 @@ final class GraphEmulator extends Dispatcher implements AutoCloseable {
   }
 
   @Override
-  public MockResponse dispatch(RecordedRequest request) {
+  public MockResponse dispatch(RecordedRequest request) throws InterruptedException {
     recorded.add(request);
     HttpUrl url = request.getUrl();
     requests.add(request.getMethod() + " " + url.encodedPath());
+    java.util.concurrent.CountDownLatch arrived = holdArrived;
+    if (arrived != null) {
+      holdArrived = null;
+      arrived.countDown();
+      holdRelease.await();
+    }
     Answer answer;
     synchronized (this) {
       String auth = request.getHeaders().get("Authorization");
@@ -209,10 +240,12 @@ final class GraphEmulator extends Dispatcher implements AutoCloseable {
   }
 
   private Answer throttled() {
-    Answer a = Answer.error(429, "TooManyRequests", "Application is over its MailboxConcurrency limit.");
+    Answer a = throttleStatus == 429
+        ? Answer.error(429, "TooManyRequests", "Application is over its MailboxConcurrency limit.")
+        : Answer.error(throttleStatus, "ServiceNotAvailable", "The service is temporarily unavailable.");
     Map<String, String> headers = new LinkedHashMap<>(a.headers());
     headers.put("Retry-After", Long.toString(retryAfterSeconds));
-    return new Answer(429, headers, a.body());
+    return new Answer(a.status(), headers, a.body());
   }
 
   private Answer batch(byte[] body) {
@@ -260,6 +293,10 @@ final class GraphEmulator extends Dispatcher implements AutoCloseable {
       return Answer.error(400, "BadRequest", "Resource not found for the segment '" + path + "'.");
     }
     String user = seg.get(1);
+    if (notInExchangeOnline.contains(user.toLowerCase(Locale.ROOT))) {
+      return Answer.error(404, "MailboxNotEnabledForRESTAPI", "The mailbox is either inactive, soft-deleted, or is"
+          + " hosted on-premise.");
+    }
     if (denied.contains(user.toLowerCase(Locale.ROOT))) {
       return Answer.error(403, "ErrorAccessDenied", "Access is denied. Check credentials and try again.");
     }

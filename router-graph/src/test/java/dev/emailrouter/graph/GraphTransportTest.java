@@ -15,6 +15,11 @@ import dev.emailrouter.oauth2.OAuth2TokenProvider;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import mockwebserver3.MockResponse;
 import mockwebserver3.MockWebServer;
 import mockwebserver3.RecordedRequest;
@@ -108,6 +113,50 @@ final class GraphTransportTest {
     }
     assertThat(graph.requests).hasSize(1);
     assertThat(clock.slept).isEmpty();
+  }
+
+  @Test
+  void send_when503WithRetryAfter_waitsAndSends() {
+    graph.unavailableNext(1, 503, 4);
+
+    SendResult result = send(transport().build(), email("q-10"));
+
+    assertThat(result.outcome()).isEqualTo(SendResult.Outcome.ACCEPTED);
+    assertThat(clock.slept).containsExactly(Duration.ofSeconds(4));
+  }
+
+  @Test
+  void send_whenTheSendersMailboxIsNotInExchangeOnline_failsThatEmailPermanently_sayingSo() {
+    graph.notInExchangeOnline("crm@contoso.test");
+
+    SendResult result = send(transport().build(), email("q-11"));
+
+    assertThat(result.outcome()).isEqualTo(SendResult.Outcome.PERMANENT);
+    assertThat(result.serverReply()).contains("MailboxNotEnabledForRESTAPI", "not in Exchange Online");
+  }
+
+  @Test
+  void send_neverHasMoreRequestsUnderWayForAMailboxThanAllowed() throws Exception {
+    GraphTransport t = transport().maxConcurrentRequests(1).maxRetryWait(Duration.ZERO).build();
+    CountDownLatch arrived = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    graph.holdNextRequest(arrived, release);
+    ExecutorService other = Executors.newSingleThreadExecutor();
+    try {
+      Future<SendResult> first = other.submit(() -> send(t, email("c-1")));
+      assertThat(arrived.await(30, TimeUnit.SECONDS)).isTrue();
+
+      try (MailTransport.Session s = t.openSession()) {
+        assertThatThrownBy(() -> s.send(email("c-2"))).isInstanceOf(TransientRouterException.class)
+            .hasMessageContaining("1 requests to mailbox crm@contoso.test were already under way");
+      }
+      release.countDown();
+      assertThat(first.get(30, TimeUnit.SECONDS).outcome()).isEqualTo(SendResult.Outcome.ACCEPTED);
+    } finally {
+      release.countDown();
+      other.shutdownNow();
+    }
+    assertThat(graph.requests).hasSize(1);
   }
 
   @Test
