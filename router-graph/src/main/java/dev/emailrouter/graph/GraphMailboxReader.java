@@ -60,6 +60,19 @@ import org.slf4j.LoggerFactory;
  * of router-oauth2 with the client credentials grant); a 401 makes it fetch a new token once. The
  * application needs the application permission {@code Mail.ReadWrite}.
  *
+ * <pre>{@code
+ * OAuth2TokenProvider token = OAuth2TokenProvider.microsoft365("<tenant-id>")
+ *     .clientCredentials("<client-id>", clientSecret)
+ *     .scope("https://graph.microsoft.com/.default")
+ *     .username("crm-router")
+ *     .build();
+ * MailboxReader sales = GraphMailboxReader.builder()
+ *     .mailbox("sales@contoso.com")
+ *     .credentials(token)
+ *     .afterTracked(GraphMailboxReader.PostAction.MARK_READ)
+ *     .build();
+ * }</pre>
+ *
  * <p>Thread-safe; each session is for one thread at a time.
  */
 public final class GraphMailboxReader implements MailboxReader {

@@ -38,6 +38,12 @@ import okhttp3.RequestBody;
  * returned as a permanent {@link SendResult}, a 5xx as a transient one; throttling beyond the wait
  * budget and a token refused twice are thrown, so the rest of the batch waits. Thread-safe;
  * {@link #openSession()} may be called concurrently.
+ *
+ * <pre>{@code
+ * MailTransport graph = GraphTransport.builder()
+ *     .credentials(token)    // an OAuth2TokenProvider for https://graph.microsoft.com/.default
+ *     .build();
+ * }</pre>
  */
 public final class GraphTransport implements MailTransport {
   /** Graph's limit on one sendMail request with MIME: 4 MB, counted here on the base64 text sent. */
