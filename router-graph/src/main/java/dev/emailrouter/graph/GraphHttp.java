@@ -58,6 +58,8 @@ final class GraphHttp {
   static final int MAX_BATCH = 20;
   private static final ObjectMapper MAPPER = new ObjectMapper();
   private static final Set<Integer> THROTTLED = Set.of(429, 503, 504);
+  /** Throttled answers one call takes before it gives up, whatever their Retry-After (a 0 would loop). */
+  static final int MAX_THROTTLED_RETRIES = 8;
 
   /** Waits; the tests replace it so they never sleep. */
   @FunctionalInterface
@@ -249,7 +251,7 @@ final class GraphHttp {
         Instant until = clock.instant().plus(wait);
         gate.throttleUntil(until);
         LOG.debug("Graph throttles mailbox {} ({}), Retry-After {}", mailbox, reply.status(), wait);
-        if (waited.plus(wait).compareTo(maxRetryWait) > 0) {
+        if (waited.plus(wait).compareTo(maxRetryWait) > 0 || backoff > MAX_THROTTLED_RETRIES) {
           throw new TransientRouterException("Graph throttles mailbox " + mailbox + " (" + reply.said()
               + ", Retry-After " + wait.toSeconds() + " s) while trying to " + what + "; not asked again before "
               + until);
@@ -319,7 +321,7 @@ final class GraphHttp {
           backoff++;
           Instant until = clock.instant().plus(wait);
           gates.computeIfAbsent(mailbox.toLowerCase(Locale.ROOT), k -> new Gate(maxConcurrent)).throttleUntil(until);
-          if (waited.plus(wait).compareTo(maxRetryWait) > 0) {
+          if (waited.plus(wait).compareTo(maxRetryWait) > 0 || backoff > MAX_THROTTLED_RETRIES) {
             throw new TransientRouterException("Graph throttles mailbox " + mailbox + " (" + throttled.size() + " of "
                 + (to - from) + " batched requests answered 429/503/504, Retry-After " + wait.toSeconds()
                 + " s) while trying to " + what + "; not asked again before " + until);

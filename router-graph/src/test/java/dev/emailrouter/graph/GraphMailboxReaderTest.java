@@ -221,6 +221,18 @@ final class GraphMailboxReaderTest {
     assertThat(ids(s.fetchNew("", Set.of(), 50))).containsExactly("<m1@customer.test>");
   }
 
+  @Test
+  void aStormWithRetryAfterZero_endsAfterABoundedNumberOfAttempts() {
+    deliver(1, 1);
+    MailboxReader.Session s = reader().build().open();
+    graph.throttleNext(1000, 0);
+    int before = graph.requests.size();
+
+    assertThatThrownBy(() -> s.fetchNew("", Set.of(), 50)).isInstanceOf(TransientRouterException.class)
+        .hasMessageContaining("TooManyRequests");
+    assertThat(graph.requests.size() - before).isEqualTo(GraphHttp.MAX_THROTTLED_RETRIES + 1);
+  }
+
   // --- delta tokens ------------------------------------------------------------------------------
 
   @Test
