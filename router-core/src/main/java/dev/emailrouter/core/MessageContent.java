@@ -16,6 +16,7 @@ import jakarta.mail.internet.MimeMessage;
 import jakarta.mail.util.SharedByteArrayInputStream;
 import jakarta.mail.util.SharedFileInputStream;
 import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -25,6 +26,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Enumeration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -99,7 +101,7 @@ final class MessageContent implements AutoCloseable {
       shared = new SharedFileInputStream(spool.toFile());
     } else {
       try (InputStream in = raw.content().open()) {
-        bytes = in.readAllBytes();
+        bytes = readAll(in, raw.size());
       }
       shared = new SharedByteArrayInputStream(bytes);
     }
@@ -297,6 +299,32 @@ final class MessageContent implements AutoCloseable {
    * A text part's bytes in its charset, UTF-7 included (the JDK has no charset for it); an
    * unknown or missing charset is read as UTF-8, malformed bytes as replacement characters.
    */
+  /**
+   * The whole stream, read straight into an array of the size the server gave: one copy, where
+   * {@link InputStream#readAllBytes()} through a filtering stream (the digest's) gathers 8 KB
+   * chunks and copies them again, about a sixth of the CPU of tracking a 20 KB message. A size
+   * that was wrong costs only a second copy.
+   */
+  static byte[] readAll(InputStream in, long size) throws IOException {
+    if (size < 0 || size > SPOOL_THRESHOLD) {
+      return in.readAllBytes();
+    }
+    byte[] bytes = new byte[(int) size];
+    int read = in.readNBytes(bytes, 0, bytes.length);
+    if (read < bytes.length) {
+      return Arrays.copyOf(bytes, read);
+    }
+    int next = in.read();
+    if (next < 0) {
+      return bytes;
+    }
+    ByteArrayOutputStream more = new ByteArrayOutputStream(bytes.length + 8192);
+    more.write(bytes);
+    more.write(next);
+    in.transferTo(more);
+    return more.toByteArray();
+  }
+
   private static String text(byte[] bytes, Part part) {
     String text = null;
     try {

@@ -167,4 +167,14 @@ final class MessageContentTest {
       assertThat(c.dropped).singleElement().asString().isEqualTo("payload.exe.: blocked file type .exe");
     }
   }
+
+  @Test
+  void readAll_takesEveryByte_whateverSizeTheServerGave() throws Exception {
+    byte[] message = "Subject: x\r\n\r\nbody\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
+    for (long announced : new long[] {message.length, message.length - 5, message.length + 7, 0, -1}) {
+      assertThat(MessageContent.readAll(new java.io.ByteArrayInputStream(message), announced))
+          .as("announced size %d", announced).isEqualTo(message);
+    }
+  }
 }
