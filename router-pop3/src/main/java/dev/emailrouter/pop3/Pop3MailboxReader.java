@@ -48,64 +48,19 @@ import org.eclipse.angus.mail.pop3.POP3Store;
  *     .build();
  * }</pre>
  *
- * <p><b>How a session talks to the server.</b> {@link #open()} connects, logs in and opens INBOX
- * (STAT), so a refused login shows there, including a refused OAuth2 token (which Angus's own
- * XOAUTH2 would report only at the first command after the login). {@code fetchNew} sends one UIDL for the whole
- * maildrop; when something is new it adds one LIST (every size in one round trip) and one {@code
- * TOP n 0} per returned message, so only headers cross the wire. A tick with nothing new costs
- * the login, STAT, UIDL, RSET and QUIT: no TOP, LIST or RETR. {@code fetchMessages} sends one RETR per message (POP3 has no bulk
- * download) and streams it: up to 1 MB into memory, larger messages into a temp file that is
- * deleted when the session closes. A server that refuses TOP makes the reader take headers from
- * whole messages, read and dropped on the fly.
+ * <p><b>Promises.</b> Only headers cross the wire until the engine asks for a message ({@code TOP n
+ * 0}, or the whole message once where it is small); a tick with nothing new costs the login, STAT,
+ * UIDL, RSET and QUIT. No message is skipped: a refused download is an exception for that message, never
+ * a silent omission, and a UIDL the server gives to several messages hides none of them. Messages
+ * are deleted only as {@link Builder#deleteAfterProcessing(boolean)} says and only with a confirmed
+ * QUIT; a connection lost before it deletes nothing, and the next session deletes them. A refused
+ * login, an untrusted certificate, a missing STLS and another protocol's server on the port are
+ * {@link PermanentRouterException}s naming the setting to change; an unreachable server, a
+ * timeout, a locked maildrop ({@code [IN-USE]}) and {@code [SYS/TEMP]} are {@link
+ * TransientRouterException}s. Secrets never appear in messages or logs.
  *
- * <p><b>Pipelining.</b> Where the server lists PIPELINING in CAPA (RFC 2449; Dovecot does), the
- * RETR and TOP commands of {@code fetchNew} and {@code fetchMessages} go out up to 32 at a time in
- * one write and the replies are read back in order, so a maildrop of small messages costs a round
- * trip per window rather than per message; each reply still streams into memory or a temp file as
- * above. A refused RETR or TOP in a window is met as in lock-step (headers by TOP, a refused
- * download fails that message), once the rest of the window is read. A connection that fails
- * mid-window ends the session; nothing read in it counts, so the next session reads those messages
- * again. At close, RSET, the DELEs and QUIT go in one window too. Elsewhere, and with OAuth2 logins,
- * commands go one at a time.
- *
- * <p><b>The cursor</b> is the set of UIDLs already handled (see {@code NewMessages#cursor()}),
- * opaque to the engine: {@code v1:} and the UIDLs, or {@code v1z:} and the same deflated once it
- * passes 2 KB. Each {@code fetchNew} returns the old set minus the UIDLs the server no longer
- * lists, plus those it returned, so the cursor never outgrows the mailbox. POP3 has no UIDVALIDITY,
- * so {@code reset} is always {@code false}.
- *
- * <p><b>A UIDL given to several messages</b> (RFC 1939 forbids it; a server with a damaged UIDL
- * store does it) does not hide any of them: each such message is read, with the ref {@code UIDL
- * digest} (a space, which no UIDL holds, then 16 hex digits of the SHA-256 of its header block,
- * read with one TOP per such message per session), and each session logs a WARN naming the UIDL.
- * When the UIDL stops or starts being shared, those messages get new refs and are read once more;
- * the store's idempotent creation keeps that from creating a second activity.
- *
- * <p><b>Headers.</b> Every header of the message is returned, unfolded, still RFC 2047 encoded
- * (raw UTF-8 headers are read as UTF-8). {@code receivedAt} is the date of the newest (topmost)
- * {@code Received} header, the receiving server's own stamp, or {@code null} when there is none
- * that can be read; the size is the one LIST reports.
- *
- * <p><b>Deleting.</b> With {@link Builder#deleteAfterProcessing(boolean)}, {@code dispose}
- * marks TRACKED messages (and REJECTED ones with {@link Builder#deleteRejected(boolean)}) for
- * deletion; QUARANTINED messages are never deleted. POP3 applies deletions only when the session
- * ends with QUIT, which {@code close()} sends. If the connection drops before QUIT, the server keeps
- * those messages; they are already in the cursor, so they are not offered again, and the reader
- * remembers them in memory and deletes them in its next session. A process that stops in between
- * forgets them: they stay on the server, untouched, and are never offered twice.
- *
- * <p><b>Errors.</b> A refused login is a {@link PermanentRouterException} naming the user and the
- * mailbox (never the secret), except a mailbox locked by another session ({@code [IN-USE]}) or a
- * temporary server failure ({@code [SYS/TEMP]}, {@code [LOGIN-DELAY]}), which are transient. An
- * untrusted or mismatched server certificate, and STARTTLS against a server without STLS, are
- * permanent. So is a server of another protocol on the port (an IMAP or SMTP greeting, or any
- * first line that is neither {@code +OK} nor {@code -ERR}): the message names the mailbox, host and
- * port, quotes what answered and points at the setting {@code port}. An unreachable server, a
- * server that never greets (read timeout), a timeout and a dropped connection are a {@link
- * TransientRouterException}. An -ERR to RETR of a message the session listed makes {@code
- * fetchMessages} throw a {@link PermanentRouterException} for it (never a silent omission, which
- * would read as "deleted meanwhile"), so the engine retries that message and quarantines it if the
- * server keeps refusing it.
+ * <p>How it talks to the server (pipelining, the cursor's format, shared UIDLs, deletion, each
+ * error) is described in {@code docs/pop3.md} of the repository.
  *
  * <p>Immutable configuration; thread-safe. Sessions are independent, but POP3 servers lock the
  * maildrop, so a second session on the same mailbox while one is open fails (transiently). The
