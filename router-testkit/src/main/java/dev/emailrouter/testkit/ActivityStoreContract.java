@@ -593,12 +593,15 @@ public abstract class ActivityStoreContract {
     List<String> early = ids(claimAll(nextAttempt.minusSeconds(1)));
     if (!early.isEmpty()) {
       fail("claimPendingSend at %s returned %s although markRetry set the next attempt to %s: a Pending Send email is"
-          + " due only when next_attempt_at is null or <= request.now()", nextAttempt.minusSeconds(1), early, nextAttempt);
+          + " due only when next_attempt_at is null or <= request.now(). A store that compares with its database's"
+          + " clock (now(), CURRENT_TIMESTAMP) instead of request.now() fails here: the engine's clock decides",
+          nextAttempt.minusSeconds(1), early, nextAttempt);
     }
     List<String> onTime = ids(claimAll(nextAttempt));
     if (!onTime.equals(List.of("retry-1"))) {
       fail("claimPendingSend at %s returned %s; expected [retry-1], whose next attempt was due at exactly that"
-          + " instant (next_attempt_at <= now is due)", nextAttempt, onTime);
+          + " instant (next_attempt_at <= request.now() is due; a store comparing with its database's clock instead"
+          + " of request.now() fails here)", nextAttempt, onTime);
     }
   }
 
