@@ -23,7 +23,13 @@ public record Credentials(String username, String secret, Kind kind) {
     OAUTH2_TOKEN
   }
 
-  /** Validates the components. */
+  /**
+   * Validates the components.
+   *
+   * @param username the login name, often the mailbox's address
+   * @param secret the password or the access token
+   * @param kind what the secret is
+   */
   public Credentials {
     Objects.requireNonNull(username, "username");
     Objects.requireNonNull(secret, "secret");

@@ -16,7 +16,13 @@ import java.util.Objects;
  */
 public record TickReport(Instant startedAt, Duration duration, List<RouterEvent> events) {
 
-  /** Validates and copies. */
+  /**
+   * Validates and copies.
+   *
+   * @param startedAt when the tick started, by the engine's clock
+   * @param duration how long it took, by the engine's clock
+   * @param events every event
+   */
   public TickReport {
     Objects.requireNonNull(startedAt, "startedAt");
     Objects.requireNonNull(duration, "duration");
