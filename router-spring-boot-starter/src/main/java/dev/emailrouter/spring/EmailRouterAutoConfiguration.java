@@ -58,6 +58,11 @@ public class EmailRouterAutoConfiguration {
   @ConditionalOnMissingBean
   RouterEngine emailRouterEngine(EmailRouterProperties properties, ObjectProvider<ActivityStore> store,
       ObjectProvider<CheckpointStore> checkpoints, ObjectProvider<RouterListener> listeners) {
+    if (properties.getTransport().getHost() == null && properties.getMailboxes().isEmpty()) {
+      // Checked here, not with the other properties: a host with its own RouterEngine bean sets none.
+      throw new IllegalStateException("emailrouter.transport.host must be set, or emailrouter.mailboxes given: "
+          + "the engine needs a transport, a mailbox or both");
+    }
     ActivityStore activityStore = store.getIfUnique();
     if (activityStore == null) {
       throw new MissingActivityStoreException(store.stream().count());

@@ -263,10 +263,6 @@ public class EmailRouterProperties implements Validator {
     if (p.trackingPolicy == null) {
       reject(errors, "trackingPolicy", "emailrouter.tracking-policy", null, "must be set");
     }
-    if (p.transport.host == null && p.mailboxes.isEmpty()) {
-      reject(errors, "transport.host", "emailrouter.transport.host", null,
-          "must be set, or emailrouter.mailboxes given: the engine needs a transport, a mailbox or both");
-    }
     port(errors, "transport.port", "emailrouter.transport.port", p.transport.port);
     if (p.transport.host == null && (p.transport.username != null || p.transport.password != null)) {
       reject(errors, "transport.host", "emailrouter.transport.host", null,

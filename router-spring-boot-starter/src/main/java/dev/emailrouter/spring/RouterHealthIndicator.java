@@ -45,6 +45,8 @@ final class RouterHealthIndicator implements HealthIndicator {
       TickReport r = outcome.get().report();
       lastTick.put("startedAt", r.startedAt().toString());
       lastTick.put("duration", r.duration().toString());
+      lastTick.put("outgoingDuration", r.outgoingDuration().toString());
+      lastTick.put("incomingDuration", r.incomingDuration().toString());
       lastTick.put("sent", r.sent().size());
       lastTick.put("retried", r.retried().size());
       lastTick.put("failed", r.failed().size());

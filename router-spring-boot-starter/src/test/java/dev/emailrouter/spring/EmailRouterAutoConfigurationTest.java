@@ -251,6 +251,18 @@ final class EmailRouterAutoConfigurationTest {
   }
 
   @Test
+  void context_withTheHostsOwnEngine_ticksThatOneWithoutAnyProperty() {
+    RouterEngine own = RouterEngine.builder().activityStore(new InMemoryActivityStore())
+        .transport(dev.emailrouter.smtp.SmtpTransport.builder().host("smtp.example.test").build()).build();
+    runner.withBean(RouterEngine.class, () -> own).run(context -> {
+      assertThat(context.getStartupFailure()).isNull();
+      context.getBean(RouterTicker.class).tickNow();
+      assertThat(context.getBean(RouterHealthIndicator.class).health().getStatus()).isEqualTo(Status.UP);
+      assertThat(context.getBean(RouterEngine.class)).isSameAs(own);
+    });
+  }
+
+  @Test
   void context_withEnabledFalse_configuresNothing() {
     runner.withPropertyValues("emailrouter.enabled=false").run(context -> {
       assertThat(context.getStartupFailure()).isNull();
