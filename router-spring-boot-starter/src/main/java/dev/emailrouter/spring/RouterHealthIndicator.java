@@ -12,8 +12,9 @@ import org.springframework.boot.health.contributor.HealthIndicator;
 import org.springframework.boot.health.contributor.Status;
 
 /**
- * The engine's health, built on the outcome of the last tick and each mailbox's state (there is no
- * Test Access probe yet: nothing here connects to a server).
+ * The engine's health, built on the outcome of the last tick and each mailbox's state: it runs no
+ * Test Access probe and connects to no server itself, so a mailbox's health changes only when a
+ * tick reads it.
  *
  * <p>DOWN when the last tick threw, when it found the outgoing server or the store unavailable,
  * or when a mailbox is disabled or failed since its last successful pass; UNKNOWN before the first

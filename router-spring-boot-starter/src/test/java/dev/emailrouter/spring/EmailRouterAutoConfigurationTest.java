@@ -5,17 +5,26 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.icegreen.greenmail.junit5.GreenMailExtension;
 import com.icegreen.greenmail.util.ServerSetup;
 import dev.emailrouter.api.ActivityStore;
+import dev.emailrouter.api.Security;
 import dev.emailrouter.core.InMemoryActivityStore;
 import dev.emailrouter.core.RouterEngine;
+import dev.emailrouter.core.RouterEvent;
+import dev.emailrouter.core.RouterListener;
 import dev.emailrouter.micrometer.RouterMetrics;
+import dev.emailrouter.smtp.SmtpTransport;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.diagnostics.FailureAnalysis;
 import org.springframework.boot.health.contributor.Health;
@@ -83,7 +92,7 @@ final class EmailRouterAutoConfigurationTest {
           EmailRouterProperties p = context.getBean(EmailRouterProperties.class);
           assertThat(p.getTransport().getHost()).isEqualTo("smtp.example.test");
           assertThat(p.getTransport().getPort()).isEqualTo(2525);
-          assertThat(p.getTransport().getSecurity()).isEqualTo(dev.emailrouter.api.Security.IMPLICIT_TLS);
+          assertThat(p.getTransport().getSecurity()).isEqualTo(Security.IMPLICIT_TLS);
           assertThat(p.getTickInterval()).isEqualTo(Duration.ofSeconds(45));
           assertThat(p.getTrackingPolicy()).isEqualTo(EmailRouterProperties.Policy.FROM_EMAIL_ENABLED_RECORDS);
           assertThat(p.getEngine().getBatchPerSender()).isEqualTo(3);
@@ -112,7 +121,7 @@ final class EmailRouterAutoConfigurationTest {
   @Test
   void failureAnalyzer_isRegisteredForSpringBootsStartupReport() throws Exception {
     String factories = new String(getClass().getResourceAsStream("/META-INF/spring.factories").readAllBytes(),
-        java.nio.charset.StandardCharsets.UTF_8);
+        StandardCharsets.UTF_8);
     assertThat(factories).contains("org.springframework.boot.diagnostics.FailureAnalyzer",
         MissingActivityStoreFailureAnalyzer.class.getName());
   }
@@ -222,7 +231,11 @@ final class EmailRouterAutoConfigurationTest {
     withStore().withBean(MeterRegistry.class, SimpleMeterRegistry::new).run(context -> {
       assertThat(context.getBeansOfType(RouterMetrics.class)).hasSize(1);
       context.getBean(RouterTicker.class).tickNow();
-      assertThat(context.getBean(MeterRegistry.class).get("emailrouter.tick").timer().count()).isEqualTo(1);
+      MeterRegistry registry = context.getBean(MeterRegistry.class);
+      assertThat(registry.get("emailrouter.tick").timer().count()).isEqualTo(1);
+      assertThat(registry.get("emailrouter.flow").tag("flow", "outgoing").timer().count()).isEqualTo(1);
+      // watch() ran on the engine: its gauges are registered.
+      assertThat(registry.get("emailrouter.emails.in.flight").gauge().value()).isZero();
     });
   }
 
@@ -253,13 +266,39 @@ final class EmailRouterAutoConfigurationTest {
   @Test
   void context_withTheHostsOwnEngine_ticksThatOneWithoutAnyProperty() {
     RouterEngine own = RouterEngine.builder().activityStore(new InMemoryActivityStore())
-        .transport(dev.emailrouter.smtp.SmtpTransport.builder().host("smtp.example.test").build()).build();
+        .transport(SmtpTransport.builder().host("smtp.example.test").build()).build();
     runner.withBean(RouterEngine.class, () -> own).run(context -> {
       assertThat(context.getStartupFailure()).isNull();
       context.getBean(RouterTicker.class).tickNow();
       assertThat(context.getBean(RouterHealthIndicator.class).health().getStatus()).isEqualTo(Status.UP);
       assertThat(context.getBean(RouterEngine.class)).isSameAs(own);
     });
+  }
+
+  @Test
+  void context_withRouterListenerBeans_tellsEachTheEnginesEvents() {
+    List<RouterEvent> first = new CopyOnWriteArrayList<>();
+    List<RouterEvent> second = new CopyOnWriteArrayList<>();
+    withStore().withPropertyValues(imapMailbox("wrong-password"))
+        .withBean("first", RouterListener.class, () -> first::add)
+        .withBean("second", RouterListener.class, () -> second::add).run(context -> {
+          context.getBean(RouterTicker.class).tickNow();
+
+          assertThat(first).hasAtLeastOneElementOfType(RouterEvent.MailboxFailed.class);
+          assertThat(second).containsExactlyElementsOf(first);
+        });
+  }
+
+  @Test
+  void context_withACheckpointDirectory_keepsTheMailboxCheckpointThere(@TempDir Path directory) throws Exception {
+    withStore().withPropertyValues(imapMailbox("right-password"))
+        .withPropertyValues("emailrouter.checkpoint-directory=" + directory).run(context -> {
+          context.getBean(RouterTicker.class).tickNow();
+
+          try (var files = Files.list(directory)) {
+            assertThat(files).isNotEmpty();
+          }
+        });
   }
 
   @Test
