@@ -27,8 +27,10 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.diagnostics.FailureAnalysis;
+import org.springframework.boot.health.autoconfigure.registry.HealthContributorRegistryAutoConfiguration;
 import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.health.contributor.Status;
+import org.springframework.boot.health.registry.HealthContributorRegistry;
 import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 
@@ -215,6 +217,31 @@ final class EmailRouterAutoConfigurationTest {
           Map<String, Map<String, Object>> mailboxes =
               (Map<String, Map<String, Object>>) after.getDetails().get("mailboxes");
           assertThat(mailboxes.get("una-inbox")).containsEntry("state", "disabled");
+        });
+  }
+
+  @Test
+  void health_withSpringBootsHealthRegistry_isTheContributorNamedEmailRouter() {
+    withStore().withConfiguration(AutoConfigurations.of(HealthContributorRegistryAutoConfiguration.class))
+        .run(context -> assertThat(context.getBean(HealthContributorRegistry.class).getContributor("emailRouter"))
+            .isSameAs(context.getBean(RouterHealthIndicator.class)));
+  }
+
+  @Test
+  void readme_withSpringBootsFiveProperties_startsWithTheirMailbox() throws Exception {
+    String readme = Files.readString(Path.of("..", "README.md"), StandardCharsets.UTF_8);
+    String section = readme.substring(readme.indexOf("## With Spring Boot"));
+    String block = section.substring(section.indexOf("```properties") + "```properties".length(),
+        section.indexOf("```", section.indexOf("```properties") + 3));
+    String[] properties = block.strip().split("\\R");
+    assertThat(properties).hasSize(5);
+    runner.withBean(ActivityStore.class, InMemoryActivityStore::new).withPropertyValues(properties)
+        .withPropertyValues("IMAP_PASSWORD=from-the-environment").run(context -> {
+          assertThat(context.getStartupFailure()).isNull();
+          assertThat(context.getBean(EmailRouterProperties.class).getMailboxes().get(0).getPassword())
+              .isEqualTo("from-the-environment");
+          assertThat(context.getBean(RouterEngine.class).mailboxNames())
+              .containsExactly("imap://una%40example.com@imap.example.com:143/INBOX");
         });
   }
 
