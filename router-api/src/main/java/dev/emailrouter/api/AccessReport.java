@@ -16,7 +16,13 @@ import java.util.Optional;
  */
 public record AccessReport(String target, List<AccessStep> steps) {
 
-  /** Validates the components and copies the list. */
+  /**
+   * Validates the components and copies the list.
+   *
+   * @param target what was checked: the adapter's {@code describe()}
+   * @param steps the steps in the order they were taken; after the first failure the rest are usually
+   *     {@linkplain AccessStep.Outcome#SKIPPED skipped}
+   */
   public AccessReport {
     Objects.requireNonNull(target, "target");
     steps = List.copyOf(Objects.requireNonNull(steps, "steps"));

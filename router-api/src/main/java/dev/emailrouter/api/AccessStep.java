@@ -47,7 +47,17 @@ public record AccessStep(Check check, Outcome outcome, String detail, String set
     SKIPPED
   }
 
-  /** Validates the components. */
+  /**
+   * Validates the components.
+   *
+   * @param check what was checked
+   * @param outcome how it went
+   * @param detail what was seen, for an administrator: the address connected to, the TLS protocol, the
+   *     server's own words when it refused; never a credential
+   * @param setting the setting to change when the step failed ({@code host}, {@code port}, {@code security},
+   *     {@code trustedCertificates}, {@code credentials}, {@code folder}, ...), or {@code null} when it passed or
+   *     no single setting is to blame
+   */
   public AccessStep {
     Objects.requireNonNull(check, "check");
     Objects.requireNonNull(outcome, "outcome");

@@ -10,7 +10,12 @@ import java.util.Objects;
  */
 public record ActivityRef(String activityId, EmailStatus status) {
 
-  /** Validates the components. */
+  /**
+   * Validates the components.
+   *
+   * @param activityId the CRM's id for it
+   * @param status its status now
+   */
   public ActivityRef {
     Objects.requireNonNull(activityId, "activityId");
     Objects.requireNonNull(status, "status");

@@ -13,7 +13,15 @@ import java.util.Objects;
  */
 public record Attachment(String fileName, String contentType, long size, ContentSource content) {
 
-  /** Validates the components. */
+  /**
+   * Validates the components.
+   *
+   * @param fileName the file name shown to the recipient; any characters but control characters and path
+   *     separators
+   * @param contentType the MIME type, e.g. {@code application/pdf}
+   * @param size the size in bytes, or -1 when unknown
+   * @param content opens the bytes
+   */
   public Attachment {
     Objects.requireNonNull(fileName, "fileName");
     Objects.requireNonNull(contentType, "contentType");

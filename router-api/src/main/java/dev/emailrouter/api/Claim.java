@@ -17,7 +17,13 @@ import java.util.Objects;
  */
 public record Claim(String activityId, String token, Instant leaseUntil) {
 
-  /** Validates the components. */
+  /**
+   * Validates the components.
+   *
+   * @param activityId the claimed email's activity id
+   * @param token a value unique to this claim, chosen by the store
+   * @param leaseUntil when the claim lapses and the email becomes claimable again
+   */
   public Claim {
     Objects.requireNonNull(activityId, "activityId");
     Objects.requireNonNull(token, "token");

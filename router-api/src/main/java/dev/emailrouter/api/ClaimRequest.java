@@ -17,7 +17,17 @@ import java.util.Objects;
  */
 public record ClaimRequest(Instant now, Duration lease, int perSender, int max, String resumeAfterSender) {
 
-  /** Validates the components. */
+  /**
+   * Validates the components.
+   *
+   * @param now the engine's clock reading; emails whose next attempt is after it are not due
+   * @param lease how long the claim holds
+   * @param perSender the most emails to claim for any one sender
+   * @param max the most emails to claim in all
+   * @param resumeAfterSender the normalised sender address served last by the previous claim, or the empty
+   *     string; the store serves senders in order of their normalised address, starting with the first one after
+   *     this and wrapping around, so one heavy sender can't starve the rest
+   */
   public ClaimRequest {
     Objects.requireNonNull(now, "now");
     Objects.requireNonNull(lease, "lease");

@@ -10,7 +10,12 @@ import java.util.Objects;
  */
 public record ClaimedEmail(OutgoingEmail email, Claim claim) {
 
-  /** Validates the components. */
+  /**
+   * Validates the components.
+   *
+   * @param email the email as stored
+   * @param claim the claim
+   */
   public ClaimedEmail {
     Objects.requireNonNull(email, "email");
     Objects.requireNonNull(claim, "claim");

@@ -21,7 +21,13 @@ public record Correlation(String activityId, Rule rule, String matchedValue) {
     TRACKING_TOKEN
   }
 
-  /** Validates the components. */
+  /**
+   * Validates the components.
+   *
+   * @param activityId the email activity it answers
+   * @param rule the rule that matched
+   * @param matchedValue the Message-ID or tracking token that matched
+   */
   public Correlation {
     Objects.requireNonNull(activityId, "activityId");
     Objects.requireNonNull(rule, "rule");

@@ -30,7 +30,14 @@ public record Credentials(String username, String secret, Kind kind, String auth
     OAUTH2_TOKEN
   }
 
-  /** Validates the components. */
+  /**
+   * Validates the components.
+   *
+   * @param username the login name, often the mailbox's address
+   * @param secret the password or the access token
+   * @param kind what the secret is
+   * @param authorizationId the user to act for, or {@code null}
+   */
   public Credentials {
     Objects.requireNonNull(username, "username");
     Objects.requireNonNull(secret, "secret");

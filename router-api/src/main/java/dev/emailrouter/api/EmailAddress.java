@@ -18,7 +18,13 @@ import java.util.Objects;
  */
 public record EmailAddress(String address, String displayName) {
 
-  /** Validates and normalises the components. */
+  /**
+   * Validates and normalises the components.
+   *
+   * @param address the bare address, {@code local@domain}; surrounding spaces are removed
+   * @param displayName the display name, or the empty string when there is none; never {@code null};
+   *     surrounding spaces are removed
+   */
   public EmailAddress {
     Objects.requireNonNull(address, "address");
     Objects.requireNonNull(displayName, "displayName");

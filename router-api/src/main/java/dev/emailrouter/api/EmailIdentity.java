@@ -13,7 +13,14 @@ import java.util.Objects;
  */
 public record EmailIdentity(Claim claim, String messageId, String trackingToken, String subject) {
 
-  /** Validates the components: all but {@code trackingToken} are required. */
+  /**
+   * Validates the components: all but {@code trackingToken} are required.
+   *
+   * @param claim the claim on the email
+   * @param messageId the Message-ID, with angle brackets
+   * @param trackingToken the tracking token, or {@code null} when tokens are off
+   * @param subject the subject as it will be sent
+   */
   public EmailIdentity {
     Objects.requireNonNull(claim, "claim");
     Objects.requireNonNull(messageId, "messageId");

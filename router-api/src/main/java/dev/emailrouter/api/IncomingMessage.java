@@ -37,7 +37,23 @@ public record IncomingMessage(
     AutoResponse autoResponse,
     MessageHeaders headers) {
 
-  /** Validates the components and copies the lists. */
+  /**
+   * Validates the components and copies the lists.
+   *
+   * @param mailbox the description of the mailbox it came from
+   * @param ref the reader's reference to it
+   * @param messageId its Message-ID with angle brackets, or {@code null} when it has none
+   * @param from the sender, or {@code null} when the From header is missing or not an address
+   * @param to the To recipients that could be parsed
+   * @param cc the Cc recipients that could be parsed
+   * @param subject the decoded subject, or the empty string
+   * @param sentAt the Date header, or {@code null} when missing or unreadable
+   * @param inReplyTo the In-Reply-To Message-ID, or {@code null}
+   * @param references the References Message-IDs, oldest first
+   * @param size the size in bytes, or -1 when unknown
+   * @param autoResponse whether it is an automatic message, and which kind
+   * @param headers the raw headers as fetched
+   */
   public IncomingMessage {
     Objects.requireNonNull(mailbox, "mailbox");
     Objects.requireNonNull(ref, "ref");

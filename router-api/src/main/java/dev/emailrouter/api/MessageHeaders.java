@@ -27,7 +27,15 @@ public record MessageHeaders(String ref, long size, Instant receivedAt, Map<Stri
       "auto-submitted", "precedence", "x-auto-response-suppress", "x-loop", "return-path", "list-id",
       "content-type", "x-autoreply", "x-autorespond", "thread-index");
 
-  /** Validates the components and copies the map with lower-case names. */
+  /**
+   * Validates the components and copies the map with lower-case names.
+   *
+   * @param ref the reader's reference to the message (an IMAP UID, a POP3 UIDL), stable across sessions
+   * @param size the message's size in bytes as the server reports it, or -1 when unknown
+   * @param receivedAt when the server received it (IMAP INTERNALDATE), or {@code null} when unknown
+   * @param headers raw header values (still RFC 2047 encoded) by lower-case name, in message order; a reader
+   *     includes at least the names in {@link #WANTED}
+   */
   public MessageHeaders {
     Objects.requireNonNull(ref, "ref");
     Objects.requireNonNull(headers, "headers");

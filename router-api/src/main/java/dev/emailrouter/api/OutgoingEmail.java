@@ -54,7 +54,27 @@ public record OutgoingEmail(
     int attempts,
     List<EmailAddress> acceptedRecipients) {
 
-  /** Validates the components and copies the lists; accepted recipients are kept once per normalised address. */
+  /**
+   * Validates the components and copies the lists; accepted recipients are kept once per normalised address.
+   *
+   * @param activityId the CRM's id for the activity
+   * @param from the sender; the engine batches and limits per sender
+   * @param to the To recipients
+   * @param cc the Cc recipients
+   * @param bcc the Bcc recipients (never written into a header)
+   * @param subject the subject, without a tracking token unless one was added before
+   * @param textBody the plain-text body, or {@code null}
+   * @param htmlBody the HTML body, or {@code null}; with a text body the two become alternatives
+   * @param attachments the attachments, read as streams
+   * @param inReplyTo the Message-ID this email answers, or {@code null}
+   * @param references the Message-IDs of the thread, oldest first
+   * @param messageId the Message-ID recorded before the first attempt, or {@code null} before it
+   * @param trackingToken the tracking token recorded before the first attempt, or {@code null}
+   * @param attempts how many delivery attempts were made so far (0 for a new email)
+   * @param acceptedRecipients the recipients that accepted this email in an earlier attempt, which a
+   *     transport leaves out of the envelope (empty on the first attempt; see {@link
+   *     ActivityStore#markPartlySent}); compared by {@link EmailAddress#normalized()}, kept once each
+   */
   public OutgoingEmail {
     Objects.requireNonNull(activityId, "activityId");
     Objects.requireNonNull(from, "from");
@@ -223,73 +243,133 @@ public record OutgoingEmail(
       this.from = from;
     }
 
-    /** Adds To recipients. @param addresses the recipients @return this builder */
+    /**
+     * Adds To recipients.
+     *
+     * @param addresses the recipients
+     * @return this builder
+     */
     public Builder to(EmailAddress... addresses) {
       to.addAll(List.of(addresses));
       return this;
     }
 
-    /** Adds Cc recipients. @param addresses the recipients @return this builder */
+    /**
+     * Adds Cc recipients.
+     *
+     * @param addresses the recipients
+     * @return this builder
+     */
     public Builder cc(EmailAddress... addresses) {
       cc.addAll(List.of(addresses));
       return this;
     }
 
-    /** Adds Bcc recipients. @param addresses the recipients @return this builder */
+    /**
+     * Adds Bcc recipients.
+     *
+     * @param addresses the recipients
+     * @return this builder
+     */
     public Builder bcc(EmailAddress... addresses) {
       bcc.addAll(List.of(addresses));
       return this;
     }
 
-    /** Sets the subject. @param value the subject @return this builder */
+    /**
+     * Sets the subject.
+     *
+     * @param value the subject
+     * @return this builder
+     */
     public Builder subject(String value) {
       subject = value;
       return this;
     }
 
-    /** Sets the plain-text body. @param value the body, or {@code null} @return this builder */
+    /**
+     * Sets the plain-text body.
+     *
+     * @param value the body, or {@code null}
+     * @return this builder
+     */
     public Builder textBody(String value) {
       textBody = value;
       return this;
     }
 
-    /** Sets the HTML body. @param value the body, or {@code null} @return this builder */
+    /**
+     * Sets the HTML body.
+     *
+     * @param value the body, or {@code null}
+     * @return this builder
+     */
     public Builder htmlBody(String value) {
       htmlBody = value;
       return this;
     }
 
-    /** Adds an attachment. @param attachment the attachment @return this builder */
+    /**
+     * Adds an attachment.
+     *
+     * @param attachment the attachment
+     * @return this builder
+     */
     public Builder attachment(Attachment attachment) {
       attachments.add(attachment);
       return this;
     }
 
-    /** Sets In-Reply-To. @param value a Message-ID, or {@code null} @return this builder */
+    /**
+     * Sets In-Reply-To.
+     *
+     * @param value a Message-ID, or {@code null}
+     * @return this builder
+     */
     public Builder inReplyTo(String value) {
       inReplyTo = value;
       return this;
     }
 
-    /** Adds References. @param ids Message-IDs, oldest first @return this builder */
+    /**
+     * Adds References.
+     *
+     * @param ids Message-IDs, oldest first
+     * @return this builder
+     */
     public Builder references(String... ids) {
       references.addAll(List.of(ids));
       return this;
     }
 
-    /** Sets the recorded Message-ID. @param value the Message-ID, or {@code null} @return this builder */
+    /**
+     * Sets the recorded Message-ID.
+     *
+     * @param value the Message-ID, or {@code null}
+     * @return this builder
+     */
     public Builder messageId(String value) {
       messageId = value;
       return this;
     }
 
-    /** Sets the recorded tracking token. @param value the token, or {@code null} @return this builder */
+    /**
+     * Sets the recorded tracking token.
+     *
+     * @param value the token, or {@code null}
+     * @return this builder
+     */
     public Builder trackingToken(String value) {
       trackingToken = value;
       return this;
     }
 
-    /** Sets the number of attempts made. @param value at least 0 @return this builder */
+    /**
+     * Sets the number of attempts made.
+     *
+     * @param value at least 0
+     * @return this builder
+     */
     public Builder attempts(int value) {
       attempts = value;
       return this;

@@ -27,7 +27,13 @@ public record Party(Type type, String id, String name) {
     OTHER
   }
 
-  /** Validates the components. */
+  /**
+   * Validates the components.
+   *
+   * @param type what kind of record
+   * @param id the CRM's id for it
+   * @param name a display name, or the empty string
+   */
   public Party {
     Objects.requireNonNull(type, "type");
     Objects.requireNonNull(id, "id");

@@ -11,7 +11,13 @@ import java.util.Objects;
  */
 public record RawMessage(String ref, long size, ContentSource content) {
 
-  /** Validates the components. */
+  /**
+   * Validates the components.
+   *
+   * @param ref the reader's reference to the message, as in {@link MessageHeaders#ref()}
+   * @param size the size in bytes, or -1 when unknown
+   * @param content opens the message's bytes; valid until the reader session that returned it closes
+   */
   public RawMessage {
     Objects.requireNonNull(ref, "ref");
     Objects.requireNonNull(content, "content");

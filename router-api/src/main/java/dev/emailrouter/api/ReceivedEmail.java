@@ -53,7 +53,34 @@ public record ReceivedEmail(
     TrackingDecision decision,
     String contentDigest) {
 
-  /** Validates the components and copies the lists. */
+  /**
+   * Validates the components and copies the lists.
+   *
+   * @param dedupKey the key that makes creation idempotent: the Message-ID, or, when the message has none,
+   *     its {@code contentDigest} (so two different messages without a Message-ID never share a key, and the same
+   *     bytes read again always do)
+   * @param messageId the Message-ID with angle brackets, or {@code null} when it has none
+   * @param mailbox the description of the mailbox it came from
+   * @param owner the user or queue it is tracked for
+   * @param from the sender, or {@code null} when the policy tracks mail without a valid one
+   * @param to the To recipients
+   * @param cc the Cc recipients
+   * @param subject the decoded subject, or the empty string
+   * @param sentAt the Date header, or {@code null}
+   * @param receivedAt when the mail server received it (or, failing that, when it was read)
+   * @param textBody the plain-text body, or {@code null}
+   * @param htmlBody the HTML body, or {@code null}
+   * @param attachments the attachments kept, read as streams; valid during the call only
+   * @param droppedAttachments one line per attachment not kept (blocked type, too large), with why
+   * @param inReplyTo the In-Reply-To Message-ID, or {@code null}
+   * @param references the References Message-IDs, oldest first
+   * @param correlation the CRM email it answers, or {@code null}
+   * @param decision why it is tracked
+   * @param contentDigest {@code sha256:} and the 64 hex digits of the SHA-256 of the whole message as it was
+   *     downloaded, every byte of its headers and body; or {@code null} when unknown. A store that keeps it with
+   *     the activity lets the engine tell a different message reusing a Message-ID from a copy of the same one
+   *     (see {@link ReceiveResult#contentDigest()})
+   */
   public ReceivedEmail {
     Objects.requireNonNull(dedupKey, "dedupKey");
     Objects.requireNonNull(mailbox, "mailbox");

@@ -34,7 +34,15 @@ public record SendResult(Outcome outcome, String serverReply, List<RecipientResu
     PERMANENT
   }
 
-  /** Validates the components and copies the list. */
+  /**
+   * Validates the components and copies the list.
+   *
+   * @param outcome the outcome for the email as a whole
+   * @param serverReply the server's reply (code and text) that decided it, or a description of the connection
+   *     failure; never a credential
+   * @param recipients per-recipient results; may be empty when the failure came before any recipient was
+   *     tried (a dropped connection, a refused sender)
+   */
   public SendResult {
     Objects.requireNonNull(outcome, "outcome");
     Objects.requireNonNull(serverReply, "serverReply");
@@ -100,7 +108,13 @@ public record SendResult(Outcome outcome, String serverReply, List<RecipientResu
    */
   public record RecipientResult(EmailAddress recipient, Outcome outcome, String serverReply) {
 
-    /** Validates the components. */
+    /**
+     * Validates the components.
+     *
+     * @param recipient the recipient
+     * @param outcome accepted, or refused transiently or permanently
+     * @param serverReply the server's reply to that recipient
+     */
     public RecipientResult {
       Objects.requireNonNull(recipient, "recipient");
       Objects.requireNonNull(outcome, "outcome");

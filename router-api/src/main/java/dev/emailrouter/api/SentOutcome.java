@@ -13,7 +13,13 @@ import java.util.Objects;
  */
 public record SentOutcome(Claim claim, Instant sentAt, SendResult result) {
 
-  /** Validates the components: all are required. */
+  /**
+   * Validates the components: all are required.
+   *
+   * @param claim the claim on the email
+   * @param sentAt when the server accepted it
+   * @param result the server's answer (with any refused recipients)
+   */
   public SentOutcome {
     Objects.requireNonNull(claim, "claim");
     Objects.requireNonNull(sentAt, "sentAt");

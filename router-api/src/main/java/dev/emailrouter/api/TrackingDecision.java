@@ -39,7 +39,13 @@ public record TrackingDecision(boolean track, Reason reason, String detail) {
     TOO_LARGE
   }
 
-  /** Validates the components. */
+  /**
+   * Validates the components.
+   *
+   * @param track {@code true} to create a Received activity
+   * @param reason the reason, modelled on Dynamics' CheckIncomingEmail
+   * @param detail a short human-readable explanation for reports and logs, or the empty string
+   */
   public TrackingDecision {
     Objects.requireNonNull(reason, "reason");
     Objects.requireNonNull(detail, "detail");

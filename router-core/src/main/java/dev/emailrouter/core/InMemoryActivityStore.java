@@ -67,7 +67,19 @@ public final class InMemoryActivityStore implements ActivityStore {
   public record StoredEmail(OutgoingEmail email, EmailStatus status, int attempts, Instant nextAttemptAt,
       String lastReason, Instant sentAt, SendResult result, List<RecipientResult> recipientOutcomes) {
 
-    /** Copies the list. */
+    /**
+     * Copies the list.
+     *
+     * @param email the email, with the identity recorded once it was
+     * @param status its status
+     * @param attempts delivery attempts made
+     * @param nextAttemptAt when it is due again, or {@code null}
+     * @param lastReason the last failure's reason, or {@code null}
+     * @param sentAt when it was sent, or {@code null}
+     * @param result the server's last answer, or {@code null}
+     * @param recipientOutcomes each recipient's latest outcome over every attempt (accepted, pending,
+     *     refused), as a CRM shows them; empty before the server answered for a recipient
+     */
     public StoredEmail {
       recipientOutcomes = List.copyOf(recipientOutcomes);
     }

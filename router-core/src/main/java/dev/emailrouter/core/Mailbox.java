@@ -40,7 +40,16 @@ public record Mailbox(String name, MailboxReader reader, Kind kind, Party owner,
     FORWARD
   }
 
-  /** Validates the components. */
+  /**
+   * Validates the components.
+   *
+   * @param name the key for checkpoints, reports and logs; by default the reader's description
+   * @param reader reads the mailbox
+   * @param kind the kind of mailbox
+   * @param owner the user or queue the mail is tracked for; for a forward mailbox, a placeholder replaced per
+   *     message by the forwarding user
+   * @param policy the tracking policy, or {@code null} for the engine's default
+   */
   public Mailbox {
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(reader, "reader");

@@ -118,6 +118,7 @@ public final class RouterEngine implements AutoCloseable {
       Duration forSending = settings.mailboxes.isEmpty() ? settings.tickBudget : settings.tickBudget.dividedBy(2);
       TickBudget budget = new TickBudget(settings.clock, started.plus(settings.tickBudget), started.plus(forSending));
       EventSink sink = new EventSink(settings.listener);
+      Instant incomingStarted = started;
       if (outgoing != null) {
         try {
           outgoing.run(sink, budget);
@@ -127,10 +128,13 @@ public final class RouterEngine implements AutoCloseable {
           sink.accept(new RouterEvent.ServerUnavailable("activity store", "claiming failed: " + e,
               settings.clock.instant()));
         }
+        incomingStarted = settings.clock.instant();
       }
       incoming.run(sink, budget);
       budget.report(settings.tickBudget, sink);
-      TickReport report = new TickReport(started, Duration.between(started, settings.clock.instant()), sink.events());
+      Instant finished = settings.clock.instant();
+      TickReport report = new TickReport(started, Duration.between(started, finished), sink.events(),
+          Duration.between(started, incomingStarted), Duration.between(incomingStarted, finished));
       LOG.debug("tick done: {}", report);
       return report;
     } finally {

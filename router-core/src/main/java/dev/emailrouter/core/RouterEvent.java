@@ -26,7 +26,14 @@ public sealed interface RouterEvent {
    */
   record EmailSent(String activityId, String messageId, String serverReply, List<RecipientResult> refusedRecipients)
       implements RouterEvent {
-    /** Validates and copies. */
+    /**
+     * Validates and copies.
+     *
+     * @param activityId the email activity
+     * @param messageId its Message-ID
+     * @param serverReply the server's reply
+     * @param refusedRecipients recipients the server refused although it accepted the email for others
+     */
     public EmailSent {
       Objects.requireNonNull(activityId, "activityId");
       refusedRecipients = List.copyOf(refusedRecipients);
@@ -56,7 +63,14 @@ public sealed interface RouterEvent {
    */
   record EmailPartlySent(String activityId, int attempts, Instant nextAttemptAt, List<RecipientResult> pending)
       implements RouterEvent {
-    /** Validates and copies. */
+    /**
+     * Validates and copies.
+     *
+     * @param activityId the email activity
+     * @param attempts the attempts counted so far
+     * @param nextAttemptAt when the pending recipients are tried again
+     * @param pending the recipients still pending, each with the server's reply
+     */
     public EmailPartlySent {
       Objects.requireNonNull(activityId, "activityId");
       Objects.requireNonNull(nextAttemptAt, "nextAttemptAt");
@@ -109,7 +123,14 @@ public sealed interface RouterEvent {
    * @param retryAt when the store is called again
    */
   record StoreUnavailable(String flow, String mailbox, String reason, Instant retryAt) implements RouterEvent {
-    /** Validates the components. */
+    /**
+     * Validates the components.
+     *
+     * @param flow {@code "incoming"} or {@code "outgoing"}
+     * @param mailbox the mailbox whose pass stopped, or {@code null} in the outgoing flow
+     * @param reason the store's message
+     * @param retryAt when the store is called again
+     */
     public StoreUnavailable {
       if (!"incoming".equals(flow) && !"outgoing".equals(flow)) {
         throw new IllegalArgumentException("flow must be \"incoming\" or \"outgoing\", was " + flow);
@@ -146,7 +167,22 @@ public sealed interface RouterEvent {
   record MessageTracked(String mailbox, String ref, String messageId, String activityId, boolean created,
       TrackingDecision decision, Correlation correlation, List<String> droppedAttachments, String contentDigest,
       String storedContentDigest) implements RouterEvent {
-    /** Validates and copies. */
+    /**
+     * Validates and copies.
+     *
+     * @param mailbox the mailbox it came from
+     * @param ref the reader's reference
+     * @param messageId its Message-ID, or {@code null}
+     * @param activityId the activity
+     * @param created {@code false} when the activity existed already (seen before)
+     * @param decision why it was tracked
+     * @param correlation the CRM email it answers, or {@code null}
+     * @param droppedAttachments attachments not kept, with why
+     * @param contentDigest this message's digest ({@code sha256:} and hex, over all its bytes), or {@code
+     *     null} when unknown
+     * @param storedContentDigest the digest the existing activity was created with, when {@code created} is
+     *     false and the store keeps digests; otherwise {@code null}
+     */
     public MessageTracked {
       droppedAttachments = List.copyOf(droppedAttachments);
     }
@@ -248,7 +284,13 @@ public sealed interface RouterEvent {
    */
   record TickBudgetUsedUp(Duration budget, int emailsDeferred, List<String> mailboxesDeferred)
       implements RouterEvent {
-    /** Copies the list. */
+    /**
+     * Copies the list.
+     *
+     * @param budget the configured tick budget
+     * @param emailsDeferred claimed emails returned to Pending Send unsent, without an attempt counted
+     * @param mailboxesDeferred mailboxes not read, or not read to the end, this tick
+     */
     public TickBudgetUsedUp {
       mailboxesDeferred = List.copyOf(mailboxesDeferred);
     }

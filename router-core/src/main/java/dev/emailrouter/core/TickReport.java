@@ -13,14 +13,39 @@ import java.util.Objects;
  * @param startedAt when the tick started, by the engine's clock
  * @param duration how long it took, by the engine's clock
  * @param events every event
+ * @param outgoingDuration how long the outgoing flow took, by the engine's clock; zero for an engine
+ *     without a transport
+ * @param incomingDuration how long the incoming flow took (every mailbox due), by the engine's clock
  */
-public record TickReport(Instant startedAt, Duration duration, List<RouterEvent> events) {
+public record TickReport(Instant startedAt, Duration duration, List<RouterEvent> events, Duration outgoingDuration,
+    Duration incomingDuration) {
 
-  /** Validates and copies. */
+  /**
+   * Validates and copies.
+   *
+   * @param startedAt when the tick started, by the engine's clock
+   * @param duration how long it took, by the engine's clock
+   * @param events every event
+   * @param outgoingDuration how long the outgoing flow took
+   * @param incomingDuration how long the incoming flow took
+   */
   public TickReport {
     Objects.requireNonNull(startedAt, "startedAt");
     Objects.requireNonNull(duration, "duration");
+    Objects.requireNonNull(outgoingDuration, "outgoingDuration");
+    Objects.requireNonNull(incomingDuration, "incomingDuration");
     events = List.copyOf(events);
+  }
+
+  /**
+   * A report without the flows' durations (both zero), as built before they were measured.
+   *
+   * @param startedAt when the tick started, by the engine's clock
+   * @param duration how long it took, by the engine's clock
+   * @param events every event
+   */
+  public TickReport(Instant startedAt, Duration duration, List<RouterEvent> events) {
+    this(startedAt, duration, events, Duration.ZERO, Duration.ZERO);
   }
 
   /** @return the emails sent */
@@ -81,6 +106,7 @@ public record TickReport(Instant startedAt, Duration duration, List<RouterEvent>
   public String toString() {
     return "TickReport[sent=" + sent().size() + ", retried=" + retried().size() + ", failed=" + failed().size()
         + ", tracked=" + tracked().size() + ", rejected=" + rejected().size() + ", messageFailures="
-        + messageFailures().size() + ", problems=" + problems().size() + ", duration=" + duration + "]";
+        + messageFailures().size() + ", problems=" + problems().size() + ", duration=" + duration + ", outgoing="
+        + outgoingDuration + ", incoming=" + incomingDuration + "]";
   }
 }

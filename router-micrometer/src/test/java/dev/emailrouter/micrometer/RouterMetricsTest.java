@@ -207,6 +207,25 @@ final class RouterMetricsTest {
   }
 
   @Test
+  void tick_recordsEachFlowsDurationInTheFlowTimer() {
+    RouterEngine engine = engine();
+    smtp.beforeSend(() -> clock.advance(Duration.ofMillis(250)));
+    sales.onOpen(() -> clock.advance(Duration.ofMillis(40)));
+    store.delegate.add(email("e-1", "One", "carol@example.org"));
+
+    TickReport report = metrics.tick(engine);
+
+    assertThat(report.outgoingDuration()).isEqualTo(Duration.ofMillis(250));
+    assertThat(report.incomingDuration()).isEqualTo(Duration.ofMillis(40));
+    assertThat(report.duration()).isEqualTo(Duration.ofMillis(290));
+    assertThat(registry.get("emailrouter.flow").tags("engine", "test", "flow", "outgoing").timer()
+        .totalTime(TimeUnit.MILLISECONDS)).isEqualTo(250);
+    assertThat(registry.get("emailrouter.flow").tags("flow", "incoming").timer().totalTime(TimeUnit.MILLISECONDS))
+        .isEqualTo(40);
+    assertThat(registry.get("emailrouter.flow").tags("flow", "incoming").timer().count()).isEqualTo(1);
+  }
+
+  @Test
   void tickBudgetUsedUp_isCountedAndDeferredEmailsAreClassedDeferred() {
     RouterEngine engine = metrics.watch(RouterEngine.builder()
         .activityStore(store).transport(smtp).clock(clock).tickBudget(Duration.ofSeconds(10))
@@ -238,6 +257,7 @@ final class RouterMetricsTest {
     Map<String, Set<String>> allowedKeys = Map.ofEntries(
         Map.entry("emailrouter.emails", Set.of("engine", "outcome", "reason")),
         Map.entry("emailrouter.store.unavailable", Set.of("engine", "flow")),
+        Map.entry("emailrouter.flow", Set.of("engine", "flow")),
         Map.entry("emailrouter.messages.tracked", Set.of("engine", "created", "decision")),
         Map.entry("emailrouter.messages.rejected", Set.of("engine", "reason")),
         Map.entry("emailrouter.messages.failed", Set.of("engine", "quarantined")),
@@ -250,7 +270,7 @@ final class RouterMetricsTest {
         "emailrouter.claims.lost", "emailrouter.server.unavailable", "emailrouter.store.unavailable",
         "emailrouter.messages.tracked", "emailrouter.messages.rejected", "emailrouter.messages.failed",
         "emailrouter.messages.gone", "emailrouter.mailbox.failures", "emailrouter.mailbox.disablements",
-        "emailrouter.tick", "emailrouter.mailboxes.disabled", "emailrouter.emails.in.flight",
+        "emailrouter.tick", "emailrouter.flow", "emailrouter.mailboxes.disabled", "emailrouter.emails.in.flight",
         "emailrouter.mailbox.last.success.age");
     for (Meter meter : meters) {
       String name = meter.getId().getName();

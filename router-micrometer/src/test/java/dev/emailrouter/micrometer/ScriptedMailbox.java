@@ -32,6 +32,7 @@ final class ScriptedMailbox implements MailboxReader {
   private final Set<Integer> unreadable = new HashSet<>();
   private final Map<Integer, Long> sizes = new TreeMap<>();
   private volatile boolean refusing;
+  private volatile Runnable onOpen = () -> {};
 
   ScriptedMailbox(String description) {
     this.description = description;
@@ -59,6 +60,11 @@ final class ScriptedMailbox implements MailboxReader {
     refusing = value;
   }
 
+  /** Runs {@code hook} each time the mailbox is opened (to move the test's clock). */
+  void onOpen(Runnable hook) {
+    onOpen = hook;
+  }
+
   @Override
   public String describe() {
     return description;
@@ -66,6 +72,7 @@ final class ScriptedMailbox implements MailboxReader {
 
   @Override
   public Session open() {
+    onOpen.run();
     if (refusing) {
       throw new TransientRouterException("login refused: NO [AUTHENTICATIONFAILED] Authentication failed.");
     }

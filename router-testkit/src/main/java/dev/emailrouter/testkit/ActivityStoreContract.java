@@ -187,7 +187,14 @@ public abstract class ActivityStoreContract {
    */
   public record ReceivedActivity(String subject, String textBody, String htmlBody, List<Attachment> attachments) {
 
-    /** Validates the components and copies the list. */
+    /**
+     * Validates the components and copies the list.
+     *
+     * @param subject the subject
+     * @param textBody the plain-text body, or {@code null}
+     * @param htmlBody the HTML body, or {@code null}
+     * @param attachments the attachments in the order given, with their stored bytes
+     */
     public ReceivedActivity {
       Objects.requireNonNull(subject, "subject");
       attachments = List.copyOf(Objects.requireNonNull(attachments, "attachments"));

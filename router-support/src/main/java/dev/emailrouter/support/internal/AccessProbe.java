@@ -59,7 +59,14 @@ public final class AccessProbe {
    *     SMTP EHLO keywords with their parameters), upper-cased; empty when it listed none
    */
   public record Result(List<AccessStep> steps, boolean reachable, List<String> capabilities) {
-    /** Copies the lists. */
+    /**
+     * Copies the lists.
+     *
+     * @param steps the steps taken, in order
+     * @param reachable whether every step passed, so the adapter may go on to log in
+     * @param capabilities what the server listed after TLS (IMAP CAPABILITY atoms, POP3 CAPA lines, SMTP EHLO
+     *     keywords with their parameters), upper-cased; empty when it listed none
+     */
     public Result {
       steps = List.copyOf(steps);
       capabilities = List.copyOf(capabilities);
