@@ -167,7 +167,9 @@ final class ScriptedSmtpServer implements AutoCloseable {
         record(line);
         String upper = line.toUpperCase(Locale.ROOT);
         String reply;
-        if (upper.startsWith("EHLO")) {
+        if (upper.startsWith("EHLO") && script.refuseEhlo) {
+          reply = "502 5.5.2 Error: command not recognized";
+        } else if (upper.startsWith("EHLO")) {
           List<String> lines = new ArrayList<>();
           lines.add("scripted.test greets you");
           lines.addAll(script.extensions);
@@ -362,10 +364,17 @@ final class ScriptedSmtpServer implements AutoCloseable {
     private SSLContext startTls;
     private SSLContext implicitTls;
     private boolean holdEnvelopeReplies;
+    private boolean refuseEhlo;
 
     /** The first line; anything but 220 is sent and the connection closed. */
     Builder greeting(String reply) {
       greeting = reply;
+      return this;
+    }
+
+    /** Answers EHLO with 502, as a server from before ESMTP does; HELO works. */
+    Builder refuseEhlo() {
+      refuseEhlo = true;
       return this;
     }
 
