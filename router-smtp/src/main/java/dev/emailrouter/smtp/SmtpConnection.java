@@ -79,10 +79,26 @@ final class SmtpConnection implements Closeable {
     use(socket);
   }
 
-  /** The settings every connection of one transport shares. */
+  /**
+   * The settings every connection of one transport shares.
+   *
+   * @param tls the TLS socket factory, or {@code null} for a transport that never uses TLS
+   */
   record Settings(String host, int port, String description, SocketFactory plain, SSLSocketFactory tls,
       int connectTimeoutMillis, int readTimeoutMillis, int dataEndTimeoutMillis, long writeTimeoutNanos,
-      WriteWatchdog watchdog) {}
+      WriteWatchdog watchdog) {
+    Settings {
+      java.util.Objects.requireNonNull(host, "host");
+      java.util.Objects.requireNonNull(description, "description");
+      java.util.Objects.requireNonNull(plain, "plain");
+      java.util.Objects.requireNonNull(watchdog, "watchdog");
+      if (connectTimeoutMillis < 1 || readTimeoutMillis < 1 || dataEndTimeoutMillis < 1 || writeTimeoutNanos < 1) {
+        throw new IllegalArgumentException("timeouts must be positive, were connect " + connectTimeoutMillis
+            + " ms, read " + readTimeoutMillis + " ms, data end " + dataEndTimeoutMillis + " ms, write "
+            + writeTimeoutNanos + " ns");
+      }
+    }
+  }
 
   /**
    * Connects (TCP, then TLS when {@code implicitTls}); the greeting is not read yet.

@@ -61,12 +61,6 @@ final class SmtpConnector {
   private volatile String ehloName;
 
   SmtpConnector(String host, int port, Security security, KeyStore trust, Supplier<Credentials> credentials,
-      Duration connectTimeout, Duration readTimeout, Duration writeTimeout, String ehloName) {
-    this(host, port, security, trust, credentials, connectTimeout, readTimeout, writeTimeout,
-        SmtpTransport.DEFAULT_DATA_END_TIMEOUT, ehloName, true);
-  }
-
-  SmtpConnector(String host, int port, Security security, KeyStore trust, Supplier<Credentials> credentials,
       Duration connectTimeout, Duration readTimeout, Duration writeTimeout, Duration dataEndTimeout, String ehloName,
       boolean deliveryStatusNotifications) {
     this.host = host;
