@@ -234,6 +234,8 @@ final class ScriptedSmtpServer implements AutoCloseable {
             from = null;
             recipients.clear();
           }
+        } else if (upper.startsWith("AUTH ") && script.authReply != null) {
+          reply = script.authReply;
         } else if (upper.equals("RSET")) {
           from = null;
           recipients.clear();
@@ -365,10 +367,20 @@ final class ScriptedSmtpServer implements AutoCloseable {
     private SSLContext implicitTls;
     private boolean holdEnvelopeReplies;
     private boolean refuseEhlo;
+    private String authReply;
 
     /** The first line; anything but 220 is sent and the connection closed. */
     Builder greeting(String reply) {
       greeting = reply;
+      return this;
+    }
+
+    /** Offers AUTH PLAIN and answers every AUTH command with this reply. */
+    Builder replyToAuth(String reply) {
+      if (!extensions.contains("AUTH PLAIN")) {
+        extensions.add("AUTH PLAIN");
+      }
+      authReply = reply;
       return this;
     }
 

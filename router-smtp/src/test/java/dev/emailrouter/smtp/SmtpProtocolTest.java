@@ -112,6 +112,33 @@ final class SmtpProtocolTest {
   }
 
   @Test
+  void send_whenAuthIsAnsweredWith4xx_throwsTransientWithoutThePassword_andAcceptedLoginSends() throws IOException {
+    server = ScriptedSmtpServer.builder().replyToAuth("454 4.7.0 Temporary authentication failure").start();
+    SmtpTransport refusing = TestTransports.plain(server.port())
+        .credentials(dev.emailrouter.api.Credentials.password("crm-user", "s3cret-pw")).build();
+
+    try (MailTransport.Session session = refusing.openSession()) {
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> session.send(TestEmails.email("A-1").build()))
+          .isInstanceOf(dev.emailrouter.api.TransientRouterException.class)
+          .hasMessageContaining("could not check the login of user crm-user now: 454 4.7.0")
+          .hasMessageNotContaining("s3cret-pw");
+    }
+    assertThat(server.commands()).noneMatch(c -> c.startsWith("MAIL"));
+    server.close();
+
+    server = ScriptedSmtpServer.builder().replyToAuth("235 2.7.0 Authentication successful").start();
+    SmtpTransport accepting = TestTransports.plain(server.port())
+        .credentials(dev.emailrouter.api.Credentials.password("crm-user", "s3cret-pw")).build();
+    try (MailTransport.Session session = accepting.openSession()) {
+      assertThat(session.send(TestEmails.email("A-2").build()).outcome()).isEqualTo(Outcome.ACCEPTED);
+    }
+    String expected = java.util.Base64.getEncoder()
+        .encodeToString("\0crm-user\0s3cret-pw".getBytes(StandardCharsets.UTF_8));
+    assertThat(server.commands()).containsSubsequence("EHLO router.example.test", "AUTH PLAIN " + expected,
+        "MAIL FROM:<crm@example.test>");
+  }
+
+  @Test
   void ehloReply_isParsedIntoTheExtensionsTheClientUses() {
     SmtpCapabilities offered = SmtpCapabilities.parse(SmtpReply.of(250, List.of("250-mx.example.test Hello",
         "250-PIPELINING", "250-SIZE 35882577", "250-8bitmime", "250-AUTH LOGIN PLAIN XOAUTH2", "250-AUTH=LOGIN",
