@@ -253,8 +253,8 @@ public final class SmtpTransport implements MailTransport {
      * naming the server). When the supplier is a {@link dev.emailrouter.api.TokenSource} (such as
      * router-oauth2's {@code OAuth2TokenProvider}) and the server refuses the token, the supplier is
      * told and the login is tried once more with a fresh token; a second refusal is permanent. A 4xx
-     * answer to AUTH (for a password or a token) is transient, a 5xx refusal permanent. A server that offers no AUTH at all is refused, rather than
-     * sending without the login.
+     * answer to AUTH (for a password or a token) is transient, a 5xx refusal permanent. A server
+     * that offers no AUTH at all is refused, rather than sending without the login.
      *
      * @param value the supplier, called on the sending thread
      * @return this builder
