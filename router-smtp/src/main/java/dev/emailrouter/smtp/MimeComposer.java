@@ -49,6 +49,8 @@ import java.util.Map;
  * {@code kunde@xn--strae-oqa.de}. This transport does not use SMTPUTF8, so a recipient whose local
  * part is not ASCII can't be addressed: it is refused for good, on its own, and left out of the
  * envelope and the headers, while the others get the email. Thread-safe.
+ *
+ * <p>Jakarta Mail composes here only (MIME); the SMTP protocol is {@link SmtpConnection}'s.
  */
 final class MimeComposer {
   private static final String UTF_8 = "UTF-8";
@@ -69,18 +71,16 @@ final class MimeComposer {
    */
   static final class Composed {
     private final MimeMessage message;
+    private final String mailFrom;
     private final byte[] content;
     private final Address[] envelope;
     private final Map<String, EmailAddress> recipients;
     private final List<SendResult.RecipientResult> unaddressable;
 
-    Composed(MimeMessage message, byte[] content, Address[] envelope, Map<String, EmailAddress> recipients) {
-      this(message, content, envelope, recipients, List.of());
-    }
-
-    Composed(MimeMessage message, byte[] content, Address[] envelope, Map<String, EmailAddress> recipients,
-        List<SendResult.RecipientResult> unaddressable) {
+    Composed(MimeMessage message, String mailFrom, byte[] content, Address[] envelope,
+        Map<String, EmailAddress> recipients, List<SendResult.RecipientResult> unaddressable) {
       this.message = message;
+      this.mailFrom = mailFrom;
       this.content = content;
       this.envelope = envelope;
       this.recipients = recipients;
@@ -111,6 +111,11 @@ final class MimeComposer {
 
     MimeMessage message() {
       return message;
+    }
+
+    /** The sender's address for MAIL FROM (domain in A-labels). */
+    String mailFrom() {
+      return mailFrom;
     }
 
     /**
@@ -194,7 +199,7 @@ final class MimeComposer {
       if (email.attachments().isEmpty() && !jakartaOnly) {
         byte[] content = MimeWire.write(new MimeWire.Headers(date, from, to, cc, messageId, email.inReplyTo(),
             references, email.subject()), email.textBody(), email.htmlBody());
-        return new Composed(new WireMessage(session, from, messageId, content), content,
+        return new Composed(new WireMessage(session, from, messageId, content), from.getAddress(), content,
             envelope.toArray(new Address[0]), byAddress, unaddressable);
       }
       MimeMessage message = new FixedIdMimeMessage(session, MimeWire.fitted("Message-ID", messageId));
@@ -230,7 +235,7 @@ final class MimeComposer {
         message.setContent(mixed);
       }
       message.saveChanges();
-      return new Composed(message, null, envelope.toArray(new Address[0]), byAddress, unaddressable);
+      return new Composed(message, from.getAddress(), null, envelope.toArray(new Address[0]), byAddress, unaddressable);
     } catch (MessagingException e) {
       throw new InvalidEmailException("the email of activity " + email.activityId() + " can't be put into MIME: "
           + e.getMessage());

@@ -8,24 +8,20 @@ import dev.emailrouter.api.TransientRouterException;
 import dev.emailrouter.support.internal.Checks;
 import dev.emailrouter.support.internal.MailConnections;
 import dev.emailrouter.support.internal.OAuth2Sasl;
-import dev.emailrouter.support.internal.Secrets;
-import jakarta.mail.AuthenticationFailedException;
-import jakarta.mail.MessagingException;
 import jakarta.mail.Session;
-import jakarta.mail.URLName;
 import java.io.EOFException;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.NoRouteToHostException;
-import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
 import java.security.KeyStore;
 import java.security.cert.CertificateException;
 import java.time.Duration;
-import java.util.Arrays;
+import java.util.Base64;
 import java.util.Locale;
 import java.util.Properties;
 import java.util.function.Supplier;
@@ -33,13 +29,16 @@ import java.util.regex.Pattern;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLHandshakeException;
 import javax.net.ssl.SSLPeerUnverifiedException;
-import org.eclipse.angus.mail.smtp.SMTPTransport;
+import javax.net.ssl.SSLSocketFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Opens logged-in SMTP connections to one server and turns every way that can fail into a
- * transient or permanent {@link RouterException} naming the server. Immutable and thread-safe.
+ * Opens logged-in SMTP connections ({@link SmtpConnection}) to one server and turns every way that
+ * can fail into a transient or permanent {@link RouterException} naming the server: the greeting,
+ * EHLO (HELO where EHLO is refused), STARTTLS where configured, and AUTH where credentials are
+ * configured (PLAIN, else LOGIN, for a password; OAUTHBEARER, else XOAUTH2, for a token). Immutable
+ * and thread-safe.
  */
 final class SmtpConnector {
   private static final Logger log = LoggerFactory.getLogger(SmtpConnector.class);
@@ -56,49 +55,45 @@ final class SmtpConnector {
   private final Supplier<Credentials> credentials;
   private final String description;
   private final String configuredEhloName;
-  private final Properties base;
-  private final Session anonymous;
-  private final Session password;
+  private final boolean deliveryStatusNotifications;
+  private final SmtpConnection.Settings settings;
+  private final Session composing;
   private volatile String ehloName;
 
   SmtpConnector(String host, int port, Security security, KeyStore trust, Supplier<Credentials> credentials,
-      Duration connectTimeout, Duration readTimeout, Duration writeTimeout, String ehloName) {
-    this(host, port, security, trust, credentials, connectTimeout, readTimeout, writeTimeout,
-        SmtpTransport.DEFAULT_DATA_END_TIMEOUT, ehloName);
-  }
-
-  SmtpConnector(String host, int port, Security security, KeyStore trust, Supplier<Credentials> credentials,
-      Duration connectTimeout, Duration readTimeout, Duration writeTimeout, Duration dataEndTimeout, String ehloName) {
+      Duration connectTimeout, Duration readTimeout, Duration writeTimeout, Duration dataEndTimeout, String ehloName,
+      boolean deliveryStatusNotifications) {
     this.host = host;
     this.port = port;
     this.security = security;
     this.credentials = credentials;
     this.configuredEhloName = ehloName;
+    this.deliveryStatusNotifications = deliveryStatusNotifications;
     this.description = "smtp://" + (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port + " (" + security + ")";
-    Properties base = MailConnections.properties("smtp", host, port, security, trust, connectTimeout, readTimeout,
-        writeTimeout);
-    // The reply to the end of data gets its own wait (PipeliningSmtpTransport reads it with the socket).
-    base.put(PipeliningSmtpTransport.DATA_END_TIMEOUT, Long.toString(dataEndTimeout.toMillis()));
-    // Report refused recipients one by one and send to the others (SendResult's partial rule).
-    base.put("mail.smtp.sendpartial", "true");
-    // Throw even on success, with an SMTPAddressSucceededException per accepted recipient: the
-    // only way Angus tells each recipient's reply, and the 250 reply to the end of data.
-    base.put("mail.smtp.reportsuccess", "true");
-    // Closing a session does not wait for the 221 reply to QUIT.
-    base.put("mail.smtp.quitwait", "false");
-    // The write timeout of all this transport's connections on one thread, cheap per write,
-    // instead of Angus's scheduled thread pool per connection.
-    base.put("mail.smtp.executor.writetimeout", new WriteWatchdog("email-router-smtp-write-timeout " + description));
-    this.base = base;
-    this.anonymous = Session.getInstance(base);
-    Properties withPassword = copy(base);
-    withPassword.put("mail.smtp.auth", "true");
-    withPassword.put("mail.smtp.auth.mechanisms", "PLAIN LOGIN");
-    this.password = Session.getInstance(withPassword);
+    SSLSocketFactory tls = security == Security.PLAIN_TEXT_INSECURE ? null : MailConnections.sslSocketFactory(trust);
+    // One watchdog thread for the write timeout of all this transport's connections.
+    this.settings = new SmtpConnection.Settings(host, port, description, MailConnections.socketFactory(), tls,
+        millis(connectTimeout), millis(readTimeout), millis(dataEndTimeout), writeTimeout.toNanos(),
+        new WriteWatchdog("email-router-smtp-write-timeout " + description));
+    this.composing = Session.getInstance(new Properties());
+  }
+
+  private static int millis(Duration d) {
+    return (int) Math.min(Integer.MAX_VALUE, Math.max(1, d.toMillis()));
   }
 
   String describe() {
     return description;
+  }
+
+  /** Whether DSN parameters (RFC 3461) go out where the server offers DSN. */
+  boolean deliveryStatusNotifications() {
+    return deliveryStatusNotifications;
+  }
+
+  /** The watchdog every connection's writes are guarded by. */
+  WriteWatchdog writeWatchdog() {
+    return settings.watchdog();
   }
 
   /** What to do when the server asks for a login (530). */
@@ -107,143 +102,213 @@ final class SmtpConnector {
         : "the configured login was accepted but is not allowed to send; check the account's rights";
   }
 
-  /** The Jakarta Mail session messages are composed with; holds no credential. */
+  /** The Jakarta Mail session messages are composed with (MIME only); holds no credential. */
   Session mailSession() {
-    return anonymous;
+    return composing;
   }
 
   /**
    * Connects, says EHLO, upgrades with STARTTLS where configured, and logs in where credentials
    * are configured.
    *
-   * @return a connected transport
+   * @return a connected, logged-in connection
    * @throws TransientRouterException if the server can't be reached or is not accepting now
    * @throws PermanentRouterException if the login, TLS, or the server's greeting refuses the session
    */
-  PipeliningSmtpTransport connect() {
+  SmtpConnection connect() {
     Credentials login = login();
-    if (login != null && login.kind() == Credentials.Kind.OAUTH2_TOKEN) {
-      return connectWithToken(login);
-    }
-    Session session = login == null ? anonymous : password;
-    PipeliningSmtpTransport transport = new PipeliningSmtpTransport(session, new URLName("smtp", host, port, null, null, null));
-    transport.setLocalHost(ehloName());
-    try {
-      if (login == null) {
-        transport.connect(host, port, null, null);
-      } else {
-        transport.connect(host, port, login.username(), login.secret());
-      }
-    } catch (AuthenticationFailedException e) {
-      closeQuietly(transport);
-      String who = login == null ? "without credentials" : "for user " + login.username();
-      throw Secrets.withoutSecretInCause(new PermanentRouterException("SMTP server " + description + " refused the login "
-          + who + ": " + scrub(SmtpReplies.clean(e.getMessage()), login) + "; check the credentials", e),
-          login == null ? null : login.secret());
-    } catch (MessagingException e) {
-      closeQuietly(transport);
-      throw Secrets.withoutSecretInCause(connectFailure(e, transport.getLastReturnCode(),
-          transport.getLastServerResponse(), login), login == null ? null : login.secret());
-    }
-    if (login != null && !transport.supportsExtension("AUTH") && !transport.supportsExtension("AUTH=LOGIN")) {
-      closeQuietly(transport);
-      throw new PermanentRouterException("SMTP server " + description + " does not offer AUTH, so user "
-          + login.username() + " can't log in; remove the credentials if the server relays without a login, or"
-          + " use STARTTLS or IMPLICIT_TLS if it offers AUTH only over TLS");
-    }
-    log.debug("connected to {}", description);
-    return transport;
-  }
-
-  /**
-   * Connects without Angus's login and authenticates with OAUTHBEARER (where the server offers it)
-   * or XOAUTH2 ourselves: Angus has no OAUTHBEARER and leaves the 334 error challenge of a refused
-   * token unanswered. A refused token is reported to a {@link dev.emailrouter.api.TokenSource}
-   * supplier, and the login is tried once more with the fresh token it hands out. The AUTH
-   * exchange bypasses Angus's protocol trace ({@link UntracedCommands}): it carries the token.
-   */
-  private PipeliningSmtpTransport connectWithToken(Credentials first) {
-    Credentials login = first;
     for (int attempt = 1; ; attempt++) {
-      PipeliningSmtpTransport transport = new PipeliningSmtpTransport(Session.getInstance(base),
-          new URLName("smtp", host, port, null, null, null));
-      transport.setLocalHost(ehloName());
+      SmtpConnection connection = open(login);
+      if (login == null) {
+        log.debug("connected to {}", description);
+        return connection;
+      }
+      Refusal refusal;
       try {
-        transport.connect(host, port, null, null);
-      } catch (MessagingException e) {
-        closeQuietly(transport);
-        throw connectFailure(e, transport.getLastReturnCode(), transport.getLastServerResponse(), login);
-      }
-      String offered = transport.getExtensionParameter("AUTH");
-      if (offered == null) {
-        closeQuietly(transport);
-        throw new PermanentRouterException("SMTP server " + description + " does not offer AUTH, so user "
-            + login.username() + " can't log in with an OAuth2 token; use STARTTLS or IMPLICIT_TLS if it offers AUTH"
-            + " only over TLS");
-      }
-      OAuth2Sasl.Mechanism mechanism = OAuth2Sasl.choose(Arrays.asList(offered.trim().split("\\s+")));
-      if (mechanism == null) {
-        closeQuietly(transport);
-        throw new PermanentRouterException("SMTP server " + description + " offers AUTH " + offered.trim()
-            + " but neither OAUTHBEARER nor XOAUTH2, so user " + login.username() + " can't log in with an OAuth2"
-            + " token; configure a password, or a server that takes OAuth2");
-      }
-      TokenRefusal refusal;
-      try {
-        refusal = authenticate(transport.socket(), mechanism, login);
+        refusal = login.kind() == Credentials.Kind.OAUTH2_TOKEN ? authenticateToken(connection, login)
+            : authenticatePassword(connection, login);
       } catch (IOException e) {
-        closeQuietly(transport);
-        throw connectFailure(new MessagingException("AUTH " + mechanism + " failed", e), -1, null, login);
+        connection.close();
+        throw connectFailure(e, login);
+      } catch (RuntimeException e) {
+        connection.close();
+        throw e;
       }
       if (refusal == null) {
-        log.debug("connected to {} as {} with {}", description, login.username(), mechanism);
-        return transport;
+        log.debug("connected to {} as {}", description, login.username());
+        return connection;
       }
-      closeQuietly(transport);
-      if (refusal.code >= 400 && refusal.code < 500) {
-        throw new TransientRouterException("SMTP server " + description + " could not check the OAuth2 token of user "
-            + login.username() + " now (" + mechanism + "): " + refusal.reply + "; retrying later");
+      connection.quit();
+      boolean token = login.kind() == Credentials.Kind.OAUTH2_TOKEN;
+      if (refusal.code() < 500) {
+        throw new TransientRouterException("SMTP server " + description + " could not check the "
+            + (token ? "OAuth2 token" : "login") + " of user " + login.username() + " now"
+            + (token ? " (" + refusal.mechanism() + ")" : "") + ": " + refusal.reply() + "; retrying later");
+      }
+      if (!token) {
+        throw new PermanentRouterException("SMTP server " + description + " refused the login for user "
+            + login.username() + ": " + refusal.reply() + "; check the credentials");
       }
       if (attempt == 1 && OAuth2Sasl.invalidate(credentials, login)) {
         log.debug("{} refused the OAuth2 token of {} ({}); logging in once more with a fresh token", description,
-            login.username(), refusal.reply);
+            login.username(), refusal.reply());
         login = login();
         continue;
       }
       throw new PermanentRouterException("SMTP server " + description + " refused the OAuth2 login of user "
-          + login.username() + " (" + mechanism + "): " + refusal.reply
-          + (refusal.status == null ? "" : ", token status " + refusal.status)
+          + login.username() + " (" + refusal.mechanism() + "): " + refusal.reply()
+          + (refusal.status() == null ? "" : ", token status " + refusal.status())
           + (attempt > 1 ? ", also with a freshly fetched token" : "")
           + "; check that the token's application may send as this user and its scope covers SMTP");
     }
   }
 
-  /** A refused AUTH: the final reply, its code, and the status the error challenge named, if any. */
-  private record TokenRefusal(int code, String reply, String status) {}
+  /** Connects, reads the greeting, says EHLO and, where configured, starts TLS and says EHLO again. */
+  private SmtpConnection open(Credentials login) {
+    SmtpConnection connection;
+    try {
+      connection = SmtpConnection.open(settings, security == Security.IMPLICIT_TLS);
+    } catch (IOException e) {
+      throw connectFailure(e, login);
+    }
+    try {
+      SmtpReply greeting = connection.greeting();
+      if (greeting.code() != 220) {
+        throw sessionRefused("", greeting, login);
+      }
+      hello(connection, login);
+      if (security == Security.STARTTLS) {
+        if (!connection.capabilities().startTls()) {
+          throw new PermanentRouterException("SMTP server " + description + " does not offer STARTTLS, which security"
+              + " STARTTLS requires; nothing was sent. Use IMPLICIT_TLS if the server takes TLS on another port (often"
+              + " 465), or PLAIN_TEXT_INSECURE only on a network you trust");
+        }
+        SmtpReply started = connection.startTls(settings.tls(), host, port);
+        if (started.code() != 220) {
+          throw sessionRefused("STARTTLS ", started, login);
+        }
+        hello(connection, login);
+      }
+      return connection;
+    } catch (IOException e) {
+      connection.close();
+      throw connectFailure(e, login);
+    } catch (RuntimeException e) {
+      connection.close();
+      throw e;
+    }
+  }
 
-  /** Runs AUTH; {@code null} when the server accepted (235). */
-  private TokenRefusal authenticate(Socket socket, OAuth2Sasl.Mechanism mechanism, Credentials login)
-      throws IOException {
-    UntracedCommands.Reply reply = UntracedCommands.command(socket, "AUTH " + mechanism + " "
-        + mechanism.initialResponse(login.username(), login.secret(), host, port));
+  /** EHLO, and HELO where the server refuses EHLO (RFC 5321 3.2) but for 421. */
+  private void hello(SmtpConnection connection, Credentials login) throws IOException {
+    SmtpReply ehlo = connection.ehlo(ehloName());
+    if (ehlo.positive()) {
+      return;
+    }
+    if (ehlo.closing()) {
+      throw sessionRefused("EHLO ", ehlo, login);
+    }
+    SmtpReply helo = connection.helo(ehloName());
+    if (!helo.positive()) {
+      throw sessionRefused("HELO ", helo, login);
+    }
+  }
+
+  private RouterException sessionRefused(String stage, SmtpReply reply, Credentials login) {
+    String said = scrub(reply.text(), login);
+    if (reply.transientNegative()) {
+      return new TransientRouterException("SMTP server " + description + " is not accepting sessions now: " + stage
+          + said);
+    }
+    if (reply.permanentNegative()) {
+      return new PermanentRouterException("SMTP server " + description + " refused the session: " + stage + said);
+    }
+    return new TransientRouterException("can't open an SMTP session with " + description + ": unexpected reply "
+        + (stage.isEmpty() ? "to the connection" : "to " + stage.strip()) + ": " + said);
+  }
+
+  /** A refused AUTH: the final reply, its code, the mechanism, and the status an error challenge named. */
+  private record Refusal(int code, String reply, String mechanism, String status) {}
+
+  private void requireAuth(SmtpConnection connection, Credentials login) {
+    if (!connection.capabilities().auth()) {
+      throw new PermanentRouterException("SMTP server " + description + " does not offer AUTH, so user "
+          + login.username() + " can't log in"
+          + (login.kind() == Credentials.Kind.OAUTH2_TOKEN ? " with an OAuth2 token; use STARTTLS or IMPLICIT_TLS if"
+              + " it offers AUTH only over TLS"
+              : "; remove the credentials if the server relays without a login, or use STARTTLS or IMPLICIT_TLS if it"
+                  + " offers AUTH only over TLS"));
+    }
+  }
+
+  /** AUTH PLAIN where offered, else AUTH LOGIN; {@code null} when the server accepted (235). */
+  private Refusal authenticatePassword(SmtpConnection connection, Credentials login) throws IOException {
+    requireAuth(connection, login);
+    java.util.Set<String> offered = connection.capabilities().authMechanisms();
+    SmtpReply reply;
+    String mechanism;
+    if (offered.contains("PLAIN")) {
+      mechanism = "PLAIN";
+      String response = base64("\0" + login.username() + "\0" + login.secret());
+      reply = connection.executeSecret("AUTH PLAIN " + response, "AUTH PLAIN ****");
+      if (reply.code() == 334) {
+        // A server that wants the response on a line of its own (RFC 4954 4).
+        reply = connection.executeSecret(response, "****");
+      }
+    } else if (offered.contains("LOGIN")) {
+      mechanism = "LOGIN";
+      reply = connection.executeSecret("AUTH LOGIN", "AUTH LOGIN");
+      if (reply.code() == 334) {
+        reply = connection.executeSecret(base64(login.username()), "(user name)");
+      }
+      if (reply.code() == 334) {
+        reply = connection.executeSecret(base64(login.secret()), "****");
+      }
+    } else {
+      throw new PermanentRouterException("SMTP server " + description + " offers AUTH "
+          + String.join(" ", offered) + " but neither PLAIN nor LOGIN, so user " + login.username()
+          + " can't log in with a password");
+    }
+    if (reply.code() == 334) {
+      reply = connection.executeSecret("*", "*"); // RFC 4954: cancels the exchange
+    }
+    if (reply.code() == 235) {
+      return null;
+    }
+    return new Refusal(reply.code(), scrub(reply.text(), login), mechanism, null);
+  }
+
+  /**
+   * OAUTHBEARER (where the server offers it) or XOAUTH2. A refused token comes back as a 334
+   * challenge with the error, which must be answered before the server sends its final reply.
+   */
+  private Refusal authenticateToken(SmtpConnection connection, Credentials login) throws IOException {
+    requireAuth(connection, login);
+    java.util.Set<String> offered = connection.capabilities().authMechanisms();
+    OAuth2Sasl.Mechanism mechanism = OAuth2Sasl.choose(offered);
+    if (mechanism == null) {
+      throw new PermanentRouterException("SMTP server " + description + " offers AUTH " + String.join(" ", offered)
+          + " but neither OAUTHBEARER nor XOAUTH2, so user " + login.username() + " can't log in with an OAuth2"
+          + " token; configure a password, or a server that takes OAuth2");
+    }
+    SmtpReply reply = connection.executeSecret("AUTH " + mechanism + " "
+        + mechanism.initialResponse(login.username(), login.secret(), host, port), "AUTH " + mechanism + " ****");
     String status = null;
     if (reply.code() == 334) {
-      // The token was refused: the challenge carries the error, and the server sends its final
-      // reply only once the client has answered it.
-      String challenge = SmtpReplies.clean(reply.text());
-      status = OAuth2Sasl.challengeStatus(challenge.startsWith("334") ? challenge.substring(3) : challenge);
-      reply = UntracedCommands.command(socket, mechanism.errorChallengeAnswer());
+      status = OAuth2Sasl.challengeStatus(reply.argument());
+      reply = connection.executeSecret(mechanism.errorChallengeAnswer(), mechanism.errorChallengeAnswer());
       if (reply.code() == 334) {
-        reply = UntracedCommands.command(socket, "*"); // RFC 4954: cancels the exchange
+        reply = connection.executeSecret("*", "*"); // RFC 4954: cancels the exchange
       }
     }
     if (reply.code() == 235) {
       return null;
     }
-    if (reply.code() == -1) {
-      throw new EOFException("the server closed the connection during AUTH " + mechanism);
-    }
-    return new TokenRefusal(reply.code(), scrub(SmtpReplies.clean(reply.text()), login), status);
+    return new Refusal(reply.code(), scrub(reply.text(), login), mechanism.name(), status);
+  }
+
+  private static String base64(String text) {
+    return Base64.getEncoder().encodeToString(text.getBytes(StandardCharsets.UTF_8));
   }
 
   private Credentials login() {
@@ -267,50 +332,50 @@ final class SmtpConnector {
     return login;
   }
 
-  private RouterException connectFailure(MessagingException e, int code, String reply, Credentials login) {
+  private RouterException connectFailure(IOException e, Credentials login) {
+    if (e instanceof SmtpConnection.MalformedReplyException malformed) {
+      String said = scrub(malformed.text(), login);
+      String protocol = otherProtocol(said);
+      if (protocol != null) {
+        // Retrying can't help: the port belongs to another service until the configuration changes.
+        return new PermanentRouterException("SMTP server " + description + " answered with " + protocol + " greeting ("
+            + Checks.quote(said.length() > 200 ? said.substring(0, 200) + "..." : said) + "), so port " + port
+            + " on host " + host + " is not an SMTP port; nothing was sent. Set port(...) to the SMTP server's port"
+            + " (587 for STARTTLS submission, 465 for IMPLICIT_TLS, 25 between servers)", e);
+      }
+      return new TransientRouterException("can't open an SMTP session with " + description + ": "
+          + scrub(e.getMessage(), login), e);
+    }
     Throwable tls = tlsFailure(e);
     if (tls != null) {
       return new PermanentRouterException(tlsAdvice(tls), e);
     }
-    IOException io = SmtpReplies.find(e, IOException.class);
-    if (io instanceof ConnectException || io instanceof NoRouteToHostException) {
-      return new TransientRouterException("can't connect to SMTP server " + description + ": "
-          + io.getMessage(), e);
+    if (e instanceof ConnectException || e instanceof NoRouteToHostException) {
+      return new TransientRouterException("can't connect to SMTP server " + description + ": " + e.getMessage(), e);
     }
-    if (io instanceof SocketTimeoutException) {
+    if (e instanceof SocketTimeoutException) {
       return new TransientRouterException("SMTP server " + description + " did not answer in time: "
-          + io.getMessage(), e);
+          + e.getMessage(), e);
     }
-    if (io instanceof UnknownHostException) {
+    if (e instanceof UnknownHostException) {
       return new TransientRouterException("SMTP server host " + host + " is unknown (" + description
           + "); check the host name", e);
     }
-    if (io != null) {
-      return new TransientRouterException("connection to SMTP server " + description + " failed: " + io, e);
+    if (e instanceof EOFException) {
+      return new TransientRouterException("can't open an SMTP session with " + description + ": "
+          + e.getMessage(), e);
     }
-    String message = String.valueOf(e.getMessage());
-    if (message.contains("does not support STARTTLS")) {
-      return new PermanentRouterException("SMTP server " + description + " does not offer STARTTLS, which security"
-          + " STARTTLS requires; nothing was sent. Use IMPLICIT_TLS if the server takes TLS on another port (often"
-          + " 465), or PLAIN_TEXT_INSECURE only on a network you trust", e);
+    return new TransientRouterException("connection to SMTP server " + description + " failed: " + e, e);
+  }
+
+  /** The TLS failure in this exception or its causes (an untrusted or misnamed certificate, a handshake). */
+  private static Throwable tlsFailure(Throwable e) {
+    for (Throwable t = e; t != null && t.getCause() != t; t = t.getCause()) {
+      if (t instanceof SSLException || t instanceof CertificateException) {
+        return t;
+      }
     }
-    String said = scrub(SmtpReplies.clean(reply), login);
-    String protocol = code == -1 ? otherProtocol(reply) : null;
-    if (protocol != null) {
-      // Retrying can't help: the port belongs to another service until the configuration changes.
-      return new PermanentRouterException("SMTP server " + description + " answered with " + protocol + " greeting ("
-          + Checks.quote(said.length() > 200 ? said.substring(0, 200) + "..." : said) + "), so port " + port
-          + " on host " + host + " is not an SMTP port; nothing was sent. Set port(...) to the SMTP server's port"
-          + " (587 for STARTTLS submission, 465 for IMPLICIT_TLS, 25 between servers)", e);
-    }
-    if (code >= 400 && code < 500) {
-      return new TransientRouterException("SMTP server " + description + " is not accepting sessions now: " + said, e);
-    }
-    if (code >= 500 && code < 600) {
-      return new PermanentRouterException("SMTP server " + description + " refused the session: " + said, e);
-    }
-    return new TransientRouterException("can't open an SMTP session with " + description + ": "
-        + scrub(message, login), e);
+    return null;
   }
 
   /**
@@ -333,26 +398,6 @@ final class SmtpConnector {
     }
     if (g.startsWith("HTTP/")) {
       return "an HTTP";
-    }
-    return null;
-  }
-
-  private static Throwable tlsFailure(MessagingException e) {
-    Throwable t = SmtpReplies.find(e, SSLException.class);
-    if (t != null) {
-      return t;
-    }
-    t = SmtpReplies.find(e, CertificateException.class);
-    if (t != null) {
-      return t;
-    }
-    // Angus checks the certificate's names itself and throws a bare IOException.
-    IOException io = SmtpReplies.find(e, IOException.class);
-    if (io != null && io.getMessage() != null) {
-      String m = io.getMessage().toLowerCase(Locale.ROOT);
-      if (m.contains("server is not trusted") || m.contains("identity")) {
-        return io;
-      }
     }
     return null;
   }
@@ -383,14 +428,6 @@ final class SmtpConnector {
       return text;
     }
     return text.replace(login.secret(), "***");
-  }
-
-  static void closeQuietly(SMTPTransport transport) {
-    try {
-      transport.close();
-    } catch (MessagingException | RuntimeException e) {
-      log.debug("closing an SMTP connection failed, ignored: {}", e.toString());
-    }
   }
 
   private String ehloName() {
@@ -429,11 +466,5 @@ final class SmtpConnector {
 
   static boolean isValidEhloName(String name) {
     return (DOMAIN.matcher(name).matches() && !IPV4.matcher(name).matches()) || ADDRESS_LITERAL.matcher(name).matches();
-  }
-
-  private static Properties copy(Properties source) {
-    Properties p = new Properties();
-    p.putAll(source);
-    return p;
   }
 }

@@ -10,7 +10,7 @@ import dev.emailrouter.api.SendResult.Outcome;
 import dev.emailrouter.api.SendResult.RecipientResult;
 import dev.emailrouter.api.TransientRouterException;
 import jakarta.mail.Address;
-import jakarta.mail.MessagingException;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -25,10 +25,11 @@ import org.slf4j.LoggerFactory;
  * One batch of sends over one SMTP connection, opened on the first send and kept until {@link
  * #close()}; see {@link SmtpTransport} for what each outcome means. For one thread at a time.
  *
- * <p>There is no liveness probe before each send: Angus's {@code isConnected()} costs a NOOP
- * round trip per email, while a dead connection shows itself on the first command anyway (end of
- * stream, an I/O error, or 421), before the server has taken anything of the email, and the
- * session then reconnects and sends it once more.
+ * <p>There is no liveness probe before each send: a NOOP would cost a round trip per email, while a
+ * dead connection shows itself on the first command anyway (end of stream, an I/O error, or 421),
+ * before the server has taken anything of the email, and the session then reconnects and sends it
+ * once more. A transaction that ended with the server's reply to the end of data needs no RSET
+ * before the next MAIL FROM; one left half open (a refusal at MAIL FROM, RCPT TO or DATA) gets one.
  */
 final class SmtpSession implements MailTransport.Session {
   private static final Logger log = LoggerFactory.getLogger(SmtpSession.class);
@@ -36,7 +37,7 @@ final class SmtpSession implements MailTransport.Session {
   private final SmtpConnector connector;
   private final MimeComposer composer;
   private final Runnable release;
-  private PipeliningSmtpTransport transport;
+  private SmtpConnection connection;
   private boolean closed;
 
   SmtpSession(SmtpConnector connector, MimeComposer composer, Runnable release) {
@@ -155,64 +156,50 @@ final class SmtpSession implements MailTransport.Session {
   private SendResult transaction(OutgoingEmail email, MimeComposer.Composed composed, Address[] envelope) {
     String lostBefore = null;
     while (true) {
-      boolean fresh = transport == null;
-      if (fresh) {
-        transport = reconnect(lostBefore);
+      if (connection == null) {
+        connection = reconnect(lostBefore);
       }
+      SmtpMailTransaction.Verdict verdict;
       try {
-        if (transport.canPipeline()) {
-          transport.sendPipelined(composed.message(), composed.content(), envelope);
-        } else {
-          transport.sendMessage(composed.message(), envelope);
-        }
-        // Not reached with mail.smtp.reportsuccess on; kept in case Angus returns normally.
-        return SendResult.accepted(SmtpReplies.clean(transport.getLastServerResponse()));
-      } catch (MessagingException e) {
-        SmtpReplies.Verdict verdict = SmtpReplies.classify(e, composed);
-        switch (verdict.next()) {
-          case KEEP -> {
-            return verdict.result();
-          }
-          case RESET -> {
-            reset();
-            return verdict.result();
-          }
-          case DISCARD -> {
-            discard();
-            return verdict.result();
-          }
-          case RECONNECT -> {
-            discard();
-            if (lostBefore != null) {
-              return SendResult.transientFailure("sending failed before and after reconnecting to "
-                  + connector.describe() + ": first " + lostBefore + ", then " + verdict.result().serverReply());
-            }
-            lostBefore = verdict.result().serverReply();
-            log.debug("connection to {} lost while sending activity {} ({}); reconnecting once", connector.describe(),
-                email.activityId(), lostBefore);
-          }
-          case LOGIN_REQUIRED -> {
-            discard();
-            throw new PermanentRouterException("SMTP server " + connector.describe() + " requires a login before it"
-                + " sends anything (" + verdict.result().serverReply() + "); " + connector.loginAdvice());
-          }
-          default -> throw new IllegalStateException("unknown verdict " + verdict);
-        }
-      } catch (IllegalStateException e) {
-        // Angus closed the connection after an earlier failure ("Not connected"); nothing of this
-        // email was sent, so a new connection is not a retry.
-        discard();
-        if (fresh) {
-          throw e;
-        }
+        verdict = SmtpMailTransaction.run(connection, composed, envelope, connector.deliveryStatusNotifications(),
+            email.messageId());
       } catch (RuntimeException e) {
         discard();
         throw e;
       }
+      switch (verdict.next()) {
+        case KEEP -> {
+          return verdict.result();
+        }
+        case RESET -> {
+          reset();
+          return verdict.result();
+        }
+        case DISCARD -> {
+          discard();
+          return verdict.result();
+        }
+        case RECONNECT -> {
+          discard();
+          if (lostBefore != null) {
+            return SendResult.transientFailure("sending failed before and after reconnecting to "
+                + connector.describe() + ": first " + lostBefore + ", then " + verdict.result().serverReply());
+          }
+          lostBefore = verdict.result().serverReply();
+          log.debug("connection to {} lost while sending activity {} ({}); reconnecting once", connector.describe(),
+              email.activityId(), lostBefore);
+        }
+        case LOGIN_REQUIRED -> {
+          discard();
+          throw new PermanentRouterException("SMTP server " + connector.describe() + " requires a login before it"
+              + " sends anything (" + verdict.result().serverReply() + "); " + connector.loginAdvice());
+        }
+        default -> throw new IllegalStateException("unknown verdict " + verdict);
+      }
     }
   }
 
-  private PipeliningSmtpTransport reconnect(String lostBefore) {
+  private SmtpConnection reconnect(String lostBefore) {
     if (lostBefore == null) {
       return connector.connect();
     }
@@ -235,19 +222,19 @@ final class SmtpSession implements MailTransport.Session {
   /** Ends a half-open transaction so the next MAIL FROM is not refused as nested. */
   private void reset() {
     try {
-      int code = transport.simpleCommand("RSET");
-      if (code != 250) {
+      if (connection.execute("RSET").code() != 250) {
         discard();
       }
-    } catch (MessagingException | RuntimeException e) {
+    } catch (IOException | RuntimeException e) {
       discard();
     }
   }
 
+  /** Closes the connection without QUIT: its state is unknown. */
   private void discard() {
-    if (transport != null) {
-      SmtpConnector.closeQuietly(transport);
-      transport = null;
+    if (connection != null) {
+      connection.close();
+      connection = null;
     }
   }
 
@@ -259,7 +246,10 @@ final class SmtpSession implements MailTransport.Session {
     }
     closed = true;
     try {
-      discard();
+      if (connection != null) {
+        connection.quit();
+        connection = null;
+      }
       log.trace("session to {} closed", connector.describe());
     } finally {
       release.run();

@@ -19,7 +19,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
- * Sends the router's outgoing email over SMTP, with Jakarta Mail (Angus) underneath.
+ * Sends the router's outgoing email over SMTP, with the router's own SMTP client underneath (the
+ * MIME is composed with Jakarta Mail; see docs/smtp.md for why the protocol is our own).
  *
  * <pre>{@code
  * MailTransport smtp = SmtpTransport.builder()
@@ -37,7 +38,14 @@ import java.util.function.Supplier;
  * sessions, and so connections, exist at once: {@code openSession()} waits up to the connect
  * timeout for a free one, then throws {@link TransientRouterException}. Closing a session sends
  * QUIT and frees its place. Sockets are opened with TCP_NODELAY and every connect, read and write
- * has a timeout.
+ * has a timeout. Where the server offers PIPELINING, MAIL FROM, every RCPT TO and DATA go out in
+ * one write; elsewhere each command waits for its reply.
+ *
+ * <p><b>Delivery status notifications.</b> Where the server offers DSN (RFC 3461), MAIL FROM asks
+ * {@code RET=HDRS} with {@code ENVID=} the email's recorded Message-ID without its angle brackets
+ * (as xtext; left out when longer than 100 characters), and each RCPT TO asks {@code
+ * NOTIFY=FAILURE,DELAY} with its {@code ORCPT}: a bounce then names the email it is about. {@link
+ * Builder#deliveryStatusNotifications(boolean)} turns this off.
  *
  * <p><b>What {@code send} answers.</b>
  * <ul>
@@ -90,7 +98,7 @@ public final class SmtpTransport implements MailTransport {
 
   private SmtpTransport(Builder b, String host, int port) {
     this.connector = new SmtpConnector(host, port, b.security, b.trustStore, b.credentials, b.connectTimeout,
-        b.readTimeout, b.writeTimeout, b.dataEndTimeout, b.ehloName);
+        b.readTimeout, b.writeTimeout, b.dataEndTimeout, b.ehloName, b.deliveryStatusNotifications);
     this.composer = new MimeComposer(connector.mailSession(), b.clock);
     this.maxSessions = b.maxSessions;
     this.permits = new Semaphore(b.maxSessions, true);
@@ -180,6 +188,7 @@ public final class SmtpTransport implements MailTransport {
     private Duration dataEndTimeout = DEFAULT_DATA_END_TIMEOUT;
     private String ehloName;
     private int maxSessions = 4;
+    private boolean deliveryStatusNotifications = true;
     private Clock clock = Clock.systemUTC();
 
     private Builder() {}
@@ -255,9 +264,9 @@ public final class SmtpTransport implements MailTransport {
      * OAUTHBEARER where the server offers it, else XOAUTH2 (neither offered: a permanent failure
      * naming the server). When the supplier is a {@link dev.emailrouter.api.TokenSource} (such as
      * router-oauth2's {@code OAuth2TokenProvider}) and the server refuses the token, the supplier is
-     * told and the login is tried once more with a fresh token; a second refusal is permanent, a
-     * 4xx answer to AUTH transient. A server that offers no AUTH at all is refused, rather than
-     * sending without the login.
+     * told and the login is tried once more with a fresh token; a second refusal is permanent. A 4xx
+     * answer to AUTH (for a password or a token) is transient, a 5xx refusal permanent. A server
+     * that offers no AUTH at all is refused, rather than sending without the login.
      *
      * @param value the supplier, called on the sending thread
      * @return this builder
@@ -366,6 +375,23 @@ public final class SmtpTransport implements MailTransport {
         throw new IllegalArgumentException("maxSessions must be between 1 and 1000, was " + value);
       }
       maxSessions = value;
+      return this;
+    }
+
+    /**
+     * Sets whether to ask for delivery status notifications (RFC 3461) where the server offers DSN;
+     * on by default. On: MAIL FROM carries {@code RET=HDRS} (a bounce returns the headers only) and
+     * {@code ENVID=} the email's recorded Message-ID without angle brackets, xtext-encoded (left out
+     * when that is longer than 100 characters), and each RCPT TO carries {@code
+     * NOTIFY=FAILURE,DELAY} and {@code ORCPT=rfc822;}the address; so the report of a failed or
+     * delayed delivery names the email it is about. A server that does not offer DSN gets none of
+     * these either way. Off: no DSN parameter is sent, and the servers' own defaults apply.
+     *
+     * @param value {@code false} to send no DSN parameters
+     * @return this builder
+     */
+    public Builder deliveryStatusNotifications(boolean value) {
+      deliveryStatusNotifications = value;
       return this;
     }
 

@@ -18,12 +18,11 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.function.LongSupplier;
 
 /**
- * The write timeout of every connection of one transport, with one thread: given to Angus as {@code
- * mail.smtp.executor.writetimeout}, whose {@code TimeoutOutputStream} schedules a task that closes
- * the socket before each socket write and cancels it after.
+ * The write timeout of every connection of one transport, with one thread: {@link SmtpConnection}
+ * schedules a task that closes the socket before each socket write and cancels it after.
  *
- * <p>Angus's default is a {@code ScheduledThreadPoolExecutor} (and its thread) per connection, whose
- * schedule and cancel take a lock and reorder a heap at every write. Here {@link #schedule} appends
+ * <p>A {@code ScheduledThreadPoolExecutor} (and its thread) per connection, as Angus Mail has it,
+ * takes a lock and reorders a heap at every schedule and cancel. Here {@link #schedule} appends
  * to a lock-free queue and {@code cancel} is one compare-and-set; one thread, started on the first
  * write and ended after a quiet timeout, runs the tasks that are due; a cancelled task leaves the
  * queue at once, so the queue holds only the writes in progress.

@@ -163,7 +163,7 @@ final class MimeWireTest {
       throws Exception {
     byte[] ours = composer.compose(builder.build()).content();
     ByteArrayOutputStream stuffed = new ByteArrayOutputStream();
-    PipeliningSmtpTransport.writeDotStuffed(stuffed, ours);
+    SmtpConnection.writeDotStuffed(stuffed, ours);
 
     String[] lines = stuffed.toString(StandardCharsets.ISO_8859_1).split("\r\n", -1);
     StringBuilder unstuffed = new StringBuilder();
@@ -177,7 +177,7 @@ final class MimeWireTest {
   @Test
   void writeDotStuffed_doublesLeadingDotsAndEndsWithALineBreak() throws Exception {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
-    PipeliningSmtpTransport.writeDotStuffed(out, ".a\r\nb.\r\n.\r\n..c".getBytes(StandardCharsets.US_ASCII));
+    SmtpConnection.writeDotStuffed(out, ".a\r\nb.\r\n.\r\n..c".getBytes(StandardCharsets.US_ASCII));
 
     assertThat(out.toString(StandardCharsets.US_ASCII)).isEqualTo("..a\r\nb.\r\n..\r\n...c\r\n");
   }

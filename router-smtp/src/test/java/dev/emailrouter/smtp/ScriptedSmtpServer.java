@@ -167,7 +167,9 @@ final class ScriptedSmtpServer implements AutoCloseable {
         record(line);
         String upper = line.toUpperCase(Locale.ROOT);
         String reply;
-        if (upper.startsWith("EHLO")) {
+        if (upper.startsWith("EHLO") && script.refuseEhlo) {
+          reply = "502 5.5.2 Error: command not recognized";
+        } else if (upper.startsWith("EHLO")) {
           List<String> lines = new ArrayList<>();
           lines.add("scripted.test greets you");
           lines.addAll(script.extensions);
@@ -232,6 +234,8 @@ final class ScriptedSmtpServer implements AutoCloseable {
             from = null;
             recipients.clear();
           }
+        } else if (upper.startsWith("AUTH ") && script.authReply != null) {
+          reply = script.authReply;
         } else if (upper.equals("RSET")) {
           from = null;
           recipients.clear();
@@ -362,10 +366,27 @@ final class ScriptedSmtpServer implements AutoCloseable {
     private SSLContext startTls;
     private SSLContext implicitTls;
     private boolean holdEnvelopeReplies;
+    private boolean refuseEhlo;
+    private String authReply;
 
     /** The first line; anything but 220 is sent and the connection closed. */
     Builder greeting(String reply) {
       greeting = reply;
+      return this;
+    }
+
+    /** Offers AUTH PLAIN and answers every AUTH command with this reply. */
+    Builder replyToAuth(String reply) {
+      if (!extensions.contains("AUTH PLAIN")) {
+        extensions.add("AUTH PLAIN");
+      }
+      authReply = reply;
+      return this;
+    }
+
+    /** Answers EHLO with 502, as a server from before ESMTP does; HELO works. */
+    Builder refuseEhlo() {
+      refuseEhlo = true;
       return this;
     }
 

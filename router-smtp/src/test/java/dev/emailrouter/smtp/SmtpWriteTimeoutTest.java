@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import dev.emailrouter.api.MailTransport;
-import dev.emailrouter.api.Security;
 import dev.emailrouter.api.SendResult;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -124,12 +123,34 @@ final class SmtpWriteTimeoutTest {
   }
 
   @Test
-  void connector_givesAngusOneWriteWatchdogForAllItsConnections() {
-    SmtpConnector connector = new SmtpConnector("127.0.0.1", 25, Security.PLAIN_TEXT_INSECURE, null, null,
-        Duration.ofSeconds(1), Duration.ofSeconds(1), Duration.ofSeconds(1), "router.example.test");
-
-    assertThat(connector.mailSession().getProperties().get("mail.smtp.executor.writetimeout"))
-        .isInstanceOf(WriteWatchdog.class);
-    assertThat(connector.mailSession().getProperty("mail.smtp.writetimeout")).isEqualTo("1000");
+  void send_onTwoSessionsAtOnce_bothStalledWritesEndByTheTransportsOneWatchdog() throws Exception {
+    int port = startStallingServer(true);
+    SmtpTransport transport = TestTransports.plain(port)
+        .readTimeout(Duration.ofMinutes(10))
+        .writeTimeout(Duration.ofMillis(300))
+        .build();
+    String body = ("y".repeat(76) + "\r\n").repeat(200_000);
+    java.util.concurrent.ExecutorService two = java.util.concurrent.Executors.newFixedThreadPool(2);
+    try {
+      List<java.util.concurrent.Future<SendResult>> results = new java.util.ArrayList<>();
+      for (int i = 0; i < 2; i++) {
+        String id = "W2-" + i;
+        results.add(two.submit(() -> {
+          try (MailTransport.Session session = transport.openSession()) {
+            return session.send(TestEmails.email(id).textBody(body).build());
+          }
+        }));
+      }
+      for (java.util.concurrent.Future<SendResult> result : results) {
+        assertThat(result.get(60, java.util.concurrent.TimeUnit.SECONDS).outcome())
+            .isEqualTo(SendResult.Outcome.TRANSIENT);
+      }
+    } finally {
+      two.shutdownNow();
+    }
+    // Each session stalled, reconnected once and stalled again.
+    assertThat(stalls).hasValue(4);
+    assertThat(Thread.getAllStackTraces().keySet()).filteredOn(t -> t.getName().startsWith(
+        "email-router-smtp-write-timeout smtp://127.0.0.1:" + port)).hasSizeLessThanOrEqualTo(1);
   }
 }

@@ -100,6 +100,26 @@ final class ServerBehaviourIT {
     }
   }
 
+  @Test
+  void postfixOffersDsn_andTakesTheDsnRequest_withTheMessageIdAsEnvid() throws IOException {
+    String id = addEmailTo("contact@example.test");
+    // Plain text through a recording proxy (Postfix takes mail without TLS here: security level "may").
+    try (CapabilityFilter wire = new CapabilityFilter(servers.smtpPort());
+         RouterEngine engine = RouterEngine.builder().activityStore(crm)
+             .transport(smtp().port(wire.port()).security(Security.PLAIN_TEXT_INSECURE).build()).build()) {
+
+      TickReport report = engine.tick();
+
+      assertThat(report.sent()).singleElement().satisfies(s -> assertThat(s.activityId()).isEqualTo(id));
+      String messageId = crm.find(id).orElseThrow().email().messageId();
+      String envid = messageId.substring(1, messageId.length() - 1);
+      assertThat(wire.commands()).contains("MAIL FROM:<user@example.test> SIZE=" + wire.commands().stream()
+              .filter(c -> c.startsWith("MAIL FROM")).findFirst().orElseThrow().replaceAll(".* SIZE=(\\d+) .*", "$1")
+              + " RET=HDRS ENVID=" + envid,
+          "RCPT TO:<contact@example.test> NOTIFY=FAILURE,DELAY ORCPT=rfc822;contact@example.test");
+    }
+  }
+
   /** Files in a user's maildir holding this Message-ID: the copies Postfix delivered to that user. */
   private long copiesIn(String user, String messageId) {
     Path maildir = Path.of(servers.env("MAIL_DIR"), user, "Maildir");

@@ -78,6 +78,29 @@ public final class MailConnections {
   }
 
   /**
+   * The plain socket factory the session properties carry: TCP_NODELAY on every socket, each
+   * reported to a running {@link SocketCapture}; for an adapter that opens its sockets itself.
+   *
+   * @return a new factory; thread-safe
+   */
+  public static SocketFactory socketFactory() {
+    return new NoDelaySocketFactory();
+  }
+
+  /**
+   * The TLS socket factory the session properties carry (TCP_NODELAY, the given trust), for an
+   * adapter that opens its sockets itself. It does not check the server's name: the caller turns
+   * on endpoint identification on each socket.
+   *
+   * @param trust the trust store for the server certificate, or {@code null} for the JVM's default
+   * @return a new factory; thread-safe
+   * @throws IllegalStateException if the JVM has no TLS
+   */
+  public static SSLSocketFactory sslSocketFactory(KeyStore trust) {
+    return new NoDelaySslSocketFactory(sslContext(trust).getSocketFactory());
+  }
+
+  /**
    * Reads PEM or DER certificates into a trust store, for a server with a private CA or a
    * self-signed certificate.
    *
