@@ -37,8 +37,10 @@
 # Users: user, contact, queue, forward, other @example.test (+ MAIL_USERS), password "secret";
 # the login name is the full address. A Dovecot master user, admin@example.test with password
 # "admin-secret", may open any user's mailbox: by SASL PLAIN with the user as authorization
-# identity, or by logging in as "user@example.test*admin@example.test" (separator "*"). The user list is rewritten by every start (mail already
-# in DIR/mail stays). SMTP offers no AUTH: 127.0.0.0/8 may send without it (mynetworks).
+# identity, or by logging in as "user@example.test*admin@example.test" (separator "*"). The user
+# list is rewritten by every start (mail already in DIR/mail stays). SMTP offers no AUTH:
+# 127.0.0.0/8 may send without it (mynetworks). MAIL FROM:<refused@example.test> is answered
+# 553 5.7.1, as Postfix's reject_sender_login_mismatch answers a sender the login may not use.
 # At RCPT time Postfix answers
 #   soft@example.test   450 4.2.0 try later
 #   hard@example.test   550 5.1.1 no such user
@@ -542,6 +544,10 @@ relay_domains =
 default_transport = error:5.7.1 this test server delivers only to $DOMAIN
 relay_transport = error:5.7.1 this test server delivers only to $DOMAIN
 
+# refused@ as a sender -> 553, the answer of reject_sender_login_mismatch (texthash).
+smtpd_sender_restrictions =
+    check_sender_access texthash:$PF_CONF/sender_access
+
 # soft@ -> 450, hard@ -> 550 (texthash: read as is, no postmap needed).
 smtpd_recipient_restrictions =
     check_recipient_access texthash:$PF_CONF/recipient_access,
@@ -572,6 +578,9 @@ EOF
     cat >"$PF_CONF/recipient_access" <<EOF
 soft@$DOMAIN 450 4.2.0 try later
 hard@$DOMAIN 550 5.1.1 no such user
+EOF
+    cat >"$PF_CONF/sender_access" <<EOF
+refused@$DOMAIN 553 5.7.1 Sender address rejected: not owned by user
 EOF
 
     # No chroot anywhere (5th column "n"): a chroot would need copies of /etc files inside
@@ -748,7 +757,7 @@ cmd_start() {
     # it for a file still being written, and re-reads it every 300 ms until it is older):
     # freshly written files would add 2 s to every start. Their mtime is set in the past.
     touch -d "@$(($(date +%s) - 60))" "$PF_CONF/main.cf" "$PF_CONF/master.cf" \
-        "$PF_CONF/recipient_access" "$PF_CONF/virtual_mailboxes"
+        "$PF_CONF/recipient_access" "$PF_CONF/sender_access" "$PF_CONF/virtual_mailboxes"
 
     # Dovecot.
     log "starting Dovecot ($DC_CONF)"

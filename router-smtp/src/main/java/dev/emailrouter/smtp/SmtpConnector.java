@@ -1,10 +1,14 @@
 package dev.emailrouter.smtp;
 
+import dev.emailrouter.api.AccessReport;
+import dev.emailrouter.api.AccessStep;
 import dev.emailrouter.api.Credentials;
+import dev.emailrouter.api.EmailAddress;
 import dev.emailrouter.api.PermanentRouterException;
 import dev.emailrouter.api.RouterException;
 import dev.emailrouter.api.Security;
 import dev.emailrouter.api.TransientRouterException;
+import dev.emailrouter.support.internal.AccessProbe;
 import dev.emailrouter.support.internal.Checks;
 import dev.emailrouter.support.internal.MailConnections;
 import dev.emailrouter.support.internal.OAuth2Sasl;
@@ -21,7 +25,9 @@ import java.nio.charset.StandardCharsets;
 import java.security.KeyStore;
 import java.security.cert.CertificateException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.List;
 import java.util.Locale;
 import java.util.Properties;
 import java.util.function.Supplier;
@@ -57,6 +63,9 @@ final class SmtpConnector {
   private final String configuredEhloName;
   private final boolean deliveryStatusNotifications;
   private final SmtpConnection.Settings settings;
+  private final KeyStore trust;
+  private final Duration connectTimeout;
+  private final Duration readTimeout;
   private final Session composing;
   private volatile String ehloName;
 
@@ -75,7 +84,70 @@ final class SmtpConnector {
     this.settings = new SmtpConnection.Settings(host, port, description, MailConnections.socketFactory(), tls,
         millis(connectTimeout), millis(readTimeout), millis(dataEndTimeout), writeTimeout.toNanos(),
         new WriteWatchdog("email-router-smtp-write-timeout " + description));
+    this.trust = trust;
+    this.connectTimeout = connectTimeout;
+    this.readTimeout = readTimeout;
     this.composing = Session.getInstance(new Properties());
+  }
+
+  /**
+   * Test Access: the shared probe (resolve, connect, TLS, greeting), then AUTH offered, the SIZE
+   * limit, the real login, and MAIL FROM with the sender followed by RSET. Nothing is sent.
+   */
+  AccessReport testAccess(EmailAddress sender) {
+    AccessProbe.Result probe = AccessProbe.probe(AccessProbe.Protocol.SMTP, host, port, security, trust,
+        connectTimeout, readTimeout);
+    List<AccessStep> steps = new ArrayList<>(probe.steps());
+    if (!probe.reachable()) {
+      for (AccessStep.Check check : List.of(AccessStep.Check.AUTH, AccessStep.Check.SIZE_LIMIT,
+          AccessStep.Check.LOGIN, AccessStep.Check.SENDER)) {
+        steps.add(AccessStep.skipped(check, "the server was not reached"));
+      }
+      return new AccessReport(description, steps);
+    }
+    String auth = probe.parameters("AUTH");
+    if (credentials == null) {
+      steps.add(AccessStep.skipped(AccessStep.Check.AUTH, "no credentials are configured: the server must relay "
+          + "for this client without a login" + (auth == null ? "" : " (it offers AUTH " + auth + ")")));
+    } else if (auth == null) {
+      steps.add(AccessStep.failed(AccessStep.Check.AUTH, "the server offers no AUTH"
+          + (security == Security.PLAIN_TEXT_INSECURE ? " on a plain-text connection (many offer it only over TLS)"
+              : "") + "; remove the credentials if it relays without a login", "credentials"));
+    } else {
+      steps.add(AccessStep.passed(AccessStep.Check.AUTH, "offers AUTH " + auth));
+    }
+    String size = probe.parameters("SIZE");
+    steps.add(size == null || size.isBlank() || size.equals("0")
+        ? AccessStep.passed(AccessStep.Check.SIZE_LIMIT, "the server announces no size limit")
+        : AccessStep.passed(AccessStep.Check.SIZE_LIMIT, "the server accepts messages up to " + size + " bytes"));
+    SmtpConnection connection;
+    try {
+      connection = connect();
+    } catch (RouterException e) {
+      String text = String.valueOf(e.getMessage());
+      steps.add(AccessStep.failed(AccessStep.Check.LOGIN, text,
+          text.contains("refused the login") || text.contains("OAuth2 login") || text.contains("does not offer AUTH")
+              ? "credentials" : null));
+      steps.add(AccessStep.skipped(AccessStep.Check.SENDER, "no session"));
+      return new AccessReport(description, steps);
+    }
+    try {
+      steps.add(credentials == null
+          ? AccessStep.passed(AccessStep.Check.LOGIN, "a session opened without a login")
+          : AccessStep.passed(AccessStep.Check.LOGIN, "logged in"));
+      if (sender == null) {
+        steps.add(AccessStep.skipped(AccessStep.Check.SENDER, "no sender to check: pass one to testAccess(sender), "
+            + "or log in with an address"));
+      } else {
+        steps.add(senderStep(connection, sender.address()));
+        connection.execute("RSET");
+      }
+    } catch (IOException e) {
+      steps.add(AccessStep.failed(AccessStep.Check.SENDER, "the connection failed: " + e.getMessage(), null));
+    } finally {
+      connection.quit();
+    }
+    return new AccessReport(description, steps);
   }
 
   private static int millis(Duration d) {
@@ -84,6 +156,46 @@ final class SmtpConnector {
 
   String describe() {
     return description;
+  }
+
+  /**
+   * MAIL FROM with the sender, then RCPT TO the sender itself: most servers (Postfix with its
+   * default {@code smtpd_delay_reject}) judge the sender only at RCPT time. No DATA follows.
+   */
+  private static AccessStep senderStep(SmtpConnection connection, String sender) throws IOException {
+    String mailFrom = "MAIL FROM:<" + sender + ">";
+    SmtpReply mail = connection.execute(mailFrom);
+    if (!mail.positive()) {
+      return refusedSender(mailFrom, mail);
+    }
+    String rcptTo = "RCPT TO:<" + sender + ">";
+    SmtpReply rcpt = connection.execute(rcptTo);
+    if (rcpt.positive()) {
+      return AccessStep.passed(AccessStep.Check.SENDER, mailFrom + " and " + rcptTo + " accepted; RSET, nothing "
+          + "sent");
+    }
+    if (rcpt.code() == 553 || rcpt.text().toLowerCase(Locale.ROOT).contains("sender")) {
+      return refusedSender(rcptTo + " (after " + mailFrom + ")", rcpt);
+    }
+    return AccessStep.passed(AccessStep.Check.SENDER, mailFrom + " accepted; " + rcptTo + " answered "
+        + printable(rcpt.text()) + ", about the recipient, not the sender; RSET, nothing sent");
+  }
+
+  private static AccessStep refusedSender(String command, SmtpReply reply) {
+    return AccessStep.failed(AccessStep.Check.SENDER, command + " refused: " + printable(reply.text())
+        + (reply.permanentNegative() ? "; the server does not let this login send as that address: grant it "
+            + "send-as on the server, or send from an address it may use" : ""), "credentials");
+  }
+
+  private static String printable(String text) {
+    String flat = text.replaceAll("[\\r\\n]+", " ").replaceAll("\\p{Cntrl}", "?");
+    return flat.length() > 300 ? flat.substring(0, 300) + "..." : flat;
+  }
+
+  /** The login name of the credentials, asked of the supplier now, or {@code null} without credentials. */
+  String loginName() {
+    Credentials login = credentials == null ? null : credentials.get();
+    return login == null ? null : login.username();
   }
 
   /** Whether DSN parameters (RFC 3461) go out where the server offers DSN. */

@@ -1,6 +1,8 @@
 package dev.emailrouter.smtp;
 
+import dev.emailrouter.api.AccessReport;
 import dev.emailrouter.api.Credentials;
+import dev.emailrouter.api.EmailAddress;
 import dev.emailrouter.api.MailTransport;
 import dev.emailrouter.api.PermanentRouterException;
 import dev.emailrouter.api.Security;
@@ -141,11 +143,6 @@ public final class SmtpTransport implements MailTransport {
   }
 
   /**
-   * Describes the server, e.g. {@code smtp://smtp.example.com:587 (STARTTLS)}; never a credential.
-   *
-   * @return the description
-   */
-  /**
    * The bound set with {@link Builder#maxSessions(int)} (default 4), for the engine's check of its
    * {@code sendSessions}.
    *
@@ -156,6 +153,44 @@ public final class SmtpTransport implements MailTransport {
     return OptionalInt.of(maxSessions);
   }
 
+  /**
+   * Test Access with the login's own address as the sender, where the login name is an address;
+   * see {@link #testAccess(EmailAddress)}.
+   *
+   * @return the report
+   */
+  @Override
+  public AccessReport testAccess() {
+    return testAccess(loginAddress());
+  }
+
+  /**
+   * Test Access: resolves the host, connects, checks TLS and that an SMTP server greets, that it
+   * offers AUTH where credentials are set, reads its SIZE limit, logs in exactly as a send would,
+   * and offers {@code MAIL FROM} with the sender, then {@code RSET}: nothing is ever sent. A
+   * refused sender (Postfix's {@code reject_sender_login_mismatch} answers 553) names the
+   * permission to grant. Takes no session from {@link Builder#maxSessions(int)}.
+   *
+   * @param sender the From address to check, or {@code null} to skip that step
+   * @return the report, with the setting to change on a failed step
+   */
+  public AccessReport testAccess(EmailAddress sender) {
+    return connector.testAccess(sender);
+  }
+
+  private EmailAddress loginAddress() {
+    try {
+      return EmailAddress.of(connector.loginName());
+    } catch (RuntimeException e) {
+      return null;
+    }
+  }
+
+  /**
+   * Describes the server, e.g. {@code smtp://smtp.example.com:587 (STARTTLS)}; never a credential.
+   *
+   * @return the description
+   */
   @Override
   public String describe() {
     return connector.describe();
