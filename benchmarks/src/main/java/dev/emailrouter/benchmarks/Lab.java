@@ -53,7 +53,7 @@ final class Lab implements AutoCloseable {
         }
       }
     }
-    List<Integer> ports = Processes.freePorts(6);
+    List<Integer> ports = Processes.freePorts(7);
     Map<String, String> startEnv = new HashMap<>();
     startEnv.put("MAIL_SMTP_PORT", ports.get(0).toString());
     startEnv.put("MAIL_IMAP_PORT", ports.get(1).toString());
@@ -61,6 +61,7 @@ final class Lab implements AutoCloseable {
     startEnv.put("MAIL_POP3_PORT", ports.get(3).toString());
     startEnv.put("MAIL_POP3S_PORT", ports.get(4).toString());
     startEnv.put("MAIL_LMTP_PORT", ports.get(5).toString());
+    startEnv.put("MAIL_SUBMISSION_PORT", ports.get(6).toString());
     startEnv.put("MAIL_USERS", String.join(" ", users));
     startEnv.put("MAIL_START_TIMEOUT", "60");
     long t0 = System.nanoTime();

@@ -118,6 +118,11 @@ final class MimeComposer {
       return mailFrom;
     }
 
+    /** The same message with another envelope sender. */
+    Composed withMailFrom(String envelopeFrom) {
+      return new Composed(message, envelopeFrom, content, envelope, recipients, unaddressable);
+    }
+
     /**
      * The message's bytes (CRLF line ends, not dot-stuffed, Bcc left out), or {@code null} when
      * only the message can write itself (an email with attachments, streamed from their source).
@@ -149,7 +154,24 @@ final class MimeComposer {
   }
 
   Composed compose(OutgoingEmail email) throws InvalidEmailException {
-    return compose(email, false);
+    return compose(email, null, false);
+  }
+
+  /**
+   * Composes for a service account sending for the email's From: with {@code account} set, the
+   * message gets {@code Sender: account} and the envelope sender is the account (send on behalf).
+   */
+  Composed compose(OutgoingEmail email, EmailAddress onBehalf, EmailAddress envelopeFrom) throws InvalidEmailException {
+    Composed composed = compose(email, onBehalf, false);
+    if (envelopeFrom == null) {
+      return composed;
+    }
+    InternetAddress envelope = internet("MAIL FROM", envelopeFrom);
+    if (envelope == null) {
+      throw new InvalidEmailException("the service account " + Checks.quote(envelopeFrom.address())
+          + " has non-ASCII characters before the @, which needs SMTPUTF8");
+    }
+    return composed.withMailFrom(envelope.getAddress());
   }
 
   /**
@@ -157,10 +179,11 @@ final class MimeComposer {
    * bytes {@link MimeWire} writes are checked against.
    */
   Composed composeWithJakarta(OutgoingEmail email) throws InvalidEmailException {
-    return compose(email, true);
+    return compose(email, null, true);
   }
 
-  private Composed compose(OutgoingEmail email, boolean jakartaOnly) throws InvalidEmailException {
+  private Composed compose(OutgoingEmail email, EmailAddress onBehalf, boolean jakartaOnly)
+      throws InvalidEmailException {
     String messageId = email.messageId();
     if (messageId == null) {
       throw new InvalidEmailException("no Message-ID recorded for activity " + email.activityId()
@@ -180,6 +203,11 @@ final class MimeComposer {
       throw new InvalidEmailException("address " + Checks.quote(email.from().address()) + " in From has non-ASCII"
           + " characters before the @, which needs SMTPUTF8; this transport sends ASCII addresses only");
     }
+    InternetAddress sender = onBehalf == null ? null : internet("Sender", onBehalf);
+    if (onBehalf != null && sender == null) {
+      throw new InvalidEmailException("the service account " + Checks.quote(onBehalf.address()) + " in Sender has"
+          + " non-ASCII characters before the @, which needs SMTPUTF8");
+    }
     List<SendResult.RecipientResult> unaddressable = new ArrayList<>();
     Map<String, EmailAddress> byAddress = new LinkedHashMap<>();
     List<Address> envelope = new ArrayList<>();
@@ -197,8 +225,8 @@ final class MimeComposer {
         : MimeUtility.fold("References: ".length(), String.join(" ", email.references()));
     try {
       if (email.attachments().isEmpty() && !jakartaOnly) {
-        byte[] content = MimeWire.write(new MimeWire.Headers(date, from, to, cc, messageId, email.inReplyTo(),
-            references, email.subject()), email.textBody(), email.htmlBody());
+        byte[] content = MimeWire.write(new MimeWire.Headers(date, from, sender, to, cc, messageId,
+            email.inReplyTo(), references, email.subject()), email.textBody(), email.htmlBody());
         return new Composed(new WireMessage(session, from, messageId, content), from.getAddress(), content,
             envelope.toArray(new Address[0]), byAddress, unaddressable);
       }
@@ -206,6 +234,9 @@ final class MimeComposer {
       // Set as folded text: Jakarta's setFrom, setRecipients and setSubject leave a long display
       // name or subject on one line of any length.
       message.setHeader("From", MimeWire.addresses("From", from));
+      if (sender != null) {
+        message.setHeader("Sender", MimeWire.addresses("Sender", sender));
+      }
       if (to.length > 0) {
         message.setHeader("To", MimeWire.addresses("To", to));
       }

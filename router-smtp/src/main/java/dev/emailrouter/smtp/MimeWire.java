@@ -32,8 +32,8 @@ final class MimeWire {
   private MimeWire() {}
 
   /** The headers the composer sets, already valid (no CR/LF, Message-IDs checked). */
-  record Headers(String date, InternetAddress from, InternetAddress[] to, InternetAddress[] cc, String messageId,
-      String inReplyTo, String references, String subject) {}
+  record Headers(String date, InternetAddress from, InternetAddress sender, InternetAddress[] to,
+      InternetAddress[] cc, String messageId, String inReplyTo, String references, String subject) {}
 
   /**
    * The message's bytes.
@@ -47,6 +47,9 @@ final class MimeWire {
     StringBuilder head = new StringBuilder(512);
     header(head, "Date", h.date());
     header(head, "From", addresses("From", h.from()));
+    if (h.sender() != null) {
+      header(head, "Sender", addresses("Sender", h.sender()));
+    }
     if (h.to().length > 0) {
       header(head, "To", addresses("To", h.to()));
     }

@@ -192,6 +192,11 @@ final class SmtpConnector {
     return flat.length() > 300 ? flat.substring(0, 300) + "..." : flat;
   }
 
+  /** Whether credentials are configured. */
+  boolean hasLogin() {
+    return credentials != null;
+  }
+
   /** The login name of the credentials, asked of the supplier now, or {@code null} without credentials. */
   String loginName() {
     Credentials login = credentials == null ? null : credentials.get();

@@ -37,12 +37,14 @@ final class SmtpSession implements MailTransport.Session {
   private final SmtpConnector connector;
   private final MimeComposer composer;
   private final Runnable release;
+  private final SmtpTransport.SenderPolicy senders;
   private SmtpConnection connection;
   private boolean closed;
 
-  SmtpSession(SmtpConnector connector, MimeComposer composer, Runnable release) {
+  SmtpSession(SmtpConnector connector, MimeComposer composer, SmtpTransport.SenderPolicy senders, Runnable release) {
     this.connector = connector;
     this.composer = composer;
+    this.senders = senders;
     this.release = release;
   }
 
@@ -52,9 +54,64 @@ final class SmtpSession implements MailTransport.Session {
     if (closed) {
       throw new IllegalStateException("this session to " + connector.describe() + " is closed; open a new one");
     }
+    EmailAddress account = senders.account();
+    boolean forUser = account != null && !account.address().equalsIgnoreCase(email.from().address());
+    SmtpTransport.SenderMode mode = forUser ? senders.mode() : SmtpTransport.SenderMode.SEND_AS;
+    SendResult result = send(email, mode, account);
+    if (forUser && mode != SmtpTransport.SenderMode.SEND_ON_BEHALF && sendAsRefused(result)) {
+      if (senders.fallbackToOnBehalf()) {
+        log.debug("activity {}: {} refused to send as {} ({}); sending on behalf of it instead", email.activityId(),
+            connector.describe(), email.from().address(), result.serverReply());
+        return send(email, SmtpTransport.SenderMode.SEND_ON_BEHALF, account);
+      }
+      return SendResult.permanentFailure(result.serverReply() + "; the server does not let the service account "
+          + account.address() + " send as " + email.from().address() + ": grant it send-as for that address "
+          + "(Exchange: the Send As permission; Postfix: smtpd_sender_login_maps), or set "
+          + "fallbackToOnBehalf(true) or senderMode(SEND_ON_BEHALF)");
+    }
+    if (!forUser && connector.hasLogin() && sendAsRefused(result)) {
+      return SendResult.permanentFailure(result.serverReply() + "; the server does not let this login send as "
+          + email.from().address() + ": grant it send-as for that address (Exchange: the Send As permission; "
+          + "Postfix: smtpd_sender_login_maps), or configure serviceAccount and senderMode(SEND_ON_BEHALF)");
+    }
+    return result;
+  }
+
+  /**
+   * Whether the server refused the sender rather than the recipients, by its words: Postfix's
+   * "Sender address rejected: not owned by user" (at MAIL FROM, or at each RCPT with its default
+   * delayed rejection), Exchange's 5.7.60 "does not have permissions to send as this sender",
+   * Gmail's "not allowed to send from".
+   */
+  static boolean sendAsRefused(SendResult result) {
+    if (result.outcome() != Outcome.PERMANENT) {
+      return false;
+    }
+    if (refusesSender(result.serverReply())) {
+      return true;
+    }
+    return !result.refused().isEmpty() && result.recipients().stream()
+        .allMatch(r -> r.outcome() == Outcome.PERMANENT && refusesSender(r.serverReply()));
+  }
+
+  private static boolean refusesSender(String reply) {
+    if (reply == null) {
+      return false;
+    }
+    String text = reply.toLowerCase(java.util.Locale.ROOT);
+    return text.contains("sender address rejected") || text.contains("not owned by user")
+        || text.contains("5.7.60") || text.contains("send as this sender") || text.contains("sendasdenied")
+        || text.contains("not allowed to send from");
+  }
+
+  private SendResult send(OutgoingEmail email, SmtpTransport.SenderMode mode, EmailAddress account) {
     MimeComposer.Composed composed;
     try {
-      composed = composer.compose(email);
+      composed = switch (mode) {
+        case SEND_AS -> composer.compose(email);
+        case SEND_AS_ACCOUNT_ENVELOPE -> composer.compose(email, null, account);
+        case SEND_ON_BEHALF -> composer.compose(email, account, account);
+      };
     } catch (MimeComposer.InvalidEmailException e) {
       log.trace("activity {} refused before sending: {}", email.activityId(), e.getMessage());
       return SendResult.permanentFailure(e.getMessage());

@@ -89,6 +89,37 @@ import java.util.function.Supplier;
  * never logged, shown by {@link #toString()} or put in an exception message.
  */
 public final class SmtpTransport implements MailTransport {
+
+  /**
+   * How an email from a CRM user goes out when the transport logs in as a service account (the
+   * E-mail Router's one account that sends for every user). The From header is always the CRM
+   * user; the modes differ in the envelope sender ({@code MAIL FROM}, where bounces go) and the
+   * {@code Sender} header. An email whose From is the service account itself is sent plainly in
+   * every mode.
+   */
+  public enum SenderMode {
+    /**
+     * Send as the user: From and the envelope sender are the user. The server must let the
+     * service account send as every user (Exchange: the Send As permission; Postfix: {@code
+     * smtpd_sender_login_maps}). The default.
+     */
+    SEND_AS,
+    /**
+     * Send as the user with the service account as envelope sender: From is the user, bounces go
+     * to the service account. Servers that check the From header (Exchange) still need send-as.
+     */
+    SEND_AS_ACCOUNT_ENVELOPE,
+    /**
+     * Send on behalf of the user: From is the user, {@code Sender:} and the envelope sender are
+     * the service account; mail clients show "account on behalf of user". Needs no send-as right
+     * (Exchange: the Send on Behalf permission).
+     */
+    SEND_ON_BEHALF
+  }
+
+  /** The sender settings every session follows. */
+  record SenderPolicy(SenderMode mode, EmailAddress account, boolean fallbackToOnBehalf) {}
+
   /** RFC 5321 4.5.3.2.6: the client waits at least 10 minutes for the reply to the end of data. */
   static final Duration DEFAULT_DATA_END_TIMEOUT = Duration.ofMinutes(10);
 
@@ -97,6 +128,7 @@ public final class SmtpTransport implements MailTransport {
   private final Semaphore permits;
   private final int maxSessions;
   private final Duration connectTimeout;
+  private final SenderPolicy senderPolicy;
 
   private SmtpTransport(Builder b, String host, int port) {
     this.connector = new SmtpConnector(host, port, b.security, b.trustStore, b.credentials, b.connectTimeout,
@@ -105,6 +137,7 @@ public final class SmtpTransport implements MailTransport {
     this.maxSessions = b.maxSessions;
     this.permits = new Semaphore(b.maxSessions, true);
     this.connectTimeout = b.connectTimeout;
+    this.senderPolicy = new SenderPolicy(b.senderMode, b.serviceAccount, b.fallbackToOnBehalf);
   }
 
   /**
@@ -139,7 +172,7 @@ public final class SmtpTransport implements MailTransport {
           + " stayed in use for " + connectTimeout.toMillis() + " ms (the connect timeout); close sessions"
           + " after each batch or raise maxSessions");
     }
-    return new SmtpSession(connector, composer, permits::release);
+    return new SmtpSession(connector, composer, senderPolicy, permits::release);
   }
 
   /**
@@ -224,6 +257,9 @@ public final class SmtpTransport implements MailTransport {
     private String ehloName;
     private int maxSessions = 4;
     private boolean deliveryStatusNotifications = true;
+    private SenderMode senderMode = SenderMode.SEND_AS;
+    private EmailAddress serviceAccount;
+    private boolean fallbackToOnBehalf;
     private Clock clock = Clock.systemUTC();
 
     private Builder() {}
@@ -431,6 +467,47 @@ public final class SmtpTransport implements MailTransport {
     }
 
     /**
+     * Sets how emails from CRM users go out through the service account this transport logs in
+     * as; {@link SenderMode#SEND_AS} by default. The other modes need {@link
+     * #serviceAccount(EmailAddress)}.
+     *
+     * @param value the mode
+     * @return this builder
+     */
+    public Builder senderMode(SenderMode value) {
+      senderMode = Objects.requireNonNull(value, "senderMode");
+      return this;
+    }
+
+    /**
+     * Sets the service account's address: the envelope sender of {@link
+     * SenderMode#SEND_AS_ACCOUNT_ENVELOPE}, and the {@code Sender} of {@link
+     * SenderMode#SEND_ON_BEHALF}. Usually the address the transport logs in with.
+     *
+     * @param value the address
+     * @return this builder
+     */
+    public Builder serviceAccount(EmailAddress value) {
+      serviceAccount = Objects.requireNonNull(value, "serviceAccount");
+      return this;
+    }
+
+    /**
+     * Whether an email the server refuses to send as the user (Postfix's {@code
+     * reject_sender_login_mismatch} answers 553 5.7.1; Exchange 550 5.7.60) is sent again at once
+     * on behalf of the user ({@link SenderMode#SEND_ON_BEHALF}) instead of failing. Off by default:
+     * the email then fails permanently with the server's words and the permission to grant. Needs
+     * {@link #serviceAccount(EmailAddress)}.
+     *
+     * @param value {@code true} to fall back
+     * @return this builder
+     */
+    public Builder fallbackToOnBehalf(boolean value) {
+      fallbackToOnBehalf = value;
+      return this;
+    }
+
+    /**
      * Sets the clock that dates messages (the Date header, in the clock's zone); the system clock
      * in UTC by default.
      *
@@ -451,6 +528,12 @@ public final class SmtpTransport implements MailTransport {
     public SmtpTransport build() {
       if (host == null) {
         throw new IllegalStateException("host is required, was not set: call host(\"smtp.example.com\")");
+      }
+      if (serviceAccount == null && (senderMode != SenderMode.SEND_AS || fallbackToOnBehalf)) {
+        throw new IllegalStateException("serviceAccount is required with senderMode " + senderMode
+            + (fallbackToOnBehalf ? " and fallbackToOnBehalf(true)" : "") + ": it is the envelope sender"
+            + (senderMode == SenderMode.SEND_AS_ACCOUNT_ENVELOPE ? "" : " and the Sender header")
+            + "; call serviceAccount(EmailAddress.of(\"crm@example.com\"))");
       }
       int p = port != null ? port : switch (security) {
         case STARTTLS -> 587;

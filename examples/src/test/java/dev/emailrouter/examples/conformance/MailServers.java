@@ -63,6 +63,11 @@ final class MailServers {
     return port("SMTP_PORT");
   }
 
+  /** Postfix's submission port: STARTTLS and AUTH required, reject_sender_login_mismatch. */
+  int submissionPort() {
+    return port("SUBMISSION_PORT");
+  }
+
   int imapPort() {
     return port("IMAP_PORT");
   }

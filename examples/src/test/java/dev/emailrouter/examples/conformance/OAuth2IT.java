@@ -63,7 +63,8 @@ final class OAuth2IT {
     }
     script("start", Map.of("MAIL_SMTP_PORT", "22025", "MAIL_IMAP_PORT", "22143", "MAIL_IMAPS_PORT", "22993",
         "MAIL_POP3_PORT", "22110", "MAIL_POP3S_PORT", "22995", "MAIL_LMTP_PORT", "22024",
-        "MAIL_USERS", String.join(" ", USERS), "MAIL_OAUTH2_INTROSPECTION_URL", idp.introspectionUrl()));
+        "MAIL_SUBMISSION_PORT", "22587", "MAIL_USERS", String.join(" ", USERS),
+        "MAIL_OAUTH2_INTROSPECTION_URL", idp.introspectionUrl()));
     servers = MailServers.load(dir);
   }
 
