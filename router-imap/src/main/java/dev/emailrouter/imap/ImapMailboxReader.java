@@ -185,6 +185,11 @@ public final class ImapMailboxReader implements MailboxReader, AutoCloseable {
     }
   }
 
+  /** The settings the reader was built with, e.g. for an IDLE connection to the same folder. */
+  ImapSettings settings() {
+    return settings;
+  }
+
   /** How the reader logs in; for tests of the session properties. */
   ImapLogin login() {
     return login;

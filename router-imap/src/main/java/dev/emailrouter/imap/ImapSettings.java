@@ -69,6 +69,12 @@ record ImapSettings(
     requireNonNull(clock, "clock");
   }
 
+  /** The same settings with another read timeout, e.g. for a connection that waits in IDLE. */
+  ImapSettings withReadTimeout(Duration timeout) {
+    return new ImapSettings(host, port, security, trustStore, connectTimeout, timeout, writeTimeout, username,
+        credentials, folder, afterTracked, afterRejected, quarantineFolder, processReceivedAfter, keepIdle, clock);
+  }
+
   /** The mailbox as {@code imap://user@host:port/folder}, never with the secret. */
   String describe() {
     return "imap://" + Uris.userPart(username) + Uris.hostPart(host) + ":" + port + "/" + folder;
