@@ -37,8 +37,9 @@ import org.slf4j.LoggerFactory;
  * keeps the connection alive and within RFC 2177's 29 minutes, and finds a dead connection (no
  * answer to {@code DONE} within the reader's read timeout). A lost or refused connection is opened
  * again after a backoff that doubles from {@link Builder#initialBackoff(Duration)} up to
- * {@link Builder#maxBackoff(Duration)}; once IDLE runs again the listener is called once, so what
- * arrived meanwhile is read at once. A server that does not offer IDLE (its CAPABILITY lacks it)
+ * {@link Builder#maxBackoff(Duration)} (and starts over once an IDLE ran whole or pushed mail; a
+ * server that ends each IDLE by itself is treated as a failure, not sent IDLE after IDLE); once IDLE
+ * runs again the listener is called once, so what arrived meanwhile is read at once. A server that does not offer IDLE (its CAPABILITY lacks it)
  * gets no IDLE connection: that mailbox is left to polling ({@link State#POLLING}).
  *
  * <p>Thread-safe. Each watched mailbox has a thread of its own while connected (blocked reading

@@ -3,6 +3,7 @@ package dev.emailrouter.imap;
 import dev.emailrouter.api.PermanentRouterException;
 import jakarta.mail.MessagingException;
 import java.time.Duration;
+import org.eclipse.angus.mail.iap.ProtocolException;
 import org.eclipse.angus.mail.iap.Response;
 import org.eclipse.angus.mail.imap.protocol.IMAPProtocol;
 import org.eclipse.angus.mail.imap.protocol.IMAPResponse;
@@ -37,7 +38,11 @@ final class MailboxIdle implements ImapIdleWatcher.Watch {
   private boolean doneSent;
   /** Cancels the pending re-IDLE or reconnect, or {@code null}; guarded by {@link #lock}. */
   private Runnable cancelTimer;
-  /** Failures in a row since IDLE last ran; guarded by {@link #lock}. */
+  /**
+   * Failures in a row since an IDLE last proved healthy (its DONE answered, or mail pushed); guarded
+   * by {@link #lock}. Not reset by a mere IDLE start, so a server that accepts IDLE and ends it at
+   * once is backed off from rather than hammered.
+   */
   private int failures;
   /** Set by a failure: the listener is called once IDLE runs again; guarded by {@link #lock}. */
   private boolean catchUp;
@@ -122,28 +127,29 @@ final class MailboxIdle implements ImapIdleWatcher.Watch {
    * One IDLE command, from {@code IDLE} to the server's tagged answer.
    *
    * @return whether to start another: the watch is open and the IDLE ended by the timer's DONE
+   * @throws MessagingException if the connection failed, or the server ended the IDLE by itself
    */
   private boolean idleOnce(ImapConnection connection) throws MessagingException {
     return (Boolean) connection.folder().doCommand(p -> {
       p.idleStart();
-      boolean signal;
+      boolean open;
+      boolean signal = false;
       synchronized (lock) {
-        if (closed) {
-          idling = p;
-          doneSent = false;
-          sendDone();
-          signal = false;
-        } else {
-          idling = p;
-          doneSent = false;
+        idling = p;
+        doneSent = false;
+        open = !closed;
+        if (open) {
           state = ImapIdleWatcher.State.IDLING;
-          failures = 0;
           signal = catchUp;
           catchUp = false;
           cancelTimer = watcher.timer().schedule(this::sendDoneNow, watcher.reIdleInterval());
+        } else {
+          sendDone(); // closed while IDLE started: end it at once
         }
       }
-      watcher.observe(name, ImapIdleWatcher.State.IDLING);
+      if (open) {
+        watcher.observe(name, ImapIdleWatcher.State.IDLING);
+      }
       if (signal) {
         log.debug("{}: IDLE runs again; telling the listener so what arrived meanwhile is read", mailbox);
         watcher.signal(name);
@@ -158,6 +164,9 @@ final class MailboxIdle implements ImapIdleWatcher.Watch {
           boolean more = p.processIdleResponse(r); // throws on BYE, NO or BAD
           if (newMail) {
             log.debug("{}: new mail pushed ({})", mailbox, r);
+            synchronized (lock) {
+              failures = 0;
+            }
             watcher.signal(name);
           }
           if (!more) {
@@ -171,7 +180,15 @@ final class MailboxIdle implements ImapIdleWatcher.Watch {
         }
       }
       synchronized (lock) {
-        return !closed;
+        if (closed) {
+          return false;
+        }
+        if (!doneSent) {
+          // Not ours to end: reconnect after the backoff rather than send IDLE after IDLE.
+          throw new ProtocolException("the server ended the IDLE by itself, without DONE");
+        }
+        failures = 0; // a whole IDLE, answered on time: the connection is healthy
+        return true;
       }
     });
   }

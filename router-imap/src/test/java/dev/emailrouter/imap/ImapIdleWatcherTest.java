@@ -171,10 +171,31 @@ final class ImapIdleWatcherTest {
 
     assertThat(awaitSignal()).isEqualTo(NAME);
     assertThat(signals).isEmpty();
+    timer.advance(Duration.ofMinutes(10)); // a whole IDLE, its DONE answered: the connection is healthy
+    awaitState(NAME, State.IDLING);
     proxy.refuseNew();
     proxy.dropConnections();
     awaitState(NAME, State.RECONNECTING);
-    assertThat(timer.pending()).as("the backoff starts over once IDLE ran").containsExactly(Duration.ofSeconds(1));
+    assertThat(timer.pending()).as("the backoff starts over once an IDLE ran whole")
+        .containsExactly(Duration.ofSeconds(1));
+  }
+
+  @Test
+  void serverThatEndsEveryIdleAtOnce_isBackedOffFrom_notSentIdleAfterIdle() throws Exception {
+    try (ScriptedImapServer server = new ScriptedImapServer();
+        ImapMailboxReader scripted = reader(server.port()).build()) {
+      server.offerIdleThatEndsAtOnce();
+      watcher = watcherBuilder().build();
+      watcher.watch(NAME, scripted);
+
+      awaitState(NAME, State.RECONNECTING);
+      assertThat(timer.pending()).containsExactly(Duration.ofSeconds(1));
+      timer.advance(Duration.ofSeconds(1));
+      awaitState(NAME, State.RECONNECTING);
+
+      assertThat(timer.pending()).containsExactly(Duration.ofSeconds(2));
+      assertThat(server.commands()).filteredOn("IDLE"::equals).hasSize(2);
+    }
   }
 
   @Test
