@@ -33,10 +33,10 @@ final class ImapFailures {
   private static final Set<String> TRANSIENT_CODES = Set.of(
       "UNAVAILABLE", "INUSE", "LIMIT", "SERVERBUG", "EXPUNGEISSUED", "OVERQUOTA", "CONTACTADMIN", "CORRUPTION");
 
-  private final ImapMailboxReader reader;
+  private final ImapSettings settings;
 
-  ImapFailures(ImapMailboxReader reader) {
-    this.reader = reader;
+  ImapFailures(ImapSettings settings) {
+    this.settings = settings;
   }
 
   /** A failure of connecting or logging in. */
@@ -49,33 +49,33 @@ final class ImapFailures {
     AuthenticatingProtocol.NoAuthorizationIdentityException noAuthzid =
         find(e, AuthenticatingProtocol.NoAuthorizationIdentityException.class);
     if (noAuthzid != null) {
-      return new PermanentRouterException("IMAP server " + reader.server() + ": " + noAuthzid.getMessage(), e);
+      return new PermanentRouterException("IMAP server " + settings.server() + ": " + noAuthzid.getMessage(), e);
     }
     if (e instanceof AuthenticationFailedException) {
-      return new PermanentRouterException("IMAP login for user " + user + " at " + reader.server()
+      return new PermanentRouterException("IMAP login for user " + user + " at " + settings.server()
           + " was refused: " + detail(e, secret) + "; check the credentials", e);
     }
     if (has(e, CertificateException.class) || has(e, CertPathValidatorException.class)
         || has(e, CertPathBuilderException.class) || has(e, SSLPeerUnverifiedException.class)) {
-      return new PermanentRouterException("IMAP server " + reader.server() + " presented a TLS certificate that is "
+      return new PermanentRouterException("IMAP server " + settings.server() + " presented a TLS certificate that is "
           + "not trusted (" + detail(e, secret) + "); configure trustedCertificates(Path) or trustStore(KeyStore) "
           + "with the server's certificate or its CA", e);
     }
     if (has(e, SSLException.class)) {
-      return new PermanentRouterException("TLS with IMAP server " + reader.server() + " failed: " + detail(e, secret)
-          + "; check that security " + reader.security + " matches port " + reader.port, e);
+      return new PermanentRouterException("TLS with IMAP server " + settings.server() + " failed: " + detail(e, secret)
+          + "; check that security " + settings.security() + " matches port " + settings.port(), e);
     }
     String text = String.valueOf(e.getMessage());
-    if (reader.security == Security.STARTTLS && text.contains("STARTTLS")) {
-      return new PermanentRouterException("IMAP server " + reader.server() + " does not offer STARTTLS ("
+    if (settings.security() == Security.STARTTLS && text.contains("STARTTLS")) {
+      return new PermanentRouterException("IMAP server " + settings.server() + " does not offer STARTTLS ("
           + detail(e, secret) + "); use Security.IMPLICIT_TLS (usually port 993), or on a trusted network only "
           + "Security.PLAIN_TEXT_INSECURE", e);
     }
     if (has(e, IOException.class) || has(e, ConnectionException.class)) {
-      return new TransientRouterException("IMAP server " + reader.server() + " can't be reached: "
+      return new TransientRouterException("IMAP server " + settings.server() + " can't be reached: "
           + detail(e, secret), e);
     }
-    return new TransientRouterException("IMAP login for user " + user + " at " + reader.server() + " failed: "
+    return new TransientRouterException("IMAP login for user " + user + " at " + settings.server() + " failed: "
         + detail(e, secret), e);
   }
 
@@ -93,7 +93,7 @@ final class ImapFailures {
     } else {
       protocol = "a greeting that is not IMAP";
     }
-    return reader.server() + " answered with " + protocol + " (" + text + "): is port " + reader.port
+    return settings.server() + " answered with " + protocol + " (" + text + "): is port " + settings.port()
         + " the IMAP port? Check the setting port (IMAP is usually 143, or 993 with implicit TLS)";
   }
 
@@ -119,17 +119,17 @@ final class ImapFailures {
   RouterException tokenLogin(Exception e, String user, String secret, OAuth2ImapStore.Outcome outcome,
       boolean retried) {
     if (outcome.mechanism == null) {
-      return new PermanentRouterException("IMAP server " + reader.server() + " offers neither OAUTHBEARER nor XOAUTH2 ("
-          + outcome.offeredInstead + "), so user " + user + " of " + reader.describe() + " can't log in with an "
+      return new PermanentRouterException("IMAP server " + settings.server() + " offers neither OAUTHBEARER nor XOAUTH2 ("
+          + outcome.offeredInstead + "), so user " + user + " of " + settings.describe() + " can't log in with an "
           + "OAuth2 token; configure a password, or check that TLS is on if the server offers them only over TLS", e);
     }
     String said = outcome.reply == null ? detail(e, secret) : scrub(outcome.reply, secret);
     if (!tokenRefused(outcome)) {
-      return new TransientRouterException("IMAP server " + reader.server() + " could not check the OAuth2 token of user "
-          + user + " of " + reader.describe() + " now (" + outcome.mechanism + "): " + said + "; retrying later", e);
+      return new TransientRouterException("IMAP server " + settings.server() + " could not check the OAuth2 token of user "
+          + user + " of " + settings.describe() + " now (" + outcome.mechanism + "): " + said + "; retrying later", e);
     }
-    return new PermanentRouterException("IMAP server " + reader.server() + " refused the OAuth2 login of user " + user
-        + " of " + reader.describe() + " (" + outcome.mechanism + "): " + said
+    return new PermanentRouterException("IMAP server " + settings.server() + " refused the OAuth2 login of user " + user
+        + " of " + settings.describe() + " (" + outcome.mechanism + "): " + said
         + (outcome.challengeStatus == null ? "" : ", token status " + outcome.challengeStatus)
         + (retried ? ", also with a freshly fetched token" : "")
         + "; check that the token's application may read this mailbox and its scope covers IMAP", e);
@@ -142,36 +142,36 @@ final class ImapFailures {
   /** A failure of selecting the folder. */
   RouterException openFolder(Exception e, String secret) {
     if (e instanceof FolderNotFoundException) {
-      return new PermanentRouterException("IMAP folder '" + reader.folder + "' does not exist for user "
-          + reader.username + " at " + reader.server() + "; check the folder setting", e);
+      return new PermanentRouterException("IMAP folder '" + settings.folder() + "' does not exist for user "
+          + settings.username() + " at " + settings.server() + "; check the folder setting", e);
     }
     if (e instanceof ReadOnlyFolderException) {
-      return new PermanentRouterException("IMAP folder '" + reader.folder + "' at " + reader.server()
-          + " is read-only for user " + reader.username + "; post-actions need write access", e);
+      return new PermanentRouterException("IMAP folder '" + settings.folder() + "' at " + settings.server()
+          + " is read-only for user " + settings.username() + "; post-actions need write access", e);
     }
-    return during("opening folder '" + reader.folder + "'", e, secret);
+    return during("opening folder '" + settings.folder() + "'", e, secret);
   }
 
   /** A failure during the session. */
   RouterException during(String what, Exception e, String secret) {
     if (connectionLost(e)) {
-      return new TransientRouterException("connection to IMAP server " + reader.server() + " was lost while "
-          + what + " of " + reader.describe() + ": " + detail(e, secret), e);
+      return new TransientRouterException("connection to IMAP server " + settings.server() + " was lost while "
+          + what + " of " + settings.describe() + ": " + detail(e, secret), e);
     }
     CommandFailedException no = find(e, CommandFailedException.class);
     if (no != null) {
       String code = responseCode(no);
-      String message = "IMAP server " + reader.server() + " refused " + what + " of " + reader.describe() + ": "
+      String message = "IMAP server " + settings.server() + " refused " + what + " of " + settings.describe() + ": "
           + detail(e, secret);
       return code == null || TRANSIENT_CODES.contains(code)
           ? new TransientRouterException(message, e)
           : new PermanentRouterException(message, e);
     }
     if (has(e, BadCommandException.class)) {
-      return new PermanentRouterException("IMAP server " + reader.server() + " rejected the command for " + what
-          + " of " + reader.describe() + " as invalid: " + detail(e, secret), e);
+      return new PermanentRouterException("IMAP server " + settings.server() + " rejected the command for " + what
+          + " of " + settings.describe() + " as invalid: " + detail(e, secret), e);
     }
-    return new TransientRouterException("IMAP " + what + " of " + reader.describe() + " failed: "
+    return new TransientRouterException("IMAP " + what + " of " + settings.describe() + " failed: "
         + detail(e, secret), e);
   }
 

@@ -5,21 +5,16 @@ import static java.util.Objects.requireNonNull;
 import dev.emailrouter.api.Credentials;
 import dev.emailrouter.api.MailboxReader;
 import dev.emailrouter.api.PermanentRouterException;
-import dev.emailrouter.api.RouterException;
 import dev.emailrouter.api.Security;
 import dev.emailrouter.api.TransientRouterException;
 import dev.emailrouter.support.internal.Checks;
 import dev.emailrouter.support.internal.MailConnections;
-import dev.emailrouter.support.internal.Uris;
 import java.nio.file.Path;
 import java.security.KeyStore;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Map;
 import java.util.Objects;
-import java.util.Properties;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -74,45 +69,21 @@ public final class ImapMailboxReader implements MailboxReader, AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(ImapMailboxReader.class);
 
-
-  final String host;
-  final int port;
-  final Security security;
-  final String username;
-  final Supplier<Credentials> credentials;
-  final String folder;
-  final PostAction afterTracked;
-  final PostAction afterRejected;
-  final String quarantineFolder;
-  final Instant processReceivedAfter;
-  private final Properties properties;
+  private final ImapSettings settings;
   private final String description;
-  private final Map<String, jakarta.mail.Session> sessions = new ConcurrentHashMap<>();
-  /** How long a kept connection may stay unused; {@code null}: none is kept. */
-  private final Duration keepIdle;
-  private final Clock clock;
+  private final ImapFailures failures;
+  private final ImapLogin login;
   private final Object keptLock = new Object();
   /** The connection kept for the next session, or {@code null}; guarded by {@link #keptLock}. */
   private ImapSession.Kept kept;
   /** Set by {@link #close()}: from then on no connection is kept; guarded by {@link #keptLock}. */
   private boolean closed;
 
-  private ImapMailboxReader(Builder b) {
-    this.host = b.host;
-    this.security = b.security;
-    this.port = b.port != 0 ? b.port : (b.security == Security.IMPLICIT_TLS ? 993 : 143);
-    this.username = b.username;
-    this.credentials = b.credentials;
-    this.folder = b.folder;
-    this.afterTracked = b.afterTracked;
-    this.afterRejected = b.afterRejected;
-    this.quarantineFolder = b.quarantineFolder;
-    this.processReceivedAfter = b.processReceivedAfter;
-    this.keepIdle = b.keepIdle;
-    this.clock = b.clock;
-    this.properties = MailConnections.properties("imap", host, port, security, b.trustStore,
-        b.connectTimeout, b.readTimeout, b.writeTimeout);
-    this.description = "imap://" + Uris.userPart(username) + Uris.hostPart(host) + ":" + port + "/" + folder;
+  private ImapMailboxReader(ImapSettings settings) {
+    this.settings = settings;
+    this.description = settings.describe();
+    this.failures = new ImapFailures(settings);
+    this.login = new ImapLogin(settings, failures);
   }
 
   /**
@@ -148,8 +119,9 @@ public final class ImapMailboxReader implements MailboxReader, AutoCloseable {
    */
   @Override
   public Session open() {
-    ImapSession session = new ImapSession(this);
+    ImapSession session = new ImapSession(settings, login, failures, this::keep);
     ImapSession.Kept k = null;
+    Duration keepIdle = settings.keepIdle();
     if (keepIdle != null) {
       synchronized (keptLock) {
         k = kept;
@@ -157,10 +129,10 @@ public final class ImapMailboxReader implements MailboxReader, AutoCloseable {
       }
     }
     if (k != null) {
-      if (clock.instant().isAfter(k.lastUsed().plus(keepIdle))) {
+      if (settings.clock().instant().isAfter(k.lastUsed().plus(keepIdle))) {
         log.debug("{}: the kept connection was unused since {}, longer than {}; logging out", description,
             k.lastUsed(), keepIdle);
-        ImapSession.logout(this, k);
+        k.connection().logout();
       } else if (session.resume(k)) {
         return session;
       }
@@ -184,13 +156,13 @@ public final class ImapMailboxReader implements MailboxReader, AutoCloseable {
       kept = null;
     }
     if (k != null) {
-      ImapSession.logout(this, k);
+      k.connection().logout();
     }
   }
 
   @Override
   public String toString() {
-    return "ImapMailboxReader[" + description + ", security=" + security + "]";
+    return "ImapMailboxReader[" + description + ", security=" + settings.security() + "]";
   }
 
   /**
@@ -200,83 +172,28 @@ public final class ImapMailboxReader implements MailboxReader, AutoCloseable {
    * @param connection the connection as of an instant, the reader's clock's now
    * @return whether the reader took the connection; if not, the session logs out
    */
-  boolean keep(Function<Instant, ImapSession.Kept> connection) {
-    if (keepIdle == null) {
+  private boolean keep(Function<Instant, ImapSession.Kept> connection) {
+    if (settings.keepIdle() == null) {
       return false;
     }
     synchronized (keptLock) {
       if (closed || kept != null) {
         return false;
       }
-      kept = connection.apply(clock.instant());
+      kept = connection.apply(settings.clock().instant());
       return true;
     }
   }
 
-  /** The address of the server alone, for messages about the connection. */
-  String server() {
-    return "imap://" + Uris.hostPart(host) + ":" + port;
+  /** The settings the reader was built with, e.g. for an IDLE connection to the same folder. */
+  ImapSettings settings() {
+    return settings;
   }
 
-  /** Asks the supplier for the credentials of one login and checks them. */
-  Credentials loginCredentials() {
-    Credentials c;
-    try {
-      c = credentials.get();
-    } catch (RouterException e) {
-      throw e;
-    } catch (RuntimeException e) {
-      // The supplier's message could quote a secret (a vault's answer, say); its type says enough.
-      throw new TransientRouterException("credentials for " + description + " could not be obtained: the supplier "
-          + "failed with " + e.getClass().getName(), e);
-    }
-    if (c == null) {
-      throw new PermanentRouterException("the credentials supplier of " + description + " returned null");
-    }
-    if (!c.mailboxUser().equals(username)) {
-      throw new PermanentRouterException("the credentials supplier of " + description + " returned user "
-          + c.mailboxUser() + " but the reader was built for user " + username
-          + "; build one reader per mailbox");
-    }
-    return c;
+  /** How the reader logs in; for tests of the session properties. */
+  ImapLogin login() {
+    return login;
   }
-
-  /**
-   * The Jakarta Mail session for logins with credentials of one kind, built once per reader (a
-   * session reads its providers' configuration when built, which a tick should not pay for).
-   */
-  jakarta.mail.Session mailSession(Credentials login) {
-    String key = login.kind() + (login.authorizationId() == null ? "" : "\0" + login.authorizationId());
-    return sessions.computeIfAbsent(key, k -> jakarta.mail.Session.getInstance(sessionProperties(login.kind(),
-        login.authorizationId())));
-  }
-
-  /** Jakarta Mail session properties for one login. */
-  Properties sessionProperties(Credentials.Kind kind) {
-    return sessionProperties(kind, null);
-  }
-
-  /**
-   * Jakarta Mail session properties for one login; with an authorization identity, only
-   * AUTHENTICATE PLAIN (which carries it), so an administrator never opens their own mailbox.
-   */
-  Properties sessionProperties(Credentials.Kind kind, String authorizationId) {
-    Properties p = new Properties();
-    p.putAll(properties);
-    if (authorizationId != null) {
-      p.put("mail.imap.auth.mechanisms", "PLAIN");
-      p.put("mail.imap.sasl.authorizationid", authorizationId);
-    }
-    if (kind == Credentials.Kind.OAUTH2_TOKEN) {
-      // OAuth2ImapStore's protocol runs OAUTHBEARER or XOAUTH2 from sasllogin, which Angus calls
-      // only with SASL on; XOAUTH2 alone keeps Angus from ever sending the token with LOGIN.
-      p.put("mail.imap.sasl.enable", "true");
-      p.put("mail.imap.auth.mechanisms", "XOAUTH2");
-    }
-    return p;
-  }
-
-
 
   /**
    * What the reader does with a message once the engine has handled it: leave it, mark it seen,
@@ -642,7 +559,10 @@ public final class ImapMailboxReader implements MailboxReader, AutoCloseable {
       }
       checkNotIntoOwnFolder("afterTracked", afterTracked);
       checkNotIntoOwnFolder("afterRejected", afterRejected);
-      return new ImapMailboxReader(this);
+      int effectivePort = port != 0 ? port : (security == Security.IMPLICIT_TLS ? 993 : 143);
+      return new ImapMailboxReader(new ImapSettings(host, effectivePort, security, trustStore, connectTimeout,
+          readTimeout, writeTimeout, username, credentials, folder, afterTracked, afterRejected, quarantineFolder,
+          processReceivedAfter, keepIdle, clock));
     }
 
     private void checkNotIntoOwnFolder(String setting, PostAction action) {

@@ -3,11 +3,43 @@ package dev.emailrouter.imap;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** Writes UIDs as IMAP sequence sets ({@code 1:4,7,9:12}), a bounded number of UIDs per command. */
+/**
+ * Writes UIDs as IMAP sequence sets ({@code 1:4,7,9:12}), a bounded number of UIDs per command, and
+ * reads back the message references the reader handed out, which are UIDs.
+ */
 final class UidSets {
 
+  private static final Logger log = LoggerFactory.getLogger(UidSets.class);
+
+  /** The most UIDs named in one command, which keeps command lines short. */
+  static final int PER_COMMAND = 1000;
+  /** The highest UID there can be (RFC 3501: a 32-bit unsigned number). */
+  static final long MAX_UID = 0xFFFF_FFFFL;
+
   private UidSets() {}
+
+  /**
+   * The UID a message reference names; logs and ignores anything this reader did not hand out.
+   *
+   * @param ref a reference from {@link dev.emailrouter.api.MessageHeaders#ref()}
+   * @param mailbox the mailbox's description, for the log
+   * @return the UID, or -1 if {@code ref} is not one
+   */
+  static long parseRef(String ref, String mailbox) {
+    try {
+      long uid = Long.parseLong(ref);
+      if (uid > 0 && uid <= MAX_UID) {
+        return uid;
+      }
+    } catch (NumberFormatException e) {
+      // fall through
+    }
+    log.warn("{}: '{}' is not an IMAP UID this reader returned; ignored", mailbox, ref);
+    return -1;
+  }
 
   /**
    * Splits UIDs into sets of at most {@code perSet} UIDs each, consecutive UIDs written as ranges.

@@ -136,10 +136,10 @@ final class ImapMailboxReaderBuilderTest {
   void sessionProperties_forAnOauth2Token_selectXoauth2AndForAPasswordDoNot() {
     ImapMailboxReader reader = valid().connectTimeout(Duration.ofSeconds(3)).build();
 
-    assertThat(reader.sessionProperties(Credentials.Kind.OAUTH2_TOKEN))
+    assertThat(reader.login().sessionProperties(Credentials.Kind.OAUTH2_TOKEN))
         .containsEntry("mail.imap.auth.mechanisms", "XOAUTH2")
         .containsEntry("mail.imap.connectiontimeout", "3000")
         .containsEntry("mail.imap.starttls.required", "true");
-    assertThat(reader.sessionProperties(Credentials.Kind.PASSWORD)).doesNotContainKey("mail.imap.auth.mechanisms");
+    assertThat(reader.login().sessionProperties(Credentials.Kind.PASSWORD)).doesNotContainKey("mail.imap.auth.mechanisms");
   }
 }

@@ -160,11 +160,22 @@ final class ScriptedImapServer implements AutoCloseable {
     }
   }
 
-  private static final String CAPABILITIES = "IMAP4rev1 UIDPLUS MOVE UNSELECT LITERAL+";
+  private static final String BASE_CAPABILITIES = "IMAP4rev1 UIDPLUS MOVE UNSELECT LITERAL+";
+  private volatile String capabilities = BASE_CAPABILITIES;
+  private volatile boolean idleEndsAtOnce;
+
+  /**
+   * Offers IDLE, and answers each IDLE with its continuation and at once its tagged OK, without
+   * waiting for DONE: a server (or a proxy in front of it) that ends every IDLE by itself.
+   */
+  void offerIdleThatEndsAtOnce() {
+    capabilities = BASE_CAPABILITIES + " IDLE";
+    idleEndsAtOnce = true;
+  }
 
   private void serve(Socket socket) {
     try (socket; InputStream in = socket.getInputStream(); OutputStream out = socket.getOutputStream()) {
-      write(out, "* OK [CAPABILITY " + CAPABILITIES + "] scripted server ready\r\n");
+      write(out, "* OK [CAPABILITY " + capabilities + "] scripted server ready\r\n");
       String line;
       while ((line = readCommand(in)) != null) {
         int space = line.indexOf(' ');
@@ -177,9 +188,9 @@ final class ScriptedImapServer implements AutoCloseable {
         commands.add(command);
         String verb = command.toUpperCase(java.util.Locale.ROOT);
         if (verb.startsWith("CAPABILITY")) {
-          write(out, "* CAPABILITY " + CAPABILITIES + "\r\n" + tag + " OK done\r\n");
+          write(out, "* CAPABILITY " + capabilities + "\r\n" + tag + " OK done\r\n");
         } else if (verb.startsWith("LOGIN ")) {
-          write(out, tag + " OK [CAPABILITY " + CAPABILITIES + "] logged in\r\n");
+          write(out, tag + " OK [CAPABILITY " + capabilities + "] logged in\r\n");
         } else if (verb.startsWith("SELECT ") || verb.startsWith("EXAMINE ")) {
           select(out, tag);
         } else if (verb.startsWith("UID SEARCH UID ")) {
@@ -197,6 +208,8 @@ final class ScriptedImapServer implements AutoCloseable {
         } else if (verb.startsWith("NOOP") || verb.startsWith("UNSELECT") || verb.startsWith("CLOSE")
             || verb.startsWith("UID STORE")) {
           write(out, tag + " OK done\r\n");
+        } else if (verb.equals("IDLE") && idleEndsAtOnce) {
+          write(out, "+ idling\r\n" + tag + " OK IDLE ended by the server\r\n");
         } else if (verb.startsWith("LOGOUT")) {
           write(out, "* BYE bye\r\n" + tag + " OK done\r\n");
           return;

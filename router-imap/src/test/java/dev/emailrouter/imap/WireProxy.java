@@ -83,6 +83,11 @@ final class WireProxy implements AutoCloseable {
     refusing = true;
   }
 
+  /** New connections are passed on again, after {@link #refuseNew()}. */
+  void acceptNew() {
+    refusing = false;
+  }
+
   void clear() {
     commands.clear();
   }

@@ -2,15 +2,16 @@ package dev.emailrouter.imap;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.emailrouter.support.internal.RawHeaders;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-final class HeaderBlockTest {
+final class RawHeadersTest {
 
   private static Map<String, List<String>> parse(byte[] bytes) {
-    return HeaderBlock.parse(bytes, 0, bytes.length);
+    return RawHeaders.parse(bytes, 0, bytes.length);
   }
 
   @Test

@@ -1,0 +1,224 @@
+package dev.emailrouter.imap;
+
+import dev.emailrouter.api.MessageHeaders;
+import dev.emailrouter.api.NewMessages;
+import dev.emailrouter.api.PermanentRouterException;
+import dev.emailrouter.api.TransientRouterException;
+import dev.emailrouter.support.internal.RawHeaders;
+import jakarta.mail.MessagingException;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import org.eclipse.angus.mail.iap.ByteArray;
+import org.eclipse.angus.mail.iap.Response;
+import org.eclipse.angus.mail.imap.protocol.FetchResponse;
+import org.eclipse.angus.mail.imap.protocol.UID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Lists a session's new messages from its cursor and fetches their headers: the job behind {@link
+ * dev.emailrouter.api.MailboxReader.Session#fetchNew}. Looks for new UIDs only where SELECT's UIDNEXT
+ * or an {@code EXISTS} says there may be some, applies {@code processReceivedAfter} on a first sync,
+ * and fetches headers, size and INTERNALDATE in one bulk {@code UID FETCH} per set of UIDs.
+ *
+ * <p>One per session, for one thread at a time.
+ */
+final class HeaderFetcher {
+
+  private static final Logger log = LoggerFactory.getLogger(HeaderFetcher.class);
+
+  private static final String HEADER_FIELDS =
+      String.join(" ", MessageHeaders.WANTED).toUpperCase(Locale.ROOT);
+  private static final DateTimeFormatter SEARCH_DATE = DateTimeFormatter.ofPattern("d-MMM-yyyy", Locale.ENGLISH);
+
+  private final ImapSettings settings;
+  private final String mailbox;
+  /** Where the RFC822.SIZE of each message whose headers were fetched goes, for the download. */
+  private final Map<Long, Long> sizes;
+  /** The UIDVALIDITY the session's UIDs belong to, -1 before the first fetch; a reconnect must find the same. */
+  private long uidValidity = -1;
+
+  /**
+   * @param sizes the session's sizes by UID, which this fetcher fills
+   */
+  HeaderFetcher(ImapSettings settings, Map<Long, Long> sizes) {
+    this.settings = settings;
+    this.mailbox = settings.describe();
+    this.sizes = sizes;
+  }
+
+  /** The UIDVALIDITY the UIDs this session returned belong to, or -1 when it returned none yet. */
+  long uidValidity() {
+    return uidValidity;
+  }
+
+  /**
+   * The messages after the cursor, at most {@code max}, plus those in {@code retryRefs} that still
+   * exist; see {@link dev.emailrouter.api.MailboxReader.Session#fetchNew}.
+   */
+  NewMessages fetchNew(ImapConnection connection, String cursorText, Set<String> retryRefs, int max)
+      throws MessagingException {
+    long validity = connection.folder().getUIDValidity();
+    if (validity < 0) {
+      throw new PermanentRouterException("IMAP server " + settings.server() + " did not report the UIDVALIDITY of "
+          + mailbox + ", which incremental reading requires");
+    }
+    uidValidity = validity;
+    boolean firstSync = cursorText.isEmpty();
+    ImapCursor cursor = null;
+    boolean reset = false;
+    if (!firstSync) {
+      try {
+        cursor = ImapCursor.parse(cursorText);
+      } catch (IllegalArgumentException e) {
+        log.warn("{}: cursor '{}' was not written by this reader; starting over from the first message",
+            mailbox, cursorText);
+        reset = true;
+      }
+      if (cursor != null && cursor.uidValidity() != validity) {
+        log.debug("{}: UIDVALIDITY changed from {} to {}; starting over", mailbox, cursor.uidValidity(), validity);
+        cursor = null;
+        reset = true;
+      }
+    }
+    long last = cursor == null ? 0 : cursor.lastUid();
+    ImapConnection.Watch watch = connection.watch();
+    if (watch.validityChanged) {
+      throw new TransientRouterException("UIDVALIDITY of " + mailbox + " changed to " + watch.newValidity
+          + " while the connection was open; the next tick starts over");
+    }
+    // SELECT's UIDNEXT, or on a kept connection what the last look found, unless the server reported
+    // new messages (EXISTS) since: no round trip. -1 when unknown, and then UID SEARCH looks.
+    long uidNext = watch.changed ? -1 : watch.noneFrom;
+    watch.changed = false; // cleared before looking: an EXISTS during the search counts for the next look
+    Instant after = settings.processReceivedAfter();
+
+    long filterEnd = 0; // UIDs below it are subject to processReceivedAfter
+    if (after != null && firstSync) {
+      filterEnd = uidNext > 0 ? uidNext : highestUid(connection) + 1;
+    } else if (after != null && cursor != null) {
+      filterEnd = cursor.filterEnd();
+    }
+    boolean filtering = filterEnd > last + 1;
+
+    List<Long> candidates = new ArrayList<>();
+    int filtered = 0;
+    if (filtering) {
+      candidates.addAll(searchReceivedSince(connection, last + 1, filterEnd - 1, after));
+      filtered = candidates.size();
+    }
+    long from = filtering ? filterEnd : last + 1;
+    if ((uidNext < 0 || uidNext > from) && from <= UidSets.MAX_UID) {
+      List<Long> found = uidsFrom(connection, from);
+      candidates.addAll(found);
+      watch.noneFrom = found.isEmpty() ? from : found.get(found.size() - 1) + 1;
+    } else if (uidNext < 0) {
+      watch.changed = true; // nothing looked: keep the doubt for the next tick
+    }
+    List<Long> chosen = candidates.subList(0, Math.min(max, candidates.size()));
+    boolean more = candidates.size() > chosen.size();
+    long newLast = chosen.isEmpty() ? last : chosen.get(chosen.size() - 1);
+    long newFilterEnd = 0;
+    if (filtering) {
+      if (chosen.size() >= filtered) {
+        newLast = Math.max(newLast, filterEnd - 1); // every message below the end was taken or skipped
+      } else {
+        newFilterEnd = filterEnd;
+      }
+    }
+
+    TreeSet<Long> wanted = new TreeSet<>(chosen);
+    if (cursor != null) {
+      for (String ref : retryRefs) {
+        long uid = UidSets.parseRef(ref, mailbox);
+        if (uid > 0) {
+          wanted.add(uid);
+        }
+      }
+    }
+    Set<Long> chosenBeforeEnd = filtering ? new HashSet<>(chosen.subList(0, Math.min(filtered, chosen.size())))
+        : Set.of();
+    List<MessageHeaders> messages = new ArrayList<>(wanted.size());
+    for (MessageHeaders headers : fetchHeaders(connection, wanted)) {
+      long uid = Long.parseLong(headers.ref());
+      if (chosenBeforeEnd.contains(uid) && headers.receivedAt() != null && headers.receivedAt().isBefore(after)) {
+        log.trace("{}: UID {} skipped, received {} before {}", mailbox, uid, headers.receivedAt(), after);
+        continue;
+      }
+      messages.add(headers);
+    }
+    String newCursor = new ImapCursor(validity, newLast, newFilterEnd).format();
+    log.debug("{}: {} new messages and {} asked again, from cursor '{}' to '{}'{}{}", mailbox,
+        chosen.size(), wanted.size() - chosen.size(), cursorText, newCursor, more ? ", more waiting" : "",
+        reset ? ", reset" : "");
+    return new NewMessages(messages, newCursor, reset, more);
+  }
+
+  /**
+   * The UIDs from {@code from} on, by {@code UID SEARCH}: one line of numbers, where {@code UID
+   * FETCH n:* (UID)} would answer with a response per message.
+   */
+  private static List<Long> uidsFrom(ImapConnection connection, long from) throws MessagingException {
+    // "n:*" names the last message even when its UID is below n
+    return new ArrayList<>(connection.searchUids("UID SEARCH UID " + from + ":*").tailSet(from));
+  }
+
+  /** The highest UID in the folder, for a server whose SELECT did not tell UIDNEXT. */
+  private static long highestUid(ImapConnection connection) throws MessagingException {
+    if (connection.folder().getMessageCount() == 0) {
+      return 0;
+    }
+    long highest = 0;
+    for (Response r : connection.command("FETCH * (UID)", null)) {
+      if (r instanceof FetchResponse f && f.getItem(UID.class) != null) {
+        highest = Math.max(highest, f.getItem(UID.class).uid);
+      }
+    }
+    return highest;
+  }
+
+  /**
+   * The UIDs in {@code [from, to]} received on or after the day before {@code after}: IMAP's SINCE
+   * has day granularity in the server's time zone, so the exact filter on INTERNALDATE follows.
+   */
+  private static List<Long> searchReceivedSince(ImapConnection connection, long from, long to, Instant after)
+      throws MessagingException {
+    String day = SEARCH_DATE.format(LocalDate.ofInstant(after, ZoneOffset.UTC).minusDays(1));
+    return new ArrayList<>(
+        connection.searchUids("UID SEARCH UID " + from + ":" + to + " SINCE " + day).subSet(from, true, to, true));
+  }
+
+  /** Headers, size and INTERNALDATE of the messages that exist among {@code uids}, in UID order. */
+  private List<MessageHeaders> fetchHeaders(ImapConnection connection, TreeSet<Long> uids)
+      throws MessagingException {
+    TreeMap<Long, MessageHeaders> found = new TreeMap<>();
+    for (String set : UidSets.of(uids, UidSets.PER_COMMAND)) {
+      Response[] responses = connection.command("UID FETCH " + set
+          + " (UID RFC822.SIZE INTERNALDATE BODY.PEEK[HEADER.FIELDS (" + HEADER_FIELDS + ")])", null);
+      for (FetchResponses.Fetched f : FetchResponses.byUid(responses, uids, mailbox).values()) {
+        if (f.header != null) {
+          ByteArray bytes = f.header.getByteArray();
+          Map<String, List<String>> headers = bytes == null ? Map.of()
+              : RawHeaders.parse(bytes.getBytes(), bytes.getStart(), bytes.getCount());
+          found.put(f.uid, new MessageHeaders(Long.toString(f.uid), f.size, f.receivedAt, headers));
+          if (f.size >= 0) {
+            sizes.put(f.uid, f.size);
+          }
+          log.trace("{}: UID {} has {} bytes", mailbox, f.uid, f.size);
+        }
+      }
+    }
+    FetchResponses.requireGone(connection, settings, uids, found.keySet(), "headers");
+    return new ArrayList<>(found.values());
+  }
+}
