@@ -139,7 +139,7 @@ final class MultiNodeIT {
         Thread.sleep(3000); // more mail arrives while the two survivors read everything
         arriving.set(false);
         arrivals.join();
-        waitFor(Duration.ofSeconds(120), "every email Sent and every message tracked",
+        waitFor(Duration.ofSeconds(120 + EMAILS / 40), "every email Sent and every message tracked",
             () -> sentCount(db) == EMAILS && receivedIds(db).keySet().containsAll(incoming));
       } finally {
         arriving.set(false);
@@ -342,7 +342,7 @@ final class MultiNodeIT {
   private Map<String, Integer> waitForDeliveries(Set<String> expected) throws Exception {
     Path maildir = Path.of(servers.env("MAIL_DIR"), RECIPIENT, "Maildir");
     Map<String, Integer> copies = new HashMap<>();
-    waitFor(Duration.ofSeconds(120), "Postfix delivering every email", () -> {
+    waitFor(Duration.ofSeconds(120 + expected.size() / 40), "Postfix delivering every email", () -> {
       copies.clear();
       for (String sub : List.of("new", "cur")) {
         try (var files = Files.list(maildir.resolve(sub))) {
