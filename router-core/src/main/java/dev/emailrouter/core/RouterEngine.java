@@ -43,8 +43,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Thread-safe: ticks of one engine run one at a time (a concurrent call waits for the running
  * one). Several engines, in one process or many, may share one store: claims keep them from
- * sending one email twice. Closing the engine stops its worker threads; it holds no connection
- * between ticks.
+ * sending one email twice, and with {@link Builder#mailboxLeases shared mailbox leases} each
+ * mailbox is read by one of them at a time. Closing the engine stops its worker threads and
+ * releases its mailbox leases; it holds no connection between ticks.
  */
 public final class RouterEngine implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(RouterEngine.class);
