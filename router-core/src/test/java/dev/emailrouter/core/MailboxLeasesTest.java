@@ -375,4 +375,26 @@ final class MailboxLeasesTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageStartingWith("leaseOwner must be 1 to 200 characters");
   }
+
+  @Test
+  void tick_ofTwoEnginesReadingInParallel_eachTakesItsShare_andTogetherReadEveryMailboxOnce() {
+    List<FakeMailbox> boxes = mailboxes(8);
+    for (FakeMailbox m : boxes) {
+      m.add(TestMail.message().build());
+    }
+    leases.liveOwners("a", LEASE);
+    leases.liveOwners("b", LEASE);
+    RouterEngine a = node("a", boxes, TrackingPolicy.allEmail()).mailboxParallelism(4).build();
+    RouterEngine b = node("b", boxes, TrackingPolicy.allEmail()).mailboxParallelism(4).build();
+
+    TickReport first = a.tick();
+    TickReport second = b.tick();
+
+    assertThat(first.tracked()).hasSize(4);
+    assertThat(second.tracked()).hasSize(4);
+    assertThat(store.received()).hasSize(8);
+    assertThat(boxes).allSatisfy(m -> assertThat(m.opens()).isEqualTo(1));
+    a.close();
+    b.close();
+  }
 }
