@@ -64,7 +64,12 @@ final class SeveralNodesTest {
   }
 
   private RouterEngine node(TestPool pool, String owner, List<ListMailbox> boxes) {
+    return node(pool, owner, boxes, java.time.Clock.systemUTC());
+  }
+
+  private RouterEngine node(TestPool pool, String owner, List<ListMailbox> boxes, java.time.Clock clock) {
     RouterEngine.Builder b = RouterEngine.builder()
+        .clock(clock)
         .activityStore(new JdbcActivityStore(pool))
         .checkpointStore(recording(new JdbcCheckpointStore(pool)))
         .mailboxLeases(new JdbcMailboxLeases(pool))
@@ -163,6 +168,36 @@ final class SeveralNodesTest {
       for (RouterEngine n : nodes) {
         n.close();
       }
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"postgresql", "h2"})
+  void aNodeWhoseClockIsAnHourAhead_takesNoLeaseAnotherNodeHolds(String kind) throws Exception {
+    try (TestPool pool = database(kind)) {
+      List<ListMailbox> boxes = new ArrayList<>();
+      for (int i = 0; i < 4; i++) {
+        boxes.add(new ListMailbox("box" + i));
+        boxes.get(i).add();
+      }
+      RouterEngine a = node(pool, "node-a", boxes);
+      RouterEngine ahead = node(pool, "node-ahead", boxes,
+          java.time.Clock.offset(java.time.Clock.systemUTC(), Duration.ofHours(1)));
+
+      TickReport first = a.tick(); // alone: takes all four
+      TickReport skewed = ahead.tick(); // an hour ahead by its own clock: the database says they are held
+      a.tick(); // two live now: node-a gives up two
+      for (ListMailbox m : boxes) {
+        m.add();
+      }
+      TickReport shared = ahead.tick();
+
+      assertThat(first.tracked()).hasSize(4);
+      assertThat(skewed.tracked()).isEmpty();
+      assertThat(shared.tracked()).hasSize(2);
+      assertThat(boxes).allSatisfy(m -> assertThat(m.mostOpenAtOnce.get()).isEqualTo(1));
+      a.close();
+      ahead.close();
     }
   }
 }
