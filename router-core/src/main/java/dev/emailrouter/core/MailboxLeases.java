@@ -33,8 +33,8 @@ import java.util.Optional;
  * stored, checkpoints are written unfenced, exactly as an engine without leases) and {@link
  * #inMemory(Clock)} (engines in one process). router-jdbc's {@code JdbcMailboxLeases} keeps leases
  * in a database table with the database's clock, for engines on several machines; a host may keep
- * them in its own store by implementing this interface (router-testkit's {@code
- * MailboxLeasesContract} states the promises).
+ * them in its own store by implementing this interface, keeping the promises its methods state
+ * (router-jdbc's tests, {@code MailboxLeasesContract}, check them for the ready implementations).
  *
  * <p>Implementations must be thread-safe: an engine reading mailboxes in parallel calls them from
  * several threads at once. A call that fails because the store behind it is unreachable throws
