@@ -31,6 +31,27 @@ public interface CheckpointStore {
   void save(String mailbox, MailboxCheckpoint checkpoint);
 
   /**
+   * Saves a checkpoint under a mailbox lease, durably before returning, unless a newer lease fences
+   * the write off: the engine calls this instead of {@link #save(String, MailboxCheckpoint)} when
+   * it reads under {@link MailboxLeases} other than {@link MailboxLeases#singleNode()}. A store
+   * shared by several engines must refuse a write whose {@code fencingToken} is lower than the
+   * token of a write it already took for the mailbox (and may refuse it when its lease store knows
+   * a newer token was issued), so an engine whose lease was taken over never moves the checkpoint
+   * back. {@link #inMemory()} does; {@link #directory(java.nio.file.Path)} and this default, which
+   * saves without a check, do not, and serve one engine only.
+   *
+   * @param mailbox the mailbox name
+   * @param checkpoint the checkpoint
+   * @param fencingToken the token of the lease the engine holds ({@link MailboxLeases.Lease#fencingToken()})
+   * @return {@code true} when saved; {@code false} when refused because a newer lease wrote or holds
+   *     the mailbox (the engine then stops reading it, as if its lease were lost)
+   */
+  default boolean save(String mailbox, MailboxCheckpoint checkpoint, long fencingToken) {
+    save(mailbox, checkpoint);
+    return true;
+  }
+
+  /**
    * A store in memory, lost when the process ends.
    *
    * @return a new, empty store

@@ -22,6 +22,7 @@ import dev.emailrouter.api.TransientRouterException;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -59,6 +60,20 @@ final class IncomingFlow implements AutoCloseable {
   private final ExecutorService workers;
   /** The first mailbox a tick left unfinished because its time was used up; guarded by this. */
   private Mailbox resumeAt;
+  /**
+   * Under leases, where the next tick starts looking for mailboxes to acquire: after the last one
+   * this engine acquired, so over ticks it moves on through the list. Guarded by this.
+   */
+  private int nextStart;
+  /** The leases this engine holds, kept from tick to tick, by mailbox name. */
+  private final Map<String, Held> owned = new ConcurrentHashMap<>();
+  /** Mailbox name → its position in the configured list. */
+  private final Map<String, Integer> positions = new HashMap<>();
+  /**
+   * Whether the checkpoint store and the mailbox leases are up: a store of their own, apart from the
+   * activity store, so losing the database that keeps them stops reading, not sending.
+   */
+  private final StoreHealth stateHealth;
 
   /** A mailbox's failures in a row, and when it may be read again. */
   private static final class Health {
@@ -76,7 +91,12 @@ final class IncomingFlow implements AutoCloseable {
         s.maxMailboxRetryDelay.compareTo(s.mailboxRetryDelay) < 0 ? s.mailboxRetryDelay : s.maxMailboxRetryDelay, s.random);
     for (Mailbox m : s.mailboxes) {
       health.put(m.name(), new Health());
+      positions.put(m.name(), positions.size());
     }
+    this.stateHealth = new StoreHealth(s.clock, new Backoff(s.retryDelay,
+        s.maxRetryDelay.compareTo(s.retryDelay) < 0 ? s.retryDelay : s.maxRetryDelay, s.random));
+    // Engines started together would all begin at the first mailbox and race for the same leases.
+    this.nextStart = s.leasing && !s.mailboxes.isEmpty() ? s.random.nextInt(s.mailboxes.size()) : 0;
     if (s.mailboxParallelism > 1 && s.mailboxes.size() > 1) {
       AtomicInteger n = new AtomicInteger();
       workers = Executors.newFixedThreadPool(s.mailboxParallelism, r -> {
@@ -91,15 +111,19 @@ final class IncomingFlow implements AutoCloseable {
 
   void run(EventSink sink, TickBudget budget) {
     List<Mailbox> order = rotated();
+    Share share = share(order, sink);
+    if (share == null) {
+      return;
+    }
     if (workers == null) {
       for (Mailbox m : order) {
-        runGuarded(m, sink, budget);
+        runGuarded(m, sink, budget, share);
       }
       return;
     }
     List<Future<?>> futures = new ArrayList<>();
     for (Mailbox m : order) {
-      futures.add(workers.submit(() -> runGuarded(m, sink, budget)));
+      futures.add(workers.submit(() -> runGuarded(m, sink, budget, share)));
     }
     for (Future<?> f : futures) {
       try {
@@ -119,8 +143,9 @@ final class IncomingFlow implements AutoCloseable {
    */
   private List<Mailbox> rotated() {
     List<Mailbox> all = s.mailboxes;
-    int from = 0;
+    int from;
     synchronized (this) {
+      from = nextStart;
       if (resumeAt != null) {
         from = Math.max(0, all.indexOf(resumeAt));
         resumeAt = null;
@@ -140,7 +165,193 @@ final class IncomingFlow implements AutoCloseable {
     budget.mailboxDeferred(mailbox.name());
   }
 
-  private void runGuarded(Mailbox mailbox, EventSink sink, TickBudget budget) {
+  /**
+   * Which mailboxes this engine reads this tick, under leases: those whose leases it kept from
+   * earlier ticks (renewed now), and new ones up to its fair share, {@code ceil(mailboxes / live
+   * owners)}. Leases are kept between ticks (the lease outlives the scheduler's interval), so each
+   * engine keeps reading the same mailboxes, on connections it keeps, and a mailbox is read at every
+   * tick; an engine holding more than its share (another joined) gives the extras up at the start of
+   * a tick, and a dead engine's leases expire. A cap rather than a fixed partition (mailbox i to node
+   * i mod n) because it needs no agreement on who is which node: each engine only counts the live
+   * ones, skips what others hold, and the leases settle who reads what. Thread-safe.
+   */
+  private final class Share {
+    private final int newAllowed;
+    private int newTaken;
+
+    Share(int newAllowed) {
+      this.newAllowed = newAllowed;
+    }
+
+    /**
+     * The lease to read the mailbox under, or {@code null} when another owner holds it or this
+     * engine's share is used up.
+     *
+     * @throws StateOutage if the leases can't be reached
+     */
+    synchronized Held claim(Mailbox mailbox) {
+      Instant asked = s.clock.instant();
+      if (!s.leasing) {
+        return new Held(new MailboxLeases.Lease(mailbox.name(), s.leaseOwner, 0, Instant.MAX), asked);
+      }
+      Held kept = owned.get(mailbox.name());
+      if (kept != null) {
+        MailboxLeases.Lease lease = kept.lease;
+        Optional<MailboxLeases.Lease> renewed = state(() -> s.mailboxLeases.renew(lease, s.mailboxLeaseDuration));
+        if (renewed.isPresent()) {
+          kept.lease = renewed.get();
+          kept.confirmedAt = asked;
+          return kept;
+        }
+        // It expired between ticks and another engine took it: theirs now, quietly.
+        owned.remove(mailbox.name());
+        LOG.debug("mailbox {}: the lease (token {}) was taken over between ticks", mailbox.name(),
+            lease.fencingToken());
+      }
+      if (newTaken >= newAllowed) {
+        return null;
+      }
+      Optional<MailboxLeases.Lease> lease = state(() -> s.mailboxLeases.acquire(mailbox.name(), s.leaseOwner,
+          s.mailboxLeaseDuration));
+      if (lease.isEmpty()) {
+        LOG.debug("mailbox {} not read this tick: another engine holds its lease", mailbox.name());
+        return null;
+      }
+      newTaken++;
+      Held held = new Held(lease.get(), asked);
+      owned.put(mailbox.name(), held);
+      synchronized (IncomingFlow.this) {
+        nextStart = (positions.get(mailbox.name()) + 1) % s.mailboxes.size();
+      }
+      return held;
+    }
+  }
+
+  /**
+   * This tick's share, or {@code null} when no mailbox may be read (the lease store is down). Gives
+   * up the leases beyond the share (the last ones in this tick's order).
+   */
+  private Share share(List<Mailbox> order, EventSink sink) {
+    if (!s.leasing) {
+      return new Share(Integer.MAX_VALUE);
+    }
+    if (!stateHealth.isAvailable()) {
+      LOG.debug("no mailbox read this tick: the checkpoint or lease store is backed off until {}",
+          stateHealth.retryAt());
+      return null;
+    }
+    int cap;
+    try {
+      int live = Math.max(1, state(() -> s.mailboxLeases.liveOwners(s.leaseOwner, s.mailboxLeaseDuration)));
+      cap = (s.mailboxes.size() + live - 1) / live;
+    } catch (StateOutage e) {
+      stateUnavailable(null, e, sink);
+      return null;
+    }
+    Instant now = s.clock.instant();
+    // Leases not confirmed for a whole period have surely expired: they no longer count as ours.
+    owned.values().removeIf(h -> !now.isBefore(h.confirmedAt.plus(s.mailboxLeaseDuration)));
+    int kept = 0;
+    for (Mailbox m : order) {
+      Held h = owned.get(m.name());
+      if (h != null && ++kept > cap) {
+        owned.remove(m.name());
+        LOG.debug("mailbox {}: lease given up, this engine holds more than its share of {}", m.name(), cap);
+        release(h.lease);
+      }
+    }
+    return new Share(Math.max(0, cap - owned.size()));
+  }
+
+  /** Gives up every lease this engine holds, so other engines take its mailboxes over at once. */
+  private void releaseAll() {
+    for (Held h : owned.values()) {
+      release(h.lease);
+    }
+    owned.clear();
+  }
+
+  /** Calls the checkpoint store or the leases: a {@link TransientRouterException} is their outage. */
+  private <T> T state(java.util.function.Supplier<T> call) {
+    try {
+      return stateHealth.call(call);
+    } catch (StoreOutage e) {
+      throw new StateOutage(e);
+    }
+  }
+
+  /** The checkpoint store or the leases are unreachable: not the mailbox's fault, not the CRM's. */
+  private static final class StateOutage extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+    final transient StoreOutage outage;
+
+    StateOutage(StoreOutage outage) {
+      super(outage.getMessage(), outage.getCause(), false, false);
+      this.outage = outage;
+    }
+  }
+
+  /** This engine no longer holds the mailbox's lease. */
+  private static final class LeaseLost extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    LeaseLost(String message) {
+      super(message, null, false, false);
+    }
+  }
+
+  /** The lease a pass reads under, renewed when half of it has passed by the engine's clock. */
+  private final class Held {
+    MailboxLeases.Lease lease;
+    /** When the lease was last known to hold its full duration, by the engine's clock. */
+    Instant confirmedAt;
+
+    Held(MailboxLeases.Lease lease, Instant confirmedAt) {
+      this.lease = lease;
+      this.confirmedAt = confirmedAt;
+    }
+
+    /**
+     * Makes sure the lease still holds for at least half its duration, renewing it when needed.
+     * Only the time elapsed on the engine's own clock counts, so the nodes' clocks may differ.
+     *
+     * @throws LeaseLost when it was taken over
+     */
+    void check() {
+      if (!s.leasing) {
+        return;
+      }
+      Instant now = s.clock.instant();
+      if (Duration.between(confirmedAt, now).compareTo(s.mailboxLeaseDuration.dividedBy(2)) < 0) {
+        return;
+      }
+      MailboxLeases.Lease current = lease;
+      Optional<MailboxLeases.Lease> renewed = state(() -> s.mailboxLeases.renew(current, s.mailboxLeaseDuration));
+      if (renewed.isEmpty()) {
+        throw new LeaseLost("the lease (token " + current.fencingToken() + ") was taken over by another engine");
+      }
+      lease = renewed.get();
+      confirmedAt = now;
+    }
+
+    void save(String mailbox, MailboxCheckpoint checkpoint) {
+      if (!s.leasing) {
+        state(() -> {
+          s.checkpoints.save(mailbox, checkpoint);
+          return null;
+        });
+        return;
+      }
+      check();
+      long token = lease.fencingToken();
+      if (!state(() -> s.checkpoints.save(mailbox, checkpoint, token))) {
+        throw new LeaseLost("the checkpoint store refused the write under token " + token
+            + ": a newer lease wrote or holds the mailbox");
+      }
+    }
+  }
+
+  private void runGuarded(Mailbox mailbox, EventSink sink, TickBudget budget, Share share) {
     Health h = health.get(mailbox.name());
     Instant now = s.clock.instant();
     synchronized (h) {
@@ -154,13 +365,22 @@ final class IncomingFlow implements AutoCloseable {
       LOG.debug("mailbox {} not read this tick: the activity store is backed off", mailbox.name());
       return;
     }
+    if (!stateHealth.isAvailable()) {
+      LOG.debug("mailbox {} not read this tick: the checkpoint or lease store is backed off", mailbox.name());
+      return;
+    }
     if (budget.usedUp()) {
       unfinished(mailbox, budget);
       return;
     }
     MDC.put("mailbox", mailbox.name());
+    Held held = null;
     try {
-      read(mailbox, sink, budget);
+      held = share.claim(mailbox);
+      if (held == null) {
+        return;
+      }
+      read(mailbox, sink, budget, held);
       Instant done = s.clock.instant();
       synchronized (h) {
         h.failuresInRow = 0;
@@ -169,11 +389,43 @@ final class IncomingFlow implements AutoCloseable {
     } catch (StoreOutage e) {
       // The CRM, not the mailbox: its failures in a row stay as they were.
       storeUnavailable(mailbox, e, sink);
+    } catch (StateOutage e) {
+      stateUnavailable(mailbox, e, sink);
+    } catch (LeaseLost e) {
+      LOG.warn("mailbox {} stopped: {}; no further post-action or checkpoint for it", mailbox.name(), e.getMessage());
+      sink.accept(new RouterEvent.MailboxLeaseLost(mailbox.name(), held.lease.fencingToken(), e.getMessage()));
+      owned.remove(mailbox.name()); // nothing to release: it is another engine's now
     } catch (RuntimeException e) {
       failed(mailbox, h, e, sink);
     } finally {
       MDC.remove("mailbox");
     }
+  }
+
+  private void release(MailboxLeases.Lease lease) {
+    try {
+      s.mailboxLeases.release(lease);
+    } catch (RuntimeException e) {
+      // It expires by itself; until then the mailbox waits, which costs time, not messages.
+      LOG.warn("releasing the lease of mailbox {} failed; it expires at {}: {}", lease.mailbox(), lease.expiresAt(),
+          e.toString());
+    }
+  }
+
+  /**
+   * Reports an outage of the checkpoint store or the leases: the pass at hand stopped after its last
+   * whole batch, no further mailbox is read before the backoff ends.
+   */
+  private void stateUnavailable(Mailbox mailbox, StateOutage e, EventSink sink) {
+    String name = mailbox == null ? null : mailbox.name();
+    if (!e.outage.fresh) {
+      LOG.debug("mailbox {} stopped: the checkpoint or lease store is still unavailable (until {})", name,
+          e.outage.retryAt);
+      return;
+    }
+    LOG.warn("the checkpoint or lease store is unavailable: reading stopped at mailbox {}, nothing lost; no mailbox"
+        + " is read before {}: {}", name, e.outage.retryAt, e.getMessage());
+    sink.accept(new RouterEvent.MailboxStateUnavailable(name, e.getMessage(), e.outage.retryAt));
   }
 
   private void failed(Mailbox mailbox, Health h, RuntimeException e, EventSink sink) {
@@ -240,8 +492,8 @@ final class IncomingFlow implements AutoCloseable {
     }
   }
 
-  private void read(Mailbox mailbox, EventSink sink, TickBudget time) {
-    MailboxCheckpoint checkpoint = s.checkpoints.load(mailbox.name()).orElse(MailboxCheckpoint.START);
+  private void read(Mailbox mailbox, EventSink sink, TickBudget time, Held held) {
+    MailboxCheckpoint checkpoint = state(() -> s.checkpoints.load(mailbox.name())).orElse(MailboxCheckpoint.START);
     Map<String, Integer> failures = new HashMap<>(checkpoint.failures());
     String cursor = checkpoint.cursor();
     int budget = s.maxMessagesPerMailbox;
@@ -267,10 +519,13 @@ final class IncomingFlow implements AutoCloseable {
         Map<String, Disposition> dispositions = new LinkedHashMap<>();
         process(mailbox, session, batch.messages(), failures, dispositions, sink);
         if (!dispositions.isEmpty()) {
+          // A post-action only under a lease that still holds: after a takeover, the mailbox is the
+          // new holder's, and this engine's view of it may be stale.
+          held.check();
           session.dispose(dispositions);
         }
         cursor = batch.cursor();
-        s.checkpoints.save(mailbox.name(), new MailboxCheckpoint(cursor, failures));
+        held.save(mailbox.name(), new MailboxCheckpoint(cursor, failures));
         int fresh = 0;
         for (MessageHeaders h : batch.messages()) {
           if (!retry.contains(h.ref())) {
@@ -589,6 +844,9 @@ final class IncomingFlow implements AutoCloseable {
   public void close() {
     if (workers != null) {
       workers.shutdown();
+    }
+    if (s.leasing) {
+      releaseAll();
     }
     // A reader may hold a connection between ticks (an IMAP reader keeping its connection): the
     // engine it was handed to lets it go. Each reader once, even if two mailboxes share it.

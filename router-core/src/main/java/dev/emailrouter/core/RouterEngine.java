@@ -48,8 +48,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Thread-safe: ticks of one engine run one at a time (a concurrent call waits for the running
  * one). Several engines, in one process or many, may share one store: claims keep them from
- * sending one email twice. Closing the engine stops its worker threads; it holds no connection
- * between ticks.
+ * sending one email twice, and with {@link Builder#mailboxLeases shared mailbox leases} each
+ * mailbox is read by one of them at a time. Closing the engine stops its worker threads and
+ * releases its mailbox leases; it holds no connection between ticks.
  */
 public final class RouterEngine implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(RouterEngine.class);
@@ -286,6 +287,9 @@ public final class RouterEngine implements AutoCloseable {
     Duration mailboxRetryDelay = Duration.ofMinutes(1);
     Duration maxMailboxRetryDelay = Duration.ofHours(1);
     int mailboxParallelism = 1;
+    MailboxLeases mailboxLeases = MailboxLeases.singleNode();
+    Duration mailboxLeaseDuration = DEFAULT_MAILBOX_LEASE;
+    String leaseOwner;
 
     private Builder() {}
 
@@ -700,6 +704,62 @@ public final class RouterEngine implements AutoCloseable {
     }
 
     /**
+     * Where mailbox leases live, for a host that runs several engines (nodes) on the same
+     * mailboxes: each mailbox is then read by one engine at a time, each engine reads its fair share
+     * of the mailboxes per tick, checkpoint writes are fenced by the lease, and a dead engine's
+     * mailboxes are taken over once its leases expire ({@link MailboxLeases} says how). The
+     * checkpoint store must then be shared by the engines too, and fence its writes (router-jdbc's
+     * {@code JdbcCheckpointStore} with its {@code JdbcMailboxLeases}). Default {@link
+     * MailboxLeases#singleNode()}: this engine owns every mailbox.
+     *
+     * @param value the leases
+     * @return this builder
+     */
+    public Builder mailboxLeases(MailboxLeases value) {
+      mailboxLeases = Objects.requireNonNull(value, "mailboxLeases");
+      return this;
+    }
+
+    /**
+     * How long a mailbox lease holds unless renewed: after an engine dies, its mailboxes are read
+     * again by another engine at that engine's first tick after this time. Set it to about two
+     * intervals of the host's scheduler, so a live engine's announcement ({@link
+     * MailboxLeases#liveOwners}) never lapses between its ticks; a reading engine renews the lease
+     * whenever half of it has passed, so a long pass keeps it. Ignored with {@link
+     * MailboxLeases#singleNode()}. Default 1 minute (two ticks of the 30-second schedule the
+     * README shows).
+     *
+     * @param value 2 seconds to 1 day
+     * @return this builder
+     */
+    public Builder mailboxLeaseDuration(Duration value) {
+      Objects.requireNonNull(value, "mailboxLeaseDuration");
+      if (value.compareTo(Duration.ofSeconds(2)) < 0 || value.compareTo(Duration.ofDays(1)) > 0) {
+        throw new IllegalArgumentException("mailboxLeaseDuration must be between 2 seconds and 1 day, was " + value);
+      }
+      mailboxLeaseDuration = value;
+      return this;
+    }
+
+    /**
+     * This engine's name as the holder of mailbox leases: unique per engine among those sharing
+     * the leases (a host name and process id, say), and shown in the lease table. Default a random
+     * name drawn when the engine is built, so a restarted engine is a new owner.
+     *
+     * @param value 1 to 200 characters, no control characters
+     * @return this builder
+     */
+    public Builder leaseOwner(String value) {
+      Objects.requireNonNull(value, "leaseOwner");
+      if (value.isEmpty() || value.length() > 200 || value.chars().anyMatch(Character::isISOControl)) {
+        throw new IllegalArgumentException("leaseOwner must be 1 to 200 characters without control characters, was \""
+            + value.replaceAll("\\p{Cntrl}", "?") + "\"");
+      }
+      leaseOwner = value;
+      return this;
+    }
+
+    /**
      * Builds the engine.
      *
      * @return the engine
@@ -752,6 +812,7 @@ public final class RouterEngine implements AutoCloseable {
   }
 
   private static final Duration DEFAULT_TICK_BUDGET = Duration.ofMinutes(10);
+  private static final Duration DEFAULT_MAILBOX_LEASE = Duration.ofMinutes(1);
 
   /** The built configuration, immutable and shared by the flows. */
   static final class Settings {
@@ -789,6 +850,11 @@ public final class RouterEngine implements AutoCloseable {
     final Duration mailboxRetryDelay;
     final Duration maxMailboxRetryDelay;
     final int mailboxParallelism;
+    final MailboxLeases mailboxLeases;
+    /** Whether leases other than {@link MailboxLeases#singleNode()} decide who reads a mailbox. */
+    final boolean leasing;
+    final Duration mailboxLeaseDuration;
+    final String leaseOwner;
 
     Settings(Builder b) {
       store = b.store;
@@ -826,6 +892,11 @@ public final class RouterEngine implements AutoCloseable {
       mailboxRetryDelay = b.mailboxRetryDelay;
       maxMailboxRetryDelay = b.maxMailboxRetryDelay;
       mailboxParallelism = b.mailboxParallelism;
+      mailboxLeases = b.mailboxLeases;
+      leasing = b.mailboxLeases != MailboxLeases.singleNode();
+      mailboxLeaseDuration = b.mailboxLeaseDuration;
+      leaseOwner = b.leaseOwner != null ? b.leaseOwner
+          : "engine-" + Long.toUnsignedString(new SecureRandom().nextLong(), 36);
     }
   }
 }

@@ -295,4 +295,44 @@ public sealed interface RouterEvent {
       mailboxesDeferred = List.copyOf(mailboxesDeferred);
     }
   }
+  /**
+   * The engine lost a mailbox's lease while reading it ({@link MailboxLeases}): another engine
+   * acquired it after it expired, or the checkpoint store refused a write fenced by an older token.
+   * The engine stopped reading the mailbox at once, ran no further post-action and saved no
+   * checkpoint for it; the engine that holds the lease now reads it, and what this one had created
+   * already is found there as duplicates. A transient stop, never counted towards {@link
+   * MailboxDisabled}.
+   *
+   * @param mailbox the mailbox
+   * @param fencingToken the token of the lease that was lost
+   * @param reason what showed the loss
+   */
+  record MailboxLeaseLost(String mailbox, long fencingToken, String reason) implements RouterEvent {
+    /** Validates the components. */
+    public MailboxLeaseLost {
+      Objects.requireNonNull(mailbox, "mailbox");
+      Objects.requireNonNull(reason, "reason");
+    }
+  }
+
+  /**
+   * The checkpoint store or the mailbox leases threw {@code TransientRouterException} (the database
+   * that keeps them went away): reading stopped for this tick with nothing lost. The mailbox at hand
+   * ran no further post-action and kept the checkpoint of its last whole batch; its next reading
+   * sees the rest again. No mailbox is read before {@code retryAt} (the engine's {@code retryDelay},
+   * doubling per outage in a row); sending goes on. Raised once per outage; never counted towards
+   * {@link MailboxDisabled}.
+   *
+   * @param mailbox the mailbox whose pass stopped, or {@code null} when the outage met the tick
+   *     before any mailbox
+   * @param reason the store's message
+   * @param retryAt when mailboxes are read again
+   */
+  record MailboxStateUnavailable(String mailbox, String reason, Instant retryAt) implements RouterEvent {
+    /** Validates the components. */
+    public MailboxStateUnavailable {
+      Objects.requireNonNull(reason, "reason");
+      Objects.requireNonNull(retryAt, "retryAt");
+    }
+  }
 }

@@ -84,17 +84,18 @@ public record TickReport(Instant startedAt, Duration duration, List<RouterEvent>
   }
 
   /**
-   * Problems with a server, the store or a mailbox as a whole, lost claims, and a used-up tick
-   * budget.
+   * Problems with a server, the store or a mailbox as a whole, lost claims, lost mailbox leases,
+   * an unavailable checkpoint or lease store, and a used-up tick budget.
    *
-   * @return server, store, mailbox, claim and budget problems
+   * @return server, store, mailbox, claim, lease and budget problems
    */
   public List<RouterEvent> problems() {
     return events.stream()
         .filter(e -> e instanceof RouterEvent.ServerUnavailable || e instanceof RouterEvent.StoreUnavailable
             || e instanceof RouterEvent.MailboxFailed
             || e instanceof RouterEvent.MailboxDisabled || e instanceof RouterEvent.ClaimLost
-            || e instanceof RouterEvent.TickBudgetUsedUp)
+            || e instanceof RouterEvent.TickBudgetUsedUp
+            || e instanceof RouterEvent.MailboxLeaseLost || e instanceof RouterEvent.MailboxStateUnavailable)
         .toList();
   }
 

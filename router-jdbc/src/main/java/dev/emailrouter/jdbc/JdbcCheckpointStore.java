@@ -28,8 +28,16 @@ import javax.sql.DataSource;
  * <p>{@link #save} upserts the mailbox's row and commits before it returns, so a crash leaves the
  * old checkpoint or the new one, never a torn one; the engine saves only after the store committed
  * the activities behind it. Rows are keyed by a SHA-256 of the mailbox name (names may be longer
- * than a key may be). The table has a {@code lease_token} column for the mailbox leases to come,
- * which will fence each write; it is not used yet.
+ * than a key may be).
+ *
+ * <p><b>Fencing.</b> Engines that share mailboxes under {@link JdbcMailboxLeases} write with {@link
+ * #save(String, MailboxCheckpoint, long)}, which takes the write only when (a) no write was made
+ * under a greater token ({@code lease_token} of the row, a monotonic check in the same statement)
+ * and (b) when the lease tables are in the same database, the lease table has issued no greater
+ * token for the mailbox (a join on {@code router_mailbox_lease}). (a) alone would let a stale engine
+ * write after a takeover until the new holder's first write; (b) closes that window, so an engine
+ * whose lease was taken over never moves a checkpoint back. Whether the lease tables are there is
+ * decided when the store is built: create both schemas before building it.
  *
  * <p>Thread-safe: each call borrows its own connection from the {@link DataSource}. Immutable.
  */
@@ -41,6 +49,8 @@ public final class JdbcCheckpointStore implements CheckpointStore {
 
   private final DataSource dataSource;
   private final Dialect dialect;
+  /** Whether {@code router_mailbox_lease} is in this database, so fenced writes check it too. */
+  private final boolean leaseTable;
 
   /**
    * Creates a store over the checkpoint table, checking that it exists in the version this code
@@ -54,6 +64,7 @@ public final class JdbcCheckpointStore implements CheckpointStore {
   public JdbcCheckpointStore(DataSource dataSource) {
     this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
     this.dialect = Schema.check(dataSource, COMPONENT, List.of(TABLE), "JdbcCheckpointStore.createSchema(dataSource)");
+    this.leaseTable = Schema.present(dataSource, "lease");
   }
 
   /**
@@ -120,6 +131,74 @@ public final class JdbcCheckpointStore implements CheckpointStore {
         ps.setString(3, checkpoint.cursor());
         ps.setString(4, JSON.writeValueAsString(checkpoint.failures()));
         ps.executeUpdate();
+      }
+    } catch (SQLException e) {
+      throw new TransientRouterException("checkpoint of mailbox " + mailbox + " can't be written to table " + TABLE
+          + ": " + e.getMessage(), e);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("failures of mailbox " + mailbox + " can't be written as JSON", e);
+    }
+  }
+
+  /**
+   * Saves a checkpoint under a mailbox lease, in one statement committed before it returns, unless
+   * a greater fencing token wrote the row or (with the lease tables in this database) was issued
+   * for the mailbox since.
+   *
+   * @throws TransientRouterException if the database fails; the old checkpoint then stands
+   */
+  @Override
+  public boolean save(String mailbox, MailboxCheckpoint checkpoint, long fencingToken) {
+    Objects.requireNonNull(mailbox, "mailbox");
+    Objects.requireNonNull(checkpoint, "checkpoint");
+    String notSuperseded = leaseTable
+        ? " AND NOT EXISTS (SELECT 1 FROM router_mailbox_lease l WHERE l.mailbox_hash = ? AND l.fencing_token > ?)"
+        : "";
+    String update = "UPDATE " + TABLE + " SET mailbox = ?, cursor_value = ?, failures = ?, lease_token = ?,"
+        + " updated_at = CURRENT_TIMESTAMP WHERE mailbox_hash = ? AND (lease_token IS NULL OR lease_token <= ?)"
+        + notSuperseded;
+    String insert = "INSERT INTO " + TABLE + " (mailbox_hash, mailbox, cursor_value, failures, lease_token,"
+        + " updated_at) SELECT ?, ?, ?, ?, ?, CURRENT_TIMESTAMP" + (dialect == Dialect.H2 ? " FROM DUAL" : "")
+        + (leaseTable ? " WHERE" + notSuperseded.substring(" AND".length()) : "")
+        + (dialect == Dialect.POSTGRESQL ? " ON CONFLICT (mailbox_hash) DO NOTHING" : "");
+    String hash = JdbcActivityStore.sha256(mailbox);
+    try (Connection c = dataSource.getConnection()) {
+      if (!c.getAutoCommit()) {
+        c.setAutoCommit(true); // each statement committed (durably) before the call returns
+      }
+      String failures = JSON.writeValueAsString(checkpoint.failures());
+      try (PreparedStatement ps = c.prepareStatement(update)) {
+        ps.setString(1, mailbox);
+        ps.setString(2, checkpoint.cursor());
+        ps.setString(3, failures);
+        ps.setLong(4, fencingToken);
+        ps.setString(5, hash);
+        ps.setLong(6, fencingToken);
+        if (leaseTable) {
+          ps.setString(7, hash);
+          ps.setLong(8, fencingToken);
+        }
+        if (ps.executeUpdate() == 1) {
+          return true;
+        }
+      }
+      // No row taken: either none exists yet (the mailbox's first checkpoint), or it is fenced off.
+      try (PreparedStatement ps = c.prepareStatement(insert)) {
+        ps.setString(1, hash);
+        ps.setString(2, mailbox);
+        ps.setString(3, checkpoint.cursor());
+        ps.setString(4, failures);
+        ps.setLong(5, fencingToken);
+        if (leaseTable) {
+          ps.setString(6, hash);
+          ps.setLong(7, fencingToken);
+        }
+        return ps.executeUpdate() == 1;
+      } catch (SQLException e) {
+        if ("23505".equals(e.getSQLState())) {
+          return false; // H2: the row exists, so the update above was fenced off
+        }
+        throw e;
       }
     } catch (SQLException e) {
       throw new TransientRouterException("checkpoint of mailbox " + mailbox + " can't be written to table " + TABLE

@@ -98,6 +98,26 @@ final class Schema {
     }
   }
 
+  /**
+   * Whether a component's tables were created in this database (its row in the version table),
+   * without failing when they weren't.
+   */
+  static boolean present(DataSource dataSource, String component) {
+    try (Connection c = dataSource.getConnection()) {
+      try (PreparedStatement ps = c.prepareStatement("SELECT version FROM " + VERSION_TABLE + " WHERE component = ?")) {
+        ps.setString(1, component);
+        try (ResultSet rs = ps.executeQuery()) {
+          return rs.next();
+        }
+      } catch (SQLException e) {
+        rollbackQuietly(c);
+        return false;
+      }
+    } catch (SQLException e) {
+      throw new IllegalStateException("the database for router-jdbc's tables can't be reached: " + e.getMessage(), e);
+    }
+  }
+
   private static void rollbackQuietly(Connection c) {
     try {
       if (!c.getAutoCommit()) {

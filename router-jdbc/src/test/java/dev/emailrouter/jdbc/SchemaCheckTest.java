@@ -89,4 +89,43 @@ final class SchemaCheckTest {
       new JdbcCheckpointStore(pool);
     }
   }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"postgresql", "h2"})
+  void mailboxLeases_withoutTheirTables_orAtAnOlderVersion_failNamingTheTableAndTheScript(String kind)
+      throws SQLException {
+    try (TestPool pool = database(kind)) {
+      JdbcCheckpointStore.createSchema(pool); // the checkpoint tables alone: the lease component is separate
+      Supplier<JdbcMailboxLeases> build = () -> new JdbcMailboxLeases(pool);
+      assertThatThrownBy(build::get).isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("component 'lease'")
+          .hasMessageContaining("dev/emailrouter/jdbc/" + kind + "/V1__lease.sql")
+          .hasMessageContaining("JdbcMailboxLeases.createSchema(dataSource)");
+
+      JdbcMailboxLeases.createSchema(pool);
+      JdbcMailboxLeases.createSchema(pool); // idempotent
+      build.get();
+      execute(pool, "DROP TABLE router_lease_owner");
+      assertThatThrownBy(build::get).isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("table router_lease_owner is missing").hasMessageContaining("V1__lease.sql");
+
+      JdbcMailboxLeases.createSchema(pool);
+      execute(pool, "UPDATE router_schema_version SET version = 0 WHERE component = 'lease'");
+      assertThatThrownBy(build::get).isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("lease tables are at version 0").hasMessageContaining("needs version 1")
+          .hasMessageContaining("V1__lease.sql");
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"postgresql", "h2"})
+  void checkpointStore_atAnOlderVersion_failsNamingTheScript(String kind) throws SQLException {
+    try (TestPool pool = database(kind)) {
+      JdbcCheckpointStore.createSchema(pool);
+      execute(pool, "UPDATE router_schema_version SET version = 0 WHERE component = 'checkpoint'");
+
+      assertThatThrownBy(() -> new JdbcCheckpointStore(pool)).isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("checkpoint tables are at version 0").hasMessageContaining("V1__checkpoint.sql");
+    }
+  }
 }

@@ -15,7 +15,7 @@ CREATE TABLE IF NOT EXISTS router_mailbox_checkpoint (
   cursor_value CHARACTER VARYING NOT NULL,
   -- JSON object: message reference -> failed attempts.
   failures CHARACTER VARYING NOT NULL,
-  -- The fencing token of the mailbox lease the last write was made under (mailbox leases: not yet used).
+  -- The fencing token of the mailbox lease the last fenced write was made under (JdbcMailboxLeases).
   lease_token BIGINT,
   updated_at TIMESTAMP WITH TIME ZONE DEFAULT CURRENT_TIMESTAMP NOT NULL
 );
