@@ -53,7 +53,14 @@ public interface MailboxLeases {
    * @param expiresAt when it ends unless renewed, by the lease store's clock
    */
   record Lease(String mailbox, String owner, long fencingToken, Instant expiresAt) {
-    /** Validates the components. */
+    /**
+     * Validates the components.
+     *
+     * @param mailbox the mailbox name ({@link Mailbox#name()})
+     * @param owner the engine that holds it
+     * @param fencingToken a number that grows each time the mailbox's lease changes hands (or is acquired again); at least 0
+     * @param expiresAt when it ends unless renewed, by the lease store's clock
+     */
     public Lease {
       Objects.requireNonNull(mailbox, "mailbox");
       Objects.requireNonNull(owner, "owner");

@@ -308,7 +308,13 @@ public sealed interface RouterEvent {
    * @param reason what showed the loss
    */
   record MailboxLeaseLost(String mailbox, long fencingToken, String reason) implements RouterEvent {
-    /** Validates the components. */
+    /**
+     * Validates the components.
+     *
+     * @param mailbox the mailbox
+     * @param fencingToken the token of the lease that was lost
+     * @param reason what showed the loss
+     */
     public MailboxLeaseLost {
       Objects.requireNonNull(mailbox, "mailbox");
       Objects.requireNonNull(reason, "reason");
@@ -329,7 +335,13 @@ public sealed interface RouterEvent {
    * @param retryAt when mailboxes are read again
    */
   record MailboxStateUnavailable(String mailbox, String reason, Instant retryAt) implements RouterEvent {
-    /** Validates the components. */
+    /**
+     * Validates the components.
+     *
+     * @param mailbox the mailbox whose pass stopped, or {@code null} when the outage met the tick before any mailbox
+     * @param reason the store's message
+     * @param retryAt when mailboxes are read again
+     */
     public MailboxStateUnavailable {
       Objects.requireNonNull(reason, "reason");
       Objects.requireNonNull(retryAt, "retryAt");

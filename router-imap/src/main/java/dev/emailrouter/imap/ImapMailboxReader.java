@@ -2,6 +2,7 @@ package dev.emailrouter.imap;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.emailrouter.api.AccessReport;
 import dev.emailrouter.api.Credentials;
 import dev.emailrouter.api.MailboxReader;
 import dev.emailrouter.api.PermanentRouterException;
@@ -117,6 +118,19 @@ public final class ImapMailboxReader implements MailboxReader, AutoCloseable {
    * @throws PermanentRouterException if the login is refused, the folder does not exist, the
    *     server's certificate is not trusted or STARTTLS is not offered
    */
+  /**
+   * Test Access: resolves the host, connects, checks TLS and that an IMAP server greets, logs in
+   * and selects the folder exactly as a tick does, and says whether the folders {@code
+   * afterTracked}, {@code afterRejected} and {@code quarantineFolder} move messages to exist (a
+   * missing one is created on first use). It reads no message, sets no flag and creates no folder.
+   *
+   * @return the report, with the setting to change on a failed step
+   */
+  @Override
+  public AccessReport testAccess() {
+    return new ImapAccessTest(settings, login).run();
+  }
+
   @Override
   public Session open() {
     ImapSession session = new ImapSession(settings, login, failures, this::keep);
