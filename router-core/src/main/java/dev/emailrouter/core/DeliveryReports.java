@@ -209,7 +209,7 @@ final class DeliveryReports {
         String returned = read(part, MAX_PART, type.contains("global"));
         String block = headerBlock(returned);
         Matcher m = LABELLED_ID.matcher(block);
-        if (m.find()) {
+        while (m.find() && found.returnedIds.size() < MAX_CANDIDATES) {
           found.returnedIds.add(m.group(1));
         }
         found.returnedText.append(returned).append('\n');
