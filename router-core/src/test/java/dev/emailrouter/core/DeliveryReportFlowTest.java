@@ -191,4 +191,59 @@ final class DeliveryReportFlowTest {
     assertThat(inbox.dispositions()).containsEntry(ref, Disposition.TRACKED);
     assertThat(plain.findByMessageId(messageId)).map(ActivityRef::activityId).contains("email-1");
   }
+
+  @Test
+  void tick_whenTheStoreIsDownWhileRecordingAReport_stopsThePass_andTheReportIsReadAgainLater() throws IOException {
+    boolean[] down = {true};
+    DelegatingStore flaky = new DelegatingStore(store) {
+      @Override
+      public void recordDeliveryReport(ActivityRef email, DeliveryReport report) {
+        if (down[0]) {
+          throw new dev.emailrouter.api.TransientRouterException("database unreachable");
+        }
+        store.recordDeliveryReport(email, report);
+      }
+    };
+    RouterEngine engine = RouterEngine.builder().activityStore(flaky).transport(transport)
+        .mailbox(Mailbox.ofUser("user-1", inbox)).trackingPolicy(TrackingPolicy.responsesToCrmEmail()).clock(clock)
+        .random(new Random(3)).build();
+    String messageId = send(engine, "email-1");
+    String ref = inbox.add(bounce("postfix-failed.eml", messageId));
+
+    TickReport outage = engine.tick();
+    down[0] = false;
+    clock.advance(java.time.Duration.ofHours(1));
+    TickReport after = engine.tick();
+
+    assertThat(outage.problems()).singleElement().isInstanceOf(RouterEvent.StoreUnavailable.class);
+    assertThat(outage.messageFailures()).isEmpty();
+    assertThat(outage.deliveryReports()).isEmpty();
+    assertThat(after.deliveryReports()).extracting(RouterEvent.DeliveryReported::ref).containsExactly(ref);
+    assertThat(store.deliveryReports("email-1")).hasSize(1);
+    assertThat(inbox.dispositions()).containsEntry(ref, Disposition.TRACKED);
+  }
+
+  @Test
+  void tick_withAHugeReport_readsOnlyItsStart_andNeitherFailsNorStopsTheMailbox() throws IOException {
+    RouterEngine engine = engine(TrackingPolicy.responsesToCrmEmail());
+    String messageId = send(engine, "email-1");
+    StringBuilder status = new StringBuilder("Reporting-MTA: dns; x.test\r\n\r\n");
+    while (status.length() < 3_000_000) {
+      status.append("Final-Recipient: rfc822; r@x.test\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n");
+    }
+    // The returned headers come after 3 MB of status fields: past what is read, so no email is found.
+    String huge = "Return-Path: <>\r\nFrom: MAILER-DAEMON@x.test\r\nMessage-ID: <huge@x.test>\r\n"
+        + "Content-Type: multipart/report; report-type=delivery-status; boundary=b\r\n\r\n--b\r\n"
+        + "Content-Type: message/delivery-status\r\n\r\n" + status + "--b\r\nContent-Type: text/rfc822-headers"
+        + "\r\n\r\nMessage-ID: " + messageId + "\r\n\r\n--b--\r\n";
+    String ref = inbox.add(huge);
+    String next = inbox.add(TestMail.message().build());
+
+    TickReport report = engine.tick();
+
+    assertThat(report.messageFailures()).isEmpty();
+    assertThat(report.problems()).isEmpty();
+    assertThat(report.deliveryReports()).isEmpty();
+    assertThat(inbox.dispositions()).containsEntry(ref, Disposition.REJECTED).containsKey(next);
+  }
 }
