@@ -107,7 +107,7 @@ final class DeliveryReports {
       int at = local.indexOf('@');
       local = at < 0 ? local : local.substring(0, at);
       if (local.equals("mailer-daemon") || local.equals("postmaster") || local.equals("mail-daemon")
-          || local.equals("mailerdaemon") || local.equals("microsoftexchange329e71ec88ae4615bbc36ab6ce41109e")) {
+          || local.equals("mailerdaemon") || local.startsWith("microsoftexchange")) { // Exchange Online's NDR sender
         return true;
       }
     }

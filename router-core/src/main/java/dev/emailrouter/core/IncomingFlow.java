@@ -542,14 +542,15 @@ final class IncomingFlow implements AutoCloseable {
   /**
    * Whether a message is downloaded to look for a delivery report in it, whatever the policy
    * decided: its headers look like a bounce's, and it is no duplicate or loop (forward mailboxes
-   * hold forwarded originals, not reports).
+   * hold forwarded originals, not reports). A mailbox whose policy tracks nothing is left alone.
    */
   private static boolean mayBeReport(Mailbox mailbox, Candidate c) {
     if (mailbox.kind() == Mailbox.Kind.FORWARD || c.decision() == null) {
       return false;
     }
     Reason r = c.decision().reason();
-    return r != Reason.DUPLICATE && r != Reason.LOOP && r != Reason.TOO_LARGE && DeliveryReports.mayBe(c.message());
+    return r != Reason.DUPLICATE && r != Reason.LOOP && r != Reason.TOO_LARGE && r != Reason.TRACKING_DISABLED
+        && DeliveryReports.mayBe(c.message());
   }
 
   /**

@@ -246,4 +246,17 @@ final class DeliveryReportFlowTest {
     assertThat(report.deliveryReports()).isEmpty();
     assertThat(inbox.dispositions()).containsEntry(ref, Disposition.REJECTED).containsKey(next);
   }
+
+  @Test
+  void tick_whenTheMailboxTracksNothing_leavesABounceAlone() throws IOException {
+    RouterEngine engine = engine(TrackingPolicy.none());
+    String messageId = send(engine, "email-1");
+    String ref = inbox.add(bounce("postfix-failed.eml", messageId));
+
+    TickReport report = engine.tick();
+
+    assertThat(report.deliveryReports()).isEmpty();
+    assertThat(inbox.downloaded()).doesNotContain(ref);
+    assertThat(inbox.dispositions()).containsEntry(ref, Disposition.REJECTED);
+  }
 }
