@@ -212,7 +212,9 @@ final class DeliveryReports {
         while (m.find() && found.returnedIds.size() < MAX_CANDIDATES) {
           found.returnedIds.add(m.group(1));
         }
-        found.returnedText.append(returned).append('\n');
+        if (found.returnedText.length() < MAX_PART * 2) {
+          found.returnedText.append(returned).append('\n');
+        }
       }
       case "text/plain" -> {
         if (found.text.length() < MAX_PART * 2) {
