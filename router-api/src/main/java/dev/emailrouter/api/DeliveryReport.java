@@ -49,7 +49,20 @@ public record DeliveryReport(String mailbox, String ref, String reportMessageId,
     EXPANDED
   }
 
-  /** Validates the components and copies the list. */
+  /**
+   * Validates the components and copies the list.
+   *
+   * @param mailbox the mailbox the report arrived in
+   * @param ref the reader's reference to the report message
+   * @param reportMessageId the report's own Message-ID, or {@code null}
+   * @param originalMessageId the Message-ID of the email the report is about
+   * @param match how the report was tied to that email
+   * @param envelopeId the decoded envelope id, or {@code null}
+   * @param reportingMta the server that wrote the report, or {@code null}
+   * @param receivedAt when the report arrived, or {@code null}
+   * @param recipients what happened per recipient, at least one
+   * @throws IllegalArgumentException if {@code recipients} is empty
+   */
   public DeliveryReport {
     Objects.requireNonNull(mailbox, "mailbox");
     Objects.requireNonNull(ref, "ref");
@@ -76,7 +89,17 @@ public record DeliveryReport(String mailbox, String ref, String reportMessageId,
   public record Recipient(String recipient, Action action, String status, String diagnostic, String remoteMta) {
     private static final Pattern STATUS = Pattern.compile("[245]\\.\\d{1,3}\\.\\d{1,3}");
 
-    /** Validates the components. */
+    /**
+     * Validates the components.
+     *
+     * @param recipient the recipient's address as the report gives it
+     * @param action what the server did
+     * @param status the RFC 3463 status code
+     * @param diagnostic the server's reply or explanation, or {@code null}
+     * @param remoteMta the server that refused or accepted it, or {@code null}
+     * @throws IllegalArgumentException if {@code status} is no RFC 3463 code or {@code diagnostic} is
+     *     longer than 1,000 characters
+     */
     public Recipient {
       Objects.requireNonNull(recipient, "recipient");
       Objects.requireNonNull(action, "action");

@@ -271,7 +271,15 @@ public sealed interface RouterEvent {
    */
   record DeliveryReported(String mailbox, String ref, String messageId, String activityId,
       dev.emailrouter.api.DeliveryReport report) implements RouterEvent {
-    /** Validates the components. */
+    /**
+     * Validates the components.
+     *
+     * @param mailbox the mailbox the report arrived in
+     * @param ref the reader's reference to the report message
+     * @param messageId the report message's own Message-ID, or {@code null}
+     * @param activityId the email activity the report is about
+     * @param report what it says, per recipient
+     */
     public DeliveryReported {
       Objects.requireNonNull(mailbox, "mailbox");
       Objects.requireNonNull(ref, "ref");
