@@ -49,6 +49,9 @@
 #   hard@example.test   550 5.1.1 no such user
 #   other unknown users of example.test: 550 5.1.1 ... User unknown in virtual mailbox table
 #     (refused during the SMTP dialogue, never accepted and bounced later)
+#   gone@example.test   250: accepted (it is in Postfix's mailbox list) but unknown to Dovecot, whose
+#                       LMTP refuses it (550 5.1.1 User doesn't exist); Postfix then bounces it: an
+#                       RFC 3464 report from MAILER-DAEMON in the sender's mailbox
 #   any other domain:   550 5.7.1 ... this test server delivers only to example.test (its transport
 #                       is "error", which smtpd already applies at RCPT: nothing is queued, no DNS)
 #
@@ -346,6 +349,8 @@ make_users() {
             "$MAIL_ROOT/$addr" "$MAIL_ROOT/$addr/Maildir" \
             "$MAIL_ROOT/$addr/Maildir/cur" "$MAIL_ROOT/$addr/Maildir/new" "$MAIL_ROOT/$addr/Maildir/tmp"
     done < <(all_users)
+    # gone@ is accepted at RCPT and refused at delivery, so Postfix bounces it (no Maildir, no login).
+    printf 'gone@%s OK\n' "$DOMAIN" >>"$PF_CONF/virtual_mailboxes.tmp"
     # The auth process runs as user "dovecot" and reads the passwd-file itself.
     chown root:dovecot "$DC_USERS.tmp"
     chmod 0640 "$DC_USERS.tmp"

@@ -299,4 +299,30 @@ public interface ActivityStore {
    * @return the activity, whether this call created it, and its stored content digest if any
    */
   ReceiveResult createReceived(ReceivedEmail email);
+
+  /**
+   * Records a delivery status notification about an email the CRM sent: per recipient, whether it
+   * failed (a bounce, status 5.x.x), is delayed (4.x.x), or was delivered or relayed, with the
+   * remote server's diagnostic, so the CRM can show "bounced: 550 5.1.1 user unknown" on the email.
+   *
+   * <p>The engine calls it after it found the email by {@link #findByMessageId} (the report's
+   * envelope id, else the Message-ID in the returned headers, else one in the returned text), and
+   * before the mailbox's post-action runs on the report. The report message itself becomes a
+   * Received activity only when the tracking policy tracks it for a reason other than correlation
+   * ({@link #createReceived} is then called too). The same report may be recorded more than once
+   * (a mailbox read again after a reset, an engine that died before the post-action): a store that
+   * wants each once keys it by {@link DeliveryReport#reportMessageId()} and the recipient. The
+   * email's status is the store's to change or keep (the router leaves a Sent email Sent).
+   *
+   * <p><b>The default implementation</b> does nothing, so a store written before this method
+   * existed keeps working: reports are then only in the engine's events.
+   *
+   * @param email the email the report is about, as {@link #findByMessageId} returned it
+   * @param report the report, with at least one recipient
+   * @throws TransientRouterException if the store is unavailable (an outage: see the type's
+   *     Javadoc); any other exception counts as a failure of the report message
+   */
+  default void recordDeliveryReport(ActivityRef email, DeliveryReport report) {
+    // Stores written before this method know nothing of reports: the engine still reports them in events.
+  }
 }

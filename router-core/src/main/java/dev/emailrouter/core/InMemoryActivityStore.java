@@ -7,6 +7,7 @@ import dev.emailrouter.api.Claim;
 import dev.emailrouter.api.ClaimRequest;
 import dev.emailrouter.api.ClaimedEmail;
 import dev.emailrouter.api.ContentSource;
+import dev.emailrouter.api.DeliveryReport;
 import dev.emailrouter.api.EmailAddress;
 import dev.emailrouter.api.EmailIdentity;
 import dev.emailrouter.api.EmailStatus;
@@ -126,6 +127,7 @@ public final class InMemoryActivityStore implements ActivityStore {
   private final Map<String, ReceivedEmail> receivedByKey = new LinkedHashMap<>();
   private final Map<String, String> receivedIdByKey = new HashMap<>();
   private final Map<String, String> receivedIdByMessageId = new HashMap<>();
+  private final Map<String, List<DeliveryReport>> reports = new LinkedHashMap<>();
   private final AtomicLong sequence = new AtomicLong();
   private final AtomicLong trackingNumbers = new AtomicLong();
 
@@ -397,6 +399,36 @@ public final class InMemoryActivityStore implements ActivityStore {
       throw new StaleClaimException(claim);
     }
     return row;
+  }
+
+  /**
+   * Returns the delivery reports recorded on an email, oldest first.
+   *
+   * @param activityId the email activity
+   * @return the reports, empty when none
+   */
+  public List<DeliveryReport> deliveryReports(String activityId) {
+    synchronized (lock) {
+      return List.copyOf(reports.getOrDefault(activityId, List.of()));
+    }
+  }
+
+  /**
+   * Keeps the report with the email, once per report Message-ID and recipient list (a report read
+   * again after a mailbox reset is not kept twice); the email's status is left as it is.
+   */
+  @Override
+  public void recordDeliveryReport(ActivityRef email, DeliveryReport report) {
+    Objects.requireNonNull(email, "email");
+    Objects.requireNonNull(report, "report");
+    synchronized (lock) {
+      List<DeliveryReport> kept = reports.computeIfAbsent(email.activityId(), k -> new ArrayList<>());
+      boolean seen = report.reportMessageId() != null && kept.stream().anyMatch(
+          r -> report.reportMessageId().equals(r.reportMessageId()) && r.recipients().equals(report.recipients()));
+      if (!seen) {
+        kept.add(report);
+      }
+    }
   }
 
   private static void release(Row row) {

@@ -3,6 +3,7 @@ package dev.emailrouter.core;
 import dev.emailrouter.api.ActivityRef;
 import dev.emailrouter.api.Attachment;
 import dev.emailrouter.api.ContentSource;
+import dev.emailrouter.api.DeliveryReport;
 import dev.emailrouter.api.AutoResponse;
 import dev.emailrouter.api.Disposition;
 import dev.emailrouter.api.EmailAddress;
@@ -567,7 +568,7 @@ final class IncomingFlow implements AutoCloseable {
       try {
         IncomingMessage m = Headers.parse(mailbox.name(), h);
         Candidate c = decide(mailbox, m, mailbox.owner());
-        if (c.decision().track()) {
+        if (c.decision().track() || mayBeReport(mailbox, c)) {
           toDownload.add(c);
         } else {
           conclude(mailbox, c, failures, dispositions, sink);
@@ -666,6 +667,16 @@ final class IncomingFlow implements AutoCloseable {
         LOG.debug("message {} ({}) in {} was deleted or moved by another client before it could be downloaded",
             c.message().ref(), c.message().messageId(), mailbox.name());
         sink.accept(new RouterEvent.MessageGone(mailbox.name(), c.message().ref(), c.message().messageId()));
+        continue;
+      }
+      try {
+        if (mayBeReport(mailbox, c) && deliveryReport(mailbox, c, raw, failures, dispositions, sink)) {
+          continue;
+        }
+      } catch (StoreOutage e) {
+        throw e; // the CRM, not this message: the whole pass stops
+      } catch (Exception e) {
+        messageFailed(mailbox, c.message().ref(), c.message().messageId(), e, failures, dispositions, sink);
         continue;
       }
       ContentDigest digest = new ContentDigest();
@@ -786,6 +797,89 @@ final class IncomingFlow implements AutoCloseable {
     } finally {
       MDC.remove("messageId");
     }
+  }
+
+  /**
+   * Whether a message is downloaded to look for a delivery report in it, whatever the policy
+   * decided: its headers look like a bounce's, and it is no duplicate or loop (forward mailboxes
+   * hold forwarded originals, not reports). A mailbox whose policy tracks nothing is left alone.
+   */
+  private static boolean mayBeReport(Mailbox mailbox, Candidate c) {
+    if (mailbox.kind() == Mailbox.Kind.FORWARD || c.decision() == null) {
+      return false;
+    }
+    Reason r = c.decision().reason();
+    return r != Reason.DUPLICATE && r != Reason.LOOP && r != Reason.TOO_LARGE && r != Reason.TRACKING_DISABLED
+        && DeliveryReports.mayBe(c.message());
+  }
+
+  /**
+   * Reads a downloaded bounce candidate as a delivery report and records it on the email it is
+   * about. A report is about an email, not an answer to it: a policy's correlation (In-Reply-To, a
+   * tracking token in "Undeliverable: ...") does not make it a Received activity; any other
+   * tracking decision does, beside the record.
+   *
+   * @return {@code true} when the message is concluded here; {@code false} when it goes on to
+   *     become a Received activity
+   */
+  private boolean deliveryReport(Mailbox mailbox, Candidate c, RawMessage raw, Map<String, Integer> failures,
+      Map<String, Disposition> dispositions, EventSink sink) throws IOException {
+    IncomingMessage m = c.message();
+    byte[] head;
+    try (InputStream in = raw.content().open()) {
+      head = in.readNBytes(DeliveryReports.MAX_SCAN); // bounded: a report's status and headers come first
+    }
+    Optional<DeliveryReports.Parsed> parsed = DeliveryReports.parse(head, true);
+    if (parsed.isEmpty()) {
+      if (c.decision().track()) {
+        return false;
+      }
+      reject(mailbox, m.ref(), m.messageId(), c.decision(), failures, dispositions, sink);
+      return true;
+    }
+    DeliveryReports.Parsed p = parsed.get();
+    boolean tracks = c.decision().track() && c.decision().reason() != Reason.CORRELATION_MATCH;
+    List<Map.Entry<String, DeliveryReport.Match>> tries = new ArrayList<>();
+    if (p.envelopeId() != null) {
+      tries.add(Map.entry(p.envelopeId(), DeliveryReport.Match.ENVELOPE_ID));
+    }
+    p.returnedIds().forEach(id -> tries.add(Map.entry(id, DeliveryReport.Match.RETURNED_HEADERS)));
+    p.textIds().forEach(id -> tries.add(Map.entry(id, DeliveryReport.Match.RETURNED_TEXT)));
+    Set<String> tried = new HashSet<>();
+    for (Map.Entry<String, DeliveryReport.Match> t : tries) {
+      String id = t.getKey();
+      if (id.equals(m.messageId()) || !tried.add(id) || tried.size() > DeliveryReports.MAX_CANDIDATES + 4) {
+        continue;
+      }
+      Optional<ActivityRef> email = s.storeHealth.call(() -> s.store.findByMessageId(id));
+      if (email.isEmpty() || email.get().status() == EmailStatus.RECEIVED) {
+        continue; // a report is about an email the CRM sent
+      }
+      DeliveryReport report = new DeliveryReport(mailbox.name(), m.ref(), m.messageId(), id, t.getValue(),
+          p.envelopeId(), p.reportingMta(), m.headers().receivedAt(), p.recipients());
+      s.storeHealth.run(() -> s.store.recordDeliveryReport(email.get(), report));
+      LOG.debug("delivery report {} in {} ({}) recorded on activity {}: {}", m.messageId(), mailbox.name(),
+          p.shape(), email.get().activityId(), p.recipients());
+      sink.accept(new RouterEvent.DeliveryReported(mailbox.name(), m.ref(), m.messageId(), email.get().activityId(),
+          report));
+      if (tracks) {
+        return false;
+      }
+      failures.remove(m.ref());
+      dispositions.put(m.ref(), Disposition.TRACKED);
+      sink.accept(new RouterEvent.MessageRejected(mailbox.name(), m.ref(), m.messageId(),
+          TrackingDecision.reject(Reason.AUTO_RESPONSE, "a delivery report on activity " + email.get().activityId()
+              + ", recorded there; not tracked as an email")));
+      return true;
+    }
+    if (tracks) {
+      return false;
+    }
+    String about = "a delivery report about no email the CRM sent (" + tried.size() + " Message-IDs looked up)";
+    TrackingDecision d = c.decision().track() ? TrackingDecision.reject(Reason.AUTO_RESPONSE, about)
+        : TrackingDecision.reject(c.decision().reason(), about + "; " + c.decision().detail());
+    reject(mailbox, m.ref(), m.messageId(), d, failures, dispositions, sink);
+    return true;
   }
 
   /** A source that notes in {@code failed} when the content can't be opened or read. */

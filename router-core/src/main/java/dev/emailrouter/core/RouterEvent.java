@@ -218,7 +218,9 @@ public sealed interface RouterEvent {
   /**
    * An incoming message was not tracked; it is left in the mailbox unless the mailbox's post-action
    * for rejected mail says otherwise. A {@code DUPLICATE} (its Message-ID has a Received activity
-   * already) is the exception: it gets the post-action for tracked mail.
+   * already) is the exception: it gets the post-action for tracked mail, and so does a delivery
+   * report recorded on the email it is about ({@link DeliveryReported}) that the policy does not
+   * track as an email.
    *
    * @param mailbox the mailbox it came from
    * @param ref the reader's reference
@@ -345,6 +347,47 @@ public sealed interface RouterEvent {
     public MailboxStateUnavailable {
       Objects.requireNonNull(reason, "reason");
       Objects.requireNonNull(retryAt, "retryAt");
+    }
+  }
+
+  /**
+   * A delivery status notification (a bounce, a delay, a delivery receipt) was read from a mailbox
+   * and tied to the email it is about, and {@code ActivityStore.recordDeliveryReport} recorded it.
+   * The report message then gets the mailbox's post-action for tracked mail; it is also a Received
+   * activity ({@link MessageTracked}) only when the policy tracks it for a reason other than
+   * correlation. A report tied to no email is a {@link MessageRejected} instead, whose detail says so.
+   *
+   * @param mailbox the mailbox the report arrived in
+   * @param ref the reader's reference to the report message
+   * @param messageId the report message's own Message-ID, or {@code null}
+   * @param activityId the email activity the report is about
+   * @param report what it says, per recipient
+   */
+  record DeliveryReported(String mailbox, String ref, String messageId, String activityId,
+      dev.emailrouter.api.DeliveryReport report) implements RouterEvent {
+    /**
+     * Validates the components.
+     *
+     * @param mailbox the mailbox the report arrived in
+     * @param ref the reader's reference to the report message
+     * @param messageId the report message's own Message-ID, or {@code null}
+     * @param activityId the email activity the report is about
+     * @param report what it says, per recipient
+     */
+    public DeliveryReported {
+      Objects.requireNonNull(mailbox, "mailbox");
+      Objects.requireNonNull(ref, "ref");
+      Objects.requireNonNull(activityId, "activityId");
+      Objects.requireNonNull(report, "report");
+    }
+
+    /**
+     * Whether the email failed for at least one recipient (a bounce, status 5.x.x).
+     *
+     * @return {@code true} when a recipient's action is {@code FAILED}
+     */
+    public boolean bounced() {
+      return report.recipients().stream().anyMatch(dev.emailrouter.api.DeliveryReport.Recipient::failed);
     }
   }
 }

@@ -78,6 +78,16 @@ public record TickReport(Instant startedAt, Duration duration, List<RouterEvent>
     return of(RouterEvent.MessageRejected.class);
   }
 
+  /**
+   * The delivery status notifications read and recorded on the emails they are about: bounces
+   * (5.x.x), delays (4.x.x), deliveries and relays.
+   *
+   * @return the delivery reports recorded
+   */
+  public List<RouterEvent.DeliveryReported> deliveryReports() {
+    return of(RouterEvent.DeliveryReported.class);
+  }
+
   /** @return the incoming messages that could not be processed */
   public List<RouterEvent.MessageFailed> messageFailures() {
     return of(RouterEvent.MessageFailed.class);

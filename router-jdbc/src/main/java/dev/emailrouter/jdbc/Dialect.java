@@ -23,7 +23,7 @@ enum Dialect {
     this.nextTrackingNumbers = nextTrackingNumbers;
   }
 
-  /** The resource path of one of this dialect's scripts, e.g. {@code dev/emailrouter/jdbc/h2/V1__email.sql}. */
+  /** The resource path of one of this dialect's scripts, e.g. {@code dev/emailrouter/jdbc/h2/V2__email.sql}. */
   String script(String component, int version) {
     return "dev/emailrouter/jdbc/" + folder + "/V" + version + "__" + component + ".sql";
   }

@@ -7,6 +7,7 @@ import dev.emailrouter.api.Claim;
 import dev.emailrouter.api.ClaimRequest;
 import dev.emailrouter.api.ClaimedEmail;
 import dev.emailrouter.api.ContentSource;
+import dev.emailrouter.api.DeliveryReport;
 import dev.emailrouter.api.EmailAddress;
 import dev.emailrouter.api.EmailIdentity;
 import dev.emailrouter.api.EmailStatus;
@@ -56,13 +57,13 @@ import javax.sql.DataSource;
  * tables yet: PostgreSQL (12 or later) first, H2 2.x for embedded use.
  *
  * <pre>{@code
- * JdbcActivityStore.createSchema(dataSource);             // once: runs V1__email.sql (idempotent)
+ * JdbcActivityStore.createSchema(dataSource);             // once: runs V2__email.sql (idempotent)
  * JdbcActivityStore store = new JdbcActivityStore(dataSource);
  * store.addPendingSend(email);                            // what the CRM does when a user clicks Send
  * RouterEngine engine = RouterEngine.builder().activityStore(store)...build();
  * }</pre>
  *
- * <p>The schema is in {@code dev/emailrouter/jdbc/postgresql/V1__email.sql} (and {@code h2/}) in
+ * <p>The schema is in {@code dev/emailrouter/jdbc/postgresql/V2__email.sql} (and {@code h2/}) in
  * this jar: {@code email_activity} (status codes as Dynamics' {@code statuscode}), {@code
  * email_activity_party} (recipients, with a per-recipient outcome), {@code email_attachment}, {@code
  * email_party_address} (the CRM records addresses belong to) and {@code router_schema_version}.
@@ -85,7 +86,8 @@ import javax.sql.DataSource;
 public final class JdbcActivityStore implements ActivityStore {
   private static final String COMPONENT = "email";
   private static final List<String> TABLES =
-      List.of("email_activity", "email_activity_party", "email_attachment", "email_party_address");
+      List.of("email_activity", "email_activity_party", "email_attachment", "email_party_address",
+          "email_delivery_report");
   private static final int PENDING_SEND = EmailStatus.PENDING_SEND.code();
   private static final int SENDING = EmailStatus.SENDING.code();
   private static final int TO = 2;
@@ -162,7 +164,7 @@ public final class JdbcActivityStore implements ActivityStore {
 
   /**
    * Creates the email tables, sequences and indexes if they don't exist, by running this
-   * database's {@code V1__email.sql} from the jar; safe to call on every start.
+   * database's {@code V2__email.sql} from the jar (which also upgrades a version 1 database); safe to call on every start.
    *
    * @param dataSource the database
    * @throws IllegalStateException if a statement fails
@@ -787,6 +789,53 @@ public final class JdbcActivityStore implements ActivityStore {
     if (updated != 1) {
       throw new StaleClaimException(claim);
     }
+  }
+
+  /**
+   * Keeps the report in {@code email_delivery_report}, one row per recipient, once: a row whose
+   * report (by its Message-ID, else its mailbox and ref) and recipient are there already is left
+   * as it is. The email's status is not changed. One transaction.
+   */
+  @Override
+  public void recordDeliveryReport(ActivityRef email, DeliveryReport report) {
+    Objects.requireNonNull(email, "email");
+    Objects.requireNonNull(report, "report");
+    String identity = report.reportMessageId() != null ? report.reportMessageId()
+        : report.mailbox() + "\n" + report.ref();
+    String sql = (dialect == Dialect.POSTGRESQL ? "INSERT INTO" : "MERGE INTO") + " email_delivery_report (email_id,"
+        + " report_key, report_message_id, original_message_id, match_rule, envelope_id, reporting_mta, mailbox,"
+        + " message_ref, recipient, action, status, diagnostic, remote_mta, received_at)"
+        + (dialect == Dialect.POSTGRESQL ? "" : " KEY (email_id, report_key)")
+        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        + (dialect == Dialect.POSTGRESQL ? " ON CONFLICT (email_id, report_key) DO NOTHING" : "");
+    inTransaction(c -> {
+      try (PreparedStatement ps = c.prepareStatement(sql)) {
+        for (DeliveryReport.Recipient r : report.recipients()) {
+          ps.setString(1, email.activityId());
+          ps.setString(2, sha256(identity + "\n" + r.recipient()));
+          ps.setString(3, report.reportMessageId());
+          ps.setString(4, report.originalMessageId());
+          ps.setString(5, report.match().name());
+          ps.setString(6, report.envelopeId());
+          ps.setString(7, report.reportingMta());
+          ps.setString(8, report.mailbox());
+          ps.setString(9, report.ref());
+          ps.setString(10, r.recipient());
+          ps.setString(11, r.action().name());
+          ps.setString(12, r.status());
+          ps.setString(13, r.diagnostic());
+          ps.setString(14, r.remoteMta());
+          if (report.receivedAt() == null) {
+            ps.setNull(15, java.sql.Types.TIMESTAMP_WITH_TIMEZONE);
+          } else {
+            ps.setObject(15, utc(report.receivedAt()));
+          }
+          ps.addBatch();
+        }
+        ps.executeBatch();
+      }
+      return null;
+    });
   }
 
   // --- look-ups ------------------------------------------------------------------------------------

@@ -17,16 +17,23 @@ import javax.sql.DataSource;
  * are there in the version it speaks.
  */
 final class Schema {
-  /** The version of each component's tables this code reads and writes. */
+  /** The version of each component's tables this code reads and writes, unless {@link #version} says otherwise. */
   static final int VERSION = 1;
+  /** The email tables' version: 2 added email_delivery_report (V2__email.sql also upgrades a version 1 database). */
+  static final int EMAIL_VERSION = 2;
   static final String VERSION_TABLE = "router_schema_version";
 
   private Schema() {}
 
+  /** The version of a component's tables this code reads and writes. */
+  static int version(String component) {
+    return component.equals("email") ? EMAIL_VERSION : VERSION;
+  }
+
   /** Runs a component's script (idempotent: every statement is CREATE ... IF NOT EXISTS or an upsert). */
   static void apply(DataSource dataSource, String component) {
     try (Connection c = dataSource.getConnection()) {
-      String script = Dialect.of(c).script(component, VERSION);
+      String script = Dialect.of(c).script(component, version(component));
       String sql = read(script);
       boolean autoCommit = c.getAutoCommit();
       c.setAutoCommit(false);
@@ -48,7 +55,7 @@ final class Schema {
   }
 
   /**
-   * Fails unless the version table says the component is at {@link #VERSION} and every table can
+   * Fails unless the version table says the component is at {@link #version} and every table can
    * be read, naming what is missing and the script that creates it.
    *
    * @return the database's dialect
@@ -56,7 +63,8 @@ final class Schema {
   static Dialect check(DataSource dataSource, String component, List<String> tables, String createHint) {
     try (Connection c = dataSource.getConnection()) {
       Dialect dialect = Dialect.of(c);
-      String script = dialect.script(component, VERSION);
+      int expected = version(component);
+      String script = dialect.script(component, expected);
       String remedy = " Run " + script + " (in router-jdbc's jar) against the database, or call " + createHint + ".";
       Integer version;
       try (PreparedStatement ps = c.prepareStatement("SELECT version FROM " + VERSION_TABLE + " WHERE component = ?")) {
@@ -73,13 +81,13 @@ final class Schema {
         throw new IllegalStateException("table " + VERSION_TABLE + " has no row for component '" + component
             + "': router-jdbc's " + component + " tables were never created." + remedy);
       }
-      if (version < VERSION) {
+      if (version < expected) {
         throw new IllegalStateException("router-jdbc's " + component + " tables are at version " + version
-            + " (table " + VERSION_TABLE + "); this router-jdbc needs version " + VERSION + "." + remedy);
+            + " (table " + VERSION_TABLE + "); this router-jdbc needs version " + expected + "." + remedy);
       }
-      if (version > VERSION) {
+      if (version > expected) {
         throw new IllegalStateException("router-jdbc's " + component + " tables are at version " + version
-            + " (table " + VERSION_TABLE + "), newer than this router-jdbc understands (" + VERSION
+            + " (table " + VERSION_TABLE + "), newer than this router-jdbc understands (" + expected
             + "): upgrade router-jdbc.");
       }
       for (String table : tables) {

@@ -28,7 +28,7 @@ final class SchemaCheckTest {
     try (TestPool pool = database(kind)) {
       assertThatThrownBy(() -> new JdbcActivityStore(pool)).isInstanceOf(IllegalStateException.class)
           .hasMessageContaining("router_schema_version")
-          .hasMessageContaining("dev/emailrouter/jdbc/" + kind + "/V1__email.sql")
+          .hasMessageContaining("dev/emailrouter/jdbc/" + kind + "/V2__email.sql")
           .hasMessageContaining("JdbcActivityStore.createSchema(dataSource)");
     }
   }
@@ -42,7 +42,7 @@ final class SchemaCheckTest {
 
       assertThatThrownBy(() -> new JdbcActivityStore(pool)).isInstanceOf(IllegalStateException.class)
           .hasMessageContaining("table email_attachment is missing")
-          .hasMessageContaining("V1__email.sql");
+          .hasMessageContaining("V2__email.sql");
     }
   }
 
@@ -54,8 +54,8 @@ final class SchemaCheckTest {
       execute(pool, "UPDATE router_schema_version SET version = 0 WHERE component = 'email'");
 
       assertThatThrownBy(() -> new JdbcActivityStore(pool)).isInstanceOf(IllegalStateException.class)
-          .hasMessageContaining("at version 0").hasMessageContaining("needs version 1")
-          .hasMessageContaining("V1__email.sql");
+          .hasMessageContaining("at version 0").hasMessageContaining("needs version 2")
+          .hasMessageContaining("V2__email.sql");
     }
   }
 

@@ -10,6 +10,7 @@ import dev.emailrouter.api.Claim;
 import dev.emailrouter.api.ClaimRequest;
 import dev.emailrouter.api.ClaimedEmail;
 import dev.emailrouter.api.ContentSource;
+import dev.emailrouter.api.DeliveryReport;
 import dev.emailrouter.api.EmailAddress;
 import dev.emailrouter.api.EmailIdentity;
 import dev.emailrouter.api.EmailStatus;
@@ -709,6 +710,31 @@ public abstract class ActivityStoreContract {
     store().markSent(c.claim(), T0.plusSeconds(2), SendResult.accepted("250 2.0.0 Ok: queued as 1234"));
 
     assertStatus("ok-1", EmailStatus.SENT, "markSent records that the server accepted it");
+  }
+
+  /**
+   * recordDeliveryReport accepts a report on a sent email, and the same report again (the engine
+   * may read a mailbox twice); afterwards the email is still found by its Message-ID. The
+   * interface's default method does nothing and passes; an override must not refuse a repeat.
+   */
+  @Test
+  public void recordDeliveryReport_onASentEmail_acceptsTheSameReportTwice_andTheEmailIsStillFound() {
+    add("bounced-1", "alice@example.test");
+    ClaimedEmail c = claimOne("bounced-1", T0);
+    store().recordIdentity(c.claim(), messageId("bounced-1"), "CRM:0000550", "Subject of bounced-1 [CRM:0000550]");
+    store().markSent(c.claim(), T0.plusSeconds(2), SendResult.accepted("250 2.0.0 Ok: queued"));
+    ActivityRef email = store().findByMessageId(messageId("bounced-1")).orElseThrow();
+    DeliveryReport report = new DeliveryReport("imap://alice@mail.example.test/INBOX", "17",
+        "<dsn-1.contract@mail.example.test>", messageId("bounced-1"), DeliveryReport.Match.RETURNED_HEADERS, null,
+        "mail.example.test", T0.plusSeconds(60), List.of(new DeliveryReport.Recipient("nobody@example.test",
+            DeliveryReport.Action.FAILED, "5.1.1", "550 5.1.1 <nobody@example.test>: user unknown", "mx.example.test")));
+
+    store().recordDeliveryReport(email, report);
+    store().recordDeliveryReport(email, report);
+
+    assertThat(store().findByMessageId(messageId("bounced-1")))
+        .as("findByMessageId(%s) after a delivery report was recorded on it", messageId("bounced-1"))
+        .map(ActivityRef::activityId).contains("bounced-1");
   }
 
   /** markFailed moves the email from Sending to Failed. */
