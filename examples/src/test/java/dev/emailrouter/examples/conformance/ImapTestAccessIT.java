@@ -30,7 +30,8 @@ final class ImapTestAccessIT {
     assertThat(report.ok()).as(report.toString()).isTrue();
     assertThat(report.step(Check.GREETING).orElseThrow().detail()).contains("* OK");
     assertThat(report.step(Check.TLS).orElseThrow().detail()).startsWith("TLSv1.");
-    assertThat(report.steps()).filteredOn(s -> s.check() == Check.FOLDER).hasSize(2);
+    // INBOX, the afterTracked folder, and the default quarantine folder.
+    assertThat(report.steps()).filteredOn(s -> s.check() == Check.FOLDER).hasSize(3);
   }
 
   @Test

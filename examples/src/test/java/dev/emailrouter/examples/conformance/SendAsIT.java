@@ -40,7 +40,7 @@ final class SendAsIT {
 
   private static OutgoingEmail email(String from, String subject) {
     return OutgoingEmail.builder("act-" + UUID.randomUUID(), EmailAddress.of(from))
-        .to(EmailAddress.of("other@example.test")).subject(subject).textBody("Hello\r\n")
+        .to(EmailAddress.of("contact@example.test")).subject(subject).textBody("Hello\r\n")
         .messageId("<" + UUID.randomUUID() + "@crm.example.test>").build();
   }
 
@@ -50,9 +50,9 @@ final class SendAsIT {
     }
   }
 
-  /** The headers of the message with this subject in other@example.test's INBOX, once delivered. */
+  /** The headers of the message with this subject in contact@example.test's INBOX, once delivered. */
   private Optional<String> delivered(String subject) {
-    Path inbox = Path.of(servers.env("MAIL_DIR"), "other@example.test", "Maildir");
+    Path inbox = Path.of(servers.env("MAIL_DIR"), "contact@example.test", "Maildir");
     try (Stream<Path> files = Stream.concat(Files.list(inbox.resolve("new")), Files.list(inbox.resolve("cur")))) {
       return files.map(SendAsIT::read).filter(m -> m.contains("Subject: " + subject)).findFirst()
           .map(m -> m.substring(0, m.indexOf("\r\n\r\n") > 0 ? m.indexOf("\r\n\r\n") : m.indexOf("\n\n")));
@@ -76,7 +76,7 @@ final class SendAsIT {
     SendResult result = send(transport().build(), email("queue@example.test", subject));
 
     assertThat(result.outcome()).as(result.serverReply()).isEqualTo(SendResult.Outcome.ACCEPTED);
-    MailServers.await("the email in other's INBOX", () -> delivered(subject).isPresent());
+    MailServers.await("the email in contact's INBOX", () -> delivered(subject).isPresent());
     assertThat(delivered(subject).orElseThrow()).contains("From: queue@example.test").doesNotContain("Sender:");
   }
 
@@ -96,7 +96,7 @@ final class SendAsIT {
     SendResult result = send(transport().fallbackToOnBehalf(true).build(), email("contact@example.test", subject));
 
     assertThat(result.outcome()).as(result.serverReply()).isEqualTo(SendResult.Outcome.ACCEPTED);
-    MailServers.await("the email in other's INBOX", () -> delivered(subject).isPresent());
+    MailServers.await("the email in contact's INBOX", () -> delivered(subject).isPresent());
     assertThat(delivered(subject).orElseThrow()).contains("From: contact@example.test")
         .contains("Sender: user@example.test").contains("Return-Path: <user@example.test>");
   }
