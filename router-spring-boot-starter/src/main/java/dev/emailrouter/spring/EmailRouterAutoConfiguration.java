@@ -33,7 +33,9 @@ import org.springframework.context.annotation.Configuration;
  * {@code emailRouterTicker}, which ticks it every {@code emailrouter.tick-interval} and, at
  * shutdown, stops scheduling and waits up to {@code emailrouter.shutdown-timeout} for a running
  * tick; {@code emailRouterHealthIndicator} where Spring Boot's health module is on the classpath
- * (the health contributor {@code emailRouter}); and {@code emailRouterMetrics}, a {@link
+ * (the health contributor {@code emailRouter}), with {@code emailRouterTestAccess}, which runs the
+ * engine's Test Access in the background every {@code emailrouter.health.test-access-interval};
+ * and {@code emailRouterMetrics}, a {@link
  * RouterMetrics} bound to the host's {@link MeterRegistry}, where Micrometer and {@code
  * router-micrometer} are on the classpath and a registry bean exists.
  *
@@ -204,14 +206,26 @@ public class EmailRouterAutoConfiguration {
     }
   }
 
-  /** The health indicator, where Spring Boot's health module is on the classpath. */
+  /**
+   * The health indicator and the Test Access it is built on, where Spring Boot's health module is
+   * on the classpath.
+   */
   @Configuration(proxyBeanMethods = false)
   @ConditionalOnClass(HealthIndicator.class)
   static class HealthConfiguration {
     @Bean
+    @ConditionalOnMissingBean
+    TestAccessRunner emailRouterTestAccess(RouterEngine engine, EmailRouterProperties properties,
+        ObjectProvider<TestAccessScheduler> scheduler) {
+      return new TestAccessRunner(engine, properties.getHealth().getTestAccessInterval(),
+          scheduler.getIfAvailable(TestAccessScheduler::daemonThread));
+    }
+
+    @Bean
     @ConditionalOnMissingBean(name = "emailRouterHealthIndicator")
-    RouterHealthIndicator emailRouterHealthIndicator(RouterEngine engine, RouterTicker ticker) {
-      return new RouterHealthIndicator(engine, ticker);
+    RouterHealthIndicator emailRouterHealthIndicator(RouterEngine engine, RouterTicker ticker,
+        TestAccessRunner testAccess) {
+      return new RouterHealthIndicator(engine, ticker, testAccess);
     }
   }
 

@@ -89,6 +89,7 @@ public class EmailRouterProperties implements Validator {
   private final Transport transport = new Transport();
   private List<MailboxProperties> mailboxes = new ArrayList<>();
   private final Engine engine = new Engine();
+  private final Health health = new Health();
 
   /**
    * Whether the auto-configuration builds and ticks an engine; default {@code true}.
@@ -237,6 +238,15 @@ public class EmailRouterProperties implements Validator {
   }
 
   /**
+   * The health indicator's settings.
+   *
+   * @return {@code emailrouter.health.*}
+   */
+  public Health getHealth() {
+    return health;
+  }
+
+  /**
    * Whether this validator checks the given class.
    *
    * @param type the class of the object to validate
@@ -260,6 +270,15 @@ public class EmailRouterProperties implements Validator {
     positive(errors, "tickInterval", "emailrouter.tick-interval", p.tickInterval);
     notNegative(errors, "initialDelay", "emailrouter.initial-delay", p.initialDelay);
     notNegative(errors, "shutdownTimeout", "emailrouter.shutdown-timeout", p.shutdownTimeout);
+    Duration testAccess = p.health.testAccessInterval;
+    if (testAccess == null) {
+      reject(errors, "health.testAccessInterval", "emailrouter.health.test-access-interval", null,
+          "must be set (0 turns Test Access off)");
+    } else if (testAccess.isNegative() || !testAccess.isZero() && testAccess.compareTo(Duration.ofSeconds(1)) < 0) {
+      // Under a second would open connections to every server many times a second.
+      reject(errors, "health.testAccessInterval", "emailrouter.health.test-access-interval", testAccess,
+          "must be 0 (Test Access off) or at least 1s");
+    }
     if (p.trackingPolicy == null) {
       reject(errors, "trackingPolicy", "emailrouter.tracking-policy", null, "must be set");
     }
@@ -364,6 +383,35 @@ public class EmailRouterProperties implements Validator {
 
   private static void reject(Errors errors, String field, String property, Object value, String what) {
     errors.rejectValue(field, "emailrouter.invalid", property + " " + what + ", was " + value);
+  }
+
+  /** {@code emailrouter.health.*}: how the health indicator checks the servers. */
+  public static class Health {
+    private Duration testAccessInterval = Duration.ofMinutes(10);
+
+    /** Made by Spring's binder. */
+    public Health() {
+    }
+
+    /**
+     * How often the health indicator runs Test Access ({@code RouterEngine.testAccess()}, which
+     * logs in to every server) in the background, starting when the application has started;
+     * default 10 minutes. {@code 0} turns it off: the health is then the last tick's outcome alone.
+     *
+     * @return {@code emailrouter.health.test-access-interval}
+     */
+    public Duration getTestAccessInterval() {
+      return testAccessInterval;
+    }
+
+    /**
+     * Sets {@code emailrouter.health.test-access-interval}; validated 0 or at least 1 s at startup.
+     *
+     * @param testAccessInterval the delay from the end of one Test Access to the start of the next, or 0
+     */
+    public void setTestAccessInterval(Duration testAccessInterval) {
+      this.testAccessInterval = testAccessInterval;
+    }
   }
 
   /** {@code emailrouter.transport.*}: the SMTP server outgoing email is sent through. */

@@ -1,5 +1,6 @@
 package dev.emailrouter.spring;
 
+import dev.emailrouter.api.AccessReport;
 import dev.emailrouter.core.RouterEngine;
 import dev.emailrouter.core.RouterEvent;
 import dev.emailrouter.core.TickReport;
@@ -12,23 +13,28 @@ import org.springframework.boot.health.contributor.HealthIndicator;
 import org.springframework.boot.health.contributor.Status;
 
 /**
- * The engine's health, built on the outcome of the last tick and each mailbox's state: it runs no
- * Test Access probe and connects to no server itself, so a mailbox's health changes only when a
- * tick reads it.
+ * The engine's health, built on the latest Test Access (run in the background by {@link
+ * TestAccessRunner}, never by a health request) and on the outcome of the last tick.
  *
- * <p>DOWN when the last tick threw, when it found the outgoing server or the store unavailable,
- * or when a mailbox is disabled or failed since its last successful pass; UNKNOWN before the first
- * tick; UP otherwise. The details hold the last tick's counts and problems and, per mailbox, its
- * state ({@code ok}, {@code failing}, {@code disabled}, {@code not read yet}), its last successful
- * pass and its last failure's reason. Thread-safe.
+ * <p>DOWN when the latest Test Access of the transport or of a mailbox failed, when the last tick
+ * threw or found the outgoing server or the store unavailable, or when a mailbox is disabled or
+ * failed since its last successful pass; UNKNOWN while neither a Test Access nor a tick has ended;
+ * UP otherwise. The details hold the Test Access schedule and, for the transport, its latest
+ * outcome; the last tick's counts and problems; and per mailbox its state from the ticks ({@code
+ * ok}, {@code failing}, {@code disabled}, {@code not read yet}), its last successful pass, its last
+ * failure's reason, and its latest Test Access: {@code UP} or {@code DOWN}, when it was checked and,
+ * when it failed, the first failed step's check, detail and the setting to change (never a
+ * credential). Thread-safe.
  */
 final class RouterHealthIndicator implements HealthIndicator {
   private final RouterEngine engine;
   private final RouterTicker ticker;
+  private final TestAccessRunner testAccess;
 
-  RouterHealthIndicator(RouterEngine engine, RouterTicker ticker) {
+  RouterHealthIndicator(RouterEngine engine, RouterTicker ticker, TestAccessRunner testAccess) {
     this.engine = engine;
     this.ticker = ticker;
+    this.testAccess = testAccess;
   }
 
   @Override
@@ -59,8 +65,25 @@ final class RouterHealthIndicator implements HealthIndicator {
       down = r.problems().stream()
           .anyMatch(e -> e instanceof RouterEvent.ServerUnavailable || e instanceof RouterEvent.StoreUnavailable);
     }
+    Optional<TestAccessRunner.Result> access = testAccess.latest();
+    Map<String, Object> accessSchedule = new LinkedHashMap<>();
+    if (!testAccess.enabled()) {
+      accessSchedule.put("state", "off");
+    } else {
+      accessSchedule.put("interval", testAccess.interval().toString());
+      accessSchedule.put("lastRun", access.map(a -> a.checkedAt().toString()).orElse("none yet"));
+    }
+    Map<String, Object> transport = null;
+    Optional<AccessReport> transportReport = access.flatMap(a -> a.report("transport"));
+    if (transportReport.isPresent()) {
+      transport = new LinkedHashMap<>();
+      Map<String, Object> t = accessDetail(access.get(), transportReport.get());
+      down |= !transportReport.get().ok();
+      transport.put("status", t.get("status"));
+      transport.put("testAccess", t);
+    }
     Map<String, Object> mailboxes = new LinkedHashMap<>();
-    boolean anyRead = false;
+    boolean anyKnown = false;
     for (String name : engine.mailboxNames()) {
       Map<String, Object> m = new LinkedHashMap<>();
       Optional<RouterEvent> failure = ticker.failure(name);
@@ -74,11 +97,13 @@ final class RouterHealthIndicator implements HealthIndicator {
       } else {
         state = "not read yet";
       }
-      boolean mailboxDown = state.equals("disabled") || state.equals("failing");
+      Optional<AccessReport> report = access.flatMap(a -> a.report(name));
+      boolean mailboxDown = state.equals("disabled") || state.equals("failing")
+          || report.map(r -> !r.ok()).orElse(false);
+      boolean known = !state.equals("not read yet") || report.isPresent();
       down |= mailboxDown;
-      anyRead |= !state.equals("not read yet");
-      m.put("status", mailboxDown ? Status.DOWN.getCode() : state.equals("ok") ? Status.UP.getCode()
-          : Status.UNKNOWN.getCode());
+      anyKnown |= known;
+      m.put("status", mailboxDown ? Status.DOWN.getCode() : known ? Status.UP.getCode() : Status.UNKNOWN.getCode());
       m.put("state", state);
       engine.lastSuccessfulPass(name).ifPresent(t -> m.put("lastSuccessfulPass", t.toString()));
       failure.ifPresent(f -> {
@@ -91,10 +116,31 @@ final class RouterHealthIndicator implements HealthIndicator {
           m.put("reason", md.reason());
         }
       });
+      report.ifPresent(r -> m.put("testAccess", accessDetail(access.get(), r)));
       mailboxes.put(name, m);
     }
-    Status status = down ? Status.DOWN : outcome.isEmpty() && !anyRead ? Status.UNKNOWN : Status.UP;
-    return Health.status(status).withDetail("lastTick", lastTick).withDetail("mailboxes", mailboxes).build();
+    boolean anyResult = outcome.isPresent() || anyKnown || transportReport.isPresent();
+    Status status = down ? Status.DOWN : anyResult ? Status.UP : Status.UNKNOWN;
+    Health.Builder health = Health.status(status).withDetail("testAccess", accessSchedule);
+    if (transport != null) {
+      health.withDetail("transport", transport);
+    }
+    return health.withDetail("lastTick", lastTick).withDetail("mailboxes", mailboxes).build();
+  }
+
+  /** One target's latest Test Access: the setting to change comes from the report, which holds no credential. */
+  private static Map<String, Object> accessDetail(TestAccessRunner.Result result, AccessReport report) {
+    Map<String, Object> d = new LinkedHashMap<>();
+    d.put("status", report.ok() ? Status.UP.getCode() : Status.DOWN.getCode());
+    d.put("checkedAt", result.checkedAt().toString());
+    report.firstFailure().ifPresent(step -> {
+      d.put("check", step.check().name());
+      d.put("detail", step.detail());
+      if (step.setting() != null) {
+        d.put("setting", step.setting());
+      }
+    });
+    return d;
   }
 
   private static String describe(RouterEvent e) {

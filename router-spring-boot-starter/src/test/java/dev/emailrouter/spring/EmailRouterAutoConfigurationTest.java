@@ -32,16 +32,22 @@ import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.health.contributor.Status;
 import org.springframework.boot.health.registry.HealthContributorRegistry;
 import org.springframework.boot.test.context.FilteredClassLoader;
+import org.springframework.boot.test.context.assertj.AssertableApplicationContext;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 
 final class EmailRouterAutoConfigurationTest {
 
   @RegisterExtension
-  static final GreenMailExtension greenMail = new GreenMailExtension(loopback(ServerSetup.PROTOCOL_IMAP));
+  static final GreenMailExtension greenMail = new GreenMailExtension(
+      new ServerSetup[] {loopback(ServerSetup.PROTOCOL_IMAP), loopback(ServerSetup.PROTOCOL_SMTP)});
 
-  /** Ticks only when a test calls tickNow(): the schedule's first tick is an hour away. */
+  /**
+   * Ticks only when a test calls tickNow(): the schedule's first tick is an hour away; and runs
+   * Test Access only when a test calls runDue() on the scheduler bean.
+   */
   private final ApplicationContextRunner runner = new ApplicationContextRunner()
       .withConfiguration(AutoConfigurations.of(EmailRouterAutoConfiguration.class))
+      .withBean(TestAccessScheduler.class, ManualTestAccessScheduler::new)
       .withPropertyValues("emailrouter.initial-delay=1h");
 
   private static ServerSetup loopback(String protocol) {
@@ -66,6 +72,28 @@ final class EmailRouterAutoConfigurationTest {
         "emailrouter.mailboxes[0].security=plain-text-insecure",
         "emailrouter.mailboxes[0].username=una",
         "emailrouter.mailboxes[0].password=" + password};
+  }
+
+  /** The transport on GreenMail's SMTP server, without AUTH. */
+  private static String[] greenMailTransport() {
+    return new String[] {
+        "emailrouter.transport.host=127.0.0.1",
+        "emailrouter.transport.port=" + greenMail.getSmtp().getPort(),
+        "emailrouter.transport.security=plain-text-insecure"};
+  }
+
+  private static ManualTestAccessScheduler testAccess(AssertableApplicationContext context) {
+    return (ManualTestAccessScheduler) context.getBean(TestAccessScheduler.class);
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> detail(Health health, String... path) {
+    Map<String, Object> d = health.getDetails();
+    for (String key : path) {
+      assertThat(d).containsKey(key);
+      d = (Map<String, Object>) d.get(key);
+    }
+    return d;
   }
 
   /** The startup failure and its causes, as one string. */
@@ -334,5 +362,130 @@ final class EmailRouterAutoConfigurationTest {
       assertThat(context.getStartupFailure()).isNull();
       assertThat(context.getBeansOfType(RouterEngine.class)).isEmpty();
     });
+  }
+
+  @Test
+  void health_whenTestAccessFindsAWrongPassword_isDownBeforeAnyTick() {
+    runner.withBean(ActivityStore.class, InMemoryActivityStore::new).withPropertyValues(greenMailTransport())
+        .withPropertyValues(imapMailbox("wrong-password")).run(context -> {
+          RouterHealthIndicator health = context.getBean(RouterHealthIndicator.class);
+          assertThat(health.health().getStatus()).isEqualTo(Status.UNKNOWN);
+
+          testAccess(context).runDue();
+
+          assertThat(context.getBean(RouterTicker.class).lastOutcome()).isEmpty();
+          Health after = health.health();
+          assertThat(after.getStatus()).isEqualTo(Status.DOWN);
+          assertThat(detail(after, "mailboxes", "una-inbox")).containsEntry("status", "DOWN")
+              .containsEntry("state", "not read yet");
+          assertThat(detail(after, "mailboxes", "una-inbox", "testAccess")).containsEntry("status", "DOWN")
+              .containsEntry("check", "LOGIN").containsEntry("setting", "credentials")
+              .containsEntry("checkedAt", ManualTestAccessScheduler.T0.toString()).containsKey("detail");
+          assertThat(detail(after, "transport", "testAccess")).containsEntry("status", "UP");
+          assertThat(after.toString()).doesNotContain("wrong-password");
+        });
+  }
+
+  @Test
+  void health_whenTestAccessPassesEverywhere_isUpBeforeAnyTick() {
+    runner.withBean(ActivityStore.class, InMemoryActivityStore::new).withPropertyValues(greenMailTransport())
+        .withPropertyValues(imapMailbox("right-password")).run(context -> {
+          testAccess(context).runDue();
+
+          Health after = context.getBean(RouterHealthIndicator.class).health();
+          assertThat(after.getStatus()).isEqualTo(Status.UP);
+          assertThat(detail(after, "transport")).containsEntry("status", "UP");
+          assertThat(detail(after, "mailboxes", "una-inbox")).containsEntry("status", "UP")
+              .containsEntry("state", "not read yet");
+          assertThat(detail(after, "mailboxes", "una-inbox", "testAccess")).containsEntry("status", "UP")
+              .containsKey("checkedAt").doesNotContainKey("check");
+          assertThat(detail(after, "testAccess")).containsEntry("interval", "PT10M")
+              .containsEntry("lastRun", ManualTestAccessScheduler.T0.toString());
+        });
+  }
+
+  @Test
+  void health_whenTestAccessPassedButATickDisabledTheMailbox_isDown() {
+    withStore().withPropertyValues(imapMailbox("right-password"))
+        .withPropertyValues("emailrouter.engine.mailbox-failures-before-disable=1").run(context -> {
+          testAccess(context).runDue();
+          // The password changes on the server after Test Access passed: the next tick fails.
+          greenMail.getUserManager().getUser("una").setPassword("changed-on-the-server");
+
+          context.getBean(RouterTicker.class).tickNow();
+
+          Health after = context.getBean(RouterHealthIndicator.class).health();
+          assertThat(after.getStatus()).isEqualTo(Status.DOWN);
+          assertThat(detail(after, "mailboxes", "una-inbox")).containsEntry("status", "DOWN")
+              .containsEntry("state", "disabled");
+          assertThat(detail(after, "mailboxes", "una-inbox", "testAccess")).containsEntry("status", "UP");
+        });
+  }
+
+  @Test
+  void health_whenTestAccessCannotReachTheTransport_isDownNamingThePort() throws Exception {
+    int closedPort;
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      closedPort = s.getLocalPort();
+    }
+    runner.withBean(ActivityStore.class, InMemoryActivityStore::new)
+        .withPropertyValues("emailrouter.transport.host=127.0.0.1", "emailrouter.transport.port=" + closedPort,
+            "emailrouter.transport.security=plain-text-insecure").run(context -> {
+              testAccess(context).runDue();
+
+              Health after = context.getBean(RouterHealthIndicator.class).health();
+              assertThat(after.getStatus()).isEqualTo(Status.DOWN);
+              assertThat(detail(after, "transport", "testAccess")).containsEntry("status", "DOWN")
+                  .containsEntry("check", "CONNECT").containsEntry("setting", "port");
+            });
+  }
+
+  @Test
+  void testAccess_startsWithTheApplicationOnTheConfiguredInterval() {
+    withStore().withPropertyValues("emailrouter.health.test-access-interval=30s").run(context -> {
+      assertThat(context.getStartupFailure()).isNull();
+      assertThat(testAccess(context).started()).isTrue();
+      assertThat(testAccess(context).interval()).isEqualTo(Duration.ofSeconds(30));
+      assertThat(context.getBean(TestAccessRunner.class).latest()).isEmpty();
+    });
+  }
+
+  @Test
+  void health_withTestAccessOff_isTheLastTicksOutcome() {
+    withStore().withPropertyValues(imapMailbox("wrong-password"))
+        .withPropertyValues("emailrouter.health.test-access-interval=0").run(context -> {
+          assertThat(testAccess(context).started()).isFalse();
+          RouterHealthIndicator health = context.getBean(RouterHealthIndicator.class);
+          assertThat(health.health().getStatus()).isEqualTo(Status.UNKNOWN);
+          assertThat(detail(health.health(), "testAccess")).containsEntry("state", "off");
+
+          context.getBean(RouterTicker.class).tickNow();
+
+          Health after = health.health();
+          assertThat(after.getStatus()).isEqualTo(Status.DOWN);
+          assertThat(detail(after, "mailboxes", "una-inbox")).containsEntry("state", "failing")
+              .doesNotContainKey("testAccess");
+        });
+  }
+
+  @Test
+  void context_withANegativeTestAccessInterval_failsNamingThePropertyAndValue() {
+    withStore().withPropertyValues("emailrouter.health.test-access-interval=-5s").run(context ->
+        assertThat(failureText(context.getStartupFailure()))
+            .contains("emailrouter.health.test-access-interval must be 0 (Test Access off) or at least 1s, was PT-5S"));
+  }
+
+  @Test
+  void context_withATestAccessIntervalUnderASecond_failsNamingThePropertyAndValue() {
+    withStore().withPropertyValues("emailrouter.health.test-access-interval=500ms").run(context ->
+        assertThat(failureText(context.getStartupFailure()))
+            .contains("emailrouter.health.test-access-interval must be 0 (Test Access off) or at least 1s, was PT0.5S"));
+  }
+
+  @Test
+  void context_withATestAccessIntervalThatIsNoDuration_failsNamingThePropertyAndValue() {
+    withStore().withPropertyValues("emailrouter.health.test-access-interval=ten-minutes").run(context ->
+        assertThat(failureText(context.getStartupFailure()))
+            .contains("emailrouter.health.test-access-interval", "ten-minutes"));
   }
 }
