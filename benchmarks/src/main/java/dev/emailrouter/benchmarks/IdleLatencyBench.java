@@ -96,19 +96,21 @@ final class IdleLatencyBench {
         ticker.awaitQuiet(); // the first sync of the empty mailboxes, before any clock starts
 
         tickProxy.reset();
-        Phase polling = phase("polling", engine, ticker, store, tickProxy);
+        Phase polling = phase("polling", ticker, store, tickProxy);
 
         List<ImapIdleWatcher.Watch> watches = new ArrayList<>();
         try (ImapIdleWatcher watcher = ImapIdleWatcher.builder().listener(mailbox -> ticker.request()).build()) {
           for (String user : users()) {
             // A reader of its own with the same settings, through the other proxy, so the watcher's
             // connections are counted apart from the ticks' (the watcher only takes the settings).
-            watches.add(watcher.watch(user, Incoming.imap(idleProxy.port(), user)));
+            ImapMailboxReader idleReader = Incoming.imap(idleProxy.port(), user);
+            readers.add(idleReader);
+            watches.add(watcher.watch(user, idleReader));
           }
           awaitIdling(watches);
           ticker.awaitQuiet(); // the watcher signals each mailbox once when its IDLE starts
           tickProxy.reset();
-          Phase idle = phase("IDLE", engine, ticker, store, tickProxy);
+          Phase idle = phase("IDLE", ticker, store, tickProxy);
           int idleOpened = idleProxy.connections();
           int idlePeak = idleProxy.maxOpen();
           ticker.awaitQuiet();
@@ -122,7 +124,7 @@ final class IdleLatencyBench {
   }
 
   /** One phase: the deliveries at their instants, then waiting until every one was received. */
-  private Phase phase(String name, RouterEngine engine, Ticker ticker, TimedStore store, CountingProxy tickProxy)
+  private Phase phase(String name, Ticker ticker, TimedStore store, CountingProxy tickProxy)
       throws Exception {
     Random random = new Random(17); // the same instants and mailboxes in both phases
     long[] at = new long[messages];
@@ -197,8 +199,8 @@ final class IdleLatencyBench {
         + "%d at once", idlePeak, idleOpened, who, idle.tickConnections(), idle.ticks(), idle.tickPeak());
     ctx.report().add(new Report.Row("IMAP IDLE connections held, " + MAILBOXES + " mailboxes", connections, "—", "—",
         "—", "IDLE connections ≤ " + MAILBOXES + " (mailboxes)",
-        idlePeak <= MAILBOXES && idleOpened <= MAILBOXES && who <= MAILBOXES
-            ? Report.Verdict.PASS : Report.Verdict.MISS));
+        // Held at once, not opened in all: a reconnect after a lost connection replaces one.
+        idlePeak <= MAILBOXES && who <= MAILBOXES ? Report.Verdict.PASS : Report.Verdict.MISS));
     ctx.report().note("Latency delivery → Received: each message is delivered over LMTP straight to Dovecot (the "
         + "path Postfix's LMTP client takes; scripts/mail-servers.sh deliver would drop it into the Maildir "
         + "instead) and timed from the moment Dovecot's 250 after the data was read (the message is stored "
