@@ -22,7 +22,7 @@ import java.util.Set;
  * </pre>
  *
  * <p>System properties: {@code bench} (comma-separated scenarios: outgoing, jdbc, shapes, latency, header, tracked, idle,
- * pop3, memory, many; default all), {@code bench.quick} (small N for quick checks), {@code
+ * pop3, memory, many, idle-latency; default all), {@code bench.pollSeconds} (idle-latency's poll; default 30), {@code bench.quick} (small N for quick checks), {@code
  * bench.runs} (measured runs; default 5, or 3 in quick mode; the big scenarios use at most 3),
  * {@code bench.dir} (the servers' state folder, wiped first), {@code bench.scripts} (the checkout's
  * {@code scripts} folder), {@code bench.results} (the Markdown file). Needs root (the servers start
@@ -30,7 +30,8 @@ import java.util.Set;
  * program, not a library type.
  */
 public final class Benchmarks {
-  static final List<String> ALL = List.of("outgoing", "jdbc", "shapes", "latency", "header", "tracked", "idle", "pop3", "memory", "many");
+  static final List<String> ALL = List.of("outgoing", "jdbc", "shapes", "latency", "header", "tracked", "idle", "pop3", "memory", "many",
+      "idle-latency");
 
   private Benchmarks() {}
 
@@ -79,6 +80,9 @@ public final class Benchmarks {
     ManyMailboxesBench manyProbe = new ManyMailboxesBench(probe);
     if (selected.contains("many")) {
       users.addAll(manyProbe.users());
+    }
+    if (selected.contains("idle-latency")) {
+      users.addAll(IdleLatencyBench.users());
     }
     boolean failed = false;
     try (Lab lab = Lab.start(dir, scripts, users);
@@ -159,6 +163,7 @@ public final class Benchmarks {
         b.load();
         b.run();
       }
+      case "idle-latency" -> new IdleLatencyBench(ctx).run();
       default -> throw new IllegalArgumentException("unknown scenario " + name);
     }
   }

@@ -90,6 +90,27 @@ final class Lab implements AutoCloseable {
     return Integer.parseInt(env.get("POP3_PORT"));
   }
 
+  /** Dovecot's LMTP listener (where Postfix delivers). */
+  int lmtpPort() {
+    return Integer.parseInt(env.get("LMTP_PORT"));
+  }
+
+  /**
+   * The IMAP sessions Dovecot has open now for users whose local part starts with {@code prefix},
+   * from {@code doveadm who -1} (one line per connection: user, protocol, pid, client address).
+   */
+  int imapSessions(String prefix) {
+    String out = Processes.run(List.of("doveadm", "-c", env.get("DOVECOT_CONF"), "who", "-1"));
+    int sessions = 0;
+    for (String line : out.split("\n")) {
+      String[] cols = line.strip().split("\\s+");
+      if (cols.length >= 2 && cols[0].startsWith(prefix) && cols[1].equals("imap")) {
+        sessions++;
+      }
+    }
+    return sessions;
+  }
+
   Path caPem() {
     return Path.of(env.get("CA_PEM"));
   }
