@@ -37,7 +37,7 @@
 #                            Postfix offers SMTP AUTH through Dovecot (AUTH PLAIN LOGIN XOAUTH2
 #                            OAUTHBEARER), which 127.0.0.0/8 may still skip.
 #
-# Users: user, contact, queue, forward, other @example.test (+ MAIL_USERS), password "secret";
+# Users: user, contact, queue, forward, other, nodes @example.test (+ MAIL_USERS), password "secret";
 # the login name is the full address. A Dovecot master user, admin@example.test with password
 # "admin-secret", may open any user's mailbox: by SASL PLAIN with the user as authorization
 # identity, or by logging in as "user@example.test*admin@example.test" (separator "*"). The user
@@ -61,7 +61,7 @@ set -euo pipefail
 
 DOMAIN=example.test
 PASSWORD=secret
-BASE_USERS=(user contact queue forward other)
+BASE_USERS=(user contact queue forward other nodes)
 
 SMTP_PORT=${MAIL_SMTP_PORT:-21025}
 IMAP_PORT=${MAIL_IMAP_PORT:-21143}

@@ -44,8 +44,8 @@ final class AdministratorLoginIT {
   void pop3_saslPlainOnBehalfOf_opensTheUsersOwnMaildrop() {
     String forContact = "for contact " + UUID.randomUUID();
     String forOther = "for other " + UUID.randomUUID();
-    servers.deliver("contact", "Subject: " + forContact + "\r\n\r\nbody\r\n");
-    servers.deliver("other", "Subject: " + forOther + "\r\n\r\nbody\r\n");
+    servers.deliver("contact", message(forContact));
+    servers.deliver("other", message(forOther));
 
     NewMessages contact = read(pop3(Credentials.password(ADMIN, ADMIN_PASSWORD).onBehalfOf("contact@example.test")));
     NewMessages other = read(pop3(Credentials.password(ADMIN, ADMIN_PASSWORD).onBehalfOf("other@example.test")));
@@ -58,7 +58,7 @@ final class AdministratorLoginIT {
   @Test
   void pop3_dovecotMasterUserLoginName_opensTheUsersMaildrop() {
     String subject = "master form " + UUID.randomUUID();
-    servers.deliver("contact", "Subject: " + subject + "\r\n\r\nbody\r\n");
+    servers.deliver("contact", message(subject));
 
     Pop3MailboxReader reader = Pop3MailboxReader.builder().host("127.0.0.1").port(servers.pop3Port())
         .security(Security.STARTTLS).trustedCertificates(servers.caPem())
@@ -96,8 +96,8 @@ final class AdministratorLoginIT {
   void imap_authenticatePlainOnBehalfOf_opensTheUsersOwnMailbox() {
     String forContact = "imap for contact " + UUID.randomUUID();
     String forOther = "imap for other " + UUID.randomUUID();
-    servers.deliver("contact", "Subject: " + forContact + "\r\n\r\nbody\r\n");
-    servers.deliver("other", "Subject: " + forOther + "\r\n\r\nbody\r\n");
+    servers.deliver("contact", message(forContact));
+    servers.deliver("other", message(forOther));
 
     ImapMailboxReader reader = imap(Credentials.password(ADMIN, ADMIN_PASSWORD).onBehalfOf("contact@example.test"));
     NewMessages contact = read(reader);
@@ -110,7 +110,7 @@ final class AdministratorLoginIT {
   @Test
   void imap_dovecotMasterUserLoginName_opensTheUsersMailbox() {
     String subject = "imap master form " + UUID.randomUUID();
-    servers.deliver("other", "Subject: " + subject + "\r\n\r\nbody\r\n");
+    servers.deliver("other", message(subject));
 
     NewMessages found = read(imap(Credentials.password("other@example.test*" + ADMIN, ADMIN_PASSWORD)));
 
@@ -123,5 +123,10 @@ final class AdministratorLoginIT {
         .onBehalfOf("contact@example.test"));
 
     assertThatThrownBy(reader::open).isInstanceOf(PermanentRouterException.class);
+  }
+
+  private static String message(String subject) {
+    return "From: sender@example.org\r\nSubject: " + subject + "\r\nMessage-ID: <" + UUID.randomUUID()
+        + "@example.org>\r\nDate: Mon, 7 Dec 2026 09:00:00 +0000\r\n\r\nbody\r\n";
   }
 }

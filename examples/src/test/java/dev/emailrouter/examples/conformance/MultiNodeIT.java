@@ -62,8 +62,8 @@ final class MultiNodeIT {
   private static final long TICK_BUDGET_MILLIS = 8000;
   /** What a dead node can have sent and not recorded: sendSessions × sentBatchSize (MultiNodeNode). */
   private static final int MOST_REPEATS = 2 * 16;
-  private static final String USER = "queue@example.test";
-  private static final String RECIPIENT = "other@example.test";
+  private static final String USER = "nodes@example.test"; // its own user: other tests count their INBOXes
+  private static final String RECIPIENT = "nodes@example.test";
 
   private final MailServers servers = MailServers.get();
   private final String run = "mn" + Long.toString(System.currentTimeMillis() % 1_000_000, 36);
