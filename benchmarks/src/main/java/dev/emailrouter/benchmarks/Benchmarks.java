@@ -21,8 +21,9 @@ import java.util.Set;
  * mvn -B -q -Pbenchmarks -pl benchmarks -am -DskipTests package exec:exec [-Dbench=outgoing,idle] [-Dbench.quick=true]
  * </pre>
  *
- * <p>System properties: {@code bench} (comma-separated scenarios: outgoing, jdbc, shapes, latency, header, tracked, idle,
- * pop3, memory, many, idle-latency; default all), {@code bench.pollSeconds} (idle-latency's poll; default 30), {@code bench.quick} (small N for quick checks), {@code
+ * <p>System properties: {@code bench} (comma-separated scenarios: outgoing, jdbc, jdbc-incoming, shapes, latency,
+ * header, tracked, idle, pop3, memory, many, idle-latency; default all), {@code bench.pollSeconds} (idle-latency's
+ * poll; default 30), {@code bench.quick} (small N for quick checks), {@code
  * bench.runs} (measured runs; default 5, or 3 in quick mode; the big scenarios use at most 3),
  * {@code bench.dir} (the servers' state folder, wiped first), {@code bench.scripts} (the checkout's
  * {@code scripts} folder), {@code bench.results} (the Markdown file). Needs root (the servers start
@@ -30,8 +31,8 @@ import java.util.Set;
  * program, not a library type.
  */
 public final class Benchmarks {
-  static final List<String> ALL = List.of("outgoing", "jdbc", "shapes", "latency", "header", "tracked", "idle", "pop3", "memory", "many",
-      "idle-latency");
+  static final List<String> ALL = List.of("outgoing", "jdbc", "jdbc-incoming", "shapes", "latency", "header", "tracked",
+      "idle", "pop3", "memory", "many", "idle-latency");
 
   private Benchmarks() {}
 
@@ -84,6 +85,9 @@ public final class Benchmarks {
     if (selected.contains("idle-latency")) {
       users.addAll(IdleLatencyBench.users());
     }
+    if (selected.contains("jdbc-incoming")) {
+      users.add(TrackedJdbcBench.USER);
+    }
     boolean failed = false;
     try (Lab lab = Lab.start(dir, scripts, users);
         SmtpSink sink = SmtpSink.start(dir.resolve("log").resolve("smtp-sink.log"))) {
@@ -131,6 +135,11 @@ public final class Benchmarks {
     switch (name) {
       case "outgoing" -> new OutgoingBench(ctx).run();
       case "jdbc" -> new OutgoingBench(ctx).runDefaults();
+      case "jdbc-incoming" -> {
+        TrackedJdbcBench b = new TrackedJdbcBench(ctx);
+        b.load();
+        b.run();
+      }
       case "shapes" -> new OutgoingShapesBench(ctx).run();
       case "latency" -> new LatencyBench(ctx).run();
       case "header" -> {

@@ -110,87 +110,146 @@ final class OutgoingBench {
    * The engine as a host runs it: default settings (6 per sender, 600 per tick), ticks back to back,
    * 100 senders so a tick can be full; through the in-memory store, and through router-jdbc's {@code
    * JdbcActivityStore} on an H2 file and on PostgreSQL (fsync on) with 1, 2 and 4 engines side by
-   * side, with the store calls per email. Every email must be sent exactly once.
+   * side, as threads of this JVM and as separate JVMs ({@link EngineNode}), with the store calls and
+   * the database round trips per email. Every email must be sent exactly once: checked by the
+   * engines' reports and by the Message-IDs smtp-sink received.
    */
   void runDefaults() throws Exception {
-    int n = ctx.n(6_000, 600);
+    int n = ctx.n(10_000, 600);
     String name = "Outgoing 2 KB, default settings";
     System.out.printf("%n== %s: %,d messages%n", name, n);
-    Map<String, Long> calls = new java.util.concurrent.ConcurrentHashMap<>();
-    try (Postgres pg = Postgres.start()) {
+    Map<String, long[]> counts = new java.util.concurrent.ConcurrentHashMap<>();
+    java.nio.file.Path sinkDir = java.nio.file.Files.createTempDirectory("email-router-sink-");
+    Processes.run(List.of("chmod", "777", sinkDir.toString()), Map.of(), 30);
+    java.nio.file.Path dump = sinkDir.resolve("received.dump");
+    try (Postgres pg = Postgres.start();
+        SmtpSink sink = SmtpSink.start(ctx.work().resolve("smtp-sink-jdbc.log"), dump)) {
       Rounds rounds = new Rounds(name, "msg/s").recordingTo(ctx.report())
-          .add("memory", () -> defaults(n, Store.MEMORY, 1, pg, calls))
-          .add("h2", () -> defaults(n, Store.H2, 1, pg, calls))
-          .add("postgres-1", () -> defaults(n, Store.POSTGRES, 1, pg, calls))
-          .add("postgres-2", () -> defaults(n, Store.POSTGRES, 2, pg, calls))
-          .add("postgres-4", () -> defaults(n, Store.POSTGRES, 4, pg, calls))
+          .add("memory", () -> received(dump, n, defaults(n, Store.MEMORY, 1, pg, sink.port(), counts)))
+          .add("h2", () -> received(dump, n, defaults(n, Store.H2, 1, pg, sink.port(), counts)))
+          .add("postgres-1", () -> received(dump, n, defaults(n, Store.POSTGRES, 1, pg, sink.port(), counts)))
+          .add("postgres-2", () -> received(dump, n, defaults(n, Store.POSTGRES, 2, pg, sink.port(), counts)))
+          .add("postgres-4", () -> received(dump, n, defaults(n, Store.POSTGRES, 4, pg, sink.port(), counts)))
+          .add("postgres-2-jvms", () -> received(dump, n, nodes(n, 2, pg, sink.port(), counts)))
+          .add("postgres-4-jvms", () -> received(dump, n, nodes(n, 4, pg, sink.port(), counts)))
           .run(ctx.warmups(), ctx.bigRuns());
       String scenario = name + ", N=" + String.format("%,d", n) + ", 100 senders, 1 session per engine";
-      String memory = rounds.describe("memory", "msg/s", "msg") + perEmail(calls, "memory", n);
-      for (String key : List.of("postgres-1", "postgres-2", "postgres-4", "h2")) {
+      String memory = rounds.describe("memory", "msg/s", "msg") + perEmail(counts, "memory", n);
+      for (String key : List.of("postgres-1", "postgres-2", "postgres-4", "postgres-2-jvms", "postgres-4-jvms",
+          "h2")) {
         Samples ratio = rounds.ratio(key, "memory");
         boolean bar = key.equals("postgres-1");
-        String what = key.equals("h2") ? "JdbcActivityStore on an H2 file"
-            : "JdbcActivityStore on PostgreSQL, " + key.substring(key.indexOf('-') + 1) + " engine(s)";
+        String what;
+        if (key.equals("h2")) {
+          what = "JdbcActivityStore on an H2 file";
+        } else if (key.endsWith("-jvms")) {
+          what = "JdbcActivityStore on PostgreSQL, " + key.split("-")[1] + " engines in separate JVMs";
+        } else {
+          what = "JdbcActivityStore on PostgreSQL, " + key.substring(key.indexOf('-') + 1) + " engine(s)";
+        }
         ctx.report().add(new Report.Row(scenario + ": " + what, rounds.describe(key, "msg/s", "msg")
-            + perEmail(calls, key, n), "one engine, InMemoryActivityStore", memory, ratio.describe("", Samples::ratio),
-            bar ? "≥ 0.5×" : "report", !bar ? Report.Verdict.REPORT
+            + perEmail(counts, key, n), "one engine, InMemoryActivityStore", memory,
+            ratio.describe("", Samples::ratio), bar ? "≥ 0.5×" : "report", !bar ? Report.Verdict.REPORT
                 : ratio.median() >= 0.5 ? Report.Verdict.PASS : Report.Verdict.MISS));
       }
       ctx.report().note("Default settings: RouterEngine with batchPerSender 6 and maxPerTick 600 (the defaults), "
           + "tick() called back to back in each engine's thread until every email is Sent, each email sent exactly "
-          + "once (checked); router-jdbc's JdbcActivityStore behind HikariCP on H2 2.x (a file database) and on "
+          + "once (checked by the engines' reports and by the Message-IDs smtp-sink received, for every engine "
+          + "count); router-jdbc's JdbcActivityStore behind HikariCP on H2 2.x (a file database) and on "
           + pg.version() + " started from io.zonky.test's binaries with fsync and synchronous_commit on, a fresh "
-          + "database per run; filling the store is not timed.");
+          + "database per run; filling the store is not timed. Separate JVMs: each engine in a child JVM "
+          + "(-Xmx512m, started fresh each run, so its JIT starts cold) with its own pool of 3 connections, "
+          + "timed from the go sent to the ready children until the last reports nothing left to send; their CPU "
+          + "is the children's. DB round trips: JDBC execute calls (a batch counts once) + commits + rollbacks, "
+          + "counted by a proxy over the DataSource.");
+    } finally {
+      Lab.deleteTree(sinkDir);
     }
   }
 
   private enum Store { MEMORY, H2, POSTGRES }
 
-  private static String perEmail(Map<String, Long> calls, String key, int n) {
-    Long c = calls.get(key);
-    return c == null ? "" : String.format(java.util.Locale.ROOT, "; %.2f store calls/email", c / (double) n);
+  /** Store calls, then DB statements and commits (-1: no database), over the last run of {@code key}. */
+  private static String perEmail(Map<String, long[]> counts, String key, int n) {
+    long[] c = counts.get(key);
+    if (c == null) {
+      return "";
+    }
+    String text = String.format(java.util.Locale.ROOT, "; %.2f store calls/email", c[0] / (double) n);
+    if (c[1] >= 0) {
+      text += String.format(java.util.Locale.ROOT, "; %.2f DB round trips/email (%.2f statements, %.2f commits)",
+          (c[1] + c[2]) / (double) n, c[1] / (double) n, c[2] / (double) n);
+    }
+    return text;
   }
 
-  private Stopwatch.Figure defaults(int n, Store kind, int engines, Postgres pg, Map<String, Long> calls)
-      throws Exception {
-    int senders = 100;
+  /**
+   * Checks what smtp-sink received since the last check: every email exactly once by Message-ID, and
+   * nothing else; then empties the dump for the next run.
+   */
+  private static Stopwatch.Figure received(java.nio.file.Path dump, int n, Stopwatch.Figure figure)
+      throws java.io.IOException {
+    Map<String, Integer> byMessageId = new java.util.HashMap<>();
+    if (java.nio.file.Files.exists(dump)) {
+      try (var lines = java.nio.file.Files.lines(dump, java.nio.charset.StandardCharsets.ISO_8859_1)) {
+        lines.filter(l -> l.regionMatches(true, 0, "Message-ID:", 0, 11))
+            .forEach(l -> byMessageId.merge(l.substring(11).strip(), 1, Integer::sum));
+      }
+      java.nio.file.Files.write(dump, new byte[0]); // emptied: smtp-sink appends the next run's messages from the start
+    }
+    long twice = byMessageId.values().stream().filter(c -> c > 1).count();
+    int total = byMessageId.values().stream().mapToInt(Integer::intValue).sum();
+    if (twice > 0 || byMessageId.size() != n) {
+      throw new IllegalStateException("smtp-sink received " + total + " messages with " + byMessageId.size()
+          + " distinct Message-IDs (" + twice + " more than once) for " + n + " emails");
+    }
+    return figure;
+  }
+
+  /** A fresh store of {@code kind} filled with {@code n} emails from 100 senders; its pool goes to {@code closing}. */
+  private dev.emailrouter.api.ActivityStore fill(int n, Store kind, int poolSize, Postgres pg, java.nio.file.Path dir,
+      CountingJdbc jdbc, List<AutoCloseable> closing) throws Exception {
     String body = Messages.text(2048);
+    java.util.function.Consumer<OutgoingEmail> add;
+    dev.emailrouter.api.ActivityStore backing;
+    if (kind == Store.MEMORY) {
+      InMemoryActivityStore memory = new InMemoryActivityStore();
+      backing = memory;
+      add = memory::add;
+    } else {
+      com.zaxxer.hikari.HikariDataSource ds;
+      if (kind == Store.H2) {
+        ds = new com.zaxxer.hikari.HikariDataSource();
+        ds.setJdbcUrl("jdbc:h2:file:" + dir.resolve("crm"));
+        ds.setUsername("sa");
+        ds.setMaximumPoolSize(poolSize);
+      } else {
+        ds = pg.database(poolSize);
+      }
+      closing.add(ds);
+      dev.emailrouter.jdbc.JdbcActivityStore.createSchema(ds);
+      dev.emailrouter.jdbc.JdbcActivityStore store = new dev.emailrouter.jdbc.JdbcActivityStore(jdbc.wrap(ds));
+      backing = store;
+      add = store::addPendingSend;
+    }
+    for (int i = 0; i < n; i++) {
+      add.accept(OutgoingEmail.builder("email-" + i, EmailAddress.of("sender" + (i % 100) + "@crm.test"))
+          .to(EmailAddress.of(TO))
+          .subject("Your order " + i)
+          .textBody(body)
+          .build());
+    }
+    jdbc.reset();
+    return backing;
+  }
+
+  private Stopwatch.Figure defaults(int n, Store kind, int engines, Postgres pg, int sinkPort,
+      Map<String, long[]> counts) throws Exception {
     java.nio.file.Path dir = java.nio.file.Files.createTempDirectory(ctx.work(), "h2-");
     List<AutoCloseable> closing = new ArrayList<>();
     try {
-      dev.emailrouter.api.ActivityStore backing;
-      java.util.function.Consumer<OutgoingEmail> add;
-      if (kind == Store.MEMORY) {
-        InMemoryActivityStore memory = new InMemoryActivityStore();
-        backing = memory;
-        add = memory::add;
-      } else {
-        javax.sql.DataSource ds;
-        if (kind == Store.H2) {
-          com.zaxxer.hikari.HikariDataSource h2 = new com.zaxxer.hikari.HikariDataSource();
-          h2.setJdbcUrl("jdbc:h2:file:" + dir.resolve("crm"));
-          h2.setUsername("sa");
-          h2.setMaximumPoolSize(2 * engines + 1);
-          closing.add(h2);
-          ds = h2;
-        } else {
-          com.zaxxer.hikari.HikariDataSource p = pg.database(2 * engines + 1);
-          ds = p;
-        }
-        dev.emailrouter.jdbc.JdbcActivityStore.createSchema(ds);
-        dev.emailrouter.jdbc.JdbcActivityStore jdbc = new dev.emailrouter.jdbc.JdbcActivityStore(ds);
-        backing = jdbc;
-        add = jdbc::addPendingSend;
-      }
-      for (int i = 0; i < n; i++) {
-        add.accept(OutgoingEmail.builder("email-" + i, EmailAddress.of("sender" + (i % senders) + "@crm.test"))
-            .to(EmailAddress.of(TO))
-            .subject("Your order " + i)
-            .textBody(body)
-            .build());
-      }
-      CountingStore store = new CountingStore(backing);
+      CountingJdbc jdbc = new CountingJdbc();
+      CountingStore store = new CountingStore(fill(n, kind, 2 * engines + 1, pg, dir, jdbc, closing));
       java.util.Set<String> sentIds = java.util.concurrent.ConcurrentHashMap.newKeySet();
       java.util.concurrent.atomic.AtomicInteger duplicates = new java.util.concurrent.atomic.AtomicInteger();
       List<RouterEngine> running = new ArrayList<>();
@@ -199,14 +258,15 @@ final class OutgoingBench {
             .activityStore(store)
             .transport(SmtpTransport.builder()
                 .host("127.0.0.1")
-                .port(ctx.sink().port())
+                .port(sinkPort)
                 .security(Security.PLAIN_TEXT_INSECURE)
                 .ehloName("crm.test")
                 .build())
             .build();
         running.add(engine);
-        closing.add(engine);
+        closing.add(0, engine); // engines close before their pool
       }
+      jdbc.reset();
       ExecutorService pool = Executors.newFixedThreadPool(engines);
       try {
         Stopwatch watch = Stopwatch.start();
@@ -246,7 +306,9 @@ final class OutgoingBench {
         if (duplicates.get() > 0) {
           throw new IllegalStateException(duplicates.get() + " emails were sent twice with " + engines + " engines");
         }
-        calls.put(kind == Store.MEMORY ? "memory" : kind == Store.H2 ? "h2" : "postgres-" + engines, store.calls());
+        counts.put(kind == Store.MEMORY ? "memory" : kind == Store.H2 ? "h2" : "postgres-" + engines,
+            new long[] {store.calls(), kind == Store.MEMORY ? -1 : jdbc.statements(),
+                kind == Store.MEMORY ? -1 : jdbc.commits()});
         return figure;
       } finally {
         pool.shutdownNow();
@@ -256,6 +318,110 @@ final class OutgoingBench {
         c.close();
       }
       Lab.deleteTree(dir);
+    }
+  }
+
+  /** What one {@link EngineNode} reported. */
+  private record NodeResult(long doneNanos, long cpuNanos, long calls, long statements, long commits,
+      List<String> sent) {}
+
+  /**
+   * {@code engines} engines in separate JVMs ({@link EngineNode}) on one PostgreSQL database, timed
+   * from the go sent to the ready nodes until the last one finds nothing left to send.
+   */
+  private Stopwatch.Figure nodes(int n, int engines, Postgres pg, int sinkPort, Map<String, long[]> counts)
+      throws Exception {
+    List<AutoCloseable> closing = new ArrayList<>();
+    List<Process> processes = new ArrayList<>();
+    ExecutorService readers = Executors.newFixedThreadPool(engines);
+    try {
+      fill(n, Store.POSTGRES, 2, pg, null, new CountingJdbc(), closing);
+      String url = ((com.zaxxer.hikari.HikariDataSource) closing.get(0)).getJdbcUrl();
+      String javaBin = java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString();
+      List<java.io.BufferedReader> outs = new ArrayList<>();
+      List<java.nio.file.Path> logs = new ArrayList<>();
+      for (int e = 0; e < engines; e++) {
+        java.nio.file.Path log = ctx.work().resolve("node-" + e + ".log");
+        logs.add(log);
+        Process p = new ProcessBuilder(javaBin, "-Xmx512m", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-cp",
+            System.getProperty("java.class.path"), EngineNode.class.getName(), url, Integer.toString(sinkPort))
+            .redirectError(log.toFile())
+            .start();
+        processes.add(p);
+        outs.add(new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(),
+            java.nio.charset.StandardCharsets.UTF_8)));
+      }
+      for (int e = 0; e < engines; e++) {
+        String line = outs.get(e).readLine();
+        if (!"ready".equals(line)) {
+          throw new IllegalStateException("node " + e + " did not start: " + line + " "
+              + java.nio.file.Files.readString(logs.get(e)));
+        }
+      }
+      long t0 = System.nanoTime();
+      for (Process p : processes) {
+        p.getOutputStream().write("go\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        p.getOutputStream().flush();
+      }
+      List<Future<NodeResult>> results = new ArrayList<>();
+      for (int e = 0; e < engines; e++) {
+        java.io.BufferedReader out = outs.get(e);
+        java.nio.file.Path log = logs.get(e);
+        results.add(readers.submit(() -> {
+          long doneNanos = 0;
+          Map<String, Long> done = new java.util.HashMap<>();
+          List<String> sent = new ArrayList<>();
+          for (String line = out.readLine(); line != null; line = out.readLine()) {
+            if (line.startsWith("done ")) {
+              doneNanos = System.nanoTime();
+              for (String kv : line.substring(5).split(" ")) {
+                String[] parts = kv.split("=", 2);
+                done.put(parts[0], Long.parseLong(parts[1]));
+              }
+            } else if (line.startsWith("sent ")) {
+              sent.add(line.substring(5));
+            } else if (line.equals("end")) {
+              return new NodeResult(doneNanos, done.get("cpu"), done.get("calls"), done.get("statements"),
+                  done.get("commits"), sent);
+            }
+          }
+          throw new IllegalStateException("a node ended early: " + java.nio.file.Files.readString(log));
+        }));
+      }
+      long lastDone = 0;
+      long cpu = 0;
+      long[] sums = new long[3];
+      java.util.Set<String> sentIds = new java.util.HashSet<>();
+      int duplicates = 0;
+      for (Future<NodeResult> f : results) {
+        NodeResult r = f.get(10, java.util.concurrent.TimeUnit.MINUTES);
+        lastDone = Math.max(lastDone, r.doneNanos());
+        cpu += r.cpuNanos();
+        sums[0] += r.calls();
+        sums[1] += r.statements();
+        sums[2] += r.commits();
+        for (String id : r.sent()) {
+          if (!sentIds.add(id)) {
+            duplicates++;
+          }
+        }
+      }
+      if (duplicates > 0 || sentIds.size() != n) {
+        throw new IllegalStateException(engines + " nodes sent " + sentIds.size() + " distinct emails of " + n + ", "
+            + duplicates + " more than once");
+      }
+      counts.put("postgres-" + engines + "-jvms", sums);
+      return new Stopwatch.Figure(n / ((lastDone - t0) / 1e9), cpu / 1e3 / n);
+    } finally {
+      readers.shutdownNow();
+      for (Process p : processes) {
+        if (!p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) {
+          p.destroyForcibly();
+        }
+      }
+      for (AutoCloseable c : closing) {
+        c.close();
+      }
     }
   }
 

@@ -19,8 +19,22 @@ final class SmtpSink implements AutoCloseable {
   }
 
   static SmtpSink start(Path log) throws IOException {
+    return start(log, null);
+  }
+
+  /**
+   * A sink that also appends every message it receives to {@code dump} (smtp-sink's {@code -D}), so
+   * a scenario can count what arrived by Message-ID; {@code dump}'s folder must be writable by the
+   * user nobody. Without {@code dump}, nothing is kept.
+   */
+  static SmtpSink start(Path log, Path dump) throws IOException {
     int port = Processes.freePorts(1).get(0);
-    Process p = new ProcessBuilder("smtp-sink", "-u", "nobody", "127.0.0.1:" + port, "1024")
+    List<String> command = new java.util.ArrayList<>(List.of("smtp-sink", "-u", "nobody"));
+    if (dump != null) {
+      command.addAll(List.of("-D", dump.toString()));
+    }
+    command.addAll(List.of("127.0.0.1:" + port, "1024"));
+    Process p = new ProcessBuilder(command)
         .redirectErrorStream(true)
         .redirectOutput(log.toFile())
         .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))

@@ -6,6 +6,7 @@ import dev.emailrouter.api.ContentSource;
 import dev.emailrouter.api.EmailStatus;
 import dev.emailrouter.api.OutgoingEmail;
 import dev.emailrouter.api.Party;
+import dev.emailrouter.jdbc.JdbcActivityStore;
 import dev.emailrouter.testkit.ActivityStoreContract;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -18,8 +19,8 @@ import java.util.UUID;
 import org.h2.jdbcx.JdbcDataSource;
 
 /**
- * The JDBC store keeps the contract, on an in-memory H2 database per test; this is the fixture a
- * host writes for its own store.
+ * router-jdbc's store keeps the contract, on an in-memory H2 database per test; this is the fixture a
+ * host writes for its own store (the README shows it).
  */
 final class JdbcActivityStoreContractTest extends ActivityStoreContract {
 
@@ -27,8 +28,8 @@ final class JdbcActivityStoreContractTest extends ActivityStoreContract {
   protected Fixture newFixture() {
     JdbcDataSource dataSource = new JdbcDataSource();
     dataSource.setURL("jdbc:h2:mem:contract-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1");
+    JdbcActivityStore.createSchema(dataSource);
     JdbcActivityStore store = new JdbcActivityStore(dataSource);
-    store.createSchema();
     return new Fixture() {
       @Override
       public ActivityStore store() {
@@ -42,7 +43,7 @@ final class JdbcActivityStoreContractTest extends ActivityStoreContract {
 
       @Override
       public void addPending(OutgoingEmail email) {
-        store.addPendingEmail(email);
+        store.addPendingSend(email);
       }
 
       @Override
@@ -59,7 +60,7 @@ final class JdbcActivityStoreContractTest extends ActivityStoreContract {
       public ReceivedActivity received(String activityId) {
         try (Connection c = dataSource.getConnection();
              PreparedStatement email = c.prepareStatement(
-                 "SELECT subject, text_body, html_body FROM email WHERE id = ?");
+                 "SELECT subject, text_body, html_body FROM email_activity WHERE id = ?");
              PreparedStatement files = c.prepareStatement("SELECT file_name, content_type, size, content"
                  + " FROM email_attachment WHERE email_id = ? ORDER BY position")) {
           email.setString(1, activityId);

@@ -21,6 +21,7 @@ import dev.emailrouter.api.TrackingDecision;
 import dev.emailrouter.core.Mailbox;
 import dev.emailrouter.core.RouterEngine;
 import dev.emailrouter.core.TickReport;
+import dev.emailrouter.jdbc.JdbcActivityStore;
 import java.io.InputStream;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -46,7 +47,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** The JDBC store example on H2: the ActivityStore contract, alone and under two engines. */
+/**
+ * router-jdbc's store on H2 as a host of the examples uses it, through the engine and directly: these
+ * tests came with the example JDBC store it replaced, and still hold of the store hosts now get.
+ */
 final class JdbcActivityStoreTest {
   private static final Instant NOW = MutableClock.START;
   private static final Duration LEASE = Duration.ofMinutes(30);
@@ -78,39 +82,24 @@ final class JdbcActivityStoreTest {
     JdbcDataSource database = new JdbcDataSource();
     database.setURL("jdbc:h2:mem:store-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1" + settings);
     databases.add(database);
-    JdbcActivityStore created = new JdbcActivityStore(database);
-    created.createSchema();
-    return created;
+    JdbcActivityStore.createSchema(database);
+    return new JdbcActivityStore(database);
   }
 
   @Test
   void createSchema_calledTwice_keepsTheTables() {
-    store.addPendingEmail(email("e-1", "una@example.test").build());
+    store.addPendingSend(email("e-1", "una@example.test").build());
 
-    store.createSchema();
+    JdbcActivityStore.createSchema(dataSource);
 
     assertThat(store.status("e-1")).contains(EmailStatus.PENDING_SEND);
     assertThat(store.status("unknown")).isEmpty();
   }
 
   @Test
-  void createSchema_onATableOfTheVersionBeforeAcceptedRecipients_addsTheirColumns() throws SQLException {
-    try (Connection c = dataSource.getConnection()) {
-      c.createStatement().execute("ALTER TABLE email DROP COLUMN accepted_list");
-      c.createStatement().execute("ALTER TABLE email DROP COLUMN recipient_results");
-    }
-
-    store.createSchema();
-    store.addPendingEmail(email("e-1", "una@example.test").build());
-
-    assertThat(store.claimPendingSend(new ClaimRequest(NOW, LEASE, 10, 10, ""))).singleElement()
-        .satisfies(c -> assertThat(c.email().acceptedRecipients()).isEmpty());
-  }
-
-  @Test
   void tick_whenARecipientIsRefusedForNow_keepsTheEmailPending_sendsToThatRecipientAloneLater_andShowsEachOutcome() {
     EmailAddress soft = EmailAddress.of("soft@example.test");
-    store.addPendingEmail(email("e-1", "una@example.test").cc(soft).build());
+    store.addPendingSend(email("e-1", "una@example.test").cc(soft).build());
     List<OutgoingEmail> handed = new java.util.concurrent.CopyOnWriteArrayList<>();
     dev.emailrouter.api.MailTransport greylisting = new dev.emailrouter.api.MailTransport() {
       @Override
@@ -145,7 +134,7 @@ final class JdbcActivityStoreTest {
     engine.tick();
 
     assertThat(store.status("e-1")).contains(EmailStatus.PENDING_SEND);
-    assertThat(store.recipientOutcomes("e-1")).containsExactly(
+    assertThat(recipientOutcomes("e-1")).containsExactly(
         new SendResult.RecipientResult(EmailAddress.of("carl@example.test", "Carl Contact"), SendResult.Outcome.ACCEPTED,
             "250 2.1.5 Ok"),
         new SendResult.RecipientResult(soft, SendResult.Outcome.TRANSIENT, "450 4.2.0 greylisted"));
@@ -157,14 +146,14 @@ final class JdbcActivityStoreTest {
     assertThat(handed).hasSize(2);
     assertThat(handed.get(1).pendingRecipients()).containsExactly(soft);
     assertThat(handed.get(1).messageId()).isEqualTo(handed.get(0).messageId());
-    assertThat(store.recipientOutcomes("e-1")).extracting(SendResult.RecipientResult::outcome)
+    assertThat(recipientOutcomes("e-1")).extracting(SendResult.RecipientResult::outcome)
         .containsExactly(SendResult.Outcome.ACCEPTED, SendResult.Outcome.ACCEPTED);
   }
 
   @Test
   void tick_withPendingEmail_claimsAndSendsIt_andRecordsItsIdentity() {
     RecordingTransport transport = new RecordingTransport();
-    store.addPendingEmail(email("e-1", "una@example.test").subject("Our proposal").build());
+    store.addPendingSend(email("e-1", "una@example.test").subject("Our proposal").build());
 
     TickReport report = engine(transport).tick();
 
@@ -189,7 +178,7 @@ final class JdbcActivityStoreTest {
     int senders = 10;
     int perSender = 30;
     for (int i = 0; i < senders * perSender; i++) {
-      store.addPendingEmail(email("e-" + i, "user" + (i % senders) + "@example.test").build());
+      store.addPendingSend(email("e-" + i, "user" + (i % senders) + "@example.test").build());
     }
     RecordingTransport transport = new RecordingTransport(); // shared: it counts what both engines hand over
     List<RouterEngine> both = List.of(engine(transport), engine(transport));
@@ -227,10 +216,10 @@ final class JdbcActivityStoreTest {
   @Test
   void claimPendingSend_takesAtMostPerSenderOldestFirst_andResumesAfterTheLastSender() {
     for (int i = 1; i <= 5; i++) {
-      store.addPendingEmail(email("a-" + i, "ann@example.test").build());
+      store.addPendingSend(email("a-" + i, "ann@example.test").build());
     }
-    store.addPendingEmail(email("b-1", "Bob@Example.test").build());
-    store.addPendingEmail(email("c-1", "cid@example.test").build());
+    store.addPendingSend(email("b-1", "Bob@Example.test").build());
+    store.addPendingSend(email("c-1", "cid@example.test").build());
 
     List<ClaimedEmail> first = store.claimPendingSend(new ClaimRequest(NOW, LEASE, 2, 100, ""));
     List<ClaimedEmail> second = store.claimPendingSend(new ClaimRequest(NOW, LEASE, 2, 2, "bob@example.test"));
@@ -247,9 +236,9 @@ final class JdbcActivityStoreTest {
   void tick_withManyEmailsFromOneSender_sendsBatchPerSenderEachTick() throws SQLException {
     RecordingTransport transport = new RecordingTransport();
     for (int i = 0; i < 8; i++) {
-      store.addPendingEmail(email("a-" + i, "ann@example.test").build());
+      store.addPendingSend(email("a-" + i, "ann@example.test").build());
     }
-    store.addPendingEmail(email("b-0", "bob@example.test").build());
+    store.addPendingSend(email("b-0", "bob@example.test").build());
     RouterEngine engine = engine(transport);
 
     TickReport first = engine.tick();
@@ -262,7 +251,7 @@ final class JdbcActivityStoreTest {
 
   @Test
   void markSent_withAStaleClaim_throwsAndLeavesTheCurrentClaimInCharge() {
-    store.addPendingEmail(email("e-1", "una@example.test").build());
+    store.addPendingSend(email("e-1", "una@example.test").build());
     Claim stale = store.claimPendingSend(new ClaimRequest(NOW, Duration.ofMinutes(1), 6, 10, "")).get(0).claim();
     Claim current = store.claimPendingSend(new ClaimRequest(NOW.plus(Duration.ofMinutes(2)), LEASE, 6, 10, ""))
         .get(0).claim();
@@ -287,7 +276,7 @@ final class JdbcActivityStoreTest {
 
   @Test
   void claimPendingSend_whenTheLeaseExpires_makesTheEmailClaimableAgain() {
-    store.addPendingEmail(email("e-1", "una@example.test").build());
+    store.addPendingSend(email("e-1", "una@example.test").build());
     Duration lease = Duration.ofMinutes(5);
     assertThat(store.claimPendingSend(new ClaimRequest(NOW, lease, 6, 10, ""))).hasSize(1);
 
@@ -304,7 +293,7 @@ final class JdbcActivityStoreTest {
     // A database session in a zone with daylight saving time: 02:00-03:00 local happens twice on
     // 27 October 2024 in Berlin. Instants must be stored as instants, not as ambiguous local times.
     JdbcActivityStore berlinStore = storeIn(";TIME ZONE=Europe/Berlin");
-    berlinStore.addPendingEmail(email("e-1", "una@example.test").build());
+    berlinStore.addPendingSend(email("e-1", "una@example.test").build());
     Instant beforeFallBack = Instant.parse("2024-10-27T00:40:00Z"); // 02:40 CEST; the lease ends 02:10 CET
 
     List<ClaimedEmail> first = berlinStore.claimPendingSend(new ClaimRequest(beforeFallBack, LEASE, 6, 10, ""));
@@ -321,7 +310,7 @@ final class JdbcActivityStoreTest {
   @Test
   void markRetry_duringTheHourTheClocksGoBack_keepsTheNextAttemptTime() {
     JdbcActivityStore berlinStore = storeIn(";TIME ZONE=Europe/Berlin");
-    berlinStore.addPendingEmail(email("e-1", "una@example.test").build());
+    berlinStore.addPendingSend(email("e-1", "una@example.test").build());
     Instant now = Instant.parse("2024-10-27T00:50:00Z");
     Claim claim = berlinStore.claimPendingSend(new ClaimRequest(now, LEASE, 6, 10, "")).get(0).claim();
 
@@ -347,7 +336,7 @@ final class JdbcActivityStoreTest {
     ReceiveResult result = store.createReceived(wide);
 
     assertThat(result.created()).isTrue();
-    assertThat(column(result.activityId(), "to_list").lines()).hasSize(600)
+    assertThat(parties(result.activityId())).as("the 600 To and the same 600 as Cc").hasSize(1200)
         .contains("recipient-599@distribution-list.example.test\tRecipient Number 599");
   }
 
@@ -366,17 +355,17 @@ final class JdbcActivityStoreTest {
     assertThat(result.created()).isTrue();
     assertThat(store.findByMessageId(longId)).hasValueSatisfying(r -> assertThat(r.activityId())
         .isEqualTo(result.activityId()));
-    assertThat(column(result.activityId(), "sender_name")).hasSize(200).endsWith("...");
+    assertThat(column(result.activityId(), "sender_name")).isEqualTo("C".repeat(500)); // kept whole
     assertThat(store.createReceived(hostile).created()).isFalse();
   }
 
   @Test
-  void addPendingEmail_withHundredsOfRecipients_sendsToThemAll() {
+  void addPendingSend_withHundredsOfRecipients_sendsToThemAll() {
     OutgoingEmail.Builder b = email("e-1", "una@example.test");
     for (int i = 0; i < 600; i++) {
       b.bcc(EmailAddress.of("recipient-" + i + "@distribution-list.example.test", "Recipient Number " + i));
     }
-    store.addPendingEmail(b.build());
+    store.addPendingSend(b.build());
 
     List<ClaimedEmail> claimed = store.claimPendingSend(new ClaimRequest(NOW, LEASE, 6, 10, ""));
 
@@ -385,7 +374,7 @@ final class JdbcActivityStoreTest {
 
   @Test
   void markRetry_makesTheEmailDueAtItsNextAttemptWithItsAttemptsKept() {
-    store.addPendingEmail(email("e-1", "una@example.test").build());
+    store.addPendingSend(email("e-1", "una@example.test").build());
     Claim claim = store.claimPendingSend(new ClaimRequest(NOW, LEASE, 6, 10, "")).get(0).claim();
 
     store.markRetry(claim, NOW.plus(Duration.ofMinutes(5)), 1, "451 4.3.0 try again later");
@@ -399,38 +388,24 @@ final class JdbcActivityStoreTest {
 
   @Test
   void claimPendingSend_withAMalformedAddressInARow_failsThatEmailWithTheReasonAndClaimsTheRest() throws SQLException {
-    store.addPendingEmail(email("good-1", "una@example.test").build());
-    try (Connection c = dataSource.getConnection();
-         PreparedStatement ps = c.prepareStatement("INSERT INTO email (id, status, sender, sender_key, to_list, subject)"
-             + " VALUES (?, ?, ?, ?, ?, ?)")) {
-      ps.setString(1, "bad-1");
-      ps.setInt(2, EmailStatus.PENDING_SEND.code());
-      ps.setString(3, "una@example.test");
-      ps.setString(4, "una@example.test");
-      ps.setString(5, "carl at example.test\t\n");
-      ps.setString(6, "typed by hand");
-      ps.executeUpdate();
-    }
-    store.addPendingEmail(email("good-2", "una@example.test").build());
+    store.addPendingSend(email("good-1", "una@example.test").build());
+    insertByHand("bad-1", "una@example.test", "carl at example.test");
+    store.addPendingSend(email("good-2", "una@example.test").build());
 
     List<ClaimedEmail> claimed = store.claimPendingSend(new ClaimRequest(NOW, LEASE, 6, 10, ""));
 
     assertThat(ids(claimed)).containsExactly("good-1", "good-2");
     assertThat(store.status("bad-1")).contains(EmailStatus.FAILED);
-    assertThat(column("bad-1", "last_reason")).startsWith("the email can't be sent: address must look like local@domain")
-        .contains("carl at example.test");
+    assertThat(column("bad-1", "last_reason")).startsWith("the email can't be sent:")
+        .contains("address must look like local@domain").contains("carl at example.test");
     assertThat(column("bad-1", "claim_token")).isNull();
   }
 
   @Test
   void tick_withAMalformedAddressInARow_reportsNothingAndSendsTheOthers() throws SQLException {
     RecordingTransport transport = new RecordingTransport();
-    try (Connection c = dataSource.getConnection();
-         PreparedStatement ps = c.prepareStatement("INSERT INTO email (id, status, sender, sender_key, to_list)"
-             + " VALUES ('bad-1', 6, 'una@example', 'una@example', 'x@@example.test' || CHAR(9) || CHAR(10))")) {
-      ps.executeUpdate();
-    }
-    store.addPendingEmail(email("good-1", "una@example.test").build());
+    insertByHand("bad-1", "una@example", "x@@example.test");
+    store.addPendingSend(email("good-1", "una@example.test").build());
 
     TickReport report = engine(transport).tick();
 
@@ -488,7 +463,7 @@ final class JdbcActivityStoreTest {
   void attachments_ofFiveMegabytes_roundTripByteEqualOutAndIn() throws Exception {
     byte[] big = new byte[5 * 1024 * 1024];
     new Random(42).nextBytes(big);
-    store.addPendingEmail(email("e-1", "una@example.test")
+    store.addPendingSend(email("e-1", "una@example.test")
         .attachment(new Attachment("Größe – offer.pdf", "application/pdf", big.length, ContentSource.ofBytes(big)))
         .attachment(new Attachment("empty.txt", "text/plain", 0, ContentSource.ofBytes(new byte[0])))
         .build());
@@ -526,7 +501,7 @@ final class JdbcActivityStoreTest {
     byte[] big = new byte[5 * 1024 * 1024];
     new Random(7).nextBytes(big);
     RecordingTransport transport = new RecordingTransport();
-    store.addPendingEmail(email("e-1", "una@example.test")
+    store.addPendingSend(email("e-1", "una@example.test")
         .attachment(new Attachment("offer.pdf", "application/pdf", big.length, ContentSource.ofBytes(big)))
         .build());
 
@@ -540,7 +515,7 @@ final class JdbcActivityStoreTest {
   @Test
   void lookups_findSentEmailByMessageIdAndTokenAnyCase_andResolveAddressesAnyCase() {
     RecordingTransport transport = new RecordingTransport();
-    store.addPendingEmail(email("e-1", "una@example.test").build());
+    store.addPendingSend(email("e-1", "una@example.test").build());
     store.addParty("Carl@Example.test", new Party(Party.Type.CONTACT, "contact-1", "Carl Contact"));
     store.addParty("carl@example.test", new Party(Party.Type.LEAD, "lead-7", ""));
     engine(transport).tick();
@@ -570,7 +545,7 @@ final class JdbcActivityStoreTest {
           .clock(clock)
           .build();
       engines.add(engine);
-      store.addPendingEmail(email("e-1", "una@example.test").subject("Offer").build());
+      store.addPendingSend(email("e-1", "una@example.test").subject("Offer").build());
       assertThat(engine.tick().sent()).hasSize(1);
       String messageId = column("e-1", "message_id");
       assertThat(server.messageIds("carl@example.test", "INBOX")).containsExactly(messageId);
@@ -586,9 +561,9 @@ final class JdbcActivityStoreTest {
       });
       String received = report.tracked().get(0).activityId();
       assertThat(store.findByMessageId("<reply-1@example.test>")).contains(new ActivityRef(received, EmailStatus.RECEIVED));
-      assertThat(column(received, "regarding_id")).isEqualTo("e-1");
+      assertThat(column(received, "regarding_activity_id")).isEqualTo("e-1");
       assertThat(column(received, "owner_id")).isEqualTo("user-1");
-      assertThat(column(received, "sender")).isEqualTo("carl@example.test");
+      assertThat(column(received, "sender_address")).isEqualTo("carl@example.test");
       assertThat(column(received, "text_body")).isEqualToIgnoringNewLines("Signed copy attached.");
       try (Connection c = dataSource.getConnection();
            PreparedStatement ps = c.prepareStatement(
@@ -616,9 +591,9 @@ final class JdbcActivityStoreTest {
     ReceiveResult result = store.createReceived(anonymous);
 
     assertThat(result.created()).isTrue();
-    assertThat(column(result.activityId(), "sender")).isEmpty();
+    assertThat(column(result.activityId(), "sender_address")).isNullOrEmpty();
     assertThat(column(result.activityId(), "references_list")).isEqualTo("<a@example.test> <b@example.test>");
-    assertThat(column(result.activityId(), "last_reason")).isEqualTo("virus.exe: blocked type");
+    assertThat(column(result.activityId(), "dropped_attachments")).isEqualTo("virus.exe: blocked type");
   }
 
   private RouterEngine engine(RecordingTransport transport) {
@@ -659,7 +634,7 @@ final class JdbcActivityStoreTest {
 
   private int countWithStatus(EmailStatus status) throws SQLException {
     try (Connection c = dataSource.getConnection();
-         PreparedStatement ps = c.prepareStatement("SELECT COUNT(*) FROM email WHERE status = ?")) {
+         PreparedStatement ps = c.prepareStatement("SELECT COUNT(*) FROM email_activity WHERE status_code = ?")) {
       ps.setInt(1, status.code());
       try (ResultSet rs = ps.executeQuery()) {
         rs.next();
@@ -668,9 +643,65 @@ final class JdbcActivityStoreTest {
     }
   }
 
+  /** An outgoing row typed into the CRM by hand, past the store's checks, with one To recipient. */
+  private void insertByHand(String id, String sender, String to) throws SQLException {
+    try (Connection c = dataSource.getConnection();
+         PreparedStatement email = c.prepareStatement("INSERT INTO email_activity (id, status_code, sender_address,"
+             + " sender_key, subject) VALUES (?, ?, ?, ?, 'typed by hand')");
+         PreparedStatement party = c.prepareStatement("INSERT INTO email_activity_party (email_id, participation,"
+             + " position, address, address_key) VALUES (?, 2, 0, ?, ?)")) {
+      email.setString(1, id);
+      email.setInt(2, EmailStatus.PENDING_SEND.code());
+      email.setString(3, sender);
+      email.setString(4, sender);
+      email.executeUpdate();
+      party.setString(1, id);
+      party.setString(2, to);
+      party.setString(3, to);
+      party.executeUpdate();
+    }
+  }
+
+  /** The recipients of an email as stored, {@code address<TAB>display name}, To then Cc then Bcc. */
+  private List<String> parties(String id) {
+    List<String> out = new ArrayList<>();
+    try (Connection c = dataSource.getConnection();
+         PreparedStatement ps = c.prepareStatement("SELECT address, display_name FROM email_activity_party"
+             + " WHERE email_id = ? ORDER BY participation, position")) {
+      ps.setString(1, id);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(rs.getString(1) + "\t" + rs.getString(2));
+        }
+      }
+    } catch (SQLException e) {
+      throw new IllegalStateException(e);
+    }
+    return out;
+  }
+
+  /** Each recipient's latest outcome as stored, To then Cc then Bcc; recipients with none yet left out. */
+  private List<SendResult.RecipientResult> recipientOutcomes(String id) {
+    List<SendResult.RecipientResult> out = new ArrayList<>();
+    try (Connection c = dataSource.getConnection();
+         PreparedStatement ps = c.prepareStatement("SELECT address, display_name, outcome, server_reply"
+             + " FROM email_activity_party WHERE email_id = ? AND outcome IS NOT NULL ORDER BY participation, position")) {
+      ps.setString(1, id);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(new SendResult.RecipientResult(EmailAddress.of(rs.getString(1), rs.getString(2)),
+              SendResult.Outcome.valueOf(rs.getString(3)), rs.getString(4)));
+        }
+      }
+    } catch (SQLException e) {
+      throw new IllegalStateException(e);
+    }
+    return out;
+  }
+
   private String column(String id, String column) {
     try (Connection c = dataSource.getConnection();
-         PreparedStatement ps = c.prepareStatement("SELECT " + column + " FROM email WHERE id = ?")) {
+         PreparedStatement ps = c.prepareStatement("SELECT " + column + " FROM email_activity WHERE id = ?")) {
       ps.setString(1, id);
       try (ResultSet rs = ps.executeQuery()) {
         assertThat(rs.next()).as("row " + id).isTrue();

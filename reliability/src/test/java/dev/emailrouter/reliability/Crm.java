@@ -2,7 +2,7 @@ package dev.emailrouter.reliability;
 
 import dev.emailrouter.api.EmailStatus;
 import dev.emailrouter.api.OutgoingEmail;
-import dev.emailrouter.examples.JdbcActivityStore;
+import dev.emailrouter.jdbc.JdbcActivityStore;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -18,7 +18,7 @@ import javax.sql.DataSource;
 import org.h2.jdbcx.JdbcConnectionPool;
 
 /**
- * The durable state a restarted engine finds: the CRM as an H2 file database behind the examples'
+ * The durable state a restarted engine finds: the CRM as an H2 file database behind router-jdbc's
  * {@link JdbcActivityStore}. {@link #restart()} shuts the database down and opens it again from its
  * file, as a new process would. Queries for the assertions read the same tables.
  */
@@ -40,7 +40,6 @@ final class Crm implements AutoCloseable {
     this.url = "jdbc:h2:file:" + directory.resolve("crm").toAbsolutePath() + ";LOCK_TIMEOUT=20000"
         + (autoServer ? ";AUTO_SERVER=TRUE" : "");
     open();
-    store.createSchema();
   }
 
   String url() {
@@ -50,6 +49,7 @@ final class Crm implements AutoCloseable {
   private void open() {
     pool = JdbcConnectionPool.create(url, "sa", "");
     pool.setMaxConnections(64);
+    JdbcActivityStore.createSchema(pool); // idempotent; the store checks the schema version when built
     store = new JdbcActivityStore(pool);
   }
 
@@ -74,13 +74,14 @@ final class Crm implements AutoCloseable {
   }
 
   void add(OutgoingEmail email) {
-    store.addPendingEmail(email);
+    store.addPendingSend(email);
   }
 
   /** Outgoing emails (not received ones) by activity id. */
   Map<String, Outgoing> outgoing() {
     Map<String, Outgoing> out = new TreeMap<>();
-    query("SELECT id, status, attempts, message_id, last_reason FROM email WHERE dedup_key IS NULL", rs -> {
+    query("SELECT id, status_code, attempts, message_id, last_reason FROM email_activity WHERE dedup_key IS NULL",
+        rs -> {
       out.put(rs.getString(1), new Outgoing(rs.getString(1), EmailStatus.ofCode(rs.getInt(2)), rs.getInt(3),
           rs.getString(4), rs.getString(5)));
     });
@@ -98,7 +99,7 @@ final class Crm implements AutoCloseable {
   /** Received activities by dedup key, with how many rows each key has (the unique key makes it 1). */
   Map<String, Integer> receivedByKey() {
     Map<String, Integer> out = new LinkedHashMap<>();
-    query("SELECT dedup_key, COUNT(*) FROM email WHERE status = 4 GROUP BY dedup_key", rs -> out.put(rs.getString(1),
+    query("SELECT dedup_key, COUNT(*) FROM email_activity WHERE status_code = 4 GROUP BY dedup_key", rs -> out.put(rs.getString(1),
         rs.getInt(2)));
     return out;
   }
@@ -106,7 +107,8 @@ final class Crm implements AutoCloseable {
   /** Received activities per Message-ID (null Message-IDs left out). */
   Map<String, Integer> receivedByMessageId() {
     Map<String, Integer> out = new LinkedHashMap<>();
-    query("SELECT message_id, COUNT(*) FROM email WHERE status = 4 AND message_id IS NOT NULL GROUP BY message_id",
+    query("SELECT message_id, COUNT(*) FROM email_activity WHERE status_code = 4 AND message_id IS NOT NULL"
+        + " GROUP BY message_id",
         rs -> out.put(rs.getString(1), rs.getInt(2)));
     return out;
   }
@@ -114,40 +116,50 @@ final class Crm implements AutoCloseable {
   /** The envelope recipients (To, Cc, Bcc; lower case) of each outgoing email, by activity id. */
   Map<String, List<String>> outgoingRecipients() {
     Map<String, List<String>> out = new TreeMap<>();
-    query("SELECT id, to_list, cc_list, bcc_list FROM email WHERE dedup_key IS NULL", rs -> {
-      List<String> all = new ArrayList<>();
-      for (int i = 2; i <= 4; i++) {
-        for (String line : rs.getString(i).split("\n")) {
-          if (!line.isBlank()) {
-            all.add(line.split("\t", 2)[0].toLowerCase(java.util.Locale.ROOT));
-          }
-        }
-      }
-      out.put(rs.getString(1), all);
-    });
+    query("SELECT id FROM email_activity WHERE dedup_key IS NULL", rs -> out.put(rs.getString(1), new ArrayList<>()));
+    query("SELECT p.email_id, p.address_key FROM email_activity_party p JOIN email_activity e ON e.id = p.email_id"
+        + " WHERE e.dedup_key IS NULL ORDER BY p.email_id, p.participation, p.position",
+        rs -> out.get(rs.getString(1)).add(rs.getString(2)));
+    return out;
+  }
+
+  /**
+   * The recipients of each email with the given participation (2 To, 3 Cc), one {@code
+   * address<TAB>display name<LF>} line each, so an assertion sees control characters as stored.
+   */
+  private Map<String, String> parties(int participation) {
+    Map<String, StringBuilder> lines = new TreeMap<>();
+    query("SELECT email_id, address, display_name FROM email_activity_party WHERE participation = " + participation
+        + " ORDER BY email_id, position", rs -> lines.computeIfAbsent(rs.getString(1), k -> new StringBuilder())
+            .append(rs.getString(2)).append('\t').append(rs.getString(3)).append('\n'));
+    Map<String, String> out = new TreeMap<>();
+    lines.forEach((id, text) -> out.put(id, text.toString()));
     return out;
   }
 
   /** A received activity as stored: its dedup key, Message-ID, subject, sender, recipients and attachment names. */
   record Stored(String id, String dedupKey, String messageId, String subject, String from, String fromName, String to,
       String cc, String textBody, List<String> attachments) {}
+  // to and cc: one "address<TAB>display name<LF>" line per recipient, in the order stored.
 
   /** Every received activity as stored, by activity id. */
   Map<String, Stored> received() {
     Map<String, List<String>> files = new TreeMap<>();
     query("SELECT email_id, file_name FROM email_attachment ORDER BY email_id, position",
         rs -> files.computeIfAbsent(rs.getString(1), k -> new ArrayList<>()).add(rs.getString(2)));
+    Map<String, String> to = parties(2);
+    Map<String, String> cc = parties(3);
     Map<String, Stored> out = new TreeMap<>();
-    query("SELECT id, dedup_key, message_id, subject, sender, sender_name, to_list, cc_list, text_body FROM email"
-        + " WHERE status = 4", rs -> out.put(rs.getString(1), new Stored(rs.getString(1), rs.getString(2),
-            rs.getString(3), rs.getString(4), rs.getString(5), rs.getString(6), rs.getString(7), rs.getString(8),
-            rs.getString(9), files.getOrDefault(rs.getString(1), List.of()))));
+    query("SELECT id, dedup_key, message_id, subject, sender_address, sender_name, text_body FROM email_activity"
+        + " WHERE status_code = 4", rs -> out.put(rs.getString(1), new Stored(rs.getString(1), rs.getString(2),
+            rs.getString(3), rs.getString(4), rs.getString(5), rs.getString(6), to.getOrDefault(rs.getString(1), ""),
+            cc.getOrDefault(rs.getString(1), ""), rs.getString(7), files.getOrDefault(rs.getString(1), List.of()))));
     return out;
   }
 
   int receivedCount() {
     int[] n = new int[1];
-    query("SELECT COUNT(*) FROM email WHERE status = 4", rs -> n[0] = rs.getInt(1));
+    query("SELECT COUNT(*) FROM email_activity WHERE status_code = 4", rs -> n[0] = rs.getInt(1));
     return n[0];
   }
 

@@ -1,7 +1,7 @@
 package dev.emailrouter.reliability;
 
 import dev.emailrouter.core.RouterEngine;
-import dev.emailrouter.examples.JdbcActivityStore;
+import dev.emailrouter.jdbc.JdbcActivityStore;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;

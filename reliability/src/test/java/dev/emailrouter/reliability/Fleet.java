@@ -49,7 +49,7 @@ final class Fleet {
   /** Emails still Pending Send or Sending. */
   static int open(DataSource ds) {
     try (Connection c = ds.getConnection(); Statement st = c.createStatement();
-         ResultSet rs = st.executeQuery("SELECT COUNT(*) FROM email WHERE status IN (6, 7)")) {
+         ResultSet rs = st.executeQuery("SELECT COUNT(*) FROM email_activity WHERE status_code IN (6, 7)")) {
       rs.next();
       return rs.getInt(1);
     } catch (SQLException e) {

@@ -52,15 +52,17 @@ final class HeaderInjectionTest {
     world.crm.add(OutgoingEmail.builder("references", from).to(to).subject("Re")
         .references("<a@example.test>\r\nX-Injected:" + EVIL).textBody("x").build());
     world.crm.add(OutgoingEmail.builder("message-id", from).to(to).subject("Id").textBody("x").build());
-    world.crm.execute("UPDATE email SET message_id = ? WHERE id = 'message-id'", "<x@example.test>\r\nBcc: victim@" + EVIL);
+    world.crm.execute("UPDATE email_activity SET message_id = ? WHERE id = 'message-id'",
+        "<x@example.test>\r\nBcc: victim@" + EVIL);
     world.crm.add(OutgoingEmail.builder("display-name", from).to(to).subject("Name").textBody("x").build());
-    world.crm.execute("UPDATE email SET to_list = ? WHERE id = 'display-name'",
-        "contact@example.test\tA Contact\r\nBcc: victim@" + EVIL + "\n");
+    world.crm.execute("UPDATE email_activity_party SET display_name = ? WHERE email_id = 'display-name'",
+        "A Contact\r\nBcc: victim@" + EVIL);
     world.crm.add(OutgoingEmail.builder("sender-name", from).to(to).subject("Name").textBody("x").build());
-    world.crm.execute("UPDATE email SET sender_name = ? WHERE id = 'sender-name'", "Seller\rBcc: victim@" + EVIL);
+    world.crm.execute("UPDATE email_activity SET sender_name = ? WHERE id = 'sender-name'",
+        "Seller\rBcc: victim@" + EVIL);
     world.crm.add(OutgoingEmail.builder("address", from).to(to).subject("Address").textBody("x").build());
-    world.crm.execute("UPDATE email SET to_list = ? WHERE id = 'address'",
-        "contact@example.test>\r\nRCPT TO:<victim@" + EVIL + "\t\n");
+    world.crm.execute("UPDATE email_activity_party SET address = ? WHERE email_id = 'address'",
+        "contact@example.test>\r\nRCPT TO:<victim@" + EVIL);
     world.crm.add(OutgoingEmail.builder("attachment", from).to(to).subject("File").textBody("x").build());
     world.crm.execute("INSERT INTO email_attachment (email_id, position, file_name, content_type, size, content)"
         + " VALUES ('attachment', 0, ?, 'text/plain', 3, ?)", "a.txt\r\nContent-Type: text/html",
@@ -80,7 +82,11 @@ final class HeaderInjectionTest {
         "display-name", "sender-name", "address", "attachment"}) {
       Crm.Outgoing row = rows.get(bad);
       assertThat(row.status()).as("status of %s", bad).isEqualTo(EmailStatus.FAILED);
-      assertThat(row.lastReason()).as("reason of %s", bad).containsAnyOf("CR/LF", "control characters", "address must");
+      // router-jdbc keeps References as Message-IDs separated by white space, so the line break is gone by the
+      // time the engine reads them back; what follows it is then no Message-ID, and refused as such.
+      String[] reasons = bad.equals("references") ? new String[] {"must be a Message-ID"}
+          : new String[] {"CR/LF", "control characters", "address must"};
+      assertThat(row.lastReason()).as("reason of %s", bad).containsAnyOf(reasons);
     }
     assertThat(world.sink.received()).as("only the two clean emails reached the server").hasSize(2);
     for (SmtpSink.Received r : world.sink.received()) {
