@@ -17,9 +17,6 @@ import java.util.Optional;
  * When every recipient was refused, the outcome is {@link Outcome#TRANSIENT} if any refusal was
  * transient (4xx), else {@link Outcome#PERMANENT}.
  *
- * @param outcome the outcome for the email as a whole
- * @param serverReply the server's reply (code and text) that decided it, or a description of the
- *     connection failure; never a credential
  * <p>An accepted result may also carry the exact bytes the server received ({@link #message()}), so
  * the engine can keep a copy in the sender's Sent folder ({@link SentFolder}); a transport attaches
  * them with {@link #withMessage(ContentSource)}. They travel along with the result and are not part
