@@ -330,8 +330,10 @@ public final class RouterEngine implements AutoCloseable {
      * markSent} never leaves two copies. A failed copy never changes the email's state: it is
      * reported ({@link RouterEvent.SentCopyFailed}) and a transient failure is tried again on later
      * ticks, with the email's retry delays and up to {@code maxAttempts} times, from a queue held in
-     * memory (at most 1,000 copies and 64 MiB; what does not fit is reported and given up). A
-     * restart forgets the copies waiting in that queue.
+     * memory (at most 1,000 copies and 64 MiB; what does not fit is reported and given up); until
+     * such a delay is over, further copies are queued without being tried, so a Sent folder server
+     * that is down never holds sending up by its timeouts. A restart forgets the copies waiting in
+     * that queue.
      *
      * @param value the Sent folder
      * @return this builder

@@ -21,6 +21,10 @@ import org.slf4j.MDC;
  * accepted an email, on the send thread, and the ones that failed for now kept with their bytes in a
  * bounded in-memory queue and tried again at later ticks. A copy never changes the email's state.
  *
+ * <p>After a copy failed for now, copies are not tried until the backoff is over (they are queued
+ * at once): a Sent folder server that is down or slow to answer must not hold up every send by its
+ * timeouts, nor keep claimed emails waiting past their lease.
+ *
  * <p>Thread-safe: send sessions on several threads add to the queue; the retries run at the start of
  * the outgoing pass, one tick at a time. A restart forgets the queue; the Sent folder's idempotency
  * (by Message-ID) makes a repeat after a crash harmless.
@@ -35,6 +39,12 @@ final class SentCopies {
   private final ArrayDeque<Pending> queue = new ArrayDeque<>();
   /** The bytes the queue holds; guarded by {@code this}. */
   private long queuedBytes;
+  /** Transient failures in a row, of any copy; guarded by {@code this}. */
+  private int failuresInRow;
+  /** No copy is tried before this, after a transient failure; guarded by {@code this}. */
+  private Instant pausedUntil = Instant.MIN;
+  /** What made the pause; guarded by {@code this}. */
+  private String pauseReason = "";
 
   /** A copy that failed for now, its bytes held until it is made or given up. */
   private record Pending(OutgoingEmail email, byte[] bytes, int attempts, Instant dueAt) {}
@@ -55,45 +65,94 @@ final class SentCopies {
    * away, queued for a later tick. Never throws.
    */
   void keep(OutgoingEmail email, ContentSource message, EventSink sink) {
+    Instant pause;
+    String why;
+    synchronized (this) {
+      pause = pausedUntil;
+      why = pauseReason;
+    }
+    if (s.clock.instant().isBefore(pause)) {
+      queue(email, message, 0, pause, "not tried now: copies to the Sent folder wait until " + pause
+          + " after a failure (" + why + ")", sink);
+      return;
+    }
     try {
       folder.keepCopy(email, message);
+      succeeded();
       LOG.trace("copy of activity {} kept in the Sent folder of {}", email.activityId(), email.from().address());
     } catch (PermanentRouterException e) {
       failed(email, e.getMessage(), false, sink);
     } catch (RuntimeException e) {
-      byte[] bytes;
-      try (InputStream in = message.open()) {
-        bytes = in.readAllBytes();
-      } catch (IOException | RuntimeException read) {
-        failed(email, reason(e) + "; the sent bytes could not be read again to retry: " + read, false, sink);
-        return;
-      }
-      retryLater(new Pending(email, bytes, 1, s.clock.instant().plus(backoff.delay(1))), reason(e), sink);
+      Instant retryAt = pause(reason(e));
+      queue(email, message, 1, retryAt, reason(e), sink);
     }
+  }
+
+  /** Queues a copy with its bytes read now; reported. */
+  private void queue(OutgoingEmail email, ContentSource message, int attempts, Instant dueAt, String reason,
+      EventSink sink) {
+    byte[] bytes;
+    try (InputStream in = message.open()) {
+      bytes = in.readAllBytes();
+    } catch (IOException | RuntimeException read) {
+      failed(email, reason + "; the sent bytes could not be read again to retry: " + read, false, sink);
+      return;
+    }
+    retryLater(new Pending(email, bytes, attempts, dueAt), reason, sink);
+  }
+
+  /** Starts or lengthens the pause after a transient failure; returns its end. */
+  private synchronized Instant pause(String reason) {
+    failuresInRow++;
+    pausedUntil = s.clock.instant().plus(backoff.delay(failuresInRow));
+    pauseReason = reason;
+    return pausedUntil;
+  }
+
+  private synchronized void succeeded() {
+    failuresInRow = 0;
   }
 
   /** Tries the queued copies that are due again; never throws. */
   void retryDue(EventSink sink) {
-    List<Pending> due = takeDue(s.clock.instant());
-    for (Pending p : due) {
+    Instant now = s.clock.instant();
+    synchronized (this) {
+      if (now.isBefore(pausedUntil)) {
+        return;
+      }
+    }
+    List<Pending> due = takeDue(now);
+    for (int i = 0; i < due.size(); i++) {
+      Pending p = due.get(i);
       MDC.put("activity", p.email().activityId());
       try {
         folder.keepCopy(p.email(), ContentSource.ofBytes(p.bytes()));
+        succeeded();
         LOG.trace("copy of activity {} kept in the Sent folder of {} at attempt {}", p.email().activityId(),
             p.email().from().address(), p.attempts() + 1);
       } catch (PermanentRouterException e) {
         failed(p.email(), e.getMessage(), false, sink);
       } catch (RuntimeException e) {
+        Instant retryAt = pause(reason(e));
         int attempts = p.attempts() + 1;
         if (attempts >= s.maxAttempts) {
           failed(p.email(), reason(e) + "; given up after " + attempts + " attempts", false, sink);
         } else {
-          retryLater(new Pending(p.email(), p.bytes(), attempts, s.clock.instant().plus(backoff.delay(attempts))),
-              reason(e), sink);
+          retryLater(new Pending(p.email(), p.bytes(), attempts, retryAt), reason(e), sink);
         }
+        // The rest wait for the pause without an attempt counted; they were reported when queued.
+        putBack(due.subList(i + 1, due.size()), retryAt);
+        return;
       } finally {
         MDC.remove("activity");
       }
+    }
+  }
+
+  private synchronized void putBack(List<Pending> rest, Instant dueAt) {
+    for (Pending p : rest) {
+      queue.add(new Pending(p.email(), p.bytes(), p.attempts(), dueAt));
+      queuedBytes += p.bytes().length;
     }
   }
 

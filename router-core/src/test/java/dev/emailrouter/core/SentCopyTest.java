@@ -236,8 +236,7 @@ final class SentCopyTest {
     memory.add(email("e1", "alice@example.com"));
     memory.add(email("e2", "alice@example.com"));
     memory.add(email("e3", "alice@example.com"));
-    folder.failNext(new TransientRouterException("down"), new TransientRouterException("down"),
-        new TransientRouterException("down"));
+    folder.failNext(new TransientRouterException("down"));
     RouterEngine engine = engine().sentCopyQueue(1, 1_000_000).build();
 
     TickReport first = engine.tick();
@@ -249,6 +248,50 @@ final class SentCopyTest {
     clock.advance(Duration.ofMinutes(2));
     engine.tick();
     assertThat(folder.of("alice@example.com")).containsOnlyKeys(sent("e1").messageId());
+  }
+
+  @Test
+  void tick_afterACopyFailedForNow_triesNoFurtherCopyUntilTheBackoffIsOver_andThenCopiesThemAll() {
+    memory.add(email("e1", "alice@example.com"));
+    memory.add(email("e2", "bob@example.com"));
+    memory.add(email("e3", "carol@example.com"));
+    folder.failNext(new TransientRouterException("imap://imap.example.com:143 timed out"));
+    RouterEngine engine = engine().build();
+
+    TickReport first = engine.tick();
+
+    // One timeout, not three: the other copies were queued without waiting on the server.
+    assertThat(folder.calls).containsExactly("e1");
+    assertThat(first.sent()).hasSize(3);
+    assertThat(first.sentCopyFailures()).extracting(RouterEvent.SentCopyFailed::willRetry)
+        .containsExactly(true, true, true);
+    assertThat(first.sentCopyFailures().get(1).reason()).contains("not tried now").contains("timed out");
+
+    clock.advance(Duration.ofMinutes(2));
+    TickReport later = engine.tick();
+
+    assertThat(later.sentCopyFailures()).isEmpty();
+    assertThat(folder.folders).containsOnlyKeys("alice@example.com", "bob@example.com", "carol@example.com");
+  }
+
+  @Test
+  void tick_whenARetryFailsAgain_leavesTheOtherDueCopiesQueuedWithoutTryingThem() {
+    memory.add(email("e1", "alice@example.com"));
+    memory.add(email("e2", "bob@example.com"));
+    folder.failNext(new TransientRouterException("down"), new TransientRouterException("still down"));
+    RouterEngine engine = engine().build();
+    engine.tick();
+    assertThat(folder.calls).containsExactly("e1");
+
+    clock.advance(Duration.ofMinutes(2));
+    TickReport second = engine.tick();
+
+    assertThat(folder.calls).containsExactly("e1", "e1");
+    assertThat(second.sentCopyFailures()).singleElement()
+        .satisfies(f -> assertThat(f.reason()).isEqualTo("still down"));
+    clock.advance(Duration.ofMinutes(5));
+    engine.tick();
+    assertThat(folder.folders).containsOnlyKeys("alice@example.com", "bob@example.com");
   }
 
   @Test
