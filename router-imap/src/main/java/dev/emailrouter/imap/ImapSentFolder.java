@@ -65,7 +65,7 @@ import org.slf4j.LoggerFactory;
  * <p>Each copy is one connection: the login (as the sender, or an administrator on the sender's
  * behalf, exactly as {@link ImapMailboxReader} logs in), finding the folder, {@code EXAMINE}, {@code
  * UID SEARCH HEADER Message-ID <id>}, and {@code APPEND} only when the search found nothing, so a
- * resend never leaves a second copy. The folder is the one {@link #builder() folder(String)} names,
+ * resend never leaves a second copy. The folder is the one {@link Builder#folder(String)} names,
  * else the one the server marks {@code \Sent} (RFC 6154 SPECIAL-USE); a server without SPECIAL-USE is
  * searched for a folder named {@code Sent}, {@code Sent Items} or {@code Sent Messages}. No folder is
  * ever created: a missing one is a {@link PermanentRouterException} naming the {@code folder}
@@ -161,7 +161,7 @@ public final class ImapSentFolder implements SentFolder {
     IMAPFolder sent = null;
     String name = null;
     try {
-      name = folder != null ? folder : copy.findSentFolder(in.store(), secret);
+      name = folder != null ? folder : copy.findSentFolder(in.store());
       sent = copy.examine(in.store(), name, secret);
       if (contains(sent, messageId)) {
         log.trace("{}: {} is in '{}' already; no second copy", copy.settings.describe(), messageId, name);
@@ -205,7 +205,7 @@ public final class ImapSentFolder implements SentFolder {
     try {
       steps.add(AccessStep.passed(AccessStep.Check.LOGIN, "logged in as " + in.credentials().username()
           + (in.credentials().authorizationId() == null ? "" : " on behalf of " + in.credentials().authorizationId())));
-      String name = folder != null ? folder : copy.findSentFolder(in.store(), secret);
+      String name = folder != null ? folder : copy.findSentFolder(in.store());
       sent = copy.examine(in.store(), name, secret);
       steps.add(AccessStep.passed(AccessStep.Check.FOLDER, "Sent folder '" + name + "' exists and can be examined"));
     } catch (RouterException e) {
@@ -326,7 +326,7 @@ public final class ImapSentFolder implements SentFolder {
      * The folder the server marks {@code \Sent}; without SPECIAL-USE, the first of {@link
      * #FALLBACK_NAMES} that exists (also below a personal namespace prefix such as {@code INBOX.}).
      */
-    String findSentFolder(IMAPStore store, String secret) throws MessagingException {
+    String findSentFolder(IMAPStore store) throws MessagingException {
       IMAPFolder any = (IMAPFolder) store.getFolder("INBOX");
       boolean specialUse = (Boolean) any.doCommand(p -> p.hasCapability("SPECIAL-USE"));
       boolean extended = (Boolean) any.doCommand(p -> p.hasCapability("LIST-EXTENDED"));
