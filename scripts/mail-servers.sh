@@ -40,7 +40,8 @@
 # Users: user, contact, queue, forward, other, nodes @example.test (+ MAIL_USERS), password "secret";
 # the login name is the full address. A Dovecot master user, admin@example.test with password
 # "admin-secret", may open any user's mailbox: by SASL PLAIN with the user as authorization
-# identity, or by logging in as "user@example.test*admin@example.test" (separator "*"). The user
+# identity, or by logging in as "user@example.test*admin@example.test" (separator "*"). Every
+# user's Sent folder is marked \Sent (SPECIAL-USE) and created when first used. The user
 # list is rewritten by every start (mail already in DIR/mail stays). SMTP offers no AUTH:
 # 127.0.0.0/8 may send without it (mynetworks). MAIL FROM:<refused@example.test> is answered
 # 553 5.7.1, as Postfix's reject_sender_login_mismatch answers a sender the login may not use.
@@ -453,6 +454,16 @@ userdb {
   driver = passwd-file
   args = username_format=%u $DC_USERS
   default_fields = uid=$VMAIL_USER gid=$VMAIL_USER home=$MAIL_ROOT/%u
+}
+
+# Every user has a Sent folder marked \\Sent (RFC 6154 SPECIAL-USE), created at first use: the copy
+# to Sent (ImapSentFolder) finds it by SPECIAL-USE, as on Exchange, Gmail and most servers.
+namespace inbox {
+  inbox = yes
+  mailbox Sent {
+    special_use = \\Sent
+    auto = subscribe
+  }
 }
 
 # Tests open many parallel sessions for one user (the default limit is 10).

@@ -81,4 +81,28 @@ final class SendResultTest {
     assertThatThrownBy(() -> new RecipientResult(EmailAddress.of("a@b.c"), Outcome.ACCEPTED, null))
         .hasMessage("serverReply");
   }
+
+  @Test
+  void withMessage_carriesTheBytesSent_butTheyAreNotPartOfTheValue() throws Exception {
+    byte[] bytes = "Subject: hi\r\n\r\nbody\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    SendResult plain = SendResult.accepted("250 2.0.0 Ok");
+
+    SendResult carrying = plain.withMessage(ContentSource.ofBytes(bytes));
+
+    try (java.io.InputStream in = carrying.message().orElseThrow().open()) {
+      assertThat(in.readAllBytes()).isEqualTo(bytes);
+    }
+    assertThat(plain.message()).isEmpty();
+    assertThat(carrying).isEqualTo(plain).hasSameHashCodeAs(plain);
+    assertThat(carrying.toString()).contains("message attached").doesNotContain("body");
+    assertThat(carrying.withoutMessage().message()).isEmpty();
+    assertThat(plain.withoutMessage()).isSameAs(plain);
+  }
+
+  @Test
+  void withMessage_onARefusal_isRefused() {
+    assertThatThrownBy(() -> SendResult.permanentFailure("550 no").withMessage(ContentSource.ofBytes(new byte[0])))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("ACCEPTED");
+  }
 }

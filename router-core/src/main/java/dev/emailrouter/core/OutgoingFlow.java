@@ -41,6 +41,8 @@ final class OutgoingFlow implements AutoCloseable {
   private final Backoff serverBackoff;
   private final TrackingTokens tokens;
   private final ExecutorService workers;
+  /** The copies to the Sent folder, or {@code null} when none is configured (nothing to pay then). */
+  private final SentCopies copies;
   private String resumeAfterSender = "";
   private final AtomicInteger serverFailuresInRow = new AtomicInteger();
   private volatile Instant serverRetryAt = Instant.MIN;
@@ -52,6 +54,7 @@ final class OutgoingFlow implements AutoCloseable {
     this.emailBackoff = new Backoff(s.retryDelay, s.maxRetryDelay, s.random);
     this.serverBackoff = new Backoff(s.retryDelay, s.maxRetryDelay, s.random);
     this.tokens = new TrackingTokens(s.trackingTokenPrefix, s.trackingTokenDigits);
+    this.copies = s.sentFolder == null ? null : new SentCopies(s);
     if (s.sendSessions > 1) {
       AtomicInteger n = new AtomicInteger();
       this.workers = Executors.newFixedThreadPool(s.sendSessions, r -> {
@@ -66,6 +69,10 @@ final class OutgoingFlow implements AutoCloseable {
 
   void run(EventSink sink, TickBudget budget) {
     try {
+      if (copies != null) {
+        // The copies need the mailbox server alone: tried even while the store or the SMTP server is out.
+        copies.retryDue(sink);
+      }
       claimAndSend(sink, budget);
     } finally {
       // Whatever is not recorded by now waits for its lease: no longer this engine's work.
@@ -500,9 +507,16 @@ final class OutgoingFlow implements AutoCloseable {
     boolean acceptedBefore = !e.acceptedRecipients().isEmpty();
     switch (result.outcome()) {
       case ACCEPTED -> {
-        SendResult complete = perRecipient(e, result);
+        if (copies != null && result.message().isPresent()) {
+          // Before markSent: a crash or a store outage after the copy only makes a resend, whose copy
+          // the Sent folder skips by Message-ID.
+          copies.keep(e, result.message().get(), sink);
+        }
+        // The store never holds the bytes.
+        SendResult accepted = result.withoutMessage();
+        SendResult complete = perRecipient(e, accepted);
         if (complete.recipientsWith(SendResult.Outcome.TRANSIENT).isEmpty()) {
-          sent(c, result, now, group);
+          sent(c, accepted, now, group);
         } else {
           partlySent(c, complete, attempts, now, sink, group);
         }

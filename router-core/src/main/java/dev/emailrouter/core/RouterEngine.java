@@ -4,6 +4,7 @@ import dev.emailrouter.api.AccessReport;
 import dev.emailrouter.api.AccessStep;
 import dev.emailrouter.api.ActivityStore;
 import dev.emailrouter.api.MailTransport;
+import dev.emailrouter.api.SentFolder;
 import dev.emailrouter.api.TrackingPolicy;
 import dev.emailrouter.core.internal.StreamProviderShortcut;
 import java.security.SecureRandom;
@@ -258,6 +259,9 @@ public final class RouterEngine implements AutoCloseable {
   public static final class Builder {
     ActivityStore store;
     MailTransport transport;
+    SentFolder sentFolder;
+    int maxPendingCopies = 1000;
+    long maxPendingCopyBytes = 64L * 1024 * 1024;
     final List<Mailbox> mailboxes = new ArrayList<>();
     TrackingPolicy policy = TrackingPolicy.responsesToCrmEmail();
     Clock clock = Clock.systemUTC();
@@ -312,6 +316,40 @@ public final class RouterEngine implements AutoCloseable {
      */
     public Builder transport(MailTransport value) {
       transport = Objects.requireNonNull(value, "transport");
+      return this;
+    }
+
+    /**
+     * Keeps a copy of each sent email in its sender's Sent folder (Server-Side Synchronization: copy
+     * to Sent Items), e.g. router-imap's {@code ImapSentFolder}. Default: none, and sending pays
+     * nothing for it.
+     *
+     * <p>After the server accepted an email (for every recipient or some of them), the send
+     * session hands the exact bytes it sent to {@link SentFolder#keepCopy}, before the email is
+     * recorded as Sent; the copy is idempotent by Message-ID, so a resend or a crash before {@code
+     * markSent} never leaves two copies. A failed copy never changes the email's state: it is
+     * reported ({@link RouterEvent.SentCopyFailed}) and a transient failure is tried again on later
+     * ticks, with the email's retry delays and up to {@code maxAttempts} times, from a queue held in
+     * memory (at most 1,000 copies and 64 MiB; what does not fit is reported and given up); until
+     * such a delay is over, further copies are queued without being tried, so a Sent folder server
+     * that is down never holds sending up by its timeouts. A restart forgets the copies waiting in
+     * that queue.
+     *
+     * @param value the Sent folder
+     * @return this builder
+     */
+    public Builder sentFolder(SentFolder value) {
+      sentFolder = Objects.requireNonNull(value, "sentFolder");
+      return this;
+    }
+
+    /** Bounds the queue of copies to retry; for tests. */
+    Builder sentCopyQueue(int maxCopies, long maxBytes) {
+      maxPendingCopies = range("maxPendingCopies", maxCopies, 0, 1_000_000);
+      if (maxBytes < 0) {
+        throw new IllegalArgumentException("maxPendingCopyBytes must not be negative, was " + maxBytes);
+      }
+      maxPendingCopyBytes = maxBytes;
       return this;
     }
 
@@ -818,6 +856,10 @@ public final class RouterEngine implements AutoCloseable {
   static final class Settings {
     final ActivityStore store;
     final MailTransport transport;
+    /** Where copies of sent emails go, or {@code null}: none. */
+    final SentFolder sentFolder;
+    final int maxPendingCopies;
+    final long maxPendingCopyBytes;
     final List<Mailbox> mailboxes;
     final TrackingPolicy policy;
     final Clock clock;
@@ -859,6 +901,9 @@ public final class RouterEngine implements AutoCloseable {
     Settings(Builder b) {
       store = b.store;
       transport = b.transport;
+      sentFolder = b.sentFolder;
+      maxPendingCopies = b.maxPendingCopies;
+      maxPendingCopyBytes = b.maxPendingCopyBytes;
       mailboxes = Collections.unmodifiableList(new ArrayList<>(b.mailboxes));
       policy = b.policy;
       clock = b.clock;

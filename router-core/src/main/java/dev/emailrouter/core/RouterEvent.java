@@ -390,4 +390,32 @@ public sealed interface RouterEvent {
       return report.recipients().stream().anyMatch(dev.emailrouter.api.DeliveryReport.Recipient::failed);
     }
   }
+
+  /**
+   * The copy of a sent email in its sender's Sent folder ({@code RouterEngine.Builder.sentFolder})
+   * could not be made. The email stays Sent whatever happens to its copy. With {@code willRetry} the
+   * copy (its bytes held in memory) is tried again on a later tick; otherwise it is given up: the
+   * failure is permanent (login refused, no Sent folder), its attempts are used up, the queue of
+   * copies to retry is full, or the bytes could not be read.
+   *
+   * @param activityId the email activity
+   * @param sender the sender whose Sent folder it is
+   * @param reason what failed
+   * @param willRetry whether a later tick tries again
+   */
+  record SentCopyFailed(String activityId, String sender, String reason, boolean willRetry) implements RouterEvent {
+    /**
+     * Validates the components.
+     *
+     * @param activityId the email activity
+     * @param sender the sender whose Sent folder it is
+     * @param reason what failed
+     * @param willRetry whether a later tick tries again
+     */
+    public SentCopyFailed {
+      Objects.requireNonNull(activityId, "activityId");
+      Objects.requireNonNull(sender, "sender");
+      Objects.requireNonNull(reason, "reason");
+    }
+  }
 }

@@ -94,6 +94,15 @@ public record TickReport(Instant startedAt, Duration duration, List<RouterEvent>
   }
 
   /**
+   * Copies to the Sent folder that failed this tick (the emails stay Sent).
+   *
+   * @return the failed copies, whether tried again later or given up
+   */
+  public List<RouterEvent.SentCopyFailed> sentCopyFailures() {
+    return of(RouterEvent.SentCopyFailed.class);
+  }
+
+  /**
    * Problems with a server, the store or a mailbox as a whole, lost claims, lost mailbox leases,
    * an unavailable checkpoint or lease store, and a used-up tick budget.
    *

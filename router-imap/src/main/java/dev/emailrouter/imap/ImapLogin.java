@@ -54,6 +54,43 @@ final class ImapLogin {
    * @throws RouterException transient or permanent as {@link ImapFailures} decides, without the secret
    */
   ImapConnection connect() {
+    LoggedIn in = login();
+    IMAPStore store = in.store();
+    String secret = in.credentials().secret();
+    IMAPFolder folder;
+    try {
+      folder = (IMAPFolder) store.getFolder(settings.folder());
+      folder.open(Folder.READ_WRITE);
+    } catch (MessagingException | RuntimeException e) {
+      ImapConnection.closeQuietly(store, mailbox, secret);
+      throw Secrets.withoutSecretInCause(failures.openFolder(e, secret), secret);
+    }
+    ImapConnection.Watch watch;
+    try {
+      watch = new ImapConnection.Watch(folder.getUIDNext(), folder.getUIDValidity());
+      folder.doCommand(p -> {
+        p.addResponseHandler(watch);
+        return null;
+      });
+    } catch (MessagingException | RuntimeException e) {
+      ImapConnection.closeQuietly(store, mailbox, secret);
+      throw Secrets.withoutSecretInCause(failures.openFolder(e, secret), secret);
+    }
+    return new ImapConnection(store, folder, secret, watch, mailbox);
+  }
+
+  /** A logged-in store and the credentials it logged in with (their secret kept out of every message). */
+  record LoggedIn(IMAPStore store, Credentials credentials) {}
+
+  /**
+   * Logs in without selecting a folder; on failure nothing stays open. The credentials supplier is
+   * asked at every call; an OAuth2 token the server refuses is reported to a {@link
+   * dev.emailrouter.api.TokenSource} supplier and the login is tried once more with the fresh one.
+   *
+   * @return the logged-in store, which the caller closes
+   * @throws RouterException transient or permanent as {@link ImapFailures} decides, without the secret
+   */
+  LoggedIn login() {
     Credentials credentials = credentials();
     String secret;
     IMAPStore store;
@@ -83,26 +120,7 @@ final class ImapLogin {
             failures.tokenLogin(e, credentials.username(), secret, outcome, attempt > 1), secret);
       }
     }
-    IMAPFolder folder;
-    try {
-      folder = (IMAPFolder) store.getFolder(settings.folder());
-      folder.open(Folder.READ_WRITE);
-    } catch (MessagingException | RuntimeException e) {
-      ImapConnection.closeQuietly(store, mailbox, secret);
-      throw Secrets.withoutSecretInCause(failures.openFolder(e, secret), secret);
-    }
-    ImapConnection.Watch watch;
-    try {
-      watch = new ImapConnection.Watch(folder.getUIDNext(), folder.getUIDValidity());
-      folder.doCommand(p -> {
-        p.addResponseHandler(watch);
-        return null;
-      });
-    } catch (MessagingException | RuntimeException e) {
-      ImapConnection.closeQuietly(store, mailbox, secret);
-      throw Secrets.withoutSecretInCause(failures.openFolder(e, secret), secret);
-    }
-    return new ImapConnection(store, folder, secret, watch, mailbox);
+    return new LoggedIn(store, credentials);
   }
 
   /** Asks the supplier for the credentials of one login and checks them. */

@@ -163,6 +163,30 @@ final class ScriptedImapServer implements AutoCloseable {
   private static final String BASE_CAPABILITIES = "IMAP4rev1 UIDPLUS MOVE UNSELECT LITERAL+";
   private volatile String capabilities = BASE_CAPABILITIES;
   private volatile boolean idleEndsAtOnce;
+  /** The folder LIST marks {@code \Sent}, or {@code null}: LIST answers INBOX alone. */
+  private volatile String sentFolder;
+  private final List<String> appendedTo = new CopyOnWriteArrayList<>();
+  private final List<byte[]> appended = new CopyOnWriteArrayList<>();
+
+  /**
+   * Offers SPECIAL-USE (RFC 6154) and LIST-EXTENDED; LIST answers INBOX, a folder named {@code Sent}
+   * without any mark, and {@code sent} marked {@code \Sent}. APPEND keeps the message (found again
+   * by {@code UID SEARCH HEADER Message-ID}).
+   */
+  void offerSpecialUse(String sent) {
+    capabilities = BASE_CAPABILITIES + " SPECIAL-USE LIST-EXTENDED";
+    sentFolder = sent;
+  }
+
+  /** The messages appended, in order. */
+  List<byte[]> appended() {
+    return new ArrayList<>(appended);
+  }
+
+  /** The folders the messages were appended to, in order (as sent: quoted, modified UTF-7). */
+  List<String> appendedTo() {
+    return new ArrayList<>(appendedTo);
+  }
 
   /**
    * Offers IDLE, and answers each IDLE with its continuation and at once its tagged OK, without
@@ -177,7 +201,8 @@ final class ScriptedImapServer implements AutoCloseable {
     try (socket; InputStream in = socket.getInputStream(); OutputStream out = socket.getOutputStream()) {
       write(out, "* OK [CAPABILITY " + capabilities + "] scripted server ready\r\n");
       String line;
-      while ((line = readCommand(in)) != null) {
+      List<byte[]> literals = new ArrayList<>();
+      while ((line = readCommand(in, literals)) != null) {
         int space = line.indexOf(' ');
         if (space < 0) {
           write(out, "* BAD no tag\r\n");
@@ -193,6 +218,25 @@ final class ScriptedImapServer implements AutoCloseable {
           write(out, tag + " OK [CAPABILITY " + capabilities + "] logged in\r\n");
         } else if (verb.startsWith("SELECT ") || verb.startsWith("EXAMINE ")) {
           select(out, tag);
+        } else if (verb.startsWith("LIST ")) {
+          String sent = sentFolder;
+          write(out, "* LIST (\\HasNoChildren) \"/\" INBOX\r\n"
+              + (sent == null ? "" : "* LIST (\\HasNoChildren) \"/\" Sent\r\n"
+                  + "* LIST (\\HasNoChildren \\Sent) \"/\" \"" + sent + "\"\r\n")
+              + tag + " OK done\r\n");
+        } else if (verb.startsWith("UID SEARCH HEADER MESSAGE-ID ")) {
+          String id = command.substring("UID SEARCH HEADER Message-ID ".length()).replace("\"", "").trim();
+          StringBuilder found = new StringBuilder("* SEARCH");
+          for (int i = 0; i < appended.size(); i++) {
+            if (new String(appended.get(i), StandardCharsets.UTF_8).contains("Message-ID: " + id)) {
+              found.append(' ').append(i + 1);
+            }
+          }
+          write(out, found + "\r\n" + tag + " OK done\r\n");
+        } else if (verb.startsWith("APPEND ") && !literals.isEmpty()) {
+          appendedTo.add(command.substring("APPEND ".length(), command.indexOf(" (")));
+          appended.add(literals.get(literals.size() - 1));
+          write(out, tag + " OK appended\r\n");
         } else if (verb.startsWith("UID SEARCH UID ")) {
           search(out, tag, command.substring("UID SEARCH UID ".length()).trim().split(" ")[0]);
         } else if (verb.startsWith("UID FETCH ")) {
@@ -328,7 +372,8 @@ final class ScriptedImapServer implements AutoCloseable {
   }
 
   /** A command line, with any literals it carries appended inline. */
-  private static String readCommand(InputStream in) throws IOException {
+  private static String readCommand(InputStream in, List<byte[]> literals) throws IOException {
+    literals.clear();
     StringBuilder command = new StringBuilder();
     while (true) {
       String line = readLine(in);
@@ -341,6 +386,7 @@ final class ScriptedImapServer implements AutoCloseable {
       }
       command.append(line, 0, literal.start());
       byte[] data = in.readNBytes(Integer.parseInt(literal.group(1)));
+      literals.add(data);
       command.append(new String(data, StandardCharsets.UTF_8));
     }
   }

@@ -283,6 +283,15 @@ final class SmtpConnection implements Closeable {
     return new DataStream(target);
   }
 
+  /**
+   * The bytes a data stream sends, before dot-stuffing: line ends made CRLF as on the wire, no dot
+   * doubled; {@link DataStream#endLine()} closes an open last line. The copy kept in the Sent folder
+   * is written through it so it equals what the server received.
+   */
+  static DataStream canonicalOver(OutputStream target) {
+    return new DataStream(target, false);
+  }
+
   /** The reply to the end of data, awaited for the data-end timeout rather than the read timeout. */
   SmtpReply readDataEndReply() throws IOException {
     socket.setSoTimeout(dataEndTimeoutMillis);
@@ -507,10 +516,16 @@ final class SmtpConnection implements Closeable {
     private static final int LINE_START = 1;
     private static final int AFTER_CR = 2;
     private final OutputStream target;
+    private final boolean dotStuff;
     private int state = LINE_START;
 
     private DataStream(OutputStream target) {
+      this(target, true);
+    }
+
+    private DataStream(OutputStream target, boolean dotStuff) {
       this.target = target;
+      this.dotStuff = dotStuff;
     }
 
     @Override
@@ -537,7 +552,7 @@ final class SmtpConnection implements Closeable {
           state = LINE_START;
           run = i + 1;
         } else {
-          if (c == '.' && state != MIDDLE) {
+          if (c == '.' && state != MIDDLE && dotStuff) {
             target.write(b, run, i - run);
             target.write('.');
             run = i;
@@ -546,6 +561,14 @@ final class SmtpConnection implements Closeable {
         }
       }
       target.write(b, run, end - run);
+    }
+
+    /** Ends the last line if it is open, without the end of data. */
+    void endLine() throws IOException {
+      if (state == MIDDLE) {
+        target.write(CRLF);
+        state = LINE_START;
+      }
     }
 
     /** Ends the last line if it is open, writes the end of data and sends it all. */

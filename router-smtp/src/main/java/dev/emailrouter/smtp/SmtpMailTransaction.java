@@ -29,7 +29,8 @@ import java.util.stream.Collectors;
  */
 final class SmtpMailTransaction {
   private static final byte[] NO_DATA = new byte[0];
-  private static final String[] NOT_WRITTEN = {"Bcc", "Content-Length"};
+  /** Headers never written into the message: Bcc is the envelope's secret. */
+  static final String[] NOT_WRITTEN = {"Bcc", "Content-Length"};
 
   private SmtpMailTransaction() {}
 

@@ -1,5 +1,6 @@
 package dev.emailrouter.smtp;
 
+import dev.emailrouter.api.ContentSource;
 import dev.emailrouter.api.EmailAddress;
 import dev.emailrouter.api.MailTransport;
 import dev.emailrouter.api.OutgoingEmail;
@@ -10,6 +11,10 @@ import dev.emailrouter.api.SendResult.Outcome;
 import dev.emailrouter.api.SendResult.RecipientResult;
 import dev.emailrouter.api.TransientRouterException;
 import jakarta.mail.Address;
+import jakarta.mail.MessagingException;
+import jakarta.mail.internet.MimeMessage;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -140,7 +145,8 @@ final class SmtpSession implements MailTransport.Session {
           : new Address[0];
       if (tooMany.length == 0) {
         // Recipients refused before sending (a non-ASCII local part without SMTPUTF8) are listed too.
-        return done(email, composed.withUnaddressable(merged));
+        SendResult decided = composed.withUnaddressable(merged);
+        return done(email, decided.outcome() == Outcome.ACCEPTED ? decided.withMessage(sentBytes(composed)) : decided);
       }
       // Each transaction accepted someone, so the next one is smaller: this ends.
       log.trace("activity {}: {} recipients answered 452, sending to them in another transaction",
@@ -266,6 +272,30 @@ final class SmtpSession implements MailTransport.Session {
       throw new TransientRouterException("the connection to " + connector.describe() + " was lost while sending ("
           + lostBefore + ") and reconnecting failed: " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * The bytes the server received, for a copy in the Sent folder: the composed bytes as they are,
+   * or, for a message that writes itself, a source that writes it (deterministic after its {@code
+   * saveChanges}) only when someone opens it, so a send pays nothing for it when no one does.
+   */
+  private static ContentSource sentBytes(MimeComposer.Composed composed) {
+    byte[] content = composed.content();
+    if (content != null) {
+      return ContentSource.ofBytes(content);
+    }
+    MimeMessage message = composed.message();
+    return () -> {
+      ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+      SmtpConnection.DataStream canonical = SmtpConnection.canonicalOver(bytes);
+      try {
+        message.writeTo(canonical, SmtpMailTransaction.NOT_WRITTEN);
+      } catch (MessagingException e) {
+        throw new IOException("the sent message could not be written again: " + e.getMessage(), e);
+      }
+      canonical.endLine();
+      return new ByteArrayInputStream(bytes.toByteArray());
+    };
   }
 
   private SendResult done(OutgoingEmail email, SendResult result) {

@@ -1,7 +1,8 @@
 /**
  * Contract tests a host runs against its own implementations of the router's SPIs: extend {@link
- * dev.emailrouter.testkit.ActivityStoreContract}, {@link dev.emailrouter.testkit.MailTransportContract}
- * or {@link dev.emailrouter.testkit.MailboxReaderContract} in your test sources and return a fixture.
+ * dev.emailrouter.testkit.ActivityStoreContract}, {@link dev.emailrouter.testkit.MailTransportContract},
+ * {@link dev.emailrouter.testkit.MailboxReaderContract} or {@link
+ * dev.emailrouter.testkit.SentFolderContract} in your test sources and return a fixture.
  *
  * <p>The contracts are JUnit 5 (Jupiter) tests and run only on the JUnit Platform. With Maven that
  * takes maven-surefire-plugin (or failsafe) 3.x; Surefire 2.22 works only with {@code
