@@ -54,7 +54,7 @@ final class IncomingFlow implements AutoCloseable {
   /** Whole messages downloaded per request: bounds memory while keeping round trips few. */
   static final int DOWNLOAD_CHUNK = 50;
 
-  private final RouterEngine.Settings s;
+  private final RouterEngine.Settings settings;
   private final TrackingTokens tokens;
   private final Backoff mailboxBackoff;
   private final Map<String, Health> health = new ConcurrentHashMap<>();
@@ -86,21 +86,21 @@ final class IncomingFlow implements AutoCloseable {
   }
 
   IncomingFlow(RouterEngine.Settings settings) {
-    this.s = settings;
-    this.tokens = new TrackingTokens(s.trackingTokenPrefix, s.trackingTokenDigits);
-    this.mailboxBackoff = new Backoff(s.mailboxRetryDelay,
-        s.maxMailboxRetryDelay.compareTo(s.mailboxRetryDelay) < 0 ? s.mailboxRetryDelay : s.maxMailboxRetryDelay, s.random);
-    for (Mailbox m : s.mailboxes) {
+    this.settings = settings;
+    this.tokens = new TrackingTokens(settings.trackingTokenPrefix, settings.trackingTokenDigits);
+    this.mailboxBackoff = new Backoff(settings.mailboxRetryDelay,
+        settings.maxMailboxRetryDelay.compareTo(settings.mailboxRetryDelay) < 0 ? settings.mailboxRetryDelay : settings.maxMailboxRetryDelay, settings.random);
+    for (Mailbox m : settings.mailboxes) {
       health.put(m.name(), new Health());
       positions.put(m.name(), positions.size());
     }
-    this.stateHealth = new StoreHealth(s.clock, new Backoff(s.retryDelay,
-        s.maxRetryDelay.compareTo(s.retryDelay) < 0 ? s.retryDelay : s.maxRetryDelay, s.random));
+    this.stateHealth = new StoreHealth(settings.clock, new Backoff(settings.retryDelay,
+        settings.maxRetryDelay.compareTo(settings.retryDelay) < 0 ? settings.retryDelay : settings.maxRetryDelay, settings.random));
     // Engines started together would all begin at the first mailbox and race for the same leases.
-    this.nextStart = s.leasing && !s.mailboxes.isEmpty() ? s.random.nextInt(s.mailboxes.size()) : 0;
-    if (s.mailboxParallelism > 1 && s.mailboxes.size() > 1) {
+    this.nextStart = settings.leasing && !settings.mailboxes.isEmpty() ? settings.random.nextInt(settings.mailboxes.size()) : 0;
+    if (settings.mailboxParallelism > 1 && settings.mailboxes.size() > 1) {
       AtomicInteger n = new AtomicInteger();
-      workers = Executors.newFixedThreadPool(s.mailboxParallelism, r -> {
+      workers = Executors.newFixedThreadPool(settings.mailboxParallelism, r -> {
         Thread t = new Thread(r, "email-router-read-" + n.incrementAndGet());
         t.setDaemon(true);
         return t;
@@ -143,7 +143,7 @@ final class IncomingFlow implements AutoCloseable {
    * first mailbox it did not finish, so no mailbox waits behind the others for ever.
    */
   private List<Mailbox> rotated() {
-    List<Mailbox> all = s.mailboxes;
+    List<Mailbox> all = settings.mailboxes;
     int from;
     synchronized (this) {
       from = nextStart;
@@ -191,14 +191,14 @@ final class IncomingFlow implements AutoCloseable {
      * @throws StateOutage if the leases can't be reached
      */
     synchronized Held claim(Mailbox mailbox) {
-      Instant asked = s.clock.instant();
-      if (!s.leasing) {
-        return new Held(new MailboxLeases.Lease(mailbox.name(), s.leaseOwner, 0, Instant.MAX), asked);
+      Instant asked = settings.clock.instant();
+      if (!settings.leasing) {
+        return new Held(new MailboxLeases.Lease(mailbox.name(), settings.leaseOwner, 0, Instant.MAX), asked);
       }
       Held kept = owned.get(mailbox.name());
       if (kept != null) {
         MailboxLeases.Lease lease = kept.lease;
-        Optional<MailboxLeases.Lease> renewed = state(() -> s.mailboxLeases.renew(lease, s.mailboxLeaseDuration));
+        Optional<MailboxLeases.Lease> renewed = state(() -> settings.mailboxLeases.renew(lease, settings.mailboxLeaseDuration));
         if (renewed.isPresent()) {
           kept.lease = renewed.get();
           kept.confirmedAt = asked;
@@ -212,8 +212,8 @@ final class IncomingFlow implements AutoCloseable {
       if (newTaken >= newAllowed) {
         return null;
       }
-      Optional<MailboxLeases.Lease> lease = state(() -> s.mailboxLeases.acquire(mailbox.name(), s.leaseOwner,
-          s.mailboxLeaseDuration));
+      Optional<MailboxLeases.Lease> lease = state(() -> settings.mailboxLeases.acquire(mailbox.name(), settings.leaseOwner,
+          settings.mailboxLeaseDuration));
       if (lease.isEmpty()) {
         LOG.debug("mailbox {} not read this tick: another engine holds its lease", mailbox.name());
         return null;
@@ -222,7 +222,7 @@ final class IncomingFlow implements AutoCloseable {
       Held held = new Held(lease.get(), asked);
       owned.put(mailbox.name(), held);
       synchronized (IncomingFlow.this) {
-        nextStart = (positions.get(mailbox.name()) + 1) % s.mailboxes.size();
+        nextStart = (positions.get(mailbox.name()) + 1) % settings.mailboxes.size();
       }
       return held;
     }
@@ -233,7 +233,7 @@ final class IncomingFlow implements AutoCloseable {
    * up the leases beyond the share (the last ones in this tick's order).
    */
   private Share share(List<Mailbox> order, EventSink sink) {
-    if (!s.leasing) {
+    if (!settings.leasing) {
       return new Share(Integer.MAX_VALUE);
     }
     if (!stateHealth.isAvailable()) {
@@ -243,15 +243,15 @@ final class IncomingFlow implements AutoCloseable {
     }
     int cap;
     try {
-      int live = Math.max(1, state(() -> s.mailboxLeases.liveOwners(s.leaseOwner, s.mailboxLeaseDuration)));
-      cap = (s.mailboxes.size() + live - 1) / live;
+      int live = Math.max(1, state(() -> settings.mailboxLeases.liveOwners(settings.leaseOwner, settings.mailboxLeaseDuration)));
+      cap = (settings.mailboxes.size() + live - 1) / live;
     } catch (StateOutage e) {
       stateUnavailable(null, e, sink);
       return null;
     }
-    Instant now = s.clock.instant();
+    Instant now = settings.clock.instant();
     // Leases not confirmed for a whole period have surely expired: they no longer count as ours.
-    owned.values().removeIf(h -> !now.isBefore(h.confirmedAt.plus(s.mailboxLeaseDuration)));
+    owned.values().removeIf(h -> !now.isBefore(h.confirmedAt.plus(settings.mailboxLeaseDuration)));
     int kept = 0;
     for (Mailbox m : order) {
       Held h = owned.get(m.name());
@@ -319,15 +319,15 @@ final class IncomingFlow implements AutoCloseable {
      * @throws LeaseLost when it was taken over
      */
     void check() {
-      if (!s.leasing) {
+      if (!settings.leasing) {
         return;
       }
-      Instant now = s.clock.instant();
-      if (Duration.between(confirmedAt, now).compareTo(s.mailboxLeaseDuration.dividedBy(2)) < 0) {
+      Instant now = settings.clock.instant();
+      if (Duration.between(confirmedAt, now).compareTo(settings.mailboxLeaseDuration.dividedBy(2)) < 0) {
         return;
       }
       MailboxLeases.Lease current = lease;
-      Optional<MailboxLeases.Lease> renewed = state(() -> s.mailboxLeases.renew(current, s.mailboxLeaseDuration));
+      Optional<MailboxLeases.Lease> renewed = state(() -> settings.mailboxLeases.renew(current, settings.mailboxLeaseDuration));
       if (renewed.isEmpty()) {
         throw new LeaseLost("the lease (token " + current.fencingToken() + ") was taken over by another engine");
       }
@@ -336,16 +336,16 @@ final class IncomingFlow implements AutoCloseable {
     }
 
     void save(String mailbox, MailboxCheckpoint checkpoint) {
-      if (!s.leasing) {
+      if (!settings.leasing) {
         state(() -> {
-          s.checkpoints.save(mailbox, checkpoint);
+          settings.checkpoints.save(mailbox, checkpoint);
           return null;
         });
         return;
       }
       check();
       long token = lease.fencingToken();
-      if (!state(() -> s.checkpoints.save(mailbox, checkpoint, token))) {
+      if (!state(() -> settings.checkpoints.save(mailbox, checkpoint, token))) {
         throw new LeaseLost("the checkpoint store refused the write under token " + token
             + ": a newer lease wrote or holds the mailbox");
       }
@@ -354,13 +354,13 @@ final class IncomingFlow implements AutoCloseable {
 
   private void runGuarded(Mailbox mailbox, EventSink sink, TickBudget budget, Share share) {
     Health h = health.get(mailbox.name());
-    Instant now = s.clock.instant();
+    Instant now = settings.clock.instant();
     synchronized (h) {
       if (h.disabled || now.isBefore(h.retryAt)) {
         return;
       }
     }
-    if (!s.storeHealth.isAvailable()) {
+    if (!settings.storeHealth.isAvailable()) {
       // The store is backed off after an outage: reading would only meet it again (it is the same
       // store for every mailbox), and no message may count an attempt for it.
       LOG.debug("mailbox {} not read this tick: the activity store is backed off", mailbox.name());
@@ -382,7 +382,7 @@ final class IncomingFlow implements AutoCloseable {
         return;
       }
       read(mailbox, sink, budget, held);
-      Instant done = s.clock.instant();
+      Instant done = settings.clock.instant();
       synchronized (h) {
         h.failuresInRow = 0;
         h.lastSuccess = done;
@@ -405,7 +405,7 @@ final class IncomingFlow implements AutoCloseable {
 
   private void release(MailboxLeases.Lease lease) {
     try {
-      s.mailboxLeases.release(lease);
+      settings.mailboxLeases.release(lease);
     } catch (RuntimeException e) {
       // It expires by itself; until then the mailbox waits, which costs time, not messages.
       LOG.warn("releasing the lease of mailbox {} failed; it expires at {}: {}", lease.mailbox(), lease.expiresAt(),
@@ -433,13 +433,13 @@ final class IncomingFlow implements AutoCloseable {
     String reason = e.getMessage() == null ? e.toString() : e.getMessage();
     synchronized (h) {
       h.failuresInRow++;
-      if (h.failuresInRow >= s.mailboxFailuresBeforeDisable) {
+      if (h.failuresInRow >= settings.mailboxFailuresBeforeDisable) {
         h.disabled = true;
         LOG.warn("mailbox {} disabled after {} failures in a row: {}", mailbox.name(), h.failuresInRow, reason);
         sink.accept(new RouterEvent.MailboxDisabled(mailbox.name(), h.failuresInRow, reason));
         return;
       }
-      h.retryAt = s.clock.instant().plus(mailboxBackoff.delay(h.failuresInRow));
+      h.retryAt = settings.clock.instant().plus(mailboxBackoff.delay(h.failuresInRow));
       LOG.warn("mailbox {} failed ({} in a row), next try at {}: {}", mailbox.name(), h.failuresInRow, h.retryAt,
           reason);
       sink.accept(new RouterEvent.MailboxFailed(mailbox.name(), h.failuresInRow, reason, h.retryAt));
@@ -493,15 +493,15 @@ final class IncomingFlow implements AutoCloseable {
     }
   }
 
-  private void read(Mailbox mailbox, EventSink sink, TickBudget time, Held held) {
-    MailboxCheckpoint checkpoint = state(() -> s.checkpoints.load(mailbox.name())).orElse(MailboxCheckpoint.START);
+  private void read(Mailbox mailbox, EventSink sink, TickBudget budget, Held held) {
+    MailboxCheckpoint checkpoint = state(() -> settings.checkpoints.load(mailbox.name())).orElse(MailboxCheckpoint.START);
     Map<String, Integer> failures = new HashMap<>(checkpoint.failures());
     String cursor = checkpoint.cursor();
-    int budget = s.maxMessagesPerMailbox;
+    int messagesLeft = settings.maxMessagesPerMailbox;
     try (MailboxReader.Session session = mailbox.reader().open()) {
       Set<String> retry = Set.copyOf(failures.keySet());
       while (true) {
-        NewMessages batch = session.fetchNew(cursor, retry, budget);
+        NewMessages batch = session.fetchNew(cursor, retry, messagesLeft);
         if (batch.reset()) {
           failures.clear();
         } else if (!retry.isEmpty()) {
@@ -533,13 +533,13 @@ final class IncomingFlow implements AutoCloseable {
             fresh++;
           }
         }
-        budget -= fresh;
+        messagesLeft -= fresh;
         retry = Set.of();
-        if (!batch.more() || budget <= 0 || fresh == 0) {
+        if (!batch.more() || messagesLeft <= 0 || fresh == 0) {
           return;
         }
-        if (time.usedUp()) {
-          unfinished(mailbox, time);
+        if (budget.usedUp()) {
+          unfinished(mailbox, budget);
           return;
         }
       }
@@ -554,9 +554,9 @@ final class IncomingFlow implements AutoCloseable {
       Map<String, Integer> failures, Map<String, Disposition> dispositions, EventSink sink) {
     List<Candidate> toDownload = new ArrayList<>();
     for (MessageHeaders h : headers) {
-      if (h.size() > s.maxMessageSize) {
+      if (h.size() > settings.maxMessageSize) {
         reject(mailbox, h.ref(), Headers.parse(mailbox.name(), h).messageId(),
-            TrackingDecision.reject(Reason.TOO_LARGE, h.size() + " bytes, over maxMessageSize " + s.maxMessageSize),
+            TrackingDecision.reject(Reason.TOO_LARGE, h.size() + " bytes, over maxMessageSize " + settings.maxMessageSize),
             failures, dispositions, sink);
         continue;
       }
@@ -587,7 +587,7 @@ final class IncomingFlow implements AutoCloseable {
 
   private Candidate decide(Mailbox mailbox, IncomingMessage m, Party owner) {
     if (m.messageId() != null) {
-      Optional<ActivityRef> existing = s.storeHealth.call(() -> s.store.findByMessageId(m.messageId()));
+      Optional<ActivityRef> existing = settings.storeHealth.call(() -> settings.store.findByMessageId(m.messageId()));
       if (existing.isPresent()) {
         boolean ours = existing.get().status() != EmailStatus.RECEIVED;
         TrackingDecision d = ours
@@ -597,11 +597,11 @@ final class IncomingFlow implements AutoCloseable {
         return new Candidate(m, owner, d, null);
       }
     }
-    IncomingContext context = new IncomingContext(s.store, s.storeHealth, tokens, m, owner);
+    IncomingContext context = new IncomingContext(settings.store, settings.storeHealth, tokens, m, owner);
     if (m.autoResponse() == AutoResponse.LOOP) {
       return new Candidate(m, owner, TrackingDecision.reject(Reason.LOOP, "a mail loop"), context);
     }
-    TrackingPolicy policy = mailbox.policy() != null ? mailbox.policy() : s.policy;
+    TrackingPolicy policy = mailbox.policy() != null ? mailbox.policy() : settings.policy;
     TrackingDecision decision = policy.decide(m, context);
     if (decision == null) {
       throw new IllegalStateException("the tracking policy returned null for message " + m.ref());
@@ -680,8 +680,8 @@ final class IncomingFlow implements AutoCloseable {
         continue;
       }
       ContentDigest digest = new ContentDigest();
-      try (MessageContent content = MessageContent.parse(digest.watching(raw), s.maxAttachmentSize,
-          s.blockedExtensions, mailbox.kind() == Mailbox.Kind.FORWARD)) {
+      try (MessageContent content = MessageContent.parse(digest.watching(raw), settings.maxAttachmentSize,
+          settings.blockedExtensions, mailbox.kind() == Mailbox.Kind.FORWARD)) {
         if (mailbox.kind() == Mailbox.Kind.FORWARD) {
           forwarded(mailbox, c, raw, content, digest.finish(raw), failures, dispositions, sink);
         } else {
@@ -709,7 +709,7 @@ final class IncomingFlow implements AutoCloseable {
     Party forwarder = null;
     if (wrapper.from() != null) {
       EmailAddress from = wrapper.from();
-      forwarder = s.storeHealth.call(() -> s.store.resolve(from)).stream().filter(p -> p.type() == Party.Type.USER)
+      forwarder = settings.storeHealth.call(() -> settings.store.resolve(from)).stream().filter(p -> p.type() == Party.Type.USER)
           .findFirst().orElse(null);
     }
     if (forwarder == null) {
@@ -722,7 +722,7 @@ final class IncomingFlow implements AutoCloseable {
     // forward counts as tracked when any of them was.
     Disposition outcome = null;
     for (int i = 0; i < content.forwarded.size(); i++) {
-      try (MessageContent original = content.unwrapped(i, s.maxAttachmentSize, s.blockedExtensions)) {
+      try (MessageContent original = content.unwrapped(i, settings.maxAttachmentSize, settings.blockedExtensions)) {
         MessageHeaders innerHeaders = original.headers(ref, wrapper.headers().receivedAt());
         IncomingMessage inner = Headers.parse(mailbox.name(), innerHeaders);
         Candidate c = decide(mailbox, inner, forwarder);
@@ -763,7 +763,7 @@ final class IncomingFlow implements AutoCloseable {
     ReceivedEmail email = ReceivedEmail.builder()
         .dedupKey(key).messageId(m.messageId()).mailbox(mailbox.name()).owner(c.owner())
         .from(m.from()).to(m.to()).cc(m.cc()).subject(m.subject())
-        .sentAt(m.sentAt()).receivedAt(receivedAt != null ? receivedAt : s.clock.instant())
+        .sentAt(m.sentAt()).receivedAt(receivedAt != null ? receivedAt : settings.clock.instant())
         .textBody(content.text).htmlBody(content.html).attachments(attachments).droppedAttachments(content.dropped)
         .inReplyTo(m.inReplyTo()).references(m.references())
         .correlation(c.context() == null ? null : c.context().correlation().orElse(null))
@@ -771,7 +771,7 @@ final class IncomingFlow implements AutoCloseable {
         .build();
     MDC.put("messageId", String.valueOf(m.messageId()));
     try {
-      ReceiveResult result = s.storeHealth.call(() -> s.store.createReceived(email), contentFailed::get);
+      ReceiveResult result = settings.storeHealth.call(() -> settings.store.createReceived(email), contentFailed::get);
       failures.remove(m.ref());
       dispositions.put(m.ref(), Disposition.TRACKED);
       LOG.trace("tracked message {} as activity {} (created: {})", m.messageId(), result.activityId(),
@@ -851,13 +851,13 @@ final class IncomingFlow implements AutoCloseable {
       if (id.equals(m.messageId()) || !tried.add(id) || tried.size() > DeliveryReports.MAX_CANDIDATES + 4) {
         continue;
       }
-      Optional<ActivityRef> email = s.storeHealth.call(() -> s.store.findByMessageId(id));
+      Optional<ActivityRef> email = settings.storeHealth.call(() -> settings.store.findByMessageId(id));
       if (email.isEmpty() || email.get().status() == EmailStatus.RECEIVED) {
         continue; // a report is about an email the CRM sent
       }
       DeliveryReport report = new DeliveryReport(mailbox.name(), m.ref(), m.messageId(), id, t.getValue(),
           p.envelopeId(), p.reportingMta(), m.headers().receivedAt(), p.recipients());
-      s.storeHealth.run(() -> s.store.recordDeliveryReport(email.get(), report));
+      settings.storeHealth.run(() -> settings.store.recordDeliveryReport(email.get(), report));
       LOG.debug("delivery report {} in {} ({}) recorded on activity {}: {}", m.messageId(), mailbox.name(),
           p.shape(), email.get().activityId(), p.recipients());
       sink.accept(new RouterEvent.DeliveryReported(mailbox.name(), m.ref(), m.messageId(), email.get().activityId(),
@@ -920,7 +920,7 @@ final class IncomingFlow implements AutoCloseable {
       Map<String, Integer> failures, Map<String, Disposition> dispositions, EventSink sink) {
     int attempts = failures.getOrDefault(ref, 0) + 1;
     String reason = MessageContent.withoutQuotedText(e.toString());
-    boolean quarantine = attempts >= s.maxMessageAttempts;
+    boolean quarantine = attempts >= settings.maxMessageAttempts;
     if (quarantine) {
       failures.remove(ref);
       dispositions.put(ref, Disposition.QUARANTINED);
@@ -929,7 +929,7 @@ final class IncomingFlow implements AutoCloseable {
     } else {
       failures.put(ref, attempts);
       LOG.warn("message {} ({}) in {} failed (attempt {} of {}), tried again next tick: {}", ref, messageId,
-          mailbox.name(), attempts, s.maxMessageAttempts, reason);
+          mailbox.name(), attempts, settings.maxMessageAttempts, reason);
     }
     sink.accept(new RouterEvent.MessageFailed(mailbox.name(), ref, messageId, attempts, reason, quarantine));
   }
@@ -939,13 +939,13 @@ final class IncomingFlow implements AutoCloseable {
     if (workers != null) {
       workers.shutdown();
     }
-    if (s.leasing) {
+    if (settings.leasing) {
       releaseAll();
     }
     // A reader may hold a connection between ticks (an IMAP reader keeping its connection): the
     // engine it was handed to lets it go. Each reader once, even if two mailboxes share it.
     java.util.Set<MailboxReader> closed = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
-    for (Mailbox m : s.mailboxes) {
+    for (Mailbox m : settings.mailboxes) {
       if (m.reader() instanceof AutoCloseable reader && closed.add(m.reader())) {
         try {
           reader.close();

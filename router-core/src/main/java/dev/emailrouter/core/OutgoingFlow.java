@@ -36,7 +36,7 @@ import org.slf4j.MDC;
 final class OutgoingFlow implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(OutgoingFlow.class);
 
-  private final RouterEngine.Settings s;
+  private final RouterEngine.Settings settings;
   private final Backoff emailBackoff;
   private final Backoff serverBackoff;
   private final TrackingTokens tokens;
@@ -50,14 +50,14 @@ final class OutgoingFlow implements AutoCloseable {
   private final AtomicInteger inFlight = new AtomicInteger();
 
   OutgoingFlow(RouterEngine.Settings settings) {
-    this.s = settings;
-    this.emailBackoff = new Backoff(s.retryDelay, s.maxRetryDelay, s.random);
-    this.serverBackoff = new Backoff(s.retryDelay, s.maxRetryDelay, s.random);
-    this.tokens = new TrackingTokens(s.trackingTokenPrefix, s.trackingTokenDigits);
-    this.copies = s.sentFolder == null ? null : new SentCopies(s);
-    if (s.sendSessions > 1) {
+    this.settings = settings;
+    this.emailBackoff = new Backoff(settings.retryDelay, settings.maxRetryDelay, settings.random);
+    this.serverBackoff = new Backoff(settings.retryDelay, settings.maxRetryDelay, settings.random);
+    this.tokens = new TrackingTokens(settings.trackingTokenPrefix, settings.trackingTokenDigits);
+    this.copies = settings.sentFolder == null ? null : new SentCopies(settings);
+    if (settings.sendSessions > 1) {
       AtomicInteger n = new AtomicInteger();
-      this.workers = Executors.newFixedThreadPool(s.sendSessions, r -> {
+      this.workers = Executors.newFixedThreadPool(settings.sendSessions, r -> {
         Thread t = new Thread(r, "email-router-send-" + n.incrementAndGet());
         t.setDaemon(true);
         return t;
@@ -86,19 +86,19 @@ final class OutgoingFlow implements AutoCloseable {
   }
 
   private void claimAndSend(EventSink sink, TickBudget budget) {
-    Instant now = s.clock.instant();
+    Instant now = settings.clock.instant();
     if (now.isBefore(serverRetryAt)) {
       // The server failed as a whole: don't claim and connect again before its backoff is over.
       return;
     }
-    if (!s.storeHealth.isAvailable()) {
+    if (!settings.storeHealth.isAvailable()) {
       LOG.debug("no email claimed this tick: the activity store is backed off");
       return;
     }
-    ClaimRequest request = new ClaimRequest(now, s.lease, s.batchPerSender, s.maxPerTick, resumeAfterSender);
+    ClaimRequest request = new ClaimRequest(now, settings.lease, settings.batchPerSender, settings.maxPerTick, resumeAfterSender);
     List<ClaimedEmail> claimed;
     try {
-      claimed = s.storeHealth.call(() -> s.store.claimPendingSend(request));
+      claimed = settings.storeHealth.call(() -> settings.store.claimPendingSend(request));
     } catch (StoreOutage e) {
       storeUnavailable(e, List.of(), sink);
       return;
@@ -120,7 +120,7 @@ final class OutgoingFlow implements AutoCloseable {
       sendBatch(ready, sink, budget);
       return;
     }
-    int sessions = Math.min(s.sendSessions, ready.size());
+    int sessions = Math.min(settings.sendSessions, ready.size());
     List<List<ClaimedEmail>> parts = new ArrayList<>();
     for (int i = 0; i < sessions; i++) {
       parts.add(new ArrayList<>());
@@ -163,9 +163,9 @@ final class OutgoingFlow implements AutoCloseable {
       return claimed;
     }
     List<Long> numbers = null;
-    if (s.trackingTokens) {
+    if (settings.trackingTokens) {
       try {
-        numbers = s.storeHealth.call(() -> s.store.nextTrackingNumbers(fresh.size()));
+        numbers = settings.storeHealth.call(() -> settings.store.nextTrackingNumbers(fresh.size()));
         if (numbers == null || numbers.size() != fresh.size()) {
           throw new IllegalStateException("nextTrackingNumbers(" + fresh.size() + ") returned "
               + (numbers == null ? "null" : numbers.size() + " numbers"));
@@ -190,7 +190,7 @@ final class OutgoingFlow implements AutoCloseable {
     }
     List<String> stale;
     try {
-      stale = s.storeHealth.call(() -> s.store.recordIdentities(identities));
+      stale = settings.storeHealth.call(() -> settings.store.recordIdentities(identities));
     } catch (StoreOutage e) {
       throw e;
     } catch (RuntimeException e) {
@@ -236,10 +236,10 @@ final class OutgoingFlow implements AutoCloseable {
       return c;
     }
     try {
-      String token = s.trackingTokens ? tokens.format(s.storeHealth.call(s.store::nextTrackingNumber)) : null;
+      String token = settings.trackingTokens ? tokens.format(settings.storeHealth.call(settings.store::nextTrackingNumber)) : null;
       String subject = token == null ? e.subject() : tokens.apply(e.subject(), token);
       String messageId = newMessageId(e);
-      s.storeHealth.run(() -> s.store.recordIdentity(c.claim(), messageId, token, subject));
+      settings.storeHealth.run(() -> settings.store.recordIdentity(c.claim(), messageId, token, subject));
       return new ClaimedEmail(e.withIdentity(messageId, token, subject), c.claim());
     } catch (StoreOutage ex) {
       throw ex;
@@ -255,13 +255,13 @@ final class OutgoingFlow implements AutoCloseable {
 
   private String newMessageId(OutgoingEmail e) {
     // The A-label: a Unicode domain in the Message-ID would fail the email at the transport, every time.
-    String domain = s.messageIdDomain != null ? s.messageIdDomain : Idna.toAsciiOrElse(e.from().domain(), "invalid");
+    String domain = settings.messageIdDomain != null ? settings.messageIdDomain : Idna.toAsciiOrElse(e.from().domain(), "invalid");
     long random;
-    synchronized (s.random) {
-      random = s.random.nextLong();
+    synchronized (settings.random) {
+      random = settings.random.nextLong();
     }
-    return "<" + Long.toString(s.clock.millis(), 36) + "." + Long.toUnsignedString(random, 36) + "."
-        + s.messageIdInstance + ".er@" + domain + ">";
+    return "<" + Long.toString(settings.clock.millis(), 36) + "." + Long.toUnsignedString(random, 36) + "."
+        + settings.messageIdInstance + ".er@" + domain + ">";
   }
 
   private void sendBatch(List<ClaimedEmail> batch, EventSink sink, TickBudget budget) {
@@ -277,9 +277,9 @@ final class OutgoingFlow implements AutoCloseable {
     int next = 0;
     // The first email neither handed to the server nor handed back to the store.
     int unsentFrom = 0;
-    try (MailTransport.Session session = s.transport.openSession()) {
+    try (MailTransport.Session session = settings.transport.openSession()) {
       for (; next < batch.size(); next++) {
-        if (!s.storeHealth.isAvailable()) {
+        if (!settings.storeHealth.isAvailable()) {
           // Another session met a store outage (and reported it): send no more, as below.
           returnUnsent(batch.subList(next, batch.size()), sink);
           next = batch.size();
@@ -310,7 +310,7 @@ final class OutgoingFlow implements AutoCloseable {
         } finally {
           MDC.remove("activity");
         }
-        if (group.size() >= s.sentBatchSize) {
+        if (group.size() >= settings.sentBatchSize) {
           flush(group, sink);
         }
       }
@@ -357,7 +357,7 @@ final class OutgoingFlow implements AutoCloseable {
     }
     List<String> stale;
     try {
-      stale = s.storeHealth.call(() -> s.store.markSentAll(outcomes));
+      stale = settings.storeHealth.call(() -> settings.store.markSentAll(outcomes));
     } catch (StoreOutage e) {
       abandon(taken, e, sink);
       throw e;
@@ -366,7 +366,7 @@ final class OutgoingFlow implements AutoCloseable {
       for (int i = 0; i < taken.size(); i++) {
         PendingSent p = taken.get(i);
         try {
-          if (guard(p.claimed(), sink, () -> s.store.markSent(p.outcome().claim(), p.outcome().sentAt(),
+          if (guard(p.claimed(), sink, () -> settings.store.markSent(p.outcome().claim(), p.outcome().sentAt(),
               p.outcome().result()))) {
             reportSent(p, sink);
           }
@@ -428,14 +428,14 @@ final class OutgoingFlow implements AutoCloseable {
 
   /** Returns claimed emails the tick had no time left for to Pending Send, due now, no attempt counted. */
   private void deferred(List<ClaimedEmail> rest, EventSink sink, TickBudget budget) {
-    Instant now = s.clock.instant();
-    String reason = "the tick's time for sending (tickBudget " + s.tickBudget + (s.mailboxes.isEmpty() ? "" : ", half of it"
+    Instant now = settings.clock.instant();
+    String reason = "the tick's time for sending (tickBudget " + settings.tickBudget + (settings.mailboxes.isEmpty() ? "" : ", half of it"
         + " for sending when there are mailboxes") + ") was used up before it was sent; next tick";
     int returned = 0;
     try {
       for (ClaimedEmail c : rest) {
         OutgoingEmail e = c.email();
-        if (guard(c, sink, () -> s.store.markRetry(c.claim(), now, e.attempts(), reason))) {
+        if (guard(c, sink, () -> settings.store.markRetry(c.claim(), now, e.attempts(), reason))) {
           returned++;
           sink.accept(new RouterEvent.EmailRetried(e.activityId(), e.attempts(), now, reason));
         }
@@ -448,16 +448,16 @@ final class OutgoingFlow implements AutoCloseable {
 
   private void serverUnavailable(List<ClaimedEmail> rest, String reason, EventSink sink) {
     int failures = serverFailuresInRow.incrementAndGet();
-    Instant retryAt = s.clock.instant().plus(serverBackoff.delay(failures));
+    Instant retryAt = settings.clock.instant().plus(serverBackoff.delay(failures));
     serverRetryAt = retryAt;
-    LOG.warn("outgoing server {} unavailable ({} in a row): {}; {} emails wait until {}", s.transport.describe(),
+    LOG.warn("outgoing server {} unavailable ({} in a row): {}; {} emails wait until {}", settings.transport.describe(),
         failures, reason, rest.size(), retryAt);
-    sink.accept(new RouterEvent.ServerUnavailable(s.transport.describe(), reason, retryAt));
+    sink.accept(new RouterEvent.ServerUnavailable(settings.transport.describe(), reason, retryAt));
     String why = "server unavailable: " + reason;
     try {
       for (ClaimedEmail c : rest) {
         OutgoingEmail e = c.email();
-        if (guard(c, sink, () -> s.store.markRetry(c.claim(), retryAt, e.attempts(), why))) {
+        if (guard(c, sink, () -> settings.store.markRetry(c.claim(), retryAt, e.attempts(), why))) {
           sink.accept(new RouterEvent.EmailRetried(e.activityId(), e.attempts(), retryAt, why));
         }
       }
@@ -482,13 +482,13 @@ final class OutgoingFlow implements AutoCloseable {
   }
 
   private void returnUnsent(List<ClaimedEmail> unsent, EventSink sink) {
-    Instant at = s.storeHealth.retryAt();
+    Instant at = settings.storeHealth.retryAt();
     String reason = "not sent: the activity store is unavailable";
     for (int i = 0; i < unsent.size(); i++) {
       ClaimedEmail c = unsent.get(i);
       OutgoingEmail e = c.email();
       try {
-        if (guard(c, sink, () -> s.store.markRetry(c.claim(), at, e.attempts(), reason))) {
+        if (guard(c, sink, () -> settings.store.markRetry(c.claim(), at, e.attempts(), reason))) {
           sink.accept(new RouterEvent.EmailRetried(e.activityId(), e.attempts(), at, reason));
         }
       } catch (StoreOutage again) {
@@ -501,7 +501,7 @@ final class OutgoingFlow implements AutoCloseable {
   private void record(ClaimedEmail c, SendResult result, EventSink sink, List<PendingSent> group) {
     OutgoingEmail e = c.email();
     int attempts = e.attempts() + 1;
-    Instant now = s.clock.instant();
+    Instant now = settings.clock.instant();
     // Recipients that accepted in an earlier attempt got the email: from then on it is never Failed
     // nor retried without them recorded, only partly sent again or Sent.
     boolean acceptedBefore = !e.acceptedRecipients().isEmpty();
@@ -524,15 +524,15 @@ final class OutgoingFlow implements AutoCloseable {
       case TRANSIENT -> {
         if (acceptedBefore) {
           partlySent(c, perRecipient(e, result), attempts, now, sink, group);
-        } else if (attempts >= s.maxAttempts) {
+        } else if (attempts >= settings.maxAttempts) {
           SendResult gaveUp = new SendResult(SendResult.Outcome.TRANSIENT,
               "gave up after " + attempts + " attempts; last: " + result.serverReply(), result.recipients());
-          if (guard(c, sink, () -> s.store.markFailed(c.claim(), attempts, gaveUp))) {
+          if (guard(c, sink, () -> settings.store.markFailed(c.claim(), attempts, gaveUp))) {
             sink.accept(new RouterEvent.EmailFailed(e.activityId(), attempts, gaveUp.serverReply()));
           }
         } else {
           Instant at = now.plus(emailBackoff.delay(attempts));
-          if (guard(c, sink, () -> s.store.markRetry(c.claim(), at, attempts, result.serverReply()))) {
+          if (guard(c, sink, () -> settings.store.markRetry(c.claim(), at, attempts, result.serverReply()))) {
             sink.accept(new RouterEvent.EmailRetried(e.activityId(), attempts, at, result.serverReply()));
           }
         }
@@ -544,7 +544,7 @@ final class OutgoingFlow implements AutoCloseable {
           sent(c, new SendResult(SendResult.Outcome.ACCEPTED, "accepted in an earlier attempt by "
               + e.acceptedRecipients().size() + " recipients; the others refused: " + result.serverReply(),
               complete.recipients()), now, group);
-        } else if (guard(c, sink, () -> s.store.markFailed(c.claim(), attempts, result))) {
+        } else if (guard(c, sink, () -> settings.store.markFailed(c.claim(), attempts, result))) {
           sink.accept(new RouterEvent.EmailFailed(e.activityId(), attempts, result.serverReply()));
         }
       }
@@ -564,7 +564,7 @@ final class OutgoingFlow implements AutoCloseable {
   private void partlySent(ClaimedEmail c, SendResult complete, int attempts, Instant now, EventSink sink,
       List<PendingSent> group) {
     OutgoingEmail e = c.email();
-    if (attempts >= s.maxAttempts) {
+    if (attempts >= settings.maxAttempts) {
       List<RecipientResult> recipients = new ArrayList<>();
       for (RecipientResult r : complete.recipients()) {
         recipients.add(r.outcome() != SendResult.Outcome.TRANSIENT ? r : new RecipientResult(r.recipient(),
@@ -576,7 +576,7 @@ final class OutgoingFlow implements AutoCloseable {
     Instant at = now.plus(emailBackoff.delay(attempts));
     List<RecipientResult> pending = complete.recipients().stream()
         .filter(r -> r.outcome() == SendResult.Outcome.TRANSIENT).toList();
-    if (guard(c, sink, () -> s.store.markPartlySent(c.claim(), at, attempts, complete))) {
+    if (guard(c, sink, () -> settings.store.markPartlySent(c.claim(), at, attempts, complete))) {
       LOG.trace("activity {} partly sent; {} recipients pending until {}", e.activityId(), pending.size(), at);
       sink.accept(new RouterEvent.EmailPartlySent(e.activityId(), attempts, at, pending));
     }
@@ -610,7 +610,7 @@ final class OutgoingFlow implements AutoCloseable {
   private boolean guard(ClaimedEmail c, EventSink sink, Runnable update) {
     settled();
     try {
-      s.storeHealth.run(update);
+      settings.storeHealth.run(update);
       return true;
     } catch (StaleClaimException e) {
       sink.accept(new RouterEvent.ClaimLost(c.email().activityId(), e.getMessage()));
