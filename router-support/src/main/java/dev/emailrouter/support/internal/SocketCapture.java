@@ -3,9 +3,8 @@ package dev.emailrouter.support.internal;
 import java.net.Socket;
 
 /**
- * Lets a connection learn the socket Angus opened for it, which Angus keeps private: SMTP gives the
- * wait for the reply to the end of data its own read timeout (RFC 5321 4.5.3.2.6) and writes the
- * OAuth2 AUTH past Angus's protocol trace on it; POP3 pipelines commands on it (RFC 2449). The
+ * Lets a connection learn the socket Angus opened for it, which Angus keeps private: POP3 pipelines
+ * commands on it (RFC 2449). (SMTP opens its sockets itself since it has its own protocol layer.) The
  * socket factories {@link MailConnections} puts in the session properties report every socket they
  * make; while a thread connects between {@link #start()} and {@link #stop()}, the last socket made on
  * that thread is kept (after STARTTLS, the TLS socket layered on the plain one). Thread-safe: the
