@@ -51,7 +51,7 @@ final class IncomingContext implements PolicyContext {
       }
     }
     List<String> refs = message.references();
-    for (int i = refs.size() - 1; i >= Math.max(0, refs.size() - Headers.MAX_REFERENCES); i--) {
+    for (int i = refs.size() - 1; i >= Math.max(0, refs.size() - IncomingHeaders.MAX_REFERENCES); i--) {
       String id = refs.get(i);
       if (id.equals(message.inReplyTo())) {
         continue;

@@ -555,18 +555,18 @@ final class IncomingFlow implements AutoCloseable {
     List<Candidate> toDownload = new ArrayList<>();
     for (MessageHeaders h : headers) {
       if (h.size() > settings.maxMessageSize) {
-        reject(mailbox, h.ref(), Headers.parse(mailbox.name(), h).messageId(),
+        reject(mailbox, h.ref(), IncomingHeaders.parse(mailbox.name(), h).messageId(),
             TrackingDecision.reject(Reason.TOO_LARGE, h.size() + " bytes, over maxMessageSize " + settings.maxMessageSize),
             failures, dispositions, sink);
         continue;
       }
       if (mailbox.kind() == Mailbox.Kind.FORWARD) {
         // The original is inside the body: it has to be downloaded before anything can be decided.
-        toDownload.add(new Candidate(Headers.parse(mailbox.name(), h), null, null, null));
+        toDownload.add(new Candidate(IncomingHeaders.parse(mailbox.name(), h), null, null, null));
         continue;
       }
       try {
-        IncomingMessage m = Headers.parse(mailbox.name(), h);
+        IncomingMessage m = IncomingHeaders.parse(mailbox.name(), h);
         Candidate c = decide(mailbox, m, mailbox.owner());
         if (c.decision().track() || mayBeReport(mailbox, c)) {
           toDownload.add(c);
@@ -724,7 +724,7 @@ final class IncomingFlow implements AutoCloseable {
     for (int i = 0; i < content.forwarded.size(); i++) {
       try (MessageContent original = content.unwrapped(i, settings.maxAttachmentSize, settings.blockedExtensions)) {
         MessageHeaders innerHeaders = original.headers(ref, wrapper.headers().receivedAt());
-        IncomingMessage inner = Headers.parse(mailbox.name(), innerHeaders);
+        IncomingMessage inner = IncomingHeaders.parse(mailbox.name(), innerHeaders);
         Candidate c = decide(mailbox, inner, forwarder);
         if (c.decision().track()) {
           create(mailbox, c, original, ContentDigest.of(content.forwarded.get(i), outerDigest, i),
@@ -752,7 +752,7 @@ final class IncomingFlow implements AutoCloseable {
   private void create(Mailbox mailbox, Candidate c, MessageContent content, String contentDigest, Instant receivedAt,
       Map<String, Integer> failures, Map<String, Disposition> dispositions, EventSink sink) {
     IncomingMessage m = c.message();
-    String key = Headers.dedupKey(m, contentDigest);
+    String key = IncomingHeaders.dedupKey(m, contentDigest);
     // Whether the message's own attachment bytes failed while the store read them: then a
     // TransientRouterException the store made of that is the message's failure, not an outage.
     AtomicBoolean contentFailed = new AtomicBoolean();

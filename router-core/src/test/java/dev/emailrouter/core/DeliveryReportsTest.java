@@ -226,7 +226,7 @@ final class DeliveryReportsTest {
     if (returnPath != null) {
       h.put("return-path", List.of(returnPath));
     }
-    IncomingMessage m = Headers.parse("mb", new MessageHeaders("1", 10, null, h));
+    IncomingMessage m = IncomingHeaders.parse("mb", new MessageHeaders("1", 10, null, h));
     assertThat(m.from()).isEqualTo(EmailAddress.of(from));
     return m;
   }

@@ -16,7 +16,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /** Turns raw headers into what the policy sees; lenient, because incoming mail is often broken. */
-final class Headers {
+final class IncomingHeaders {
   private static final Pattern MSG_ID = Pattern.compile("<[^<>\\s]+>");
   private static final Pattern LINE_BREAK = Pattern.compile("\r?\n");
   private static final Pattern BLANKS = Pattern.compile("\\s");
@@ -27,10 +27,10 @@ final class Headers {
   /** References kept on an activity; a hostile message may carry thousands. */
   static final int MAX_REFERENCES_KEPT = 500;
 
-  private Headers() {}
+  private IncomingHeaders() {}
 
   static IncomingMessage parse(String mailbox, MessageHeaders h) {
-    EmailAddress from = h.first("from").map(Headers::firstAddress).orElse(null);
+    EmailAddress from = h.first("from").map(IncomingHeaders::firstAddress).orElse(null);
     List<String> references = messageIds(String.join(" ", h.all("references")));
     if (references.size() > MAX_REFERENCES_KEPT) {
       references = references.subList(references.size() - MAX_REFERENCES_KEPT, references.size());
@@ -40,8 +40,8 @@ final class Headers {
         from,
         addresses(h.all("to")),
         addresses(h.all("cc")),
-        h.first("subject").map(Headers::decode).orElse(""),
-        h.first("date").map(Headers::date).orElse(null),
+        h.first("subject").map(IncomingHeaders::decode).orElse(""),
+        h.first("date").map(IncomingHeaders::date).orElse(null),
         h.first("in-reply-to").flatMap(v -> messageIds(v).stream().findFirst()).orElse(null),
         references,
         h.size(),

@@ -12,14 +12,14 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-final class HeadersTest {
+final class IncomingHeadersTest {
 
   private static IncomingMessage parse(String... nameValues) {
     Map<String, List<String>> map = new LinkedHashMap<>();
     for (int i = 0; i < nameValues.length; i += 2) {
       map.computeIfAbsent(nameValues[i], k -> new java.util.ArrayList<>()).add(nameValues[i + 1]);
     }
-    return Headers.parse("mb", new MessageHeaders("7", 123, null, map));
+    return IncomingHeaders.parse("mb", new MessageHeaders("7", 123, null, map));
   }
 
   private static AutoResponse classify(String... nameValues) {
@@ -166,9 +166,9 @@ final class HeadersTest {
 
   @Test
   void messageIds_findsEveryIdInOrder_andNothingInGarbage() {
-    assertThat(Headers.messageIds("<a@b>\r\n\t<c@d> junk <e@f>")).containsExactly("<a@b>", "<c@d>", "<e@f>");
-    assertThat(Headers.messageIds("<a b@c> <> no ids")).isEmpty();
-    assertThat(Headers.messageIds(null)).isEmpty();
+    assertThat(IncomingHeaders.messageIds("<a@b>\r\n\t<c@d> junk <e@f>")).containsExactly("<a@b>", "<c@d>", "<e@f>");
+    assertThat(IncomingHeaders.messageIds("<a b@c> <> no ids")).isEmpty();
+    assertThat(IncomingHeaders.messageIds(null)).isEmpty();
   }
 
   @Test
@@ -197,8 +197,8 @@ final class HeadersTest {
     IncomingMessage without = parse("From", "a@example.org", "Subject", "x");
     String digest = "sha256:" + "ab".repeat(32);
 
-    assertThat(Headers.dedupKey(withId, digest)).isEqualTo("<a@b>");
-    assertThat(Headers.dedupKey(without, digest)).isEqualTo(digest);
+    assertThat(IncomingHeaders.dedupKey(withId, digest)).isEqualTo("<a@b>");
+    assertThat(IncomingHeaders.dedupKey(without, digest)).isEqualTo(digest);
   }
 
   @Test
@@ -244,7 +244,7 @@ final class HeadersTest {
       try {
         members.addAll(a.isGroup() ? List.of(a.getGroup(false)) : List.of(a));
       } catch (jakarta.mail.internet.AddressException e) {
-        // an unreadable group: skipped, as Headers does
+        // an unreadable group: skipped, as IncomingHeaders does
       }
     }
     for (jakarta.mail.internet.InternetAddress a : members) {
@@ -253,7 +253,7 @@ final class HeadersTest {
         out.add(new EmailAddress(a.getAddress() == null ? "" : a.getAddress(),
             personal == null ? "" : personal.replaceAll("\\p{Cntrl}", " ")));
       } catch (IllegalArgumentException | NullPointerException e) {
-        // skipped, as Headers does
+        // skipped, as IncomingHeaders does
       }
     }
     return out;
@@ -274,6 +274,6 @@ final class HeadersTest {
       "Ann\r\n <a@example.com>", "ann+tag@sub.example.co.uk", "jörg@example.de", "Ann\\Lee <a@example.com>",
       "Ann <a b@example.com>", "x@example.com, Ann <a@example.com>, \"B\" <b@example.com>"})
   void addresses_readTheCommonShapesExactlyAsJakartaMailDoes(String value) {
-    assertThat(Headers.addresses(List.of(value))).isEqualTo(viaJakartaMail(value));
+    assertThat(IncomingHeaders.addresses(List.of(value))).isEqualTo(viaJakartaMail(value));
   }
 }
