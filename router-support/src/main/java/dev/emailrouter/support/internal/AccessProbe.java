@@ -358,7 +358,7 @@ public final class AccessProbe {
         }
       }
       case SMTP -> {
-        c.send("EHLO " + localName());
+        c.send("EHLO " + c.addressLiteral());
         List<String> reply = c.smtpReply();
         if (reply.get(0).startsWith("250")) {
           for (int i = 1; i < reply.size(); i++) {
@@ -416,15 +416,6 @@ public final class AccessProbe {
     return false;
   }
 
-  private static String localName() {
-    try {
-      String name = InetAddress.getLocalHost().getCanonicalHostName();
-      return name.contains(".") ? name : "[" + InetAddress.getLocalHost().getHostAddress() + "]";
-    } catch (UnknownHostException e) {
-      return "[127.0.0.1]";
-    }
-  }
-
   /** A server's line as shown in a report: printable ASCII, at most 200 characters. */
   private static String shown(String line) {
     StringBuilder out = new StringBuilder();
@@ -453,12 +444,25 @@ public final class AccessProbe {
 
   /** Lines over one socket, bounded, so a hostile server can't make the probe hold much. */
   private static final class Conversation {
+    private final InetAddress local;
     private final InputStream in;
     private final OutputStream out;
 
     Conversation(Socket socket) throws IOException {
+      local = socket.getLocalAddress();
       in = socket.getInputStream();
       out = socket.getOutputStream();
+    }
+
+    /**
+     * The EHLO argument: this end's address as an address literal (RFC 5321 4.1.3), which needs no
+     * name lookup (a reverse lookup on a host without DNS would stall Test Access).
+     */
+    String addressLiteral() {
+      String address = local.getHostAddress();
+      int scope = address.indexOf('%'); // an IPv6 scope id is no part of an address literal
+      return local instanceof java.net.Inet6Address
+          ? "[IPv6:" + (scope < 0 ? address : address.substring(0, scope)) + "]" : "[" + address + "]";
     }
 
     void send(String command) throws IOException {
