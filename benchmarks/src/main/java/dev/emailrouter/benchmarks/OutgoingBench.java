@@ -3,6 +3,7 @@ package dev.emailrouter.benchmarks;
 import dev.emailrouter.api.EmailAddress;
 import dev.emailrouter.api.OutgoingEmail;
 import dev.emailrouter.api.Security;
+import dev.emailrouter.api.ServerSettings;
 import dev.emailrouter.core.InMemoryActivityStore;
 import dev.emailrouter.core.RouterEngine;
 import dev.emailrouter.core.TickReport;
@@ -62,7 +63,9 @@ final class OutgoingBench {
     int tlsPort = Processes.freePorts(1).get(0);
     try {
       ctx.lab().addTlsFront(tlsPort, sinkPort);
-      KeyStore trust = MailConnections.trustStoreOf(ctx.lab().caPem());
+      // The CA file read as the adapters' builders read trustedCertificates(...).
+      KeyStore trust = ServerSettings.builder().host("127.0.0.1").trustedCertificates(ctx.lab().caPem()).build()
+          .trustStore().orElseThrow();
       // A TLS handshake per message is slow: the per-message baseline sends a fifth as many (a rate all the same).
       configs.add(new Config("Outgoing 2 KB STARTTLS, 4 sessions", 2048, n2k, 4, Security.STARTTLS, tlsPort, trust,
           Math.max(100, n2k / 5)));

@@ -1,5 +1,6 @@
 package dev.emailrouter.api;
 
+import java.util.Optional;
 import java.util.function.Supplier;
 
 /**
@@ -25,4 +26,15 @@ public interface TokenSource extends Supplier<Credentials> {
    * @param rejectedToken the token the server refused, as {@link Credentials#secret()} returned it
    */
   void invalidate(String rejectedToken);
+
+  /**
+   * The user whose mailbox every credentials this source hands out log in to, where the source
+   * knows it before the first {@link #get()}: an adapter's builder then takes it as the user name
+   * and refuses a different one at build time instead of at the first login. Never fetches a token.
+   *
+   * @return the user; empty by default (the source does not say)
+   */
+  default Optional<String> mailboxUser() {
+    return Optional.empty();
+  }
 }

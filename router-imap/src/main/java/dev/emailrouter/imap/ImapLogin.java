@@ -1,11 +1,9 @@
 package dev.emailrouter.imap;
 
 import dev.emailrouter.api.Credentials;
-import dev.emailrouter.api.PermanentRouterException;
 import dev.emailrouter.api.RouterException;
-import dev.emailrouter.api.TransientRouterException;
 import dev.emailrouter.support.internal.MailConnections;
-import dev.emailrouter.support.internal.OAuth2Sasl;
+import dev.emailrouter.support.internal.LoginCredentials;
 import dev.emailrouter.support.internal.Secrets;
 import jakarta.mail.AuthenticationFailedException;
 import jakarta.mail.Folder;
@@ -35,11 +33,14 @@ final class ImapLogin {
   /** Jakarta Mail properties of every connection, built once (the TLS trust among them). */
   private final Properties properties;
   private final Map<String, jakarta.mail.Session> sessions = new ConcurrentHashMap<>();
+  /** The supplier, and the one login-and-retry-a-refused-token loop every adapter shares. */
+  private final LoginCredentials credentials;
 
   ImapLogin(ImapSettings settings, ImapFailures failures) {
     this.settings = settings;
     this.failures = failures;
     this.mailbox = settings.describe();
+    this.credentials = new LoginCredentials(settings.credentials(), mailbox, settings.username());
     this.properties = MailConnections.properties("imap", settings.host(), settings.port(), settings.security(),
         settings.trustStore(), settings.connectTimeout(), settings.readTimeout(), settings.writeTimeout());
   }
@@ -91,59 +92,41 @@ final class ImapLogin {
    * @throws RouterException transient or permanent as {@link ImapFailures} decides, without the secret
    */
   LoggedIn login() {
-    Credentials credentials = credentials();
-    String secret;
-    IMAPStore store;
-    for (int attempt = 1; ; attempt++) {
-      secret = credentials.secret();
-      boolean oauth2 = credentials.kind() == Credentials.Kind.OAUTH2_TOKEN;
-      jakarta.mail.Session mail = mailSession(credentials);
+    return credentials.logIn((login, retry) -> {
+      if (retry) {
+        log.debug("{}: the server refused the OAuth2 token; logging in once more with a fresh one", mailbox);
+      }
+      String secret = login.secret();
+      boolean oauth2 = login.kind() == Credentials.Kind.OAUTH2_TOKEN;
+      jakarta.mail.Session mail = mailSession(login);
       OAuth2ImapStore.Outcome outcome = oauth2 ? new OAuth2ImapStore.Outcome(settings.host(), settings.port()) : null;
-      store = oauth2 ? new OAuth2ImapStore(mail, outcome) : new PasswordImapStore(mail, settings.host(), settings.port());
+      IMAPStore store = oauth2 ? new OAuth2ImapStore(mail, outcome)
+          : new PasswordImapStore(mail, settings.host(), settings.port());
       try {
-        store.connect(settings.host(), settings.port(), credentials.username(), credentials.secret());
-        break;
+        store.connect(settings.host(), settings.port(), login.username(), secret);
+        return new LoggedIn(store, login);
       } catch (MessagingException | RuntimeException e) {
         ImapConnection.closeQuietly(store, mailbox, secret);
         if (outcome == null || !(e instanceof AuthenticationFailedException)
             || (outcome.mechanism == null && outcome.offeredInstead == null)) {
-          throw Secrets.withoutSecretInCause(failures.login(e, credentials.username(), secret), secret);
+          throw Secrets.withoutSecretInCause(failures.login(e, login.username(), secret), secret);
         }
-        if (failures.tokenRefused(outcome) && attempt == 1
-            && OAuth2Sasl.invalidate(settings.credentials(), credentials)) {
-          log.debug("{}: the server refused the OAuth2 token ({}); logging in once more with a fresh one",
-              mailbox, outcome.reply);
-          credentials = credentials();
-          continue;
+        RouterException failure = Secrets.withoutSecretInCause(
+            failures.tokenLogin(e, login.username(), secret, outcome, retry), secret);
+        if (failures.tokenRefused(outcome)) {
+          throw new LoginCredentials.TokenRefused(failure);
         }
-        throw Secrets.withoutSecretInCause(
-            failures.tokenLogin(e, credentials.username(), secret, outcome, attempt > 1), secret);
+        throw failure;
       }
-    }
-    return new LoggedIn(store, credentials);
+    });
   }
 
-  /** Asks the supplier for the credentials of one login and checks them. */
+  /**
+   * Asks the supplier for the credentials of one login and checks that they are for the reader's
+   * user.
+   */
   Credentials credentials() {
-    Credentials c;
-    try {
-      c = settings.credentials().get();
-    } catch (RouterException e) {
-      throw e;
-    } catch (RuntimeException e) {
-      // The supplier's message could quote a secret (a vault's answer, say); its type says enough.
-      throw new TransientRouterException("credentials for " + mailbox + " could not be obtained: the supplier "
-          + "failed with " + e.getClass().getName(), e);
-    }
-    if (c == null) {
-      throw new PermanentRouterException("the credentials supplier of " + mailbox + " returned null");
-    }
-    if (!c.mailboxUser().equals(settings.username())) {
-      throw new PermanentRouterException("the credentials supplier of " + mailbox + " returned user "
-          + c.mailboxUser() + " but the reader was built for user " + settings.username()
-          + "; build one reader per mailbox");
-    }
-    return c;
+    return credentials.get();
   }
 
   /**

@@ -3,21 +3,16 @@ package dev.emailrouter.imap;
 import static java.util.Objects.requireNonNull;
 
 import dev.emailrouter.api.AccessReport;
-import dev.emailrouter.api.Credentials;
+import dev.emailrouter.api.MailServerBuilder;
 import dev.emailrouter.api.MailboxReader;
 import dev.emailrouter.api.PermanentRouterException;
-import dev.emailrouter.api.Security;
+import dev.emailrouter.api.ServerSettings;
 import dev.emailrouter.api.TransientRouterException;
-import dev.emailrouter.support.internal.Checks;
-import dev.emailrouter.support.internal.MailConnections;
-import java.nio.file.Path;
-import java.security.KeyStore;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;
 import java.util.function.Function;
-import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -275,21 +270,14 @@ public final class ImapMailboxReader implements MailboxReader, AutoCloseable {
 
   /**
    * Configures an {@link ImapMailboxReader}. Each setter checks its argument at once; {@link #build()}
-   * checks the combination. Every error names the setting and the value.
+   * checks the combination. Every error names the setting and the value. The server's settings
+   * (host, port 143 or 993 by default, security, trust, credentials, user name, timeouts) are the
+   * ones every mail-server adapter shares, see {@link MailServerBuilder} and {@link ServerSettings}.
    *
    * <p>Not thread-safe; a builder may be reused to build several readers.
    */
-  public static final class Builder {
-    private String host;
-    private int port;
-    private Security security = Security.STARTTLS;
-    private KeyStore trustStore;
-    private String username;
-    private Supplier<Credentials> credentials;
+  public static final class Builder extends MailServerBuilder<Builder> {
     private String folder = "INBOX";
-    private Duration connectTimeout = Duration.ofSeconds(10);
-    private Duration readTimeout = Duration.ofSeconds(60);
-    private Duration writeTimeout = Duration.ofSeconds(60);
     private PostAction afterTracked = PostAction.LEAVE;
     private PostAction afterRejected = PostAction.LEAVE;
     private String quarantineFolder = "Quarantine";
@@ -300,125 +288,6 @@ public final class ImapMailboxReader implements MailboxReader, AutoCloseable {
     private Builder() {}
 
     /**
-     * Sets the server's host name or address; required.
-     *
-     * @param host e.g. {@code imap.example.com}
-     * @return this builder
-     * @throws IllegalArgumentException if blank or containing whitespace
-     */
-    public Builder host(String host) {
-      this.host = Checks.host(host);
-      return this;
-    }
-
-    /**
-     * Sets the server's port; default 993 with {@link Security#IMPLICIT_TLS}, otherwise 143.
-     *
-     * @param port 1 to 65535
-     * @return this builder
-     * @throws IllegalArgumentException if out of range
-     */
-    public Builder port(int port) {
-      this.port = Checks.port(port);
-      return this;
-    }
-
-    /**
-     * Sets how the connection is protected; default {@link Security#STARTTLS} (required: the reader
-     * refuses a server that does not offer it). Plain text takes {@link Security#PLAIN_TEXT_INSECURE}.
-     *
-     * @param security the protection
-     * @return this builder
-     */
-    public Builder security(Security security) {
-      this.security = requireNonNull(security, "security");
-      return this;
-    }
-
-    /**
-     * Trusts the certificates in a trust store instead of the JVM's default ones, for a server with
-     * a private CA or a self-signed certificate. Replaces {@link #trustedCertificates(Path)}.
-     *
-     * @param trustStore the trust store
-     * @return this builder
-     */
-    public Builder trustStore(KeyStore trustStore) {
-      this.trustStore = requireNonNull(trustStore, "trustStore");
-      return this;
-    }
-
-    /**
-     * Trusts the certificates in a PEM or DER file instead of the JVM's default ones, for a server
-     * with a private CA or a self-signed certificate. The file is read now. Replaces
-     * {@link #trustStore(KeyStore)}.
-     *
-     * @param certificates a file holding one or more certificates
-     * @return this builder
-     * @throws IllegalArgumentException if the file can't be read or holds no certificate
-     */
-    public Builder trustedCertificates(Path certificates) {
-      requireNonNull(certificates, "trustedCertificates");
-      this.trustStore = MailConnections.trustStoreOf(certificates);
-      return this;
-    }
-
-    /**
-     * Sets fixed credentials and the user name shown by {@link ImapMailboxReader#describe()}: the
-     * mailbox user ({@link Credentials#mailboxUser()}). With {@link Credentials#onBehalfOf(String)}
-     * an administrator logs in with AUTHENTICATE PLAIN carrying that user as authorization identity
-     * (RFC 4616), never with LOGIN, which would open the administrator's own mailbox.
-     * A {@link Credentials.Kind#OAUTH2_TOKEN} logs in with OAUTHBEARER or XOAUTH2 (see
-     * {@link #credentials(Supplier)}).
-     *
-     * @param credentials the login
-     * @return this builder
-     */
-    public Builder credentials(Credentials credentials) {
-      requireNonNull(credentials, "credentials");
-      this.username = credentials.mailboxUser();
-      this.credentials = () -> credentials;
-      return this;
-    }
-
-    /**
-     * Sets a supplier asked for the credentials at each login, so passwords can rotate and OAuth2
-     * tokens be refreshed; then {@link #username(String)} is required too, and every credentials the
-     * supplier returns must be for that user. A {@link Credentials.Kind#OAUTH2_TOKEN} logs in with
-     * OAUTHBEARER where the server offers it, else XOAUTH2 (neither offered: a permanent failure).
-     * When the supplier is a {@link dev.emailrouter.api.TokenSource} (such as router-oauth2's {@code
-     * OAuth2TokenProvider}) and the server refuses the token, the supplier is told and the login is
-     * tried once more with a fresh token; a second refusal is a permanent failure naming the mailbox,
-     * while a server that can't check the token now ({@code NO [UNAVAILABLE]}) is transient. A
-     * session that reconnects asks the supplier again, so it logs in with a fresh token. The supplier
-     * may be called from any thread that opens a session.
-     *
-     * @param credentials the supplier
-     * @return this builder
-     */
-    public Builder credentials(Supplier<Credentials> credentials) {
-      this.credentials = requireNonNull(credentials, "credentials");
-      return this;
-    }
-
-    /**
-     * Sets the login name, which identifies the mailbox in {@link ImapMailboxReader#describe()} (and
-     * so in the engine's default checkpoint key); set by {@link #credentials(Credentials)}, required
-     * with {@link #credentials(Supplier)}.
-     *
-     * @param username the login name
-     * @return this builder
-     * @throws IllegalArgumentException if blank
-     */
-    public Builder username(String username) {
-      requireNonNull(username, "username");
-      if (username.isBlank()) {
-        throw new IllegalArgumentException("username must not be blank, was '" + username + "'");
-      }
-      this.username = username;
-      return this;
-    }
-
-    /**
      * Sets the folder to read; default {@code INBOX}.
      *
      * @param folder the folder's full name
@@ -427,42 +296,6 @@ public final class ImapMailboxReader implements MailboxReader, AutoCloseable {
      */
     public Builder folder(String folder) {
       this.folder = folderName("folder", folder);
-      return this;
-    }
-
-    /**
-     * Sets the connect timeout; default 10 seconds, never infinite.
-     *
-     * @param timeout between 1 ms and 1 hour
-     * @return this builder
-     * @throws IllegalArgumentException if out of range
-     */
-    public Builder connectTimeout(Duration timeout) {
-      this.connectTimeout = Checks.timeout("connectTimeout", timeout);
-      return this;
-    }
-
-    /**
-     * Sets the timeout of each read from the server; default 60 seconds, never infinite.
-     *
-     * @param timeout between 1 ms and 1 hour
-     * @return this builder
-     * @throws IllegalArgumentException if out of range
-     */
-    public Builder readTimeout(Duration timeout) {
-      this.readTimeout = Checks.timeout("readTimeout", timeout);
-      return this;
-    }
-
-    /**
-     * Sets the timeout of each write to the server; default 60 seconds, never infinite.
-     *
-     * @param timeout between 1 ms and 1 hour
-     * @return this builder
-     * @throws IllegalArgumentException if out of range
-     */
-    public Builder writeTimeout(Duration timeout) {
-      this.writeTimeout = Checks.timeout("writeTimeout", timeout);
       return this;
     }
 
@@ -555,28 +388,17 @@ public final class ImapMailboxReader implements MailboxReader, AutoCloseable {
      *
      * @return the reader
      * @throws IllegalStateException if a required setting is missing or settings contradict each other
+     * @throws IllegalArgumentException if the user name disagrees with the credentials' user
      */
     public ImapMailboxReader build() {
-      if (host == null) {
-        throw new IllegalStateException("host is required, e.g. host(\"imap.example.com\")");
-      }
-      if (credentials == null) {
-        throw new IllegalStateException(
-            "credentials are required: call credentials(Credentials) or credentials(Supplier<Credentials>)");
-      }
-      if (username == null) {
-        throw new IllegalStateException("username is required with a credentials supplier: it names the mailbox "
-            + "in describe() and the checkpoint key");
-      }
+      ServerSettings server = mailboxSettings();
       if (sameFolder(quarantineFolder, folder)) {
         throw new IllegalStateException("quarantineFolder must differ from folder, both were '" + folder + "'");
       }
       checkNotIntoOwnFolder("afterTracked", afterTracked);
       checkNotIntoOwnFolder("afterRejected", afterRejected);
-      int effectivePort = port != 0 ? port : (security == Security.IMPLICIT_TLS ? 993 : 143);
-      return new ImapMailboxReader(new ImapSettings(host, effectivePort, security, trustStore, connectTimeout,
-          readTimeout, writeTimeout, username, credentials, folder, afterTracked, afterRejected, quarantineFolder,
-          processReceivedAfter, keepIdle, clock));
+      return new ImapMailboxReader(new ImapSettings(server, ImapSettings.port(server), folder, afterTracked,
+          afterRejected, quarantineFolder, processReceivedAfter, keepIdle, clock));
     }
 
     private void checkNotIntoOwnFolder(String setting, PostAction action) {

@@ -7,14 +7,14 @@ import dev.emailrouter.api.AccessStep;
 import dev.emailrouter.api.ContentSource;
 import dev.emailrouter.api.Credentials;
 import dev.emailrouter.api.EmailAddress;
+import dev.emailrouter.api.MailServerBuilder;
 import dev.emailrouter.api.OutgoingEmail;
 import dev.emailrouter.api.PermanentRouterException;
 import dev.emailrouter.api.RouterException;
-import dev.emailrouter.api.Security;
 import dev.emailrouter.api.SentFolder;
+import dev.emailrouter.api.ServerSettings;
 import dev.emailrouter.api.TransientRouterException;
-import dev.emailrouter.support.internal.Checks;
-import dev.emailrouter.support.internal.MailConnections;
+import dev.emailrouter.support.internal.LoginCredentials;
 import dev.emailrouter.support.internal.Secrets;
 import dev.emailrouter.support.internal.Uris;
 import jakarta.mail.Flags;
@@ -27,16 +27,14 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.file.Path;
-import java.security.KeyStore;
 import java.text.ParseException;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.eclipse.angus.mail.iap.Argument;
 import org.eclipse.angus.mail.iap.Literal;
 import org.eclipse.angus.mail.iap.ProtocolException;
@@ -84,31 +82,22 @@ public final class ImapSentFolder implements SentFolder {
   /** Names a Sent folder has on servers without SPECIAL-USE, in the order they are preferred. */
   static final List<String> FALLBACK_NAMES = List.of("Sent", "Sent Items", "Sent Messages");
 
-  private final String host;
+  private final ServerSettings server;
   private final int port;
-  private final Security security;
-  private final KeyStore trustStore;
-  private final Duration connectTimeout;
-  private final Duration readTimeout;
-  private final Duration writeTimeout;
+  /** The login of each sender's mailbox; {@code null} when one login serves every sender. */
   private final Function<EmailAddress, Credentials> credentials;
   private final String folder;
 
-  private ImapSentFolder(Builder b, int port) {
-    this.host = b.host;
-    this.port = port;
-    this.security = b.security;
-    this.trustStore = b.trustStore;
-    this.connectTimeout = b.connectTimeout;
-    this.readTimeout = b.readTimeout;
-    this.writeTimeout = b.writeTimeout;
+  private ImapSentFolder(Builder b, ServerSettings server) {
+    this.server = server;
+    this.port = ImapSettings.port(server);
     this.credentials = b.credentials;
     this.folder = b.folder;
   }
 
   /**
-   * Starts a builder; {@link Builder#host(String)} and {@link Builder#credentials(Function)} are
-   * required.
+   * Starts a builder; {@link Builder#host(String)} and {@link Builder#credentials(Function)} (or one
+   * login for every sender) are required.
    *
    * @return a new builder
    */
@@ -124,7 +113,7 @@ public final class ImapSentFolder implements SentFolder {
    */
   @Override
   public String describe() {
-    return "imap://" + Uris.hostPart(host) + ":" + port + (folder == null ? "" : "/" + folder);
+    return "imap://" + Uris.hostPart(server.host()) + ":" + port + (folder == null ? "" : "/" + folder);
   }
 
   /**
@@ -219,10 +208,15 @@ public final class ImapSentFolder implements SentFolder {
     return new AccessReport(copy.settings.describe(), steps);
   }
 
+  /** The shared settings the Sent folder was built with; for tests of the defaults. */
+  ServerSettings server() {
+    return server;
+  }
+
   /** Names the server and the folder; never the credentials. */
   @Override
   public String toString() {
-    return "ImapSentFolder[" + describe() + ", security=" + security + "]";
+    return "ImapSentFolder[" + describe() + ", security=" + server.security() + "]";
   }
 
   /** Whether a message with this Message-ID is in the examined folder. */
@@ -292,19 +286,29 @@ public final class ImapSentFolder implements SentFolder {
 
     Copy(EmailAddress sender) {
       Credentials first = credentialsOf(sender);
-      // The first answer is used for the login; a second login (a refused OAuth2 token) asks again.
-      AtomicReference<Credentials> once = new AtomicReference<>(first);
-      settings = new ImapSettings(host, port, security, trustStore, connectTimeout, readTimeout, writeTimeout,
-          first.mailboxUser(), () -> {
-            Credentials c = once.getAndSet(null);
-            return c != null ? c : credentialsOf(sender);
-          }, folder != null ? folder : "\\Sent", ImapMailboxReader.PostAction.LEAVE,
-          ImapMailboxReader.PostAction.LEAVE, "Quarantine", null, null, Clock.systemUTC());
+      Supplier<Credentials> supplier;
+      if (credentials == null) {
+        // One login for every sender: the supplier itself, so a refused token is retried as in the reader.
+        supplier = server.credentials().orElseThrow();
+      } else {
+        // The first answer is used for the login; a second login (a refused OAuth2 token) asks again.
+        AtomicReference<Credentials> once = new AtomicReference<>(first);
+        supplier = () -> {
+          Credentials c = once.getAndSet(null);
+          return c != null ? c : credentialsOf(sender);
+        };
+      }
+      settings = new ImapSettings(server.toBuilder().username(first.mailboxUser()).credentials(supplier).build(), port,
+          folder != null ? folder : "\\Sent", ImapMailboxReader.PostAction.LEAVE, ImapMailboxReader.PostAction.LEAVE,
+          "Quarantine", null, null, Clock.systemUTC());
       failures = new ImapFailures(settings);
       login = new ImapLogin(settings, failures);
     }
 
     private Credentials credentialsOf(EmailAddress sender) {
+      if (credentials == null) {
+        return new LoginCredentials(server.credentials().orElseThrow(), describe(), null).get();
+      }
       Credentials c;
       try {
         c = credentials.apply(sender);
@@ -411,84 +415,19 @@ public final class ImapSentFolder implements SentFolder {
 
   /**
    * Builds an {@link ImapSentFolder}. Every setter validates at once and names the setting and the
-   * value it refuses.
+   * value it refuses. The server's settings (host, port 143 or 993 by default, security, trust,
+   * timeouts) are the ones every mail-server adapter shares, see {@link MailServerBuilder}. The
+   * shared {@code credentials(Credentials)} and {@code credentials(Supplier)} log in to one mailbox
+   * and keep every sender's copy in its Sent folder (a service account that sends for all users);
+   * {@link #credentials(Function)} logs in to each sender's own mailbox. One of them is required.
    *
    * <p>Not thread-safe; a builder may be reused to build several instances.
    */
-  public static final class Builder {
-    private String host;
-    private int port;
-    private Security security = Security.STARTTLS;
-    private KeyStore trustStore;
+  public static final class Builder extends MailServerBuilder<Builder> {
     private Function<EmailAddress, Credentials> credentials;
     private String folder;
-    private Duration connectTimeout = Duration.ofSeconds(10);
-    private Duration readTimeout = Duration.ofSeconds(60);
-    private Duration writeTimeout = Duration.ofSeconds(60);
 
     private Builder() {}
-
-    /**
-     * Sets the server's host name or address; required.
-     *
-     * @param host e.g. {@code imap.example.com}
-     * @return this builder
-     * @throws IllegalArgumentException if blank or containing whitespace
-     */
-    public Builder host(String host) {
-      this.host = Checks.host(host);
-      return this;
-    }
-
-    /**
-     * Sets the server's port; default 993 with {@link Security#IMPLICIT_TLS}, otherwise 143.
-     *
-     * @param port 1 to 65535
-     * @return this builder
-     * @throws IllegalArgumentException if out of range
-     */
-    public Builder port(int port) {
-      this.port = Checks.port(port);
-      return this;
-    }
-
-    /**
-     * Sets how the connection is protected; default {@link Security#STARTTLS}. Plain text takes
-     * {@link Security#PLAIN_TEXT_INSECURE}.
-     *
-     * @param security the protection
-     * @return this builder
-     */
-    public Builder security(Security security) {
-      this.security = requireNonNull(security, "security");
-      return this;
-    }
-
-    /**
-     * Trusts the certificates in a trust store instead of the JVM's default ones. Replaces {@link
-     * #trustedCertificates(Path)}.
-     *
-     * @param trustStore the trust store
-     * @return this builder
-     */
-    public Builder trustStore(KeyStore trustStore) {
-      this.trustStore = requireNonNull(trustStore, "trustStore");
-      return this;
-    }
-
-    /**
-     * Trusts the certificates in a PEM or DER file instead of the JVM's default ones; the file is
-     * read now. Replaces {@link #trustStore(KeyStore)}.
-     *
-     * @param certificates a file holding one or more certificates
-     * @return this builder
-     * @throws IllegalArgumentException if the file can't be read or holds no certificate
-     */
-    public Builder trustedCertificates(Path certificates) {
-      requireNonNull(certificates, "trustedCertificates");
-      this.trustStore = MailConnections.trustStoreOf(certificates);
-      return this;
-    }
 
     /**
      * Sets the function asked for the login of each sender's mailbox at each copy; required. The
@@ -527,56 +466,22 @@ public final class ImapSentFolder implements SentFolder {
     }
 
     /**
-     * Sets the connect timeout; default 10 seconds, never infinite.
-     *
-     * @param timeout between 1 ms and 1 hour
-     * @return this builder
-     * @throws IllegalArgumentException if out of range
-     */
-    public Builder connectTimeout(Duration timeout) {
-      this.connectTimeout = Checks.timeout("connectTimeout", timeout);
-      return this;
-    }
-
-    /**
-     * Sets the timeout of each read from the server; default 60 seconds, never infinite.
-     *
-     * @param timeout between 1 ms and 1 hour
-     * @return this builder
-     * @throws IllegalArgumentException if out of range
-     */
-    public Builder readTimeout(Duration timeout) {
-      this.readTimeout = Checks.timeout("readTimeout", timeout);
-      return this;
-    }
-
-    /**
-     * Sets the timeout of each write to the server; default 60 seconds, never infinite.
-     *
-     * @param timeout between 1 ms and 1 hour
-     * @return this builder
-     * @throws IllegalArgumentException if out of range
-     */
-    public Builder writeTimeout(Duration timeout) {
-      this.writeTimeout = Checks.timeout("writeTimeout", timeout);
-      return this;
-    }
-
-    /**
      * Builds the Sent folder; connects nothing yet.
      *
      * @return the Sent folder
      * @throws IllegalStateException if {@code host} or {@code credentials} is missing
      */
     public ImapSentFolder build() {
-      if (host == null) {
-        throw new IllegalStateException("host is required, e.g. host(\"imap.example.com\")");
-      }
-      if (credentials == null) {
+      ServerSettings server = serverSettings();
+      if (credentials == null && server.credentials().isEmpty()) {
         throw new IllegalStateException("credentials are required, e.g. credentials(sender -> Credentials.password("
             + "\"admin\", secret).onBehalfOf(sender.address()))");
       }
-      return new ImapSentFolder(this, port != 0 ? port : (security == Security.IMPLICIT_TLS ? 993 : 143));
+      if (credentials != null && server.credentials().isPresent()) {
+        throw new IllegalStateException("credentials are set twice: credentials(Function) logs in to each sender's "
+            + "mailbox, credentials(Credentials) or credentials(Supplier) to one mailbox for every sender; keep one");
+      }
+      return new ImapSentFolder(this, server);
     }
   }
 }

@@ -9,6 +9,7 @@ import dev.emailrouter.imap.ImapMailboxReader.PostAction;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import dev.emailrouter.api.ServerSettings;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -46,7 +47,7 @@ final class ImapMailboxReaderBuilderTest {
   void build_withoutHost_fails() {
     assertThatThrownBy(() -> ImapMailboxReader.builder().credentials(SALES).build())
         .isInstanceOf(IllegalStateException.class)
-        .hasMessage("host is required, e.g. host(\"imap.example.com\")");
+        .hasMessage("host is required, was not set: call host(\"mail.example.com\")");
   }
 
   @Test
@@ -81,7 +82,7 @@ final class ImapMailboxReaderBuilderTest {
     assertThatThrownBy(() -> b.port(65536)).hasMessage("port must be between 1 and 65535, was 65536");
     assertThatThrownBy(() -> b.folder("")).hasMessage("folder must not be blank, was ''");
     assertThatThrownBy(() -> b.quarantineFolder(" ")).hasMessage("quarantineFolder must not be blank, was ' '");
-    assertThatThrownBy(() -> b.username("")).hasMessage("username must not be blank, was ''");
+    assertThatThrownBy(() -> b.username("")).hasMessage("username must be a login name without spaces, was \"\"");
     assertThatThrownBy(() -> b.connectTimeout(Duration.ZERO))
         .hasMessage("connectTimeout must be between 1 ms and 1 hour (never infinite), was PT0S");
     assertThatThrownBy(() -> b.readTimeout(Duration.ofSeconds(-1)))
@@ -141,5 +142,39 @@ final class ImapMailboxReaderBuilderTest {
         .containsEntry("mail.imap.connectiontimeout", "3000")
         .containsEntry("mail.imap.starttls.required", "true");
     assertThat(reader.login().sessionProperties(Credentials.Kind.PASSWORD)).doesNotContainKey("mail.imap.auth.mechanisms");
+  }
+
+  @Test
+  void build_withoutTimeouts_usesTheSharedDefaults() {
+    ImapSettings settings = valid().build().settings();
+
+    assertThat(settings.connectTimeout()).isEqualTo(Duration.ofSeconds(10));
+    assertThat(settings.readTimeout()).isEqualTo(Duration.ofSeconds(60));
+    assertThat(settings.writeTimeout()).isEqualTo(Duration.ofSeconds(60));
+    assertThat(settings.security()).isEqualTo(Security.STARTTLS);
+    assertThat(settings.port()).isEqualTo(143);
+  }
+
+  @Test
+  void username_setAfterFixedCredentialsOfAnotherUser_failsAtBuild_insteadOfReplacingIt() {
+    // Before the shared ServerSettings, IMAP's credentials(Credentials) overwrote the user name and a
+    // later username(...) of another user failed only at the first login.
+    assertThatThrownBy(() -> valid().username("someone-else").build())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("username is \"someone-else\" but credentials(Credentials) is for user");
+  }
+
+  @Test
+  void server_takesEverySharedSettingFromOneValue() {
+    ServerSettings shared = ServerSettings.builder().host("imap.example.com").port(1993)
+        .security(Security.IMPLICIT_TLS).credentials(SALES).connectTimeout(Duration.ofSeconds(4)).build();
+
+    ImapSettings settings = ImapMailboxReader.builder().server(shared).folder("Sales").build().settings();
+
+    assertThat(settings.host()).isEqualTo("imap.example.com");
+    assertThat(settings.security()).isEqualTo(Security.IMPLICIT_TLS);
+    assertThat(settings.username()).isEqualTo("sales@example.com");
+    assertThat(settings.port()).isEqualTo(1993);
+    assertThat(settings.connectTimeout()).isEqualTo(Duration.ofSeconds(4));
   }
 }

@@ -200,7 +200,7 @@ final class ImapMailboxReaderFailureTest {
 
     assertThatThrownBy(reader::open)
         .isInstanceOf(TransientRouterException.class)
-        .hasMessageContaining("the supplier failed with java.lang.IllegalStateException")
+        .hasMessageContaining("the credentials supplier failed with java.lang.IllegalStateException")
         .hasMessageNotContaining("token endpoint down") // the supplier's text could quote a secret
         .hasRootCauseMessage("token endpoint down"); // the host's own exception, passed on as the cause
   }

@@ -21,6 +21,8 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
+import dev.emailrouter.api.ServerSettings;
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -214,5 +216,20 @@ final class ImapSentFolderTest {
         .isInstanceOf(IllegalStateException.class).hasMessageContaining("credentials");
     assertThatThrownBy(() -> ImapSentFolder.builder().folder(" "))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("folder");
+  }
+
+  @Test
+  void builder_withoutTimeouts_usesTheSharedDefaults_andRefusesTwoKindsOfCredentials() {
+    ServerSettings server = ImapSentFolder.builder().host("imap.example.test")
+        .credentials(sender -> Credentials.password(sender.address(), "pw")).build().server();
+
+    assertThat(server.connectTimeout()).isEqualTo(Duration.ofSeconds(10));
+    assertThat(server.readTimeout()).isEqualTo(Duration.ofSeconds(60));
+    assertThat(server.security()).isEqualTo(Security.STARTTLS);
+    assertThatThrownBy(() -> ImapSentFolder.builder().host("imap.example.test")
+        .credentials(sender -> Credentials.password(sender.address(), "pw"))
+        .credentials(Credentials.password("crm@example.test", "pw")).build())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageStartingWith("credentials are set twice");
   }
 }

@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.function.Consumer;
@@ -263,6 +264,17 @@ public final class OAuth2TokenProvider implements TokenSource {
    */
   public String username() {
     return username;
+  }
+
+  /**
+   * The {@link Builder#username(String) username} the tokens are for, so that a reader's or
+   * transport's builder takes it as its user name and refuses a different one at build time.
+   *
+   * @return the user, always present
+   */
+  @Override
+  public Optional<String> mailboxUser() {
+    return Optional.of(username);
   }
 
   /**

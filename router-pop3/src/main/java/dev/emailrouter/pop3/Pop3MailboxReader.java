@@ -3,15 +3,16 @@ package dev.emailrouter.pop3;
 import dev.emailrouter.api.AccessReport;
 import dev.emailrouter.api.AccessStep;
 import dev.emailrouter.api.Credentials;
+import dev.emailrouter.api.MailServerBuilder;
 import dev.emailrouter.api.MailboxReader;
 import dev.emailrouter.api.PermanentRouterException;
 import dev.emailrouter.api.RouterException;
 import dev.emailrouter.api.Security;
+import dev.emailrouter.api.ServerSettings;
 import dev.emailrouter.api.TransientRouterException;
 import dev.emailrouter.support.internal.AccessProbe;
-import dev.emailrouter.support.internal.Checks;
+import dev.emailrouter.support.internal.LoginCredentials;
 import dev.emailrouter.support.internal.MailConnections;
-import dev.emailrouter.support.internal.OAuth2Sasl;
 import dev.emailrouter.support.internal.Secrets;
 import dev.emailrouter.support.internal.SocketCapture;
 import dev.emailrouter.support.internal.Uris;
@@ -20,19 +21,14 @@ import jakarta.mail.MessagingException;
 import jakarta.mail.Store;
 import java.io.IOException;
 import java.net.Socket;
-import java.nio.file.Path;
-import java.security.KeyStore;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.Supplier;
 import org.eclipse.angus.mail.pop3.POP3Folder;
 import org.eclipse.angus.mail.pop3.POP3Store;
 
@@ -68,40 +64,31 @@ import org.eclipse.angus.mail.pop3.POP3Store;
  */
 public final class Pop3MailboxReader implements MailboxReader {
 
-  private final String host;
+  private final ServerSettings server;
   private final int port;
-  private final Security security;
-  private final KeyStore trustStore;
-  private final Supplier<Credentials> credentials;
-  private final String username;
-  private final Duration connectTimeout;
-  private final Duration readTimeout;
-  private final Duration writeTimeout;
   private final boolean deleteAfterProcessing;
   private final boolean deleteRejected;
   private final long wholeMessageUpTo;
   private final String description;
+  /** The supplier, and the one login-and-retry-a-refused-token loop every adapter shares. */
+  private final LoginCredentials credentials;
   /** The session settings, TLS context included: built once, as an SSLContext costs milliseconds. */
   private final Properties baseProperties;
   /** Messages marked deleted whose QUIT may not have gone through; retried by the next session. */
   private final Set<String> pendingDeletes = ConcurrentHashMap.newKeySet();
 
-  private Pop3MailboxReader(Builder b) {
-    this.host = b.host;
-    this.security = b.security;
-    this.port = b.port != 0 ? b.port : (b.security == Security.IMPLICIT_TLS ? 995 : 110);
-    this.trustStore = b.trustStore;
-    this.credentials = b.credentials;
-    this.username = b.username;
-    this.connectTimeout = b.connectTimeout;
-    this.readTimeout = b.readTimeout;
-    this.writeTimeout = b.writeTimeout;
+  private Pop3MailboxReader(Builder b, ServerSettings server) {
+    this.server = server;
+    this.port = server.port().orElse(server.security() == Security.IMPLICIT_TLS ? 995 : 110);
     this.deleteAfterProcessing = b.deleteAfterProcessing;
     this.deleteRejected = b.deleteRejected;
     this.wholeMessageUpTo = b.wholeMessageUpTo;
-    this.description = "pop3://" + Uris.userPart(username) + Uris.hostPart(host) + ":" + port;
-    this.baseProperties = MailConnections.properties("pop3", host, port, security, trustStore, connectTimeout,
-        readTimeout, writeTimeout);
+    this.description = "pop3://" + Uris.userPart(server.username().orElseThrow()) + Uris.hostPart(server.host())
+        + ":" + port;
+    this.credentials = new LoginCredentials(server.credentials().orElseThrow(), description,
+        server.username().orElseThrow());
+    this.baseProperties = MailConnections.properties("pop3", server.host(), port, server.security(),
+        server.trustStore().orElse(null), server.connectTimeout(), server.readTimeout(), server.writeTimeout());
     // Some servers mark messages deleted by themselves after RETR; RSET before the DELEs and QUIT
     // undoes that, so only the messages dispose() chose are deleted.
     baseProperties.setProperty("mail.pop3.rsetbeforequit", "true");
@@ -143,67 +130,76 @@ public final class Pop3MailboxReader implements MailboxReader {
    */
   @Override
   public Session open() {
-    Credentials login = credentials();
-    for (int attempt = 1; ; attempt++) {
-      Properties properties = new Properties();
-      properties.putAll(baseProperties);
-      boolean oauth2 = login.kind() == Credentials.Kind.OAUTH2_TOKEN;
-      Pop3TokenLogin tokenLogin = oauth2 ? new Pop3TokenLogin(login, security, properties) : null;
-      if (oauth2) {
-        properties = tokenLogin.angusProperties(properties);
-      } else if (login.authorizationId() != null) {
-        // Only SASL PLAIN carries an authorization identity; USER/PASS would open the
-        // administrator's own maildrop, so it must not be a fallback.
-        properties.setProperty("mail.pop3.auth.mechanisms", "PLAIN");
-        properties.setProperty("mail.pop3.sasl.authorizationid", login.authorizationId());
-      }
-      // The socket of a password login, for pipelining; a token login's socket is our own
-      // Pop3TokenLogin socket, which reads Angus's commands one at a time, so that stays lock-step.
-      Store store = null;
-      Socket socket;
-      SocketCapture.start();
-      try {
-        store = jakarta.mail.Session.getInstance(properties).getStore("pop3");
-        store.connect(host, port, login.username(), oauth2 ? Pop3TokenLogin.PLACEHOLDER : login.secret());
-      } catch (MessagingException | RuntimeException e) {
-        closeQuietly(store);
-        if (login.authorizationId() != null && String.valueOf(e.getMessage()).contains("No authentication mechanisms")) {
-          throw new PermanentRouterException(description + ": logging in as " + login.username() + " on behalf of "
-              + login.authorizationId() + " needs SASL PLAIN, which the server does not offer (CAPA lists no SASL "
-              + "PLAIN)", e);
-        }
-        if (!oauth2) {
-          throw Secrets.withoutSecretInCause(Pop3Errors.login(description, login.username(), login.secret(), e),
-              login.secret());
-        }
-        if (tokenLogin.tokenRefused() && attempt == 1 && OAuth2Sasl.invalidate(credentials, login)) {
-          login = credentials();
-          continue;
-        }
-        throw Secrets.withoutSecretInCause(
-            Pop3Errors.tokenLogin(description, login.username(), login.secret(), tokenLogin, attempt > 1, e),
-            login.secret());
-      } finally {
-        Socket captured = SocketCapture.stop();
-        socket = oauth2 ? null : captured;
-      }
-      if (login.authorizationId() != null && !offersSaslPlain(store)) {
-        closeQuietly(store);
+    LoggedIn in = credentials.logIn(this::logIn);
+    Credentials login = in.login();
+    Store store = in.store();
+    if (login.authorizationId() != null && !offersSaslPlain(store)) {
+      closeQuietly(store);
+      throw new PermanentRouterException(description + ": logging in as " + login.username() + " on behalf of "
+          + login.authorizationId() + " needs SASL PLAIN, which the server does not offer (CAPA lists no SASL "
+          + "PLAIN)");
+    }
+    try {
+      POP3Folder inbox = (POP3Folder) store.getFolder("INBOX");
+      inbox.open(deleteAfterProcessing ? Folder.READ_WRITE : Folder.READ_ONLY);
+      return new Pop3Session(description, store, inbox, deleteAfterProcessing, deleteRejected, pendingDeletes,
+          Pop3Session.SPOOL_THRESHOLD, wholeMessageUpTo, pipeline(store, in.socket()));
+    } catch (MessagingException | IOException | RuntimeException e) {
+      closeQuietly(store);
+      throw Secrets.withoutSecretInCause(Pop3Errors.open(description, login.username(), login.secret(),
+          login.kind() == Credentials.Kind.OAUTH2_TOKEN, e), login.secret());
+    }
+  }
+
+  /**
+   * A logged-in store, the credentials it logged in with, and the socket of a password login (for
+   * pipelining), or {@code null}.
+   */
+  private record LoggedIn(Store store, Credentials login, Socket socket) {}
+
+  /** One login; a refused OAuth2 token is {@link LoginCredentials.TokenRefused}, which the caller retries once. */
+  private LoggedIn logIn(Credentials login, boolean retry) throws LoginCredentials.TokenRefused {
+    Properties properties = new Properties();
+    properties.putAll(baseProperties);
+    boolean oauth2 = login.kind() == Credentials.Kind.OAUTH2_TOKEN;
+    Pop3TokenLogin tokenLogin = oauth2 ? new Pop3TokenLogin(login, server.security(), properties) : null;
+    if (oauth2) {
+      properties = tokenLogin.angusProperties(properties);
+    } else if (login.authorizationId() != null) {
+      // Only SASL PLAIN carries an authorization identity; USER/PASS would open the
+      // administrator's own maildrop, so it must not be a fallback.
+      properties.setProperty("mail.pop3.auth.mechanisms", "PLAIN");
+      properties.setProperty("mail.pop3.sasl.authorizationid", login.authorizationId());
+    }
+    // The socket of a password login, for pipelining; a token login's socket is our own
+    // Pop3TokenLogin socket, which reads Angus's commands one at a time, so that stays lock-step.
+    Store store = null;
+    Socket captured;
+    SocketCapture.start();
+    try {
+      store = jakarta.mail.Session.getInstance(properties).getStore("pop3");
+      store.connect(server.host(), port, login.username(), oauth2 ? Pop3TokenLogin.PLACEHOLDER : login.secret());
+    } catch (MessagingException | RuntimeException e) {
+      closeQuietly(store);
+      if (login.authorizationId() != null && String.valueOf(e.getMessage()).contains("No authentication mechanisms")) {
         throw new PermanentRouterException(description + ": logging in as " + login.username() + " on behalf of "
             + login.authorizationId() + " needs SASL PLAIN, which the server does not offer (CAPA lists no SASL "
-            + "PLAIN)");
+            + "PLAIN)", e);
       }
-      try {
-        POP3Folder inbox = (POP3Folder) store.getFolder("INBOX");
-        inbox.open(deleteAfterProcessing ? Folder.READ_WRITE : Folder.READ_ONLY);
-        return new Pop3Session(description, store, inbox, deleteAfterProcessing, deleteRejected, pendingDeletes,
-            Pop3Session.SPOOL_THRESHOLD, wholeMessageUpTo, pipeline(store, socket));
-      } catch (MessagingException | IOException | RuntimeException e) {
-        closeQuietly(store);
-        throw Secrets.withoutSecretInCause(Pop3Errors.open(description, login.username(), login.secret(), oauth2, e),
+      if (!oauth2) {
+        throw Secrets.withoutSecretInCause(Pop3Errors.login(description, login.username(), login.secret(), e),
             login.secret());
       }
+      RouterException failure = Secrets.withoutSecretInCause(
+          Pop3Errors.tokenLogin(description, login.username(), login.secret(), tokenLogin, retry, e), login.secret());
+      if (tokenLogin.tokenRefused()) {
+        throw new LoginCredentials.TokenRefused(failure);
+      }
+      throw failure;
+    } finally {
+      captured = SocketCapture.stop();
     }
+    return new LoggedIn(store, login, oauth2 ? null : captured);
   }
 
   /**
@@ -215,15 +211,15 @@ public final class Pop3MailboxReader implements MailboxReader {
    */
   @Override
   public AccessReport testAccess() {
-    AccessProbe.Result probe = AccessProbe.probe(AccessProbe.Protocol.POP3, host, port, security, trustStore,
-        connectTimeout, readTimeout);
+    AccessProbe.Result probe = AccessProbe.probe(AccessProbe.Protocol.POP3, server.host(), port, server.security(),
+        server.trustStore().orElse(null), server.connectTimeout(), server.readTimeout());
     List<AccessStep> steps = new ArrayList<>(probe.steps());
     if (!probe.reachable()) {
       steps.add(AccessStep.skipped(AccessStep.Check.LOGIN, "the server was not reached"));
       return new AccessReport(description, steps);
     }
     try {
-      Credentials login = credentials();
+      Credentials login = credentials.get();
       String mechanism = login.kind() == Credentials.Kind.OAUTH2_TOKEN ? "a SASL token mechanism"
           : login.authorizationId() != null ? "SASL PLAIN on behalf of " + login.authorizationId() : "USER/PASS";
       open().close();
@@ -266,20 +262,9 @@ public final class Pop3MailboxReader implements MailboxReader {
     }
   }
 
-  private Credentials credentials() {
-    Credentials login;
-    try {
-      login = credentials.get();
-    } catch (RouterException e) {
-      throw e;
-    } catch (RuntimeException e) {
-      throw new TransientRouterException(description + ": the credentials supplier failed ("
-          + e.getClass().getName() + "); retrying later", e);
-    }
-    if (login == null) {
-      throw new PermanentRouterException(description + ": the credentials supplier returned null");
-    }
-    return login;
+  /** The shared settings the reader was built with; for tests of the defaults. */
+  ServerSettings server() {
+    return server;
   }
 
   private static void closeQuietly(Store store) {
@@ -305,181 +290,17 @@ public final class Pop3MailboxReader implements MailboxReader {
   /**
    * Configures a {@link Pop3MailboxReader}. Every setter checks its value at once and fails with a
    * message naming the setting and the value; {@link #build()} checks that the required settings
-   * are there. Not thread-safe; a builder may build several readers.
+   * are there. The server's settings (host, port 110 or 995 by default, security, trust,
+   * credentials, user name, timeouts) are the ones every mail-server adapter shares, see {@link
+   * MailServerBuilder} and {@link ServerSettings}. Not thread-safe; a builder may build several readers.
    */
-  public static final class Builder {
+  public static final class Builder extends MailServerBuilder<Builder> {
 
-    private String host;
-    private int port;
-    private Security security = Security.STARTTLS;
-    private KeyStore trustStore;
-    private Supplier<Credentials> credentials;
-    private String username;
-    private Duration connectTimeout = Duration.ofSeconds(30);
-    private Duration readTimeout = Duration.ofSeconds(60);
-    private Duration writeTimeout = Duration.ofSeconds(60);
     private boolean deleteAfterProcessing;
     private boolean deleteRejected;
     private long wholeMessageUpTo = Pop3Session.WHOLE_MESSAGE_BYTES;
 
     private Builder() {}
-
-    /**
-     * The server's host name or address. Required.
-     *
-     * @param host e.g. {@code pop.example.com}
-     * @return this builder
-     * @throws IllegalArgumentException if blank or holding whitespace
-     */
-    public Builder host(String host) {
-      this.host = Checks.host(host);
-      return this;
-    }
-
-    /**
-     * The server's port; by default 995 with {@link Security#IMPLICIT_TLS}, else 110.
-     *
-     * @param port between 1 and 65535
-     * @return this builder
-     * @throws IllegalArgumentException if out of range
-     */
-    public Builder port(int port) {
-      this.port = Checks.port(port);
-      return this;
-    }
-
-    /**
-     * How the connection is protected; {@link Security#STARTTLS} (POP3 STLS, required) by default.
-     * Plain text takes an explicit {@link Security#PLAIN_TEXT_INSECURE}.
-     *
-     * @param security the protection
-     * @return this builder
-     */
-    public Builder security(Security security) {
-      this.security = Objects.requireNonNull(security, "security must not be null");
-      return this;
-    }
-
-    /**
-     * Trusts the certificates in this store for the server instead of the JVM's default trust
-     * store, for a private CA or a self-signed certificate. Replaces an earlier {@link
-     * #trustedCertificates(Path)}.
-     *
-     * @param trustStore the trusted certificates
-     * @return this builder
-     */
-    public Builder trustStore(KeyStore trustStore) {
-      this.trustStore = Objects.requireNonNull(trustStore, "trustStore must not be null");
-      return this;
-    }
-
-    /**
-     * Trusts the certificates in a PEM (or DER) file for the server instead of the JVM's default
-     * trust store. The file is read now. Replaces an earlier {@link #trustStore(KeyStore)}.
-     *
-     * @param certificates a file with one or more certificates
-     * @return this builder
-     * @throws IllegalArgumentException if the file can't be read or holds no certificate
-     */
-    public Builder trustedCertificates(Path certificates) {
-      Objects.requireNonNull(certificates, "trustedCertificates must not be null");
-      this.trustStore = MailConnections.trustStoreOf(certificates);
-      return this;
-    }
-
-    /**
-     * Where the login comes from; asked at every login, so passwords can rotate and a token
-     * provider can hand out fresh OAuth2 tokens. A token logs in with OAUTHBEARER where the server
-     * offers it, else XOAUTH2 (neither offered: a permanent failure); a refused token fails {@link
-     * Pop3MailboxReader#open()} itself (not a later command, as with Angus's own XOAUTH2), and when
-     * the supplier is a {@link dev.emailrouter.api.TokenSource} it is told and the login is tried
-     * once more with a fresh token. {@code -ERR [SYS/TEMP]} (the server can't check the token now)
-     * is transient. It may throw a {@link
-     * RouterException} to say whether the failure is transient; any other exception counts as
-     * transient. Either this or {@link #credentials(Credentials)} is required, and with a supplier
-     * {@link #username(String)} is required too.
-     *
-     * @param credentials the supplier, called from the thread that opens a session
-     * @return this builder
-     */
-    public Builder credentials(Supplier<Credentials> credentials) {
-      this.credentials = Objects.requireNonNull(credentials, "credentials must not be null");
-      return this;
-    }
-
-    /**
-     * A fixed login; also sets {@link #username(String)}, when it is not set, to the mailbox user
-     * ({@link Credentials#mailboxUser()}: the user an administrator logs in on behalf of, else the
-     * login name). With {@link Credentials#onBehalfOf(String)} the reader logs in with SASL PLAIN
-     * and that authorization identity, and refuses to fall back to USER/PASS (which would open the
-     * administrator's own maildrop).
-     *
-     * @param credentials the login
-     * @return this builder
-     */
-    public Builder credentials(Credentials credentials) {
-      Objects.requireNonNull(credentials, "credentials must not be null");
-      this.credentials = () -> credentials;
-      if (username == null) {
-        this.username = credentials.mailboxUser();
-      }
-      return this;
-    }
-
-    /**
-     * The user name shown in {@link Pop3MailboxReader#describe()}, which is also the default
-     * checkpoint key, so two mailboxes on one server stay apart. Required with a credentials
-     * supplier.
-     *
-     * @param username the login name, e.g. {@code sales@example.com}
-     * @return this builder
-     * @throws IllegalArgumentException if blank or holding whitespace
-     */
-    public Builder username(String username) {
-      Objects.requireNonNull(username, "username must not be null");
-      if (username.isBlank()
-          || username.chars().anyMatch(c -> Character.isWhitespace(c) || Character.isISOControl(c))) {
-        throw new IllegalArgumentException("username must be a login name without spaces, was '" + username + "'");
-      }
-      this.username = username;
-      return this;
-    }
-
-    /**
-     * How long to wait for the TCP connection; 30 seconds by default.
-     *
-     * @param timeout between 1 ms and 1 hour
-     * @return this builder
-     * @throws IllegalArgumentException if out of range
-     */
-    public Builder connectTimeout(Duration timeout) {
-      this.connectTimeout = Checks.timeout("connectTimeout", timeout);
-      return this;
-    }
-
-    /**
-     * How long to wait for each read from the server; 60 seconds by default.
-     *
-     * @param timeout between 1 ms and 1 hour
-     * @return this builder
-     * @throws IllegalArgumentException if out of range
-     */
-    public Builder readTimeout(Duration timeout) {
-      this.readTimeout = Checks.timeout("readTimeout", timeout);
-      return this;
-    }
-
-    /**
-     * How long to wait for each write to the server; 60 seconds by default.
-     *
-     * @param timeout between 1 ms and 1 hour
-     * @return this builder
-     * @throws IllegalArgumentException if out of range
-     */
-    public Builder writeTimeout(Duration timeout) {
-      this.writeTimeout = Checks.timeout("writeTimeout", timeout);
-      return this;
-    }
 
     /**
      * Whether TRACKED messages are deleted from the server once handled; {@code false} by
@@ -529,22 +350,14 @@ public final class Pop3MailboxReader implements MailboxReader {
      * @return the reader
      * @throws IllegalStateException if host or credentials are missing, a credentials supplier
      *     comes without a username, or deleteRejected is set without deleteAfterProcessing
+     * @throws IllegalArgumentException if the user name disagrees with the credentials' user
      */
     public Pop3MailboxReader build() {
-      if (host == null) {
-        throw new IllegalStateException("host must be set, e.g. host(\"pop.example.com\")");
-      }
-      if (credentials == null) {
-        throw new IllegalStateException("credentials must be set for mailbox on " + host);
-      }
-      if (username == null) {
-        throw new IllegalStateException("username must be set when credentials come from a supplier; it names "
-            + "the mailbox on " + host + " in describe() and checkpoints");
-      }
+      ServerSettings server = mailboxSettings();
       if (deleteRejected && !deleteAfterProcessing) {
         throw new IllegalStateException("deleteRejected(true) needs deleteAfterProcessing(true), which was false");
       }
-      return new Pop3MailboxReader(this);
+      return new Pop3MailboxReader(this, server);
     }
 
   }

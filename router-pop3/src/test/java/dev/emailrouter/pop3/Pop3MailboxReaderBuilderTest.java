@@ -8,6 +8,9 @@ import dev.emailrouter.api.Security;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
+import dev.emailrouter.api.ServerSettings;
+import dev.emailrouter.api.TokenSource;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -67,23 +70,33 @@ final class Pop3MailboxReaderBuilderTest {
   }
 
   @Test
-  void username_setBeforeFixedCredentials_wins() {
-    assertThat(Pop3MailboxReader.builder().host("h").username("shown").credentials(Credentials.password("login", "pw"))
-        .build().describe()).isEqualTo("pop3://shown@h:110");
+  void username_disagreeingWithFixedCredentials_failsAtBuildInEitherOrder() {
+    // Until the shared ServerSettings, POP3 showed "shown" and logged in as "login" while IMAP failed
+    // at the first login; now every adapter refuses it at build time, whichever setter came first.
+    assertThatThrownBy(() -> Pop3MailboxReader.builder().host("h").username("shown")
+        .credentials(Credentials.password("login", "pw")).build())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("username is \"shown\" but credentials(Credentials) is for user \"login\"");
+    assertThatThrownBy(() -> Pop3MailboxReader.builder().host("h").credentials(Credentials.password("login", "pw"))
+        .username("shown").build())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageNotContaining("pw");
+    assertThat(Pop3MailboxReader.builder().host("h").username("login").credentials(Credentials.password("login", "pw"))
+        .build().describe()).isEqualTo("pop3://login@h:110");
   }
 
   @Test
   void build_withoutHost_failsNamingHost() {
     assertThatThrownBy(() -> Pop3MailboxReader.builder().credentials(Credentials.password("u", "p")).build())
         .isInstanceOf(IllegalStateException.class)
-        .hasMessageStartingWith("host must be set");
+        .hasMessageStartingWith("host is required");
   }
 
   @Test
   void build_withoutCredentials_failsNamingCredentials() {
     assertThatThrownBy(() -> Pop3MailboxReader.builder().host("pop.example.com").build())
         .isInstanceOf(IllegalStateException.class)
-        .hasMessageStartingWith("credentials must be set");
+        .hasMessageStartingWith("credentials are required");
   }
 
   @Test
@@ -91,7 +104,7 @@ final class Pop3MailboxReaderBuilderTest {
     assertThatThrownBy(() -> Pop3MailboxReader.builder().host("pop.example.com")
         .credentials(() -> Credentials.password("u", "p")).build())
         .isInstanceOf(IllegalStateException.class)
-        .hasMessageStartingWith("username must be set when credentials come from a supplier");
+        .hasMessageStartingWith("username is required with a credentials supplier");
   }
 
   @Test
@@ -145,14 +158,14 @@ final class Pop3MailboxReaderBuilderTest {
   void username_withSpaces_failsNamingTheValue() {
     assertThatThrownBy(() -> Pop3MailboxReader.builder().username("sales team"))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessage("username must be a login name without spaces, was 'sales team'");
+        .hasMessage("username must be a login name without spaces, was \"sales team\"");
   }
 
   @Test
   void security_null_failsNamingTheSetting() {
     assertThatThrownBy(() -> Pop3MailboxReader.builder().security(null))
         .isInstanceOf(NullPointerException.class)
-        .hasMessage("security must not be null");
+        .hasMessage("security");
   }
 
   @Test
@@ -162,5 +175,39 @@ final class Pop3MailboxReaderBuilderTest {
     assertThatThrownBy(() -> Pop3MailboxReader.builder().trustedCertificates(missing))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("trusted certificates file " + missing);
+  }
+
+  @Test
+  void build_withoutTimeouts_usesTheSharedDefaults_connectingWithinTenSecondsAsImapAndSmtpDo() {
+    // POP3 connected with 30 s before the shared ServerSettings; one default for every adapter now.
+    ServerSettings server = valid().build().server();
+
+    assertThat(server.connectTimeout()).isEqualTo(Duration.ofSeconds(10));
+    assertThat(server.readTimeout()).isEqualTo(Duration.ofSeconds(60));
+    assertThat(server.writeTimeout()).isEqualTo(Duration.ofSeconds(60));
+    assertThat(server.security()).isEqualTo(Security.STARTTLS);
+  }
+
+  @Test
+  void build_whenUsernameDisagreesWithATokenSourcesUser_failsAtBuildNotAtTheFirstLogin() {
+    TokenSource tokens = new TokenSource() {
+      @Override
+      public Credentials get() {
+        throw new AssertionError("building must not fetch a token");
+      }
+
+      @Override
+      public void invalidate(String rejectedToken) {}
+
+      @Override
+      public Optional<String> mailboxUser() {
+        return Optional.of("sales@example.com");
+      }
+    };
+
+    assertThatThrownBy(() -> Pop3MailboxReader.builder().host("pop.example.com").username("support@example.com")
+        .credentials(tokens).build())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("\"support@example.com\"").hasMessageContaining("\"sales@example.com\"");
   }
 }

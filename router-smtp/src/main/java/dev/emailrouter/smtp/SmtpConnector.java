@@ -7,11 +7,13 @@ import dev.emailrouter.api.EmailAddress;
 import dev.emailrouter.api.PermanentRouterException;
 import dev.emailrouter.api.RouterException;
 import dev.emailrouter.api.Security;
+import dev.emailrouter.api.ServerSettings;
 import dev.emailrouter.api.TransientRouterException;
 import dev.emailrouter.support.internal.AccessProbe;
 import dev.emailrouter.support.internal.Checks;
-import dev.emailrouter.support.internal.MailConnections;
+import dev.emailrouter.support.internal.LoginCredentials;
 import dev.emailrouter.support.internal.OAuth2Sasl;
+import dev.emailrouter.support.internal.MailConnections;
 import jakarta.mail.Session;
 import java.io.EOFException;
 import java.io.IOException;
@@ -30,7 +32,6 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
 import java.util.Properties;
-import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLHandshakeException;
@@ -58,7 +59,8 @@ final class SmtpConnector {
   private final String host;
   private final int port;
   private final Security security;
-  private final Supplier<Credentials> credentials;
+  /** The supplier and the shared login-and-retry loop, or {@code null} without a login. */
+  private final LoginCredentials credentials;
   private final String description;
   private final String configuredEhloName;
   private final boolean deliveryStatusNotifications;
@@ -69,16 +71,21 @@ final class SmtpConnector {
   private final Session composing;
   private volatile String ehloName;
 
-  SmtpConnector(String host, int port, Security security, KeyStore trust, Supplier<Credentials> credentials,
-      Duration connectTimeout, Duration readTimeout, Duration writeTimeout, Duration dataEndTimeout, String ehloName,
+  SmtpConnector(ServerSettings server, int port, Duration dataEndTimeout, String ehloName,
       boolean deliveryStatusNotifications) {
-    this.host = host;
+    this.host = server.host();
     this.port = port;
-    this.security = security;
-    this.credentials = credentials;
+    this.security = server.security();
+    KeyStore trust = server.trustStore().orElse(null);
+    Duration connectTimeout = server.connectTimeout();
+    Duration readTimeout = server.readTimeout();
+    Duration writeTimeout = server.writeTimeout();
     this.configuredEhloName = ehloName;
     this.deliveryStatusNotifications = deliveryStatusNotifications;
     this.description = "smtp://" + (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port + " (" + security + ")";
+    // No expected user: the transport sends for many users with one login, whatever it is.
+    this.credentials = server.credentials().map(c -> new LoginCredentials(c, "SMTP server " + description, null))
+        .orElse(null);
     SSLSocketFactory tls = security == Security.PLAIN_TEXT_INSECURE ? null : MailConnections.sslSocketFactory(trust);
     // One watchdog thread for the write timeout of all this transport's connections.
     this.settings = new SmtpConnection.Settings(host, port, description, MailConnections.socketFactory(), tls,
@@ -233,13 +240,17 @@ final class SmtpConnector {
    * @throws PermanentRouterException if the login, TLS, or the server's greeting refuses the session
    */
   SmtpConnection connect() {
-    Credentials login = login();
-    for (int attempt = 1; ; attempt++) {
-      SmtpConnection connection = open(login);
-      if (login == null) {
-        log.debug("connected to {}", description);
-        return connection;
+    if (credentials == null) {
+      SmtpConnection connection = open(null);
+      log.debug("connected to {}", description);
+      return connection;
+    }
+    return credentials.logIn((login, retry) -> {
+      if (retry) {
+        log.debug("{} refused the OAuth2 token of {}; logging in once more with a fresh token", description,
+            login.username());
       }
+      SmtpConnection connection = open(login);
       Refusal refusal;
       try {
         refusal = login.kind() == Credentials.Kind.OAUTH2_TOKEN ? authenticateToken(connection, login)
@@ -266,18 +277,12 @@ final class SmtpConnector {
         throw new PermanentRouterException("SMTP server " + description + " refused the login for user "
             + login.username() + ": " + refusal.reply() + "; check the credentials");
       }
-      if (attempt == 1 && OAuth2Sasl.invalidate(credentials, login)) {
-        log.debug("{} refused the OAuth2 token of {} ({}); logging in once more with a fresh token", description,
-            login.username(), refusal.reply());
-        login = login();
-        continue;
-      }
-      throw new PermanentRouterException("SMTP server " + description + " refused the OAuth2 login of user "
-          + login.username() + " (" + refusal.mechanism() + "): " + refusal.reply()
-          + (refusal.status() == null ? "" : ", token status " + refusal.status())
-          + (attempt > 1 ? ", also with a freshly fetched token" : "")
-          + "; check that the token's application may send as this user and its scope covers SMTP");
-    }
+      throw new LoginCredentials.TokenRefused(new PermanentRouterException("SMTP server " + description
+          + " refused the OAuth2 login of user " + login.username() + " (" + refusal.mechanism() + "): "
+          + refusal.reply() + (refusal.status() == null ? "" : ", token status " + refusal.status())
+          + (retry ? ", also with a freshly fetched token" : "")
+          + "; check that the token's application may send as this user and its scope covers SMTP"));
+    });
   }
 
   /** Connects, reads the greeting, says EHLO and, where configured, starts TLS and says EHLO again. */
@@ -426,27 +431,6 @@ final class SmtpConnector {
 
   private static String base64(String text) {
     return Base64.getEncoder().encodeToString(text.getBytes(StandardCharsets.UTF_8));
-  }
-
-  private Credentials login() {
-    if (credentials == null) {
-      return null;
-    }
-    Credentials login;
-    try {
-      login = credentials.get();
-    } catch (RouterException e) {
-      throw e;
-    } catch (RuntimeException e) {
-      // The supplier's message could quote a secret; its type says enough.
-      throw new TransientRouterException("the credentials supplier for " + description + " failed with "
-          + e.getClass().getName(), e);
-    }
-    if (login == null) {
-      throw new PermanentRouterException("the credentials supplier for " + description
-          + " returned null; it must return Credentials for every login");
-    }
-    return login;
   }
 
   private RouterException connectFailure(IOException e, Credentials login) {

@@ -1,24 +1,20 @@
 package dev.emailrouter.smtp;
 
 import dev.emailrouter.api.AccessReport;
-import dev.emailrouter.api.Credentials;
 import dev.emailrouter.api.EmailAddress;
+import dev.emailrouter.api.MailServerBuilder;
 import dev.emailrouter.api.MailTransport;
 import dev.emailrouter.api.PermanentRouterException;
-import dev.emailrouter.api.Security;
 import dev.emailrouter.api.SendResult;
+import dev.emailrouter.api.ServerSettings;
 import dev.emailrouter.api.TransientRouterException;
 import dev.emailrouter.support.internal.Checks;
-import dev.emailrouter.support.internal.MailConnections;
-import java.nio.file.Path;
-import java.security.KeyStore;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.OptionalInt;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
 
 /**
  * Sends the router's outgoing email over SMTP, with the router's own SMTP client underneath (the
@@ -123,6 +119,7 @@ public final class SmtpTransport implements MailTransport {
   /** RFC 5321 4.5.3.2.6: the client waits at least 10 minutes for the reply to the end of data. */
   static final Duration DEFAULT_DATA_END_TIMEOUT = Duration.ofMinutes(10);
 
+  private final ServerSettings server;
   private final SmtpConnector connector;
   private final MimeComposer composer;
   private final Semaphore permits;
@@ -130,13 +127,13 @@ public final class SmtpTransport implements MailTransport {
   private final Duration connectTimeout;
   private final SenderPolicy senderPolicy;
 
-  private SmtpTransport(Builder b, String host, int port) {
-    this.connector = new SmtpConnector(host, port, b.security, b.trustStore, b.credentials, b.connectTimeout,
-        b.readTimeout, b.writeTimeout, b.dataEndTimeout, b.ehloName, b.deliveryStatusNotifications);
+  private SmtpTransport(Builder b, ServerSettings server, int port) {
+    this.server = server;
+    this.connector = new SmtpConnector(server, port, b.dataEndTimeout, b.ehloName, b.deliveryStatusNotifications);
     this.composer = new MimeComposer(connector.mailSession(), b.clock);
     this.maxSessions = b.maxSessions;
     this.permits = new Semaphore(b.maxSessions, true);
-    this.connectTimeout = b.connectTimeout;
+    this.connectTimeout = server.connectTimeout();
     this.senderPolicy = new SenderPolicy(b.senderMode, b.serviceAccount, b.fallbackToOnBehalf);
   }
 
@@ -211,6 +208,11 @@ public final class SmtpTransport implements MailTransport {
     return connector.testAccess(sender);
   }
 
+  /** The shared settings the transport was built with; for tests of the defaults. */
+  ServerSettings server() {
+    return server;
+  }
+
   private EmailAddress loginAddress() {
     try {
       return EmailAddress.of(connector.loginName());
@@ -241,18 +243,17 @@ public final class SmtpTransport implements MailTransport {
 
   /**
    * Builds an {@link SmtpTransport}. Every setter checks its value at once and names the setting
-   * and the value when it refuses one. For one thread at a time.
+   * and the value when it refuses one. For one thread at a time. The server's settings (host, port
+   * 587, 465 or 25 by default, security, trust, credentials, user name, timeouts) are the ones every
+   * mail-server adapter shares, see {@link MailServerBuilder} and {@link ServerSettings}: without
+   * credentials no AUTH is sent; a server that offers no AUTH while credentials are set is refused
+   * rather than sent to without the login; a 4xx answer to AUTH is transient, a 5xx refusal
+   * permanent. The connect timeout also bounds the wait for a free session in {@link
+   * SmtpTransport#openSession()}. The user name is optional here: set, it is only checked against
+   * the credentials.
    */
-  public static final class Builder {
+  public static final class Builder extends MailServerBuilder<Builder> {
 
-    private String host;
-    private Integer port;
-    private Security security = Security.STARTTLS;
-    private KeyStore trustStore;
-    private Supplier<Credentials> credentials;
-    private Duration connectTimeout = Duration.ofSeconds(10);
-    private Duration readTimeout = Duration.ofSeconds(60);
-    private Duration writeTimeout = Duration.ofSeconds(60);
     private Duration dataEndTimeout = DEFAULT_DATA_END_TIMEOUT;
     private String ehloName;
     private int maxSessions = 4;
@@ -263,126 +264,6 @@ public final class SmtpTransport implements MailTransport {
     private Clock clock = Clock.systemUTC();
 
     private Builder() {}
-
-    /**
-     * Sets the server's host name or IP address (required).
-     *
-     * @param value e.g. {@code smtp.example.com}, {@code 192.0.2.10} or {@code ::1}
-     * @return this builder
-     * @throws IllegalArgumentException if it is blank or not a host name or address (a URL, say)
-     */
-    public Builder host(String value) {
-      host = Checks.host(value);
-      return this;
-    }
-
-    /**
-     * Sets the server's port; by default 587 for {@link Security#STARTTLS}, 465 for {@link
-     * Security#IMPLICIT_TLS} and 25 for {@link Security#PLAIN_TEXT_INSECURE}.
-     *
-     * @param value between 1 and 65535
-     * @return this builder
-     * @throws IllegalArgumentException if it is out of range
-     */
-    public Builder port(int value) {
-      port = Checks.port(value);
-      return this;
-    }
-
-    /**
-     * Sets how the connection is protected; {@link Security#STARTTLS} (required, not opportunistic)
-     * by default. Plain text takes an explicit {@link Security#PLAIN_TEXT_INSECURE}.
-     *
-     * @param value the security
-     * @return this builder
-     */
-    public Builder security(Security value) {
-      security = Objects.requireNonNull(value, "security");
-      return this;
-    }
-
-    /**
-     * Trusts the certificates in this store, instead of the JVM's default trust store, for a server
-     * with a private CA or a self-signed certificate. The server's certificate must still name the
-     * configured host.
-     *
-     * @param value the trust store
-     * @return this builder
-     */
-    public Builder trustStore(KeyStore value) {
-      trustStore = Objects.requireNonNull(value, "trustStore");
-      return this;
-    }
-
-    /**
-     * Trusts the certificates in this PEM (or DER) file, instead of the JVM's default trust store.
-     * The file is read now.
-     *
-     * @param pem a file with one or more certificates
-     * @return this builder
-     * @throws IllegalArgumentException if the file can't be read or holds no certificate
-     */
-    public Builder trustedCertificates(Path pem) {
-      Objects.requireNonNull(pem, "trustedCertificates");
-      trustStore = MailConnections.trustStoreOf(pem);
-      return this;
-    }
-
-    /**
-     * Logs in with these credentials; without them, no AUTH is sent. The supplier is asked at
-     * every login (so passwords can rotate and tokens stay fresh) and must not return {@code
-     * null}. A password logs in with PLAIN or LOGIN; a {@link Credentials.Kind#OAUTH2_TOKEN} with
-     * OAUTHBEARER where the server offers it, else XOAUTH2 (neither offered: a permanent failure
-     * naming the server). When the supplier is a {@link dev.emailrouter.api.TokenSource} (such as
-     * router-oauth2's {@code OAuth2TokenProvider}) and the server refuses the token, the supplier is
-     * told and the login is tried once more with a fresh token; a second refusal is permanent. A 4xx
-     * answer to AUTH (for a password or a token) is transient, a 5xx refusal permanent. A server
-     * that offers no AUTH at all is refused, rather than sending without the login.
-     *
-     * @param value the supplier, called on the sending thread
-     * @return this builder
-     */
-    public Builder credentials(Supplier<Credentials> value) {
-      credentials = Objects.requireNonNull(value, "credentials");
-      return this;
-    }
-
-    /**
-     * Logs in with fixed credentials; see {@link #credentials(Supplier)}.
-     *
-     * @param value the credentials
-     * @return this builder
-     */
-    public Builder credentials(Credentials value) {
-      Objects.requireNonNull(value, "credentials");
-      return credentials(() -> value);
-    }
-
-    /**
-     * Sets how long to wait for a TCP connection, and for a free session in {@link
-     * SmtpTransport#openSession()}; 10 s by default.
-     *
-     * @param value at least 1 ms, at most 1 hour
-     * @return this builder
-     * @throws IllegalArgumentException if it is out of range
-     */
-    public Builder connectTimeout(Duration value) {
-      connectTimeout = Checks.timeout("connectTimeout", value);
-      return this;
-    }
-
-    /**
-     * Sets how long to wait for each server reply but the one to the end of data (see {@link
-     * #dataEndTimeout(Duration)}); 60 s by default.
-     *
-     * @param value at least 1 ms, at most 1 hour
-     * @return this builder
-     * @throws IllegalArgumentException if it is out of range
-     */
-    public Builder readTimeout(Duration value) {
-      readTimeout = Checks.timeout("readTimeout", value);
-      return this;
-    }
 
     /**
      * Sets how long to wait for the server's reply to the end of the data (the final "."), in place
@@ -399,18 +280,6 @@ public final class SmtpTransport implements MailTransport {
      */
     public Builder dataEndTimeout(Duration value) {
       dataEndTimeout = Checks.timeout("dataEndTimeout", value);
-      return this;
-    }
-
-    /**
-     * Sets how long one write to the socket may block; 60 s by default.
-     *
-     * @param value at least 1 ms, at most 1 hour
-     * @return this builder
-     * @throws IllegalArgumentException if it is out of range
-     */
-    public Builder writeTimeout(Duration value) {
-      writeTimeout = Checks.timeout("writeTimeout", value);
       return this;
     }
 
@@ -523,24 +392,23 @@ public final class SmtpTransport implements MailTransport {
      * Builds the transport. Nothing is connected yet.
      *
      * @return the transport
-     * @throws IllegalStateException if no host was set
+     * @throws IllegalStateException if no host was set, or a sender mode lacks its service account
+     * @throws IllegalArgumentException if the user name disagrees with the credentials' user
      */
     public SmtpTransport build() {
-      if (host == null) {
-        throw new IllegalStateException("host is required, was not set: call host(\"smtp.example.com\")");
-      }
+      ServerSettings server = serverSettings();
       if (serviceAccount == null && (senderMode != SenderMode.SEND_AS || fallbackToOnBehalf)) {
         throw new IllegalStateException("serviceAccount is required with senderMode " + senderMode
             + (fallbackToOnBehalf ? " and fallbackToOnBehalf(true)" : "") + ": it is the envelope sender"
             + (senderMode == SenderMode.SEND_AS_ACCOUNT_ENVELOPE ? "" : " and the Sender header")
             + "; call serviceAccount(EmailAddress.of(\"crm@example.com\"))");
       }
-      int p = port != null ? port : switch (security) {
+      int p = server.port().orElse(switch (server.security()) {
         case STARTTLS -> 587;
         case IMPLICIT_TLS -> 465;
         case PLAIN_TEXT_INSECURE -> 25;
-      };
-      return new SmtpTransport(this, host, p);
+      });
+      return new SmtpTransport(this, server, p);
     }
 
   }

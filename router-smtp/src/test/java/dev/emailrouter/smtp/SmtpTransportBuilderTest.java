@@ -8,6 +8,7 @@ import dev.emailrouter.api.Security;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
+import dev.emailrouter.api.ServerSettings;
 import org.junit.jupiter.api.Test;
 
 /** What the builder accepts, refuses, and defaults to; nothing here touches the network. */
@@ -17,7 +18,7 @@ final class SmtpTransportBuilderTest {
   void build_withoutHost_failsNamingTheSetting() {
     assertThatThrownBy(() -> SmtpTransport.builder().build())
         .isInstanceOf(IllegalStateException.class)
-        .hasMessage("host is required, was not set: call host(\"smtp.example.com\")");
+        .hasMessage("host is required, was not set: call host(\"mail.example.com\")");
   }
 
   @Test
@@ -132,5 +133,26 @@ final class SmtpTransportBuilderTest {
 
     assertThat(transport.toString()).isEqualTo("SmtpTransport[smtp://smtp.example.com:587 (STARTTLS)]");
     assertThat(asked).hasValue(0);
+  }
+
+  @Test
+  void build_withoutTimeouts_usesTheSharedDefaults() {
+    ServerSettings server = SmtpTransport.builder().host("smtp.example.com").build().server();
+
+    assertThat(server.connectTimeout()).isEqualTo(Duration.ofSeconds(10));
+    assertThat(server.readTimeout()).isEqualTo(Duration.ofSeconds(60));
+    assertThat(server.writeTimeout()).isEqualTo(Duration.ofSeconds(60));
+    assertThat(server.security()).isEqualTo(Security.STARTTLS);
+    assertThat(server.credentials()).isEmpty();
+  }
+
+  @Test
+  void build_whenUsernameDisagreesWithFixedCredentials_failsNamingBoth() {
+    assertThatThrownBy(() -> SmtpTransport.builder().host("smtp.example.com").username("crm@example.com")
+        .credentials(Credentials.password("other@example.com", "s3cret")).build())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("username is \"crm@example.com\" but credentials(Credentials) is for user "
+            + "\"other@example.com\"")
+        .hasMessageNotContaining("s3cret");
   }
 }

@@ -2,51 +2,17 @@ package dev.emailrouter.support.internal;
 
 import java.time.Duration;
 import java.util.Objects;
-import java.util.regex.Pattern;
 
 /**
- * Unsupported. The setting checks the adapters' builders share, so a host gets the same sentence
- * for the same mistake whichever adapter it configures.
+ * Unsupported. Setting checks for the adapters' own settings; the settings every mail-server
+ * adapter shares (host, port, timeouts) are checked by {@code dev.emailrouter.api.ServerSettings},
+ * whose timeout sentence {@link #timeout(String, Duration)} repeats so a host gets the same sentence
+ * for the same mistake.
  */
 public final class Checks {
-  private static final Pattern HOST = Pattern.compile("[A-Za-z0-9._:%-]+");
   private static final Duration MAX_TIMEOUT = Duration.ofHours(1);
 
   private Checks() {}
-
-  /**
-   * A host name or an IP address (IPv6 with or without brackets); surrounding space removed.
-   *
-   * @param value the setting's value
-   * @return the host, without brackets
-   * @throws IllegalArgumentException naming the value when it is no host
-   */
-  public static String host(String value) {
-    Objects.requireNonNull(value, "host");
-    String h = value.strip();
-    if (h.length() > 2 && h.startsWith("[") && h.endsWith("]")) {
-      h = h.substring(1, h.length() - 1);
-    }
-    if (h.isEmpty() || h.length() > 253 || !HOST.matcher(h).matches()) {
-      throw new IllegalArgumentException("host must be a host name or an IP address such as mail.example.com, was "
-          + quote(value));
-    }
-    return h;
-  }
-
-  /**
-   * A TCP port.
-   *
-   * @param value the setting's value
-   * @return the port
-   * @throws IllegalArgumentException naming the value when out of range
-   */
-  public static int port(int value) {
-    if (value < 1 || value > 65535) {
-      throw new IllegalArgumentException("port must be between 1 and 65535, was " + value);
-    }
-    return value;
-  }
 
   /**
    * A timeout between 1 ms and 1 hour: Jakarta Mail reads 0 as "wait forever".

@@ -2,15 +2,10 @@ package dev.emailrouter.support.internal;
 
 import dev.emailrouter.api.Security;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.Socket;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
-import java.security.cert.Certificate;
-import java.security.cert.CertificateFactory;
 import java.time.Duration;
 import java.util.Properties;
 import javax.net.SocketFactory;
@@ -98,31 +93,6 @@ public final class MailConnections {
    */
   public static SSLSocketFactory sslSocketFactory(KeyStore trust) {
     return new NoDelaySslSocketFactory(sslContext(trust).getSocketFactory());
-  }
-
-  /**
-   * Reads PEM or DER certificates into a trust store, for a server with a private CA or a
-   * self-signed certificate.
-   *
-   * @param certificates a file with one or more certificates
-   * @return a trust store holding them
-   * @throws IllegalArgumentException if the file can't be read or holds no certificate
-   */
-  public static KeyStore trustStoreOf(Path certificates) {
-    try (InputStream in = Files.newInputStream(certificates)) {
-      KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
-      store.load(null, null);
-      int i = 0;
-      for (Certificate certificate : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
-        store.setCertificateEntry("trusted-" + i++, certificate);
-      }
-      if (i == 0) {
-        throw new IllegalArgumentException("trusted certificates file " + certificates + " holds no certificate");
-      }
-      return store;
-    } catch (IOException | GeneralSecurityException e) {
-      throw new IllegalArgumentException("trusted certificates file " + certificates + " can't be read: " + e.getMessage(), e);
-    }
   }
 
   /**

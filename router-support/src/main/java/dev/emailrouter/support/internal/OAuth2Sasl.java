@@ -1,12 +1,9 @@
 package dev.emailrouter.support.internal;
 
-import dev.emailrouter.api.Credentials;
-import dev.emailrouter.api.TokenSource;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.Collection;
 import java.util.Locale;
-import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -107,23 +104,6 @@ public final class OAuth2Sasl {
     }
     Matcher m = STATUS.matcher(json);
     return m.find() ? m.group(1) : null;
-  }
-
-  /**
-   * After a server refused the token in {@code rejected}: tells the supplier, when it is a {@link
-   * TokenSource}, so that it fetches a fresh token, and says whether logging in once more makes
-   * sense.
-   *
-   * @param supplier the adapter's credentials supplier
-   * @param rejected the credentials the server refused
-   * @return {@code true} if the supplier was told and a second login may succeed
-   */
-  public static boolean invalidate(Supplier<Credentials> supplier, Credentials rejected) {
-    if (rejected.kind() != Credentials.Kind.OAUTH2_TOKEN || !(supplier instanceof TokenSource source)) {
-      return false;
-    }
-    source.invalidate(rejected.secret());
-    return true;
   }
 
   /** RFC 5801 saslname: '=' and ',' escaped. */
