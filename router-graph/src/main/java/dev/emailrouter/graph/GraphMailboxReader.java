@@ -5,7 +5,6 @@ import static java.util.Objects.requireNonNull;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.emailrouter.api.ContentSource;
-import dev.emailrouter.api.Credentials;
 import dev.emailrouter.api.Disposition;
 import dev.emailrouter.api.MailboxReader;
 import dev.emailrouter.api.MessageHeaders;
@@ -14,8 +13,6 @@ import dev.emailrouter.api.PermanentRouterException;
 import dev.emailrouter.api.RawMessage;
 import dev.emailrouter.api.RouterException;
 import dev.emailrouter.api.TransientRouterException;
-import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -32,7 +29,6 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 import okhttp3.HttpUrl;
-import okhttp3.OkHttpClient;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -98,15 +94,13 @@ public final class GraphMailboxReader implements MailboxReader {
   private final Map<String, String> folderIds = new ConcurrentHashMap<>();
 
   private GraphMailboxReader(Builder b) {
-    this.http = new GraphHttp(b.baseUrl, b.okHttpClient == null ? new OkHttpClient() : b.okHttpClient, b.credentials,
-        b.clock, b.sleeper, b.maxRetryWait, b.maxConcurrentRequests);
+    this.http = b.http();
     this.mailbox = b.mailbox;
     this.folder = b.folder;
     this.afterTracked = b.afterTracked;
     this.afterRejected = b.afterRejected;
     this.quarantineFolder = b.quarantineFolder;
-    this.description = "msgraph://" + b.baseUrl.host() + (b.baseUrl.port() == 443 ? "" : ":" + b.baseUrl.port())
-        + "/users/" + mailbox + "/mailFolders/" + folder;
+    this.description = "msgraph://" + b.authority() + "/users/" + mailbox + "/mailFolders/" + folder;
   }
 
   /**
@@ -583,37 +577,18 @@ public final class GraphMailboxReader implements MailboxReader {
   /**
    * Configures a {@link GraphMailboxReader}. Each setter checks its argument at once; {@link
    * #build()} checks that the required ones were given. Every error names the setting and the value.
+   * The settings it shares with {@link GraphTransport.Builder} come from {@link GraphClientBuilder}.
    *
    * <p>Not thread-safe; a builder may be reused to build several readers.
    */
-  public static final class Builder {
-    private HttpUrl baseUrl = GraphHttp.baseUrl(GraphHttp.DEFAULT_BASE_URL);
+  public static final class Builder extends GraphClientBuilder<Builder> {
     private String mailbox;
     private String folder = "inbox";
-    private Supplier<Credentials> credentials;
-    private OkHttpClient okHttpClient;
-    private Clock clock = Clock.systemUTC();
-    private GraphHttp.Sleeper sleeper = GraphHttp.THREAD_SLEEP;
-    private Duration maxRetryWait = Duration.ofSeconds(10);
-    private int maxConcurrentRequests = 4;
     private PostAction afterTracked = PostAction.LEAVE;
     private PostAction afterRejected = PostAction.LEAVE;
     private String quarantineFolder = "Quarantine";
 
     private Builder() {}
-
-    /**
-     * Sets Graph's root URL; default {@code https://graph.microsoft.com/v1.0} (a national cloud has
-     * its own, e.g. {@code https://graph.microsoft.us/v1.0}).
-     *
-     * @param url an https URL without a query
-     * @return this builder
-     * @throws IllegalArgumentException if it is not https (plain http only to 127.0.0.1, for tests)
-     */
-    public Builder baseUrl(String url) {
-      this.baseUrl = GraphHttp.baseUrl(url);
-      return this;
-    }
 
     /**
      * Sets the mailbox to read: its user principal name, SMTP address or object id. Required.
@@ -637,73 +612,6 @@ public final class GraphMailboxReader implements MailboxReader {
      */
     public Builder folder(String value) {
       this.folder = folderName("folder", value);
-      return this;
-    }
-
-    /**
-     * Sets where access tokens come from; required. Give an {@code OAuth2TokenProvider}
-     * (router-oauth2) built with {@code clientCredentials} and the scope {@code
-     * https://graph.microsoft.com/.default}: being a {@code TokenSource}, it is told when Graph
-     * refuses a token and fetches a new one.
-     *
-     * @param value supplies {@link Credentials.Kind#OAUTH2_TOKEN} credentials; the user name is not used
-     * @return this builder
-     */
-    public Builder credentials(Supplier<Credentials> value) {
-      this.credentials = requireNonNull(value, "credentials");
-      return this;
-    }
-
-    /**
-     * Sets the OkHttp client (timeouts, proxy); default a new client with OkHttp's defaults.
-     *
-     * @param value the client
-     * @return this builder
-     */
-    public Builder okHttpClient(OkHttpClient value) {
-      this.okHttpClient = requireNonNull(value, "okHttpClient");
-      return this;
-    }
-
-    /**
-     * Sets the clock Retry-After instants are measured with; default the system clock.
-     *
-     * @param value the clock
-     * @return this builder
-     */
-    public Builder clock(Clock value) {
-      this.clock = requireNonNull(value, "clock");
-      return this;
-    }
-
-    Builder sleeper(GraphHttp.Sleeper value) {
-      this.sleeper = requireNonNull(value, "sleeper");
-      return this;
-    }
-
-    /**
-     * Sets how long one call may wait in all for Graph's Retry-After before it gives up with a
-     * transient failure naming the instant; default 10 seconds, so a tick is never held long.
-     *
-     * @param value between 0 and 5 minutes
-     * @return this builder
-     * @throws IllegalArgumentException if out of range
-     */
-    public Builder maxRetryWait(Duration value) {
-      this.maxRetryWait = retryWait(value);
-      return this;
-    }
-
-    /**
-     * Sets how many requests this reader sends to the mailbox at once; default 4, Graph's limit per
-     * mailbox and application.
-     *
-     * @param value between 1 and 4
-     * @return this builder
-     * @throws IllegalArgumentException if out of range
-     */
-    public Builder maxConcurrentRequests(int value) {
-      this.maxConcurrentRequests = concurrency(value);
       return this;
     }
 
@@ -752,10 +660,7 @@ public final class GraphMailboxReader implements MailboxReader {
       if (mailbox == null) {
         throw new IllegalStateException("mailbox is required: the address of the mailbox to read");
       }
-      if (credentials == null) {
-        throw new IllegalStateException("credentials are required: an OAuth2TokenProvider for"
-            + " https://graph.microsoft.com/.default");
-      }
+      requireCredentials();
       return new GraphMailboxReader(this);
     }
   }
@@ -766,22 +671,6 @@ public final class GraphMailboxReader implements MailboxReader {
         || c == '/' || c == '?' || c == '#')) {
       throw new IllegalArgumentException(setting + " must be a mailbox address or id without spaces or slashes, was '"
           + value + "'");
-    }
-    return value;
-  }
-
-  static Duration retryWait(Duration value) {
-    requireNonNull(value, "maxRetryWait");
-    if (value.isNegative() || value.compareTo(Duration.ofMinutes(5)) > 0) {
-      throw new IllegalArgumentException("maxRetryWait must be between 0 and 5 minutes, was " + value);
-    }
-    return value;
-  }
-
-  static int concurrency(int value) {
-    if (value < 1 || value > 4) {
-      throw new IllegalArgumentException("maxConcurrentRequests must be between 1 and 4 (Graph's limit per mailbox),"
-          + " was " + value);
     }
     return value;
   }

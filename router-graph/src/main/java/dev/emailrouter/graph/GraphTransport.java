@@ -2,19 +2,15 @@ package dev.emailrouter.graph;
 
 import static java.util.Objects.requireNonNull;
 
-import dev.emailrouter.api.Credentials;
 import dev.emailrouter.api.MailTransport;
 import dev.emailrouter.api.OutgoingEmail;
 import dev.emailrouter.api.RouterException;
 import dev.emailrouter.api.SendResult;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.time.Clock;
-import java.time.Duration;
 import java.util.Base64;
 import java.util.function.Supplier;
 import okhttp3.HttpUrl;
-import okhttp3.OkHttpClient;
 import okhttp3.RequestBody;
 
 /**
@@ -55,12 +51,10 @@ public final class GraphTransport implements MailTransport {
   private final String description;
 
   private GraphTransport(Builder b) {
-    this.http = new GraphHttp(b.baseUrl, b.okHttpClient == null ? new OkHttpClient() : b.okHttpClient, b.credentials,
-        b.clock, b.sleeper, b.maxRetryWait, b.maxConcurrentRequests);
-    this.mime = new GraphMime(b.clock, MAX_REQUEST_BYTES);
+    this.http = b.http();
+    this.mime = new GraphMime(b.clock(), MAX_REQUEST_BYTES);
     this.sendAs = b.sendAs;
-    this.description = "msgraph://" + b.baseUrl.host() + (b.baseUrl.port() == 443 ? "" : ":" + b.baseUrl.port())
-        + "/sendMail";
+    this.description = "msgraph://" + b.authority() + "/sendMail";
   }
 
   /**
@@ -150,45 +144,15 @@ public final class GraphTransport implements MailTransport {
 
   /**
    * Configures a {@link GraphTransport}. Each setter checks its argument at once; {@link #build()}
-   * checks that the credentials were given.
+   * checks that the credentials were given. The settings it shares with {@link
+   * GraphMailboxReader.Builder} come from {@link GraphClientBuilder}.
    *
    * <p>Not thread-safe; a builder may be reused.
    */
-  public static final class Builder {
-    private HttpUrl baseUrl = GraphHttp.baseUrl(GraphHttp.DEFAULT_BASE_URL);
-    private Supplier<Credentials> credentials;
-    private OkHttpClient okHttpClient;
-    private Clock clock = Clock.systemUTC();
-    private GraphHttp.Sleeper sleeper = GraphHttp.THREAD_SLEEP;
-    private Duration maxRetryWait = Duration.ofSeconds(10);
-    private int maxConcurrentRequests = 4;
+  public static final class Builder extends GraphClientBuilder<Builder> {
     private String sendAs;
 
     private Builder() {}
-
-    /**
-     * Sets Graph's root URL; default {@code https://graph.microsoft.com/v1.0}.
-     *
-     * @param url an https URL without a query
-     * @return this builder
-     * @throws IllegalArgumentException if it is not https (plain http only to 127.0.0.1, for tests)
-     */
-    public Builder baseUrl(String url) {
-      this.baseUrl = GraphHttp.baseUrl(url);
-      return this;
-    }
-
-    /**
-     * Sets where access tokens come from; required: an {@code OAuth2TokenProvider} (router-oauth2)
-     * with {@code clientCredentials} and the scope {@code https://graph.microsoft.com/.default}.
-     *
-     * @param value supplies {@link Credentials.Kind#OAUTH2_TOKEN} credentials; the user name is not used
-     * @return this builder
-     */
-    public Builder credentials(Supplier<Credentials> value) {
-      this.credentials = requireNonNull(value, "credentials");
-      return this;
-    }
 
     /**
      * Sends every email from this mailbox instead of its From address's mailbox; default: none.
@@ -203,68 +167,13 @@ public final class GraphTransport implements MailTransport {
     }
 
     /**
-     * Sets the OkHttp client (timeouts, proxy); default a new client with OkHttp's defaults.
-     *
-     * @param value the client
-     * @return this builder
-     */
-    public Builder okHttpClient(OkHttpClient value) {
-      this.okHttpClient = requireNonNull(value, "okHttpClient");
-      return this;
-    }
-
-    /**
-     * Sets the clock for the Date header and Retry-After instants; default the system clock.
-     *
-     * @param value the clock
-     * @return this builder
-     */
-    public Builder clock(Clock value) {
-      this.clock = requireNonNull(value, "clock");
-      return this;
-    }
-
-    Builder sleeper(GraphHttp.Sleeper value) {
-      this.sleeper = requireNonNull(value, "sleeper");
-      return this;
-    }
-
-    /**
-     * Sets how long one send may wait in all for Graph's Retry-After before the batch is given up
-     * for now; default 10 seconds.
-     *
-     * @param value between 0 and 5 minutes
-     * @return this builder
-     * @throws IllegalArgumentException if out of range
-     */
-    public Builder maxRetryWait(Duration value) {
-      this.maxRetryWait = GraphMailboxReader.retryWait(value);
-      return this;
-    }
-
-    /**
-     * Sets how many requests go to one mailbox at once; default 4, Graph's limit.
-     *
-     * @param value between 1 and 4
-     * @return this builder
-     * @throws IllegalArgumentException if out of range
-     */
-    public Builder maxConcurrentRequests(int value) {
-      this.maxConcurrentRequests = GraphMailboxReader.concurrency(value);
-      return this;
-    }
-
-    /**
      * Builds the transport.
      *
      * @return the transport
      * @throws IllegalStateException if the credentials are missing
      */
     public GraphTransport build() {
-      if (credentials == null) {
-        throw new IllegalStateException("credentials are required: an OAuth2TokenProvider for"
-            + " https://graph.microsoft.com/.default");
-      }
+      requireCredentials();
       return new GraphTransport(this);
     }
   }

@@ -217,4 +217,20 @@ final class GraphTransportTest {
     return new MockResponse.Builder().code(200).setHeader("Content-Type", "application/json")
         .body("{\"token_type\":\"Bearer\",\"expires_in\":3599,\"access_token\":\"" + value + "\"}").build();
   }
+
+  @Test
+  void builder_sharedSettings_areCheckedAndNamedAsTheReadersAre() {
+    // One GraphClientBuilder holds the settings both Graph adapters take, so one sentence per mistake.
+    for (GraphClientBuilder<?> b : new GraphClientBuilder<?>[] {GraphTransport.builder(), GraphMailboxReader.builder()}) {
+      assertThatThrownBy(() -> b.maxConcurrentRequests(5))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("maxConcurrentRequests must be between 1 and 4 (Graph's limit per mailbox), was 5");
+      assertThatThrownBy(() -> b.maxRetryWait(Duration.ofMinutes(6)))
+          .hasMessage("maxRetryWait must be between 0 and 5 minutes, was PT6M");
+      assertThatThrownBy(() -> b.baseUrl("http://graph.example.com/v1.0")).isInstanceOf(IllegalArgumentException.class);
+    }
+    assertThatThrownBy(() -> GraphTransport.builder().build())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageStartingWith("credentials are required");
+  }
 }
