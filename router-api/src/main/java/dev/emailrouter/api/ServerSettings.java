@@ -47,7 +47,10 @@ import java.util.regex.Pattern;
  * TokenSource} states ({@link TokenSource#mailboxUser()}). When both are there they must agree,
  * whatever order they were set in: {@link Builder#build()} fails naming both settings and both
  * users rather than the first login much later. A plain credentials supplier says nothing before
- * it is asked, so with one the user name must be set (readers require it).
+ * it is asked, so with one the user name must be set (readers require it); what it returns may log
+ * in under another name that opens the same mailbox, such as Dovecot's master-user form {@code
+ * user*admin} (the IMAP reader alone also checks each login's {@link Credentials#mailboxUser()}
+ * against the user name, as it always did).
  *
  * <p>Immutable and thread-safe; {@link #toString()} never shows a secret.
  */

@@ -85,8 +85,9 @@ public final class Pop3MailboxReader implements MailboxReader {
     this.wholeMessageUpTo = b.wholeMessageUpTo;
     this.description = "pop3://" + Uris.userPart(server.username().orElseThrow()) + Uris.hostPart(server.host())
         + ":" + port;
-    this.credentials = new LoginCredentials(server.credentials().orElseThrow(), description,
-        server.username().orElseThrow());
+    // No check of each login's user against the user name: a supplier may log in under another name
+    // that opens this maildrop, such as Dovecot's master-user form "user*admin".
+    this.credentials = new LoginCredentials(server.credentials().orElseThrow(), description, null);
     this.baseProperties = MailConnections.properties("pop3", server.host(), port, server.security(),
         server.trustStore().orElse(null), server.connectTimeout(), server.readTimeout(), server.writeTimeout());
     // Some servers mark messages deleted by themselves after RETR; RSET before the DELEs and QUIT
