@@ -12,6 +12,7 @@ import dev.emailrouter.api.SendResult.RecipientResult;
 import dev.emailrouter.api.SentOutcome;
 import dev.emailrouter.api.StaleClaimException;
 import dev.emailrouter.support.internal.Idna;
+import java.security.SecureRandom;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -20,10 +21,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,11 +33,16 @@ import org.slf4j.MDC;
 final class OutgoingFlow implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(OutgoingFlow.class);
 
-  private final RouterEngine.Settings settings;
+  private final Settings settings;
+  /** Whether the store is up: shared with the incoming flow. */
+  private final StoreHealth storeHealth;
+  /** Distinguishes this engine's Message-IDs from those of engines given the same seeded random. */
+  private final String messageIdInstance = Long.toUnsignedString(new SecureRandom().nextLong(), 36);
   private final Backoff emailBackoff;
   private final Backoff serverBackoff;
   private final TrackingTokens tokens;
-  private final ExecutorService workers;
+  /** The send sessions' threads. */
+  private final WorkerPool workers;
   /** The copies to the Sent folder, or {@code null} when none is configured (nothing to pay then). */
   private final SentCopies copies;
   private String resumeAfterSender = "";
@@ -49,22 +51,14 @@ final class OutgoingFlow implements AutoCloseable {
   /** Emails claimed by the running tick whose outcome is not recorded yet; read by other threads. */
   private final AtomicInteger inFlight = new AtomicInteger();
 
-  OutgoingFlow(RouterEngine.Settings settings) {
+  OutgoingFlow(Settings settings, StoreHealth storeHealth) {
     this.settings = settings;
-    this.emailBackoff = new Backoff(settings.retryDelay, settings.maxRetryDelay, settings.random);
-    this.serverBackoff = new Backoff(settings.retryDelay, settings.maxRetryDelay, settings.random);
-    this.tokens = new TrackingTokens(settings.trackingTokenPrefix, settings.trackingTokenDigits);
-    this.copies = settings.sentFolder == null ? null : new SentCopies(settings);
-    if (settings.sendSessions > 1) {
-      AtomicInteger n = new AtomicInteger();
-      this.workers = Executors.newFixedThreadPool(settings.sendSessions, r -> {
-        Thread t = new Thread(r, "email-router-send-" + n.incrementAndGet());
-        t.setDaemon(true);
-        return t;
-      });
-    } else {
-      this.workers = null;
-    }
+    this.storeHealth = storeHealth;
+    this.emailBackoff = settings.retry().backoff(settings.random());
+    this.serverBackoff = settings.retry().backoff(settings.random());
+    this.tokens = settings.tokens().formatter();
+    this.copies = settings.sentFolder() == null ? null : new SentCopies(settings);
+    this.workers = new WorkerPool("send", settings.outgoing().sendSessions());
   }
 
   void run(EventSink sink, TickBudget budget) {
@@ -86,19 +80,19 @@ final class OutgoingFlow implements AutoCloseable {
   }
 
   private void claimAndSend(EventSink sink, TickBudget budget) {
-    Instant now = settings.clock.instant();
+    Instant now = settings.clock().instant();
     if (now.isBefore(serverRetryAt)) {
       // The server failed as a whole: don't claim and connect again before its backoff is over.
       return;
     }
-    if (!settings.storeHealth.isAvailable()) {
+    if (!storeHealth.isAvailable()) {
       LOG.debug("no email claimed this tick: the activity store is backed off");
       return;
     }
-    ClaimRequest request = new ClaimRequest(now, settings.lease, settings.batchPerSender, settings.maxPerTick, resumeAfterSender);
+    ClaimRequest request = new ClaimRequest(now, settings.outgoing().lease(), settings.outgoing().batchPerSender(), settings.outgoing().maxPerTick(), resumeAfterSender);
     List<ClaimedEmail> claimed;
     try {
-      claimed = settings.storeHealth.call(() -> settings.store.claimPendingSend(request));
+      claimed = storeHealth.call(() -> settings.store().claimPendingSend(request));
     } catch (StoreOutage e) {
       storeUnavailable(e, List.of(), sink);
       return;
@@ -116,11 +110,7 @@ final class OutgoingFlow implements AutoCloseable {
       storeUnavailable(e, claimed, sink);
       return;
     }
-    if (workers == null || ready.size() < 2) {
-      sendBatch(ready, sink, budget);
-      return;
-    }
-    int sessions = Math.min(settings.sendSessions, ready.size());
+    int sessions = Math.min(settings.outgoing().sendSessions(), ready.size());
     List<List<ClaimedEmail>> parts = new ArrayList<>();
     for (int i = 0; i < sessions; i++) {
       parts.add(new ArrayList<>());
@@ -128,20 +118,7 @@ final class OutgoingFlow implements AutoCloseable {
     for (int i = 0; i < ready.size(); i++) {
       parts.get(i % sessions).add(ready.get(i));
     }
-    List<Future<?>> futures = new ArrayList<>();
-    for (List<ClaimedEmail> part : parts) {
-      futures.add(workers.submit(() -> sendBatch(part, sink, budget)));
-    }
-    for (Future<?> f : futures) {
-      try {
-        f.get();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return;
-      } catch (ExecutionException e) {
-        LOG.warn("a send session failed unexpectedly", e.getCause());
-      }
-    }
+    workers.forEach(parts, part -> sendBatch(part, sink, budget));
   }
 
   /**
@@ -163,9 +140,9 @@ final class OutgoingFlow implements AutoCloseable {
       return claimed;
     }
     List<Long> numbers = null;
-    if (settings.trackingTokens) {
+    if (settings.tokens().trackingTokens()) {
       try {
-        numbers = settings.storeHealth.call(() -> settings.store.nextTrackingNumbers(fresh.size()));
+        numbers = storeHealth.call(() -> settings.store().nextTrackingNumbers(fresh.size()));
         if (numbers == null || numbers.size() != fresh.size()) {
           throw new IllegalStateException("nextTrackingNumbers(" + fresh.size() + ") returned "
               + (numbers == null ? "null" : numbers.size() + " numbers"));
@@ -190,7 +167,7 @@ final class OutgoingFlow implements AutoCloseable {
     }
     List<String> stale;
     try {
-      stale = settings.storeHealth.call(() -> settings.store.recordIdentities(identities));
+      stale = storeHealth.call(() -> settings.store().recordIdentities(identities));
     } catch (StoreOutage e) {
       throw e;
     } catch (RuntimeException e) {
@@ -236,10 +213,10 @@ final class OutgoingFlow implements AutoCloseable {
       return c;
     }
     try {
-      String token = settings.trackingTokens ? tokens.format(settings.storeHealth.call(settings.store::nextTrackingNumber)) : null;
+      String token = settings.tokens().trackingTokens() ? tokens.format(storeHealth.call(settings.store()::nextTrackingNumber)) : null;
       String subject = token == null ? e.subject() : tokens.apply(e.subject(), token);
       String messageId = newMessageId(e);
-      settings.storeHealth.run(() -> settings.store.recordIdentity(c.claim(), messageId, token, subject));
+      storeHealth.run(() -> settings.store().recordIdentity(c.claim(), messageId, token, subject));
       return new ClaimedEmail(e.withIdentity(messageId, token, subject), c.claim());
     } catch (StoreOutage ex) {
       throw ex;
@@ -255,13 +232,13 @@ final class OutgoingFlow implements AutoCloseable {
 
   private String newMessageId(OutgoingEmail e) {
     // The A-label: a Unicode domain in the Message-ID would fail the email at the transport, every time.
-    String domain = settings.messageIdDomain != null ? settings.messageIdDomain : Idna.toAsciiOrElse(e.from().domain(), "invalid");
+    String domain = settings.outgoing().messageIdDomain() != null ? settings.outgoing().messageIdDomain() : Idna.toAsciiOrElse(e.from().domain(), "invalid");
     long random;
-    synchronized (settings.random) {
-      random = settings.random.nextLong();
+    synchronized (settings.random()) {
+      random = settings.random().nextLong();
     }
-    return "<" + Long.toString(settings.clock.millis(), 36) + "." + Long.toUnsignedString(random, 36) + "."
-        + settings.messageIdInstance + ".er@" + domain + ">";
+    return "<" + Long.toString(settings.clock().millis(), 36) + "." + Long.toUnsignedString(random, 36) + "."
+        + messageIdInstance + ".er@" + domain + ">";
   }
 
   private void sendBatch(List<ClaimedEmail> batch, EventSink sink, TickBudget budget) {
@@ -277,9 +254,9 @@ final class OutgoingFlow implements AutoCloseable {
     int next = 0;
     // The first email neither handed to the server nor handed back to the store.
     int unsentFrom = 0;
-    try (MailTransport.Session session = settings.transport.openSession()) {
+    try (MailTransport.Session session = settings.transport().openSession()) {
       for (; next < batch.size(); next++) {
-        if (!settings.storeHealth.isAvailable()) {
+        if (!storeHealth.isAvailable()) {
           // Another session met a store outage (and reported it): send no more, as below.
           returnUnsent(batch.subList(next, batch.size()), sink);
           next = batch.size();
@@ -310,7 +287,7 @@ final class OutgoingFlow implements AutoCloseable {
         } finally {
           MDC.remove("activity");
         }
-        if (group.size() >= settings.sentBatchSize) {
+        if (group.size() >= settings.outgoing().sentBatchSize()) {
           flush(group, sink);
         }
       }
@@ -357,7 +334,7 @@ final class OutgoingFlow implements AutoCloseable {
     }
     List<String> stale;
     try {
-      stale = settings.storeHealth.call(() -> settings.store.markSentAll(outcomes));
+      stale = storeHealth.call(() -> settings.store().markSentAll(outcomes));
     } catch (StoreOutage e) {
       abandon(taken, e, sink);
       throw e;
@@ -366,7 +343,7 @@ final class OutgoingFlow implements AutoCloseable {
       for (int i = 0; i < taken.size(); i++) {
         PendingSent p = taken.get(i);
         try {
-          if (guard(p.claimed(), sink, () -> settings.store.markSent(p.outcome().claim(), p.outcome().sentAt(),
+          if (guard(p.claimed(), sink, () -> settings.store().markSent(p.outcome().claim(), p.outcome().sentAt(),
               p.outcome().result()))) {
             reportSent(p, sink);
           }
@@ -428,14 +405,14 @@ final class OutgoingFlow implements AutoCloseable {
 
   /** Returns claimed emails the tick had no time left for to Pending Send, due now, no attempt counted. */
   private void deferred(List<ClaimedEmail> rest, EventSink sink, TickBudget budget) {
-    Instant now = settings.clock.instant();
-    String reason = "the tick's time for sending (tickBudget " + settings.tickBudget + (settings.mailboxes.isEmpty() ? "" : ", half of it"
+    Instant now = settings.clock().instant();
+    String reason = "the tick's time for sending (tickBudget " + settings.tickBudget() + (settings.mailboxes().isEmpty() ? "" : ", half of it"
         + " for sending when there are mailboxes") + ") was used up before it was sent; next tick";
     int returned = 0;
     try {
       for (ClaimedEmail c : rest) {
         OutgoingEmail e = c.email();
-        if (guard(c, sink, () -> settings.store.markRetry(c.claim(), now, e.attempts(), reason))) {
+        if (guard(c, sink, () -> settings.store().markRetry(c.claim(), now, e.attempts(), reason))) {
           returned++;
           sink.accept(new RouterEvent.EmailRetried(e.activityId(), e.attempts(), now, reason));
         }
@@ -448,16 +425,16 @@ final class OutgoingFlow implements AutoCloseable {
 
   private void serverUnavailable(List<ClaimedEmail> rest, String reason, EventSink sink) {
     int failures = serverFailuresInRow.incrementAndGet();
-    Instant retryAt = settings.clock.instant().plus(serverBackoff.delay(failures));
+    Instant retryAt = settings.clock().instant().plus(serverBackoff.delay(failures));
     serverRetryAt = retryAt;
-    LOG.warn("outgoing server {} unavailable ({} in a row): {}; {} emails wait until {}", settings.transport.describe(),
+    LOG.warn("outgoing server {} unavailable ({} in a row): {}; {} emails wait until {}", settings.transport().describe(),
         failures, reason, rest.size(), retryAt);
-    sink.accept(new RouterEvent.ServerUnavailable(settings.transport.describe(), reason, retryAt));
+    sink.accept(new RouterEvent.ServerUnavailable(settings.transport().describe(), reason, retryAt));
     String why = "server unavailable: " + reason;
     try {
       for (ClaimedEmail c : rest) {
         OutgoingEmail e = c.email();
-        if (guard(c, sink, () -> settings.store.markRetry(c.claim(), retryAt, e.attempts(), why))) {
+        if (guard(c, sink, () -> settings.store().markRetry(c.claim(), retryAt, e.attempts(), why))) {
           sink.accept(new RouterEvent.EmailRetried(e.activityId(), e.attempts(), retryAt, why));
         }
       }
@@ -482,13 +459,13 @@ final class OutgoingFlow implements AutoCloseable {
   }
 
   private void returnUnsent(List<ClaimedEmail> unsent, EventSink sink) {
-    Instant at = settings.storeHealth.retryAt();
+    Instant at = storeHealth.retryAt();
     String reason = "not sent: the activity store is unavailable";
     for (int i = 0; i < unsent.size(); i++) {
       ClaimedEmail c = unsent.get(i);
       OutgoingEmail e = c.email();
       try {
-        if (guard(c, sink, () -> settings.store.markRetry(c.claim(), at, e.attempts(), reason))) {
+        if (guard(c, sink, () -> settings.store().markRetry(c.claim(), at, e.attempts(), reason))) {
           sink.accept(new RouterEvent.EmailRetried(e.activityId(), e.attempts(), at, reason));
         }
       } catch (StoreOutage again) {
@@ -501,7 +478,7 @@ final class OutgoingFlow implements AutoCloseable {
   private void record(ClaimedEmail c, SendResult result, EventSink sink, List<PendingSent> group) {
     OutgoingEmail e = c.email();
     int attempts = e.attempts() + 1;
-    Instant now = settings.clock.instant();
+    Instant now = settings.clock().instant();
     // Recipients that accepted in an earlier attempt got the email: from then on it is never Failed
     // nor retried without them recorded, only partly sent again or Sent.
     boolean acceptedBefore = !e.acceptedRecipients().isEmpty();
@@ -524,15 +501,15 @@ final class OutgoingFlow implements AutoCloseable {
       case TRANSIENT -> {
         if (acceptedBefore) {
           partlySent(c, perRecipient(e, result), attempts, now, sink, group);
-        } else if (attempts >= settings.maxAttempts) {
+        } else if (attempts >= settings.retry().maxAttempts()) {
           SendResult gaveUp = new SendResult(SendResult.Outcome.TRANSIENT,
               "gave up after " + attempts + " attempts; last: " + result.serverReply(), result.recipients());
-          if (guard(c, sink, () -> settings.store.markFailed(c.claim(), attempts, gaveUp))) {
+          if (guard(c, sink, () -> settings.store().markFailed(c.claim(), attempts, gaveUp))) {
             sink.accept(new RouterEvent.EmailFailed(e.activityId(), attempts, gaveUp.serverReply()));
           }
         } else {
           Instant at = now.plus(emailBackoff.delay(attempts));
-          if (guard(c, sink, () -> settings.store.markRetry(c.claim(), at, attempts, result.serverReply()))) {
+          if (guard(c, sink, () -> settings.store().markRetry(c.claim(), at, attempts, result.serverReply()))) {
             sink.accept(new RouterEvent.EmailRetried(e.activityId(), attempts, at, result.serverReply()));
           }
         }
@@ -544,7 +521,7 @@ final class OutgoingFlow implements AutoCloseable {
           sent(c, new SendResult(SendResult.Outcome.ACCEPTED, "accepted in an earlier attempt by "
               + e.acceptedRecipients().size() + " recipients; the others refused: " + result.serverReply(),
               complete.recipients()), now, group);
-        } else if (guard(c, sink, () -> settings.store.markFailed(c.claim(), attempts, result))) {
+        } else if (guard(c, sink, () -> settings.store().markFailed(c.claim(), attempts, result))) {
           sink.accept(new RouterEvent.EmailFailed(e.activityId(), attempts, result.serverReply()));
         }
       }
@@ -564,7 +541,7 @@ final class OutgoingFlow implements AutoCloseable {
   private void partlySent(ClaimedEmail c, SendResult complete, int attempts, Instant now, EventSink sink,
       List<PendingSent> group) {
     OutgoingEmail e = c.email();
-    if (attempts >= settings.maxAttempts) {
+    if (attempts >= settings.retry().maxAttempts()) {
       List<RecipientResult> recipients = new ArrayList<>();
       for (RecipientResult r : complete.recipients()) {
         recipients.add(r.outcome() != SendResult.Outcome.TRANSIENT ? r : new RecipientResult(r.recipient(),
@@ -576,7 +553,7 @@ final class OutgoingFlow implements AutoCloseable {
     Instant at = now.plus(emailBackoff.delay(attempts));
     List<RecipientResult> pending = complete.recipients().stream()
         .filter(r -> r.outcome() == SendResult.Outcome.TRANSIENT).toList();
-    if (guard(c, sink, () -> settings.store.markPartlySent(c.claim(), at, attempts, complete))) {
+    if (guard(c, sink, () -> settings.store().markPartlySent(c.claim(), at, attempts, complete))) {
       LOG.trace("activity {} partly sent; {} recipients pending until {}", e.activityId(), pending.size(), at);
       sink.accept(new RouterEvent.EmailPartlySent(e.activityId(), attempts, at, pending));
     }
@@ -610,7 +587,7 @@ final class OutgoingFlow implements AutoCloseable {
   private boolean guard(ClaimedEmail c, EventSink sink, Runnable update) {
     settled();
     try {
-      settings.storeHealth.run(update);
+      storeHealth.run(update);
       return true;
     } catch (StaleClaimException e) {
       sink.accept(new RouterEvent.ClaimLost(c.email().activityId(), e.getMessage()));
@@ -638,8 +615,6 @@ final class OutgoingFlow implements AutoCloseable {
 
   @Override
   public void close() {
-    if (workers != null) {
-      workers.shutdown();
-    }
+    workers.close();
   }
 }

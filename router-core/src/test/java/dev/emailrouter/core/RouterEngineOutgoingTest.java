@@ -872,6 +872,35 @@ final class RouterEngineOutgoingTest {
   }
 
   @Test
+  void build_withASentFolderButNoTransport_failsNamingBoth() {
+    dev.emailrouter.api.SentFolder folder = (email, message) -> {};
+
+    assertThatThrownBy(() -> RouterEngine.builder().activityStore(store).sentFolder(folder)
+        .mailbox(Mailbox.ofUser("user-1", new FakeMailbox("fake"))).build())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("sentFolder is set but no transport");
+    assertThat(RouterEngine.builder().activityStore(store).sentFolder(folder).transport(transport).build()).isNotNull();
+  }
+
+  @Test
+  void tick_withParallelSendSessions_whenASessionThrowsAnError_throwsIt_asOneSessionDoes() {
+    addEmails("a@example.com", 1);
+    addEmails("b@example.com", 1);
+    transport.beforeSend(e -> {
+      if (e.activityId().startsWith("b@")) {
+        throw new LinkageError("a class the transport needs is missing");
+      }
+    });
+    RouterEngine engine = engine().sendSessions(2).build();
+
+    // Before, a parallel session's failure was logged and dropped, while the same failure of a
+    // single session left tick(): the pool now hands it on once every session has ended.
+    assertThatThrownBy(engine::tick).isInstanceOf(LinkageError.class);
+    assertThat(transport.acceptedIds()).containsExactly("a@example.com-0");
+    assertThat(stored("a@example.com-0").status()).isEqualTo(EmailStatus.SENT);
+  }
+
+  @Test
   void build_withMoreSendSessionsThanTheTransportAllows_failsNamingBothSettings() {
     MailTransport bounded = new MailTransport() {
       @Override
