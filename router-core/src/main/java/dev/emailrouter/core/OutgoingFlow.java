@@ -11,6 +11,7 @@ import dev.emailrouter.api.SendResult;
 import dev.emailrouter.api.SendResult.RecipientResult;
 import dev.emailrouter.api.SentOutcome;
 import dev.emailrouter.api.StaleClaimException;
+import dev.emailrouter.core.RouterEvent.OutcomeNotRecorded.Outcome;
 import dev.emailrouter.support.internal.Idna;
 import java.security.SecureRandom;
 import java.time.Instant;
@@ -220,12 +221,18 @@ final class OutgoingFlow implements AutoCloseable {
       return new ClaimedEmail(e.withIdentity(messageId, token, subject), c.claim());
     } catch (StoreOutage ex) {
       throw ex;
+    } catch (StaleClaimException ex) {
+      // Not sent: the claim passed to another engine (its lease expired), which sends it.
+      settled();
+      sink.accept(new RouterEvent.ClaimLost(e.activityId(), "recording its Message-ID failed: " + ex.getMessage()));
+      LOG.warn("claim on activity {} was lost before its Message-ID was recorded", e.activityId());
+      return null;
     } catch (RuntimeException ex) {
       // Not sent, state unchanged: the lease expires and a later tick claims it again.
-      sink.accept(new RouterEvent.ClaimLost(e.activityId(), "recording its Message-ID failed: " + ex.getMessage()));
-      LOG.warn("recording the identity of activity {} failed; it is claimable again when its lease expires",
-          e.activityId(), ex);
       settled();
+      notRecorded(c, Outcome.MESSAGE_ID, "recording its Message-ID failed: " + ex.getMessage(), sink);
+      LOG.warn("recording the identity of activity {} failed; it is claimable again at {}, when its lease expires",
+          e.activityId(), c.claim().leaseUntil(), ex);
       return null;
     }
   }
@@ -343,7 +350,7 @@ final class OutgoingFlow implements AutoCloseable {
       for (int i = 0; i < taken.size(); i++) {
         PendingSent p = taken.get(i);
         try {
-          if (guard(p.claimed(), sink, () -> settings.store().markSent(p.outcome().claim(), p.outcome().sentAt(),
+          if (guard(p.claimed(), Outcome.SENT, sink, () -> settings.store().markSent(p.outcome().claim(), p.outcome().sentAt(),
               p.outcome().result()))) {
             reportSent(p, sink);
           }
@@ -396,8 +403,7 @@ final class OutgoingFlow implements AutoCloseable {
     }
     for (PendingSent p : group) {
       settled(); // given up to its lease
-      sink.accept(new RouterEvent.ClaimLost(p.claimed().email().activityId(), "the activity store is unavailable: "
-          + e.getMessage()));
+      notRecorded(p.claimed(), Outcome.SENT, "the activity store is unavailable: " + e.getMessage(), sink);
     }
     LOG.warn("{} accepted email(s) could not be recorded as Sent, the activity store is unavailable; they are "
         + "claimable again when their lease expires", group.size());
@@ -412,7 +418,7 @@ final class OutgoingFlow implements AutoCloseable {
     try {
       for (ClaimedEmail c : rest) {
         OutgoingEmail e = c.email();
-        if (guard(c, sink, () -> settings.store().markRetry(c.claim(), now, e.attempts(), reason))) {
+        if (guard(c, Outcome.RETRY, sink, () -> settings.store().markRetry(c.claim(), now, e.attempts(), reason))) {
           returned++;
           sink.accept(new RouterEvent.EmailRetried(e.activityId(), e.attempts(), now, reason));
         }
@@ -434,7 +440,7 @@ final class OutgoingFlow implements AutoCloseable {
     try {
       for (ClaimedEmail c : rest) {
         OutgoingEmail e = c.email();
-        if (guard(c, sink, () -> settings.store().markRetry(c.claim(), retryAt, e.attempts(), why))) {
+        if (guard(c, Outcome.RETRY, sink, () -> settings.store().markRetry(c.claim(), retryAt, e.attempts(), why))) {
           sink.accept(new RouterEvent.EmailRetried(e.activityId(), e.attempts(), retryAt, why));
         }
       }
@@ -465,7 +471,7 @@ final class OutgoingFlow implements AutoCloseable {
       ClaimedEmail c = unsent.get(i);
       OutgoingEmail e = c.email();
       try {
-        if (guard(c, sink, () -> settings.store().markRetry(c.claim(), at, e.attempts(), reason))) {
+        if (guard(c, Outcome.RETRY, sink, () -> settings.store().markRetry(c.claim(), at, e.attempts(), reason))) {
           sink.accept(new RouterEvent.EmailRetried(e.activityId(), e.attempts(), at, reason));
         }
       } catch (StoreOutage again) {
@@ -504,12 +510,12 @@ final class OutgoingFlow implements AutoCloseable {
         } else if (attempts >= settings.retry().maxAttempts()) {
           SendResult gaveUp = new SendResult(SendResult.Outcome.TRANSIENT,
               "gave up after " + attempts + " attempts; last: " + result.serverReply(), result.recipients());
-          if (guard(c, sink, () -> settings.store().markFailed(c.claim(), attempts, gaveUp))) {
+          if (guard(c, Outcome.FAILED, sink, () -> settings.store().markFailed(c.claim(), attempts, gaveUp))) {
             sink.accept(new RouterEvent.EmailFailed(e.activityId(), attempts, gaveUp.serverReply()));
           }
         } else {
           Instant at = now.plus(emailBackoff.delay(attempts));
-          if (guard(c, sink, () -> settings.store().markRetry(c.claim(), at, attempts, result.serverReply()))) {
+          if (guard(c, Outcome.RETRY, sink, () -> settings.store().markRetry(c.claim(), at, attempts, result.serverReply()))) {
             sink.accept(new RouterEvent.EmailRetried(e.activityId(), attempts, at, result.serverReply()));
           }
         }
@@ -521,7 +527,7 @@ final class OutgoingFlow implements AutoCloseable {
           sent(c, new SendResult(SendResult.Outcome.ACCEPTED, "accepted in an earlier attempt by "
               + e.acceptedRecipients().size() + " recipients; the others refused: " + result.serverReply(),
               complete.recipients()), now, group);
-        } else if (guard(c, sink, () -> settings.store().markFailed(c.claim(), attempts, result))) {
+        } else if (guard(c, Outcome.FAILED, sink, () -> settings.store().markFailed(c.claim(), attempts, result))) {
           sink.accept(new RouterEvent.EmailFailed(e.activityId(), attempts, result.serverReply()));
         }
       }
@@ -553,7 +559,7 @@ final class OutgoingFlow implements AutoCloseable {
     Instant at = now.plus(emailBackoff.delay(attempts));
     List<RecipientResult> pending = complete.recipients().stream()
         .filter(r -> r.outcome() == SendResult.Outcome.TRANSIENT).toList();
-    if (guard(c, sink, () -> settings.store().markPartlySent(c.claim(), at, attempts, complete))) {
+    if (guard(c, Outcome.PARTLY_SENT, sink, () -> settings.store().markPartlySent(c.claim(), at, attempts, complete))) {
       LOG.trace("activity {} partly sent; {} recipients pending until {}", e.activityId(), pending.size(), at);
       sink.accept(new RouterEvent.EmailPartlySent(e.activityId(), attempts, at, pending));
     }
@@ -578,13 +584,13 @@ final class OutgoingFlow implements AutoCloseable {
   }
 
   /**
-   * Runs a store update; a lost claim or a store failure tied to this email is reported, never
-   * thrown.
+   * Runs a store update that records {@code outcome}; a lost claim ({@link RouterEvent.ClaimLost})
+   * or a store failure ({@link RouterEvent.OutcomeNotRecorded}) is reported, never thrown.
    *
-   * @throws StoreOutage if the store is down (reported as a lost claim too: the email waits for its
+   * @throws StoreOutage if the store is down (reported as not recorded too: the email waits for its
    *     lease)
    */
-  private boolean guard(ClaimedEmail c, EventSink sink, Runnable update) {
+  private boolean guard(ClaimedEmail c, Outcome outcome, EventSink sink, Runnable update) {
     settled();
     try {
       storeHealth.run(update);
@@ -594,18 +600,23 @@ final class OutgoingFlow implements AutoCloseable {
       LOG.warn("claim on activity {} was lost before its outcome was recorded", c.email().activityId());
       return false;
     } catch (StoreOutage e) {
-      sink.accept(new RouterEvent.ClaimLost(c.email().activityId(), "the activity store is unavailable: "
-          + e.getMessage()));
+      notRecorded(c, outcome, "the activity store is unavailable: " + e.getMessage(), sink);
       LOG.warn("recording the state of activity {} failed, the activity store is unavailable; it is claimable "
-          + "again when its lease expires", c.email().activityId());
+          + "again at {}, when its lease expires", c.email().activityId(), c.claim().leaseUntil());
       throw e;
     } catch (RuntimeException e) {
-      // The email stays Sending; its lease expires and it is sent again (at least once).
-      sink.accept(new RouterEvent.ClaimLost(c.email().activityId(), "recording the outcome failed: " + e.getMessage()));
-      LOG.warn("recording the outcome of activity {} failed; it is claimable again when its lease expires",
-          c.email().activityId(), e);
+      // The email stays Sending; its lease expires and it is claimed again (an accepted one is sent
+      // again: at least once).
+      notRecorded(c, outcome, "recording the outcome failed: " + e.getMessage(), sink);
+      LOG.warn("recording the outcome of activity {} failed; it is claimable again at {}, when its lease expires",
+          c.email().activityId(), c.claim().leaseUntil(), e);
       return false;
     }
+  }
+
+  /** Reports that the store did not record {@code outcome} while the claim held: the email waits for its lease. */
+  private static void notRecorded(ClaimedEmail c, Outcome outcome, String reason, EventSink sink) {
+    sink.accept(new RouterEvent.OutcomeNotRecorded(c.email().activityId(), outcome, reason, c.claim().leaseUntil()));
   }
 
   /** One claimed email's outcome is being recorded (or it was given up to its lease). */

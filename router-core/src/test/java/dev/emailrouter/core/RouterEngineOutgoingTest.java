@@ -805,7 +805,7 @@ final class RouterEngineOutgoingTest {
   }
 
   @Test
-  void tick_whenRecordingTheOutcomeFails_reportsClaimLostInsteadOfThrowing() {
+  void tick_whenRecordingTheOutcomeFails_reportsOutcomeNotRecordedInsteadOfThrowing() {
     DelegatingStore failing = new DelegatingStore(store) {
       @Override
       public List<String> markSentAll(List<SentOutcome> outcomes) {
@@ -823,7 +823,10 @@ final class RouterEngineOutgoingTest {
 
     TickReport report = engine().activityStore(failing).build().tick();
 
-    assertThat(report.problems()).hasSize(2).allSatisfy(p -> assertThat(p).isInstanceOf(RouterEvent.ClaimLost.class));
+    // The claims still held: the store failed to record, which is no lost claim.
+    assertThat(report.problems()).hasSize(2).allSatisfy(p -> assertThat(p).isInstanceOf(RouterEvent.OutcomeNotRecorded.class));
+    assertThat(report.outcomesNotRecorded()).extracting(RouterEvent.OutcomeNotRecorded::outcome)
+        .containsOnly(RouterEvent.OutcomeNotRecorded.Outcome.SENT);
     assertThat(stored("me@example.com-0").status()).isEqualTo(EmailStatus.SENDING);
   }
 
