@@ -241,6 +241,21 @@ final class RouterMetricsTest {
   }
 
   @Test
+  void outcomeNotRecorded_isCountedByOutcome_apartFromLostClaims() {
+    RouterEngine engine = metrics.watch(RouterEngine.builder()
+        .activityStore(store).transport(smtp).clock(clock).listener(metrics).build());
+    store.delegate.add(email("e-1", "One", "carol@example.org"));
+    // The CRM goes away while the server takes the email: its Sent can't be recorded; the claim holds.
+    smtp.beforeSend(() -> store.down(true));
+
+    metrics.tick(engine);
+
+    assertThat(count("emailrouter.outcomes.not.recorded", "outcome", "sent")).isEqualTo(1);
+    assertThat(registry.find("emailrouter.claims.lost").counter()).isNull();
+    assertThat(count("emailrouter.store.unavailable", "flow", "outgoing")).isEqualTo(1);
+  }
+
+  @Test
   void everyMeter_afterAVariedRun_hasOnlyBoundedTagValues() {
     variedRun();
     Set<String> forbidden = new HashSet<>(List.of("e-sent", "e-part", "e-retry", "e-fail", "e-lost", "Quote",
