@@ -70,6 +70,44 @@ final class GraphTransportTest {
   }
 
   @Test
+  void send_withBccAndAnAttachment_postsTheBccField_whichTheBccRecipientNeverSees() {
+    OutgoingEmail email = OutgoingEmail.builder("bcc-1", CRM).to(EmailAddress.of("anna@customer.test"))
+        .bcc(EmailAddress.of("hidden@customer.test")).subject("Plan").textBody("See attached.\r\n")
+        .messageId("<bcc-1@crm.contoso.test>")
+        .attachment(new Attachment("plan.txt", "text/plain", -1, ContentSource.ofBytes(
+            "the plan".getBytes(StandardCharsets.US_ASCII)))).build();
+
+    SendResult result = send(transport().build(), email);
+
+    assertThat(result.outcome()).isEqualTo(SendResult.Outcome.ACCEPTED);
+    String posted = new String(graph.folder("crm@contoso.test", "sentitems").get(0), StandardCharsets.US_ASCII);
+    assertThat(posted).startsWith("Bcc: hidden@customer.test\r\n").contains("Message-ID: <bcc-1@crm.contoso.test>",
+        "filename=plan.txt", Base64.getEncoder().encodeToString("the plan".getBytes(StandardCharsets.US_ASCII)));
+    assertThat(graph.folder("hidden@customer.test", "inbox")).singleElement().satisfies(mime ->
+        assertThat(new String(mime, StandardCharsets.US_ASCII)).doesNotContain("hidden@").contains("plan.txt"));
+    assertThat(graph.folder("anna@customer.test", "inbox")).hasSize(1);
+  }
+
+  @Test
+  void send_whenARecipientsLocalPartIsNotAscii_reportsThatRecipientRefused_andSendsToTheOthers() {
+    OutgoingEmail email = OutgoingEmail.builder("eai-1", CRM)
+        .to(EmailAddress.of("anna@customer.test"), EmailAddress.of("jörg@customer.test"))
+        .subject("Quote").textBody("Hello.\r\n").messageId("<eai-1@crm.contoso.test>").build();
+
+    SendResult result = send(transport().build(), email);
+
+    assertThat(result.outcome()).isEqualTo(SendResult.Outcome.ACCEPTED);
+    assertThat(result.refused()).singleElement().satisfies(r -> {
+      assertThat(r.recipient()).isEqualTo(EmailAddress.of("jörg@customer.test"));
+      assertThat(r.outcome()).isEqualTo(SendResult.Outcome.PERMANENT);
+      assertThat(r.serverReply()).contains("non-ASCII characters before the @");
+    });
+    byte[] posted = graph.folder("crm@contoso.test", "sentitems").get(0);
+    assertThat(new String(posted, StandardCharsets.ISO_8859_1)).doesNotContain("rg@customer.test");
+    assertThat(graph.folder("anna@customer.test", "inbox")).hasSize(1);
+  }
+
+  @Test
   void send_withSendAs_sendsFromThatMailbox() {
     send(transport().sendAs("queue@contoso.test").build(), email("q-2"));
 

@@ -10,6 +10,7 @@ import dev.emailrouter.api.SendResult;
 import dev.emailrouter.api.TransientRouterException;
 import dev.emailrouter.support.internal.Checks;
 import dev.emailrouter.support.internal.MailConnections;
+import dev.emailrouter.support.internal.mime.MimeComposer;
 import java.nio.file.Path;
 import java.security.KeyStore;
 import java.time.Clock;
