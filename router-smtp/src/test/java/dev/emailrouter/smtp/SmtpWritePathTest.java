@@ -3,9 +3,18 @@ package dev.emailrouter.smtp;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.ByteArrayOutputStream;
+import java.io.FilterOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.atomic.AtomicInteger;
+import javax.net.SocketFactory;
 import org.eclipse.angus.mail.smtp.SMTPOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -108,5 +117,72 @@ final class SmtpWritePathTest {
   void reply_readsTheEnhancedStatusAsRfc3463WritesIt(String line, String status) {
     assertThat(SmtpReply.of(Integer.parseInt(line.substring(0, 3)), List.of(line)).enhancedStatus())
         .isEqualTo(status);
+  }
+
+  @Test
+  void data_sendsAFiftyKilobyteEmailWithItsEndOfDataInOneSocketWrite() throws Exception {
+    AtomicInteger writes = new AtomicInteger();
+    SocketFactory counting = new SocketFactory() {
+      @Override
+      public Socket createSocket() {
+        return new Socket() {
+          @Override
+          public OutputStream getOutputStream() throws IOException {
+            return new FilterOutputStream(super.getOutputStream()) {
+              @Override
+              public void write(byte[] b, int off, int len) throws IOException {
+                writes.incrementAndGet();
+                out.write(b, off, len);
+              }
+            };
+          }
+        };
+      }
+
+      @Override
+      public Socket createSocket(String host, int port) {
+        throw new UnsupportedOperationException();
+      }
+
+      @Override
+      public Socket createSocket(String host, int port, InetAddress local, int localPort) {
+        throw new UnsupportedOperationException();
+      }
+
+      @Override
+      public Socket createSocket(InetAddress host, int port) {
+        throw new UnsupportedOperationException();
+      }
+
+      @Override
+      public Socket createSocket(InetAddress address, int port, InetAddress local, int localPort) {
+        throw new UnsupportedOperationException();
+      }
+    };
+    byte[] content = "x".repeat(76).concat("\r\n").repeat(50 * 1024 / 78).getBytes(StandardCharsets.US_ASCII);
+    try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      Thread reader = new Thread(() -> {
+        try (Socket s = server.accept(); InputStream in = s.getInputStream()) {
+          in.transferTo(OutputStream.nullOutputStream());
+        } catch (IOException e) {
+          // the test ends the connection
+        }
+      });
+      reader.start();
+      SmtpConnection.Settings settings = new SmtpConnection.Settings("127.0.0.1", server.getLocalPort(), "test",
+          counting, null, 5_000, 5_000, 5_000, 5_000_000_000L, new WriteWatchdog("test-watchdog"));
+      try (SmtpConnection connection = SmtpConnection.open(settings, false)) {
+        connection.command("MAIL FROM:<a@example.test>");
+        connection.command("RCPT TO:<b@example.test>");
+        connection.command("DATA");
+        connection.flush();
+        writes.set(0);
+
+        connection.data(content);
+
+        assertThat(writes.get()).isEqualTo(1);
+      }
+      reader.join(5_000);
+    }
   }
 }
