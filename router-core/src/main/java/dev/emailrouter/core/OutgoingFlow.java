@@ -498,7 +498,7 @@ final class OutgoingFlow implements AutoCloseable {
         // The store never holds the bytes.
         SendResult accepted = result.withoutMessage();
         SendResult complete = perRecipient(e, accepted);
-        if (complete.recipientsWith(SendResult.Outcome.TRANSIENT).isEmpty()) {
+        if (!anyTransient(complete)) {
           sent(c, accepted, now, group);
         } else {
           partlySent(c, complete, attempts, now, sink, group);
@@ -533,6 +533,16 @@ final class OutgoingFlow implements AutoCloseable {
       }
       default -> throw new IllegalStateException("unknown outcome " + result.outcome());
     }
+  }
+
+  /** Whether a recipient is still pending (refused for now); a loop, as it runs for every email sent. */
+  private static boolean anyTransient(SendResult result) {
+    for (RecipientResult r : result.recipients()) {
+      if (r.outcome() == SendResult.Outcome.TRANSIENT) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Adds the accepted email to its session's group, recorded as Sent with it ({@link #flush}). */
@@ -570,6 +580,14 @@ final class OutgoingFlow implements AutoCloseable {
    * did not list takes the outcome and reply of the email as a whole (a 451 at DATA, say).
    */
   private static SendResult perRecipient(OutgoingEmail e, SendResult result) {
+    List<RecipientResult> given = result.recipients();
+    if (given.size() == 1 && e.acceptedRecipients().isEmpty() && e.to().size() + e.cc().size() + e.bcc().size() == 1) {
+      // One recipient, listed by the transport (most emails): already complete, nothing to build.
+      EmailAddress only = !e.to().isEmpty() ? e.to().get(0) : !e.cc().isEmpty() ? e.cc().get(0) : e.bcc().get(0);
+      if (only.normalized().equals(given.get(0).recipient().normalized())) {
+        return result.withoutMessage();
+      }
+    }
     Map<String, RecipientResult> listed = new LinkedHashMap<>();
     for (RecipientResult r : result.recipients()) {
       listed.putIfAbsent(r.recipient().normalized(), r);
