@@ -19,6 +19,8 @@ import dev.emailrouter.api.SendResult;
 import dev.emailrouter.api.SentOutcome;
 import dev.emailrouter.api.TrackingPolicy;
 import dev.emailrouter.api.TransientRouterException;
+import dev.emailrouter.testfixtures.ForwardingActivityStore;
+import dev.emailrouter.testfixtures.MutableClock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -46,7 +48,7 @@ final class StoreOutageTest {
    * or once {@code downAfterCreates} more activities were created, or at the first markSent after
    * {@code downAtMarkSent} is set.
    */
-  private static final class Crm extends DelegatingStore {
+  private static final class Crm extends ForwardingActivityStore {
     final AtomicBoolean down = new AtomicBoolean();
     final AtomicInteger downAfterCreates = new AtomicInteger(Integer.MAX_VALUE);
     final AtomicBoolean downAtMarkSent = new AtomicBoolean();
@@ -297,7 +299,7 @@ final class StoreOutageTest {
   @Test
   void tick_whenTheStoreFailsOnOneMessageOnly_countsThatMessagesAttempt() {
     TestMail poison = TestMail.message();
-    DelegatingStore refusing = new DelegatingStore(memory) {
+    ForwardingActivityStore refusing = new ForwardingActivityStore(memory) {
       @Override
       public ReceiveResult createReceived(ReceivedEmail email) {
         if (poison.messageId().equals(email.messageId())) {
@@ -435,7 +437,7 @@ final class StoreOutageTest {
   void tick_whenOnlyMarkSentFailsTransiently_returnsTheUnsentRestToPendingSendWithoutAnAttempt() {
     addEmails(3);
     AtomicInteger failures = new AtomicInteger(1);
-    DelegatingStore blip = new DelegatingStore(memory) {
+    ForwardingActivityStore blip = new ForwardingActivityStore(memory) {
       @Override
       public List<String> markSentAll(List<SentOutcome> outcomes) {
         if (failures.getAndDecrement() > 0) {
@@ -470,7 +472,7 @@ final class StoreOutageTest {
   void tick_whenTheStoreFailsWhileRecordingIdentities_sendsNothing() {
     addEmails(3);
     AtomicInteger calls = new AtomicInteger();
-    DelegatingStore failing = new DelegatingStore(memory) {
+    ForwardingActivityStore failing = new ForwardingActivityStore(memory) {
       @Override
       public List<String> recordIdentities(List<EmailIdentity> identities) {
         // The batch of every claimed email's identity, in one call.
