@@ -2,6 +2,7 @@
  * The fakes the Email Router's own tests share across modules: a {@link
  * dev.emailrouter.testfixtures.MutableClock} moved by hand, a {@link
  * dev.emailrouter.testfixtures.ForwardingActivityStore} to inject store failures into, a {@link
+ * dev.emailrouter.testfixtures.StoreOutage} whose CRM goes down and comes back, a {@link
  * dev.emailrouter.testfixtures.FakeTokenSource} for OAuth2 logins, and {@link
  * dev.emailrouter.testfixtures.Loopback} GreenMail setups on 127.0.0.1.
  *
@@ -13,6 +14,11 @@
  *
  * <p>It depends on {@code router-api} and, optionally, GreenMail (for {@code Loopback}), never on {@code
  * router-core}: the protocol adapters use these fixtures, and an adapter must not see core. A fixture
- * that needs core's types stays in core's tests (e.g. {@code FakeMailbox}, {@code TestMail}).
+ * that needs core's types stays in core's tests (e.g. {@code FakeMailbox}, {@code TestMail}), and a
+ * fixture only one module uses stays in that module (the scripted SMTP, IMAP and POP3 servers, the
+ * wire proxies, reliability's SMTP sink and crash-point store).
+ *
+ * <p>Each type states its own thread-safety; all of them may be shared by an engine's workers and the
+ * test thread.
  */
 package dev.emailrouter.testfixtures;
