@@ -12,6 +12,8 @@ import dev.emailrouter.api.SendResult;
 import dev.emailrouter.api.SentOutcome;
 import dev.emailrouter.core.RouterEvent.OutcomeNotRecorded;
 import dev.emailrouter.core.RouterEvent.OutcomeNotRecorded.Outcome;
+import dev.emailrouter.testfixtures.ForwardingActivityStore;
+import dev.emailrouter.testfixtures.MutableClock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -34,7 +36,7 @@ final class OutcomeNotRecordedTest {
   /** While set, the store throws on the calls a test picks; a failure tied to the row, not an outage. */
   private final AtomicBoolean failing = new AtomicBoolean(true);
 
-  private RouterEngine engine(DelegatingStore store) {
+  private RouterEngine engine(ForwardingActivityStore store) {
     return RouterEngine.builder().activityStore(store).transport(transport).clock(clock).lease(LEASE)
         .random(new Random(3)).build();
   }
@@ -57,7 +59,7 @@ final class OutcomeNotRecordedTest {
   @Test
   void tick_whenTheStoreFailsToRecordTheMessageId_reportsItNotRecorded_andSendsTheEmailAfterTheLease() {
     add("e1");
-    DelegatingStore store = new DelegatingStore(memory) {
+    ForwardingActivityStore store = new ForwardingActivityStore(memory) {
       @Override
       public List<String> recordIdentities(List<EmailIdentity> identities) {
         fail();
@@ -98,7 +100,7 @@ final class OutcomeNotRecordedTest {
   @Test
   void tick_whenTheClaimIsTakenBeforeTheMessageIdIsRecorded_reportsClaimLost_notOutcomeNotRecorded() {
     add("e1");
-    DelegatingStore store = new DelegatingStore(memory) {
+    ForwardingActivityStore store = new ForwardingActivityStore(memory) {
       @Override
       public List<String> recordIdentities(List<EmailIdentity> identities) {
         fail(); // so the identity is recorded on its own, where a stale claim throws
@@ -125,7 +127,7 @@ final class OutcomeNotRecordedTest {
   @Test
   void tick_whenTheStoreFailsToRecordSent_reportsItNotRecorded_andSendsItAgainWithTheSameMessageIdAfterTheLease() {
     add("e1");
-    DelegatingStore store = new DelegatingStore(memory) {
+    ForwardingActivityStore store = new ForwardingActivityStore(memory) {
       @Override
       public List<String> markSentAll(List<SentOutcome> outcomes) {
         fail();
@@ -165,7 +167,7 @@ final class OutcomeNotRecordedTest {
   void tick_whenTheStoreFailsToRecordARetry_reportsItNotRecorded_andTriesAgainAfterTheLeaseWithoutCountingIt() {
     add("e1");
     transport.answer("e1", RecordingTransport.transientFailure(), RecordingTransport.accept());
-    DelegatingStore store = new DelegatingStore(memory) {
+    ForwardingActivityStore store = new ForwardingActivityStore(memory) {
       @Override
       public void markRetry(Claim claim, Instant nextAttemptAt, int attempts, String reason) {
         fail();
@@ -192,7 +194,7 @@ final class OutcomeNotRecordedTest {
   void tick_whenTheStoreFailsToRecordFailed_reportsItNotRecorded_andRecordsItOnTheAttemptAfterTheLease() {
     add("e1");
     transport.answerAll(RecordingTransport.permanentFailure());
-    DelegatingStore store = new DelegatingStore(memory) {
+    ForwardingActivityStore store = new ForwardingActivityStore(memory) {
       @Override
       public void markFailed(Claim claim, int attempts, SendResult result) {
         fail();

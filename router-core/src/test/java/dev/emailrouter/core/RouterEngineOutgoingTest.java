@@ -18,6 +18,8 @@ import dev.emailrouter.api.SentOutcome;
 import dev.emailrouter.api.StaleClaimException;
 import dev.emailrouter.api.TransientRouterException;
 import dev.emailrouter.core.InMemoryActivityStore.StoredEmail;
+import dev.emailrouter.testfixtures.ForwardingActivityStore;
+import dev.emailrouter.testfixtures.MutableClock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -135,7 +137,7 @@ final class RouterEngineOutgoingTest {
   @Test
   void tick_recordsMessageIdBeforeTheFirstAttempt_andReusesItOnRetries() {
     List<String> recorded = new CopyOnWriteArrayList<>();
-    DelegatingStore observed = new DelegatingStore(store) {
+    ForwardingActivityStore observed = new ForwardingActivityStore(store) {
       @Override
       public List<String> recordIdentities(List<EmailIdentity> identities) {
         identities.forEach(i -> recorded.add(i.messageId()));
@@ -641,7 +643,7 @@ final class RouterEngineOutgoingTest {
   @Test
   void tick_whenTheStoreFailsToClaim_reportsAProblemAndTheNextTickWorks() {
     AtomicInteger failures = new AtomicInteger(1);
-    DelegatingStore flaky = new DelegatingStore(store) {
+    ForwardingActivityStore flaky = new ForwardingActivityStore(store) {
       @Override
       public List<ClaimedEmail> claimPendingSend(ClaimRequest request) {
         if (failures.getAndDecrement() > 0) {
@@ -702,7 +704,7 @@ final class RouterEngineOutgoingTest {
   }
 
   /** Counts the identity and Sent calls, single and batch forms, by name. */
-  private static final class CountingStore extends DelegatingStore {
+  private static final class CountingStore extends ForwardingActivityStore {
     final Map<String, Integer> calls = new java.util.concurrent.ConcurrentHashMap<>();
 
     CountingStore(InMemoryActivityStore delegate) {
@@ -772,7 +774,7 @@ final class RouterEngineOutgoingTest {
 
   @Test
   void tick_whenAStaleClaimIsInTheMiddleOfABatch_reportsItLost_andSendsAndRecordsTheRest() {
-    DelegatingStore oneStale = new DelegatingStore(store) {
+    ForwardingActivityStore oneStale = new ForwardingActivityStore(store) {
       @Override
       public List<String> recordIdentities(List<EmailIdentity> identities) {
         // The second email's claim passed to another engine: the store reports it, records the rest.
@@ -806,7 +808,7 @@ final class RouterEngineOutgoingTest {
 
   @Test
   void tick_whenRecordingTheOutcomeFails_reportsOutcomeNotRecordedInsteadOfThrowing() {
-    DelegatingStore failing = new DelegatingStore(store) {
+    ForwardingActivityStore failing = new ForwardingActivityStore(store) {
       @Override
       public List<String> markSentAll(List<SentOutcome> outcomes) {
         // Not an outage: the engine repeats the group email by email, to find the email at fault.

@@ -12,8 +12,11 @@ import dev.emailrouter.api.PermanentRouterException;
 import dev.emailrouter.api.SendResult;
 import dev.emailrouter.api.TransientRouterException;
 import dev.emailrouter.oauth2.OAuth2TokenProvider;
+import dev.emailrouter.testfixtures.FakeTokenSource;
+import dev.emailrouter.testfixtures.MutableClock;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Base64;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -31,8 +34,8 @@ final class GraphTransportTest {
   private static final EmailAddress CRM = EmailAddress.of("crm@contoso.test", "CRM");
 
   private final GraphEmulator graph = new GraphEmulator("token-1", "token-2");
-  private final MutableClock clock = new MutableClock();
-  private final FakeTokenSource tokens = new FakeTokenSource("token-1", "token-2");
+  private final MutableClock clock = new MutableClock(Instant.parse("2030-01-07T10:00:00Z"));
+  private final FakeTokenSource tokens = new FakeTokenSource("app", "token-1", "token-2");
 
   @AfterEach
   void stop() {
@@ -40,7 +43,7 @@ final class GraphTransportTest {
   }
 
   private GraphTransport.Builder transport() {
-    return GraphTransport.builder().baseUrl(graph.baseUrl()).credentials(tokens).clock(clock).sleeper(clock.sleeper());
+    return GraphTransport.builder().baseUrl(graph.baseUrl()).credentials(tokens).clock(clock).sleeper(clock::sleep);
   }
 
   private static OutgoingEmail email(String id) {
@@ -135,7 +138,7 @@ final class GraphTransportTest {
     SendResult result = send(transport().build(), email("q-3"));
 
     assertThat(result.outcome()).isEqualTo(SendResult.Outcome.ACCEPTED);
-    assertThat(clock.slept).containsExactly(Duration.ofSeconds(3), Duration.ofSeconds(3));
+    assertThat(clock.slept()).containsExactly(Duration.ofSeconds(3), Duration.ofSeconds(3));
     assertThat(graph.folder("anna@customer.test", "inbox")).hasSize(1);
   }
 
@@ -150,7 +153,7 @@ final class GraphTransportTest {
       assertThatThrownBy(() -> s.send(email("q-5"))).isInstanceOf(TransientRouterException.class);
     }
     assertThat(graph.requests).hasSize(1);
-    assertThat(clock.slept).isEmpty();
+    assertThat(clock.slept()).isEmpty();
   }
 
   @Test
@@ -160,7 +163,7 @@ final class GraphTransportTest {
     SendResult result = send(transport().build(), email("q-10"));
 
     assertThat(result.outcome()).isEqualTo(SendResult.Outcome.ACCEPTED);
-    assertThat(clock.slept).containsExactly(Duration.ofSeconds(4));
+    assertThat(clock.slept()).containsExactly(Duration.ofSeconds(4));
   }
 
   @Test
@@ -214,7 +217,7 @@ final class GraphTransportTest {
     SendResult result = send(transport().build(), email("q-7"));
 
     assertThat(result.outcome()).isEqualTo(SendResult.Outcome.ACCEPTED);
-    assertThat(tokens.invalidated).containsExactly("token-1");
+    assertThat(tokens.invalidated()).containsExactly("token-1");
   }
 
   @Test
@@ -240,7 +243,7 @@ final class GraphTransportTest {
           .clientCredentials("client-1", "secret-1").scope("https://graph.microsoft.com/.default")
           .username("crm@contoso.test").build();
       GraphTransport t = GraphTransport.builder().baseUrl(graph.baseUrl()).credentials(provider).clock(clock)
-          .sleeper(clock.sleeper()).build();
+          .sleeper(clock::sleep).build();
 
       SendResult result = send(t, email("q-9"));
 

@@ -14,6 +14,7 @@ import dev.emailrouter.core.RouterEngine;
 import dev.emailrouter.core.RouterEvent;
 import dev.emailrouter.core.RouterListener;
 import dev.emailrouter.core.TickReport;
+import dev.emailrouter.testfixtures.MutableClock;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tag;
@@ -35,7 +36,7 @@ import org.junit.jupiter.api.Test;
 final class RouterMetricsTest {
   private static final Instant T0 = Instant.parse("2026-12-01T09:00:00Z");
 
-  private final TestClock clock = new TestClock(T0);
+  private final MutableClock clock = new MutableClock(T0);
   private final MeterRegistry registry = new SimpleMeterRegistry();
   private final SwitchableStore store = new SwitchableStore();
   private final ScriptedTransport smtp = new ScriptedTransport();
