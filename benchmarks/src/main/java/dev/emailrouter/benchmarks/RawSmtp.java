@@ -23,7 +23,9 @@ import java.util.concurrent.Future;
  * with the final ".") are prepared before the clock starts; in the timed loop each message costs
  * the same two round trips the router's pipelined path costs — {@code MAIL FROM}, {@code RCPT TO}
  * and {@code DATA} in one write, then the content and "." — and nothing else: no claim, no store,
- * no composing. For one thread per session.
+ * no composing. It sends what the router sends to smtp-sink, byte for byte in length: the DSN
+ * parameters (smtp-sink offers DSN, the router asks for it by default), the same header fields in
+ * the same order, a Message-ID of the same shape. For one thread per session.
  */
 final class RawSmtp {
   private RawSmtp() {}
@@ -40,9 +42,20 @@ final class RawSmtp {
     List<byte[]> envelopes = new ArrayList<>(count);
     List<byte[]> contents = new ArrayList<>(count);
     String body = Messages.text(bodyBytes);
+    String date = java.time.format.DateTimeFormatter.ofPattern("EEE, d MMM yyyy HH:mm:ss Z", java.util.Locale.US)
+        .format(java.time.ZonedDateTime.now(java.time.ZoneOffset.UTC));
+    String millis = Long.toString(System.currentTimeMillis(), 36);
+    java.util.Random random = new java.util.Random(42);
     for (int i = 0; i < count; i++) {
-      envelopes.add(("MAIL FROM:<" + from + ">\r\nRCPT TO:<" + to + ">\r\nDATA\r\n").getBytes(StandardCharsets.US_ASCII));
-      contents.add(content(from, to, i, body));
+      // The same commands the router sends to smtp-sink, which offers DSN: RET and ENVID on MAIL,
+      // NOTIFY and ORCPT on RCPT (the router asks for DSN by default); a Message-ID of the router's
+      // shape and length; so both sides put the same number of bytes on the wire.
+      String id = millis + "." + Long.toUnsignedString(random.nextLong() | Long.MIN_VALUE, 36) + "."
+          + Long.toUnsignedString(random.nextLong() | Long.MIN_VALUE, 36) + ".er@crm.test";
+      envelopes.add(("MAIL FROM:<" + from + "> RET=HDRS ENVID=" + id + "\r\nRCPT TO:<" + to
+          + "> NOTIFY=FAILURE,DELAY ORCPT=rfc822;" + to + "\r\nDATA\r\n").getBytes(StandardCharsets.US_ASCII));
+      contents.add(content(from, to, date, "<" + id + ">", "Your order " + i + " CRM:" + String.format("%07d", i + 1),
+          body));
     }
     ExecutorService pool = Executors.newFixedThreadPool(sessions);
     try {
@@ -67,13 +80,17 @@ final class RawSmtp {
     }
   }
 
-  /** The message as it goes after DATA: CRLF lines, dot-stuffed, ending with ".". */
-  private static byte[] content(String from, String to, int i, String body) {
+  /**
+   * The message as it goes after DATA: the router's headers in the router's order (its tracking
+   * token in the subject), CRLF lines, dot-stuffed, ending with ".".
+   */
+  private static byte[] content(String from, String to, String date, String messageId, String subject, String body) {
     StringBuilder m = new StringBuilder(body.length() + 400);
-    m.append("From: <").append(from).append(">\r\n")
-        .append("To: <").append(to).append(">\r\n")
-        .append("Subject: Your order ").append(i).append("\r\n")
-        .append("Message-ID: <raw.").append(i).append("@crm.test>\r\n")
+    m.append("Date: ").append(date).append("\r\n")
+        .append("From: ").append(from).append("\r\n")
+        .append("To: ").append(to).append("\r\n")
+        .append("Message-ID: ").append(messageId).append("\r\n")
+        .append("Subject: ").append(subject).append("\r\n")
         .append("MIME-Version: 1.0\r\n")
         .append("Content-Type: text/plain; charset=UTF-8\r\n")
         .append("Content-Transfer-Encoding: 7bit\r\n\r\n");

@@ -23,6 +23,7 @@ import dev.emailrouter.core.RouterEngine;
 import dev.emailrouter.core.RouterEvent;
 import dev.emailrouter.core.TickReport;
 import dev.emailrouter.imap.ImapMailboxReader.PostAction;
+import dev.emailrouter.testfixtures.MutableClock;
 import jakarta.mail.Flags;
 import jakarta.mail.internet.MimeMessage;
 import java.lang.reflect.Field;

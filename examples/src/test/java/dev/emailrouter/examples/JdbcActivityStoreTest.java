@@ -22,6 +22,7 @@ import dev.emailrouter.core.Mailbox;
 import dev.emailrouter.core.RouterEngine;
 import dev.emailrouter.core.TickReport;
 import dev.emailrouter.jdbc.JdbcActivityStore;
+import dev.emailrouter.testfixtures.MutableClock;
 import java.io.InputStream;
 import java.sql.Connection;
 import java.sql.PreparedStatement;

@@ -14,6 +14,7 @@ import dev.emailrouter.core.RouterEngine;
 import dev.emailrouter.core.RouterEvent;
 import dev.emailrouter.core.TickReport;
 import dev.emailrouter.smtp.SmtpTransport;
+import dev.emailrouter.testfixtures.MutableClock;
 import jakarta.mail.BodyPart;
 import jakarta.mail.Message.RecipientType;
 import jakarta.mail.Multipart;

@@ -19,6 +19,7 @@ import dev.emailrouter.core.Mailbox;
 import dev.emailrouter.core.RouterEngine;
 import dev.emailrouter.core.RouterEvent;
 import dev.emailrouter.core.TickReport;
+import dev.emailrouter.testfixtures.MutableClock;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;

@@ -9,6 +9,7 @@ import dev.emailrouter.api.OutgoingEmail;
 import dev.emailrouter.core.InMemoryActivityStore;
 import dev.emailrouter.core.RouterEngine;
 import dev.emailrouter.core.TickReport;
+import dev.emailrouter.testfixtures.MutableClock;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;

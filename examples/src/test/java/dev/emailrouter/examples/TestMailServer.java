@@ -12,6 +12,7 @@ import dev.emailrouter.api.Security;
 import dev.emailrouter.imap.ImapMailboxReader;
 import dev.emailrouter.pop3.Pop3MailboxReader;
 import dev.emailrouter.smtp.SmtpTransport;
+import dev.emailrouter.testfixtures.Loopback;
 import jakarta.mail.Flags;
 import jakarta.mail.MessagingException;
 import jakarta.mail.Session;

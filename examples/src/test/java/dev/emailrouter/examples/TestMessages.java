@@ -1,5 +1,6 @@
 package dev.emailrouter.examples;
 
+import dev.emailrouter.testfixtures.MutableClock;
 import jakarta.mail.Message;
 import jakarta.mail.MessagingException;
 import jakarta.mail.Session;

@@ -9,6 +9,7 @@ import dev.emailrouter.api.SendResult;
 import dev.emailrouter.core.RouterEngine;
 import dev.emailrouter.core.RouterEvent;
 import dev.emailrouter.core.TickReport;
+import dev.emailrouter.testfixtures.MutableClock;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -7,6 +7,7 @@ import dev.emailrouter.core.Mailbox;
 import dev.emailrouter.core.RouterEngine;
 import dev.emailrouter.core.RouterEvent;
 import dev.emailrouter.reliability.HostileCorpus.Sample;
+import dev.emailrouter.testfixtures.MutableClock;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -11,6 +11,7 @@ import dev.emailrouter.core.RouterEngine;
 import dev.emailrouter.core.RouterEvent;
 import dev.emailrouter.core.TickReport;
 import dev.emailrouter.reliability.HostileCorpus.Sample;
+import dev.emailrouter.testfixtures.MutableClock;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;

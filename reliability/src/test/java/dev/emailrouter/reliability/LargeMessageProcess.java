@@ -1,21 +1,12 @@
 package dev.emailrouter.reliability;
 
-import dev.emailrouter.api.ActivityRef;
-import dev.emailrouter.api.ActivityStore;
 import dev.emailrouter.api.Attachment;
-import dev.emailrouter.api.Claim;
-import dev.emailrouter.api.ClaimRequest;
-import dev.emailrouter.api.ClaimedEmail;
 import dev.emailrouter.api.Credentials;
 import dev.emailrouter.api.EmailAddress;
-import dev.emailrouter.api.EmailIdentity;
 import dev.emailrouter.api.OutgoingEmail;
-import dev.emailrouter.api.Party;
 import dev.emailrouter.api.ReceiveResult;
 import dev.emailrouter.api.ReceivedEmail;
 import dev.emailrouter.api.Security;
-import dev.emailrouter.api.SendResult;
-import dev.emailrouter.api.SentOutcome;
 import dev.emailrouter.api.TrackingPolicy;
 import dev.emailrouter.core.InMemoryActivityStore;
 import dev.emailrouter.core.Mailbox;
@@ -24,6 +15,7 @@ import dev.emailrouter.core.TickReport;
 import dev.emailrouter.imap.ImapMailboxReader;
 import dev.emailrouter.pop3.Pop3MailboxReader;
 import dev.emailrouter.smtp.SmtpTransport;
+import dev.emailrouter.testfixtures.ForwardingActivityStore;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -31,9 +23,7 @@ import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -122,8 +112,17 @@ public final class LargeMessageProcess {
   }
 
   /** The in-memory store, except that received attachments are streamed through a digest and dropped. */
-  static final class StreamingStore implements ActivityStore {
-    final InMemoryActivityStore delegate = new InMemoryActivityStore();
+  static final class StreamingStore extends ForwardingActivityStore {
+    final InMemoryActivityStore delegate;
+
+    StreamingStore() {
+      this(new InMemoryActivityStore());
+    }
+
+    private StreamingStore(InMemoryActivityStore delegate) {
+      super(delegate);
+      this.delegate = delegate;
+    }
 
     @Override
     public ReceiveResult createReceived(ReceivedEmail email) {
@@ -137,66 +136,6 @@ public final class LargeMessageProcess {
         }
       }
       return delegate.createReceived(email.toBuilder().attachments(List.of()).build());
-    }
-
-    @Override
-    public List<ClaimedEmail> claimPendingSend(ClaimRequest request) {
-      return delegate.claimPendingSend(request);
-    }
-
-    @Override
-    public long nextTrackingNumber() {
-      return delegate.nextTrackingNumber();
-    }
-
-    @Override
-    public void recordIdentity(Claim claim, String messageId, String trackingToken, String subject) {
-      delegate.recordIdentity(claim, messageId, trackingToken, subject);
-    }
-
-    @Override
-    public void markSent(Claim claim, Instant sentAt, SendResult result) {
-      delegate.markSent(claim, sentAt, result);
-    }
-
-    @Override
-    public List<Long> nextTrackingNumbers(int count) {
-      return delegate.nextTrackingNumbers(count);
-    }
-
-    @Override
-    public List<String> recordIdentities(List<EmailIdentity> identities) {
-      return delegate.recordIdentities(identities);
-    }
-
-    @Override
-    public List<String> markSentAll(List<SentOutcome> outcomes) {
-      return delegate.markSentAll(outcomes);
-    }
-
-    @Override
-    public void markRetry(Claim claim, Instant nextAttemptAt, int attempts, String reason) {
-      delegate.markRetry(claim, nextAttemptAt, attempts, reason);
-    }
-
-    @Override
-    public void markFailed(Claim claim, int attempts, SendResult result) {
-      delegate.markFailed(claim, attempts, result);
-    }
-
-    @Override
-    public Optional<ActivityRef> findByMessageId(String messageId) {
-      return delegate.findByMessageId(messageId);
-    }
-
-    @Override
-    public Optional<ActivityRef> findByTrackingToken(String trackingToken) {
-      return delegate.findByTrackingToken(trackingToken);
-    }
-
-    @Override
-    public List<Party> resolve(EmailAddress address) {
-      return delegate.resolve(address);
     }
   }
 

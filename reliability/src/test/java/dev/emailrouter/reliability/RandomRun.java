@@ -8,6 +8,7 @@ import dev.emailrouter.api.EmailStatus;
 import dev.emailrouter.core.RouterEvent;
 import dev.emailrouter.reliability.Crash.Point;
 import dev.emailrouter.reliability.FaultProxy.Fault;
+import dev.emailrouter.testfixtures.StoreOutage;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;

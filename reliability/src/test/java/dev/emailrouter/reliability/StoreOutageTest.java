@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.emailrouter.api.EmailStatus;
 import dev.emailrouter.core.RouterEvent;
+import dev.emailrouter.testfixtures.StoreOutage;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;

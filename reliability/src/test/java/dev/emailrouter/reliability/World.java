@@ -18,6 +18,7 @@ import dev.emailrouter.core.TickReport;
 import dev.emailrouter.imap.ImapMailboxReader;
 import dev.emailrouter.pop3.Pop3MailboxReader;
 import dev.emailrouter.smtp.SmtpTransport;
+import dev.emailrouter.testfixtures.MutableClock;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;

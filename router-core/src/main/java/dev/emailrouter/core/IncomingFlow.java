@@ -34,12 +34,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -54,11 +49,14 @@ final class IncomingFlow implements AutoCloseable {
   /** Whole messages downloaded per request: bounds memory while keeping round trips few. */
   static final int DOWNLOAD_CHUNK = 50;
 
-  private final RouterEngine.Settings settings;
+  private final Settings settings;
   private final TrackingTokens tokens;
   private final Backoff mailboxBackoff;
   private final Map<String, Health> health = new ConcurrentHashMap<>();
-  private final ExecutorService workers;
+  /** The threads mailboxes are read on. */
+  private final WorkerPool workers;
+  /** Whether the activity store is up: shared with the outgoing flow. */
+  private final StoreHealth storeHealth;
   /** The first mailbox a tick left unfinished because its time was used up; guarded by this. */
   private Mailbox resumeAt;
   /**
@@ -85,29 +83,20 @@ final class IncomingFlow implements AutoCloseable {
     Instant lastSuccess;
   }
 
-  IncomingFlow(RouterEngine.Settings settings) {
+  IncomingFlow(Settings settings, StoreHealth storeHealth) {
     this.settings = settings;
-    this.tokens = new TrackingTokens(settings.trackingTokenPrefix, settings.trackingTokenDigits);
-    this.mailboxBackoff = new Backoff(settings.mailboxRetryDelay,
-        settings.maxMailboxRetryDelay.compareTo(settings.mailboxRetryDelay) < 0 ? settings.mailboxRetryDelay : settings.maxMailboxRetryDelay, settings.random);
-    for (Mailbox m : settings.mailboxes) {
+    this.storeHealth = storeHealth;
+    this.tokens = settings.tokens().formatter();
+    this.mailboxBackoff = settings.reading().backoff(settings.random());
+    for (Mailbox m : settings.mailboxes()) {
       health.put(m.name(), new Health());
       positions.put(m.name(), positions.size());
     }
-    this.stateHealth = new StoreHealth(settings.clock, new Backoff(settings.retryDelay,
-        settings.maxRetryDelay.compareTo(settings.retryDelay) < 0 ? settings.retryDelay : settings.maxRetryDelay, settings.random));
+    this.stateHealth = new StoreHealth(settings.clock(), settings.retry().backoff(settings.random()));
     // Engines started together would all begin at the first mailbox and race for the same leases.
-    this.nextStart = settings.leasing && !settings.mailboxes.isEmpty() ? settings.random.nextInt(settings.mailboxes.size()) : 0;
-    if (settings.mailboxParallelism > 1 && settings.mailboxes.size() > 1) {
-      AtomicInteger n = new AtomicInteger();
-      workers = Executors.newFixedThreadPool(settings.mailboxParallelism, r -> {
-        Thread t = new Thread(r, "email-router-read-" + n.incrementAndGet());
-        t.setDaemon(true);
-        return t;
-      });
-    } else {
-      workers = null;
-    }
+    this.nextStart = settings.nodes().leasing() && !settings.mailboxes().isEmpty() ? settings.random().nextInt(settings.mailboxes().size()) : 0;
+    // No thread is started for a single mailbox: it would only ever run on the caller's.
+    this.workers = new WorkerPool("read", settings.mailboxes().size() > 1 ? settings.reading().mailboxParallelism() : 1);
   }
 
   void run(EventSink sink, TickBudget budget) {
@@ -116,26 +105,7 @@ final class IncomingFlow implements AutoCloseable {
     if (share == null) {
       return;
     }
-    if (workers == null) {
-      for (Mailbox m : order) {
-        runGuarded(m, sink, budget, share);
-      }
-      return;
-    }
-    List<Future<?>> futures = new ArrayList<>();
-    for (Mailbox m : order) {
-      futures.add(workers.submit(() -> runGuarded(m, sink, budget, share)));
-    }
-    for (Future<?> f : futures) {
-      try {
-        f.get();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return;
-      } catch (ExecutionException e) {
-        LOG.warn("a mailbox worker failed unexpectedly", e.getCause());
-      }
-    }
+    workers.forEach(order, m -> runGuarded(m, sink, budget, share));
   }
 
   /**
@@ -143,7 +113,7 @@ final class IncomingFlow implements AutoCloseable {
    * first mailbox it did not finish, so no mailbox waits behind the others for ever.
    */
   private List<Mailbox> rotated() {
-    List<Mailbox> all = settings.mailboxes;
+    List<Mailbox> all = settings.mailboxes();
     int from;
     synchronized (this) {
       from = nextStart;
@@ -191,14 +161,14 @@ final class IncomingFlow implements AutoCloseable {
      * @throws StateOutage if the leases can't be reached
      */
     synchronized Held claim(Mailbox mailbox) {
-      Instant asked = settings.clock.instant();
-      if (!settings.leasing) {
-        return new Held(new MailboxLeases.Lease(mailbox.name(), settings.leaseOwner, 0, Instant.MAX), asked);
+      Instant asked = settings.clock().instant();
+      if (!settings.nodes().leasing()) {
+        return new Held(new MailboxLeases.Lease(mailbox.name(), settings.nodes().leaseOwner(), 0, Instant.MAX), asked);
       }
       Held kept = owned.get(mailbox.name());
       if (kept != null) {
         MailboxLeases.Lease lease = kept.lease;
-        Optional<MailboxLeases.Lease> renewed = state(() -> settings.mailboxLeases.renew(lease, settings.mailboxLeaseDuration));
+        Optional<MailboxLeases.Lease> renewed = state(() -> settings.nodes().mailboxLeases().renew(lease, settings.nodes().mailboxLeaseDuration()));
         if (renewed.isPresent()) {
           kept.lease = renewed.get();
           kept.confirmedAt = asked;
@@ -212,8 +182,8 @@ final class IncomingFlow implements AutoCloseable {
       if (newTaken >= newAllowed) {
         return null;
       }
-      Optional<MailboxLeases.Lease> lease = state(() -> settings.mailboxLeases.acquire(mailbox.name(), settings.leaseOwner,
-          settings.mailboxLeaseDuration));
+      Optional<MailboxLeases.Lease> lease = state(() -> settings.nodes().mailboxLeases().acquire(mailbox.name(), settings.nodes().leaseOwner(),
+          settings.nodes().mailboxLeaseDuration()));
       if (lease.isEmpty()) {
         LOG.debug("mailbox {} not read this tick: another engine holds its lease", mailbox.name());
         return null;
@@ -222,7 +192,7 @@ final class IncomingFlow implements AutoCloseable {
       Held held = new Held(lease.get(), asked);
       owned.put(mailbox.name(), held);
       synchronized (IncomingFlow.this) {
-        nextStart = (positions.get(mailbox.name()) + 1) % settings.mailboxes.size();
+        nextStart = (positions.get(mailbox.name()) + 1) % settings.mailboxes().size();
       }
       return held;
     }
@@ -233,7 +203,7 @@ final class IncomingFlow implements AutoCloseable {
    * up the leases beyond the share (the last ones in this tick's order).
    */
   private Share share(List<Mailbox> order, EventSink sink) {
-    if (!settings.leasing) {
+    if (!settings.nodes().leasing()) {
       return new Share(Integer.MAX_VALUE);
     }
     if (!stateHealth.isAvailable()) {
@@ -243,15 +213,15 @@ final class IncomingFlow implements AutoCloseable {
     }
     int cap;
     try {
-      int live = Math.max(1, state(() -> settings.mailboxLeases.liveOwners(settings.leaseOwner, settings.mailboxLeaseDuration)));
-      cap = (settings.mailboxes.size() + live - 1) / live;
+      int live = Math.max(1, state(() -> settings.nodes().mailboxLeases().liveOwners(settings.nodes().leaseOwner(), settings.nodes().mailboxLeaseDuration())));
+      cap = (settings.mailboxes().size() + live - 1) / live;
     } catch (StateOutage e) {
       stateUnavailable(null, e, sink);
       return null;
     }
-    Instant now = settings.clock.instant();
+    Instant now = settings.clock().instant();
     // Leases not confirmed for a whole period have surely expired: they no longer count as ours.
-    owned.values().removeIf(h -> !now.isBefore(h.confirmedAt.plus(settings.mailboxLeaseDuration)));
+    owned.values().removeIf(h -> !now.isBefore(h.confirmedAt.plus(settings.nodes().mailboxLeaseDuration())));
     int kept = 0;
     for (Mailbox m : order) {
       Held h = owned.get(m.name());
@@ -319,15 +289,15 @@ final class IncomingFlow implements AutoCloseable {
      * @throws LeaseLost when it was taken over
      */
     void check() {
-      if (!settings.leasing) {
+      if (!settings.nodes().leasing()) {
         return;
       }
-      Instant now = settings.clock.instant();
-      if (Duration.between(confirmedAt, now).compareTo(settings.mailboxLeaseDuration.dividedBy(2)) < 0) {
+      Instant now = settings.clock().instant();
+      if (Duration.between(confirmedAt, now).compareTo(settings.nodes().mailboxLeaseDuration().dividedBy(2)) < 0) {
         return;
       }
       MailboxLeases.Lease current = lease;
-      Optional<MailboxLeases.Lease> renewed = state(() -> settings.mailboxLeases.renew(current, settings.mailboxLeaseDuration));
+      Optional<MailboxLeases.Lease> renewed = state(() -> settings.nodes().mailboxLeases().renew(current, settings.nodes().mailboxLeaseDuration()));
       if (renewed.isEmpty()) {
         throw new LeaseLost("the lease (token " + current.fencingToken() + ") was taken over by another engine");
       }
@@ -336,16 +306,16 @@ final class IncomingFlow implements AutoCloseable {
     }
 
     void save(String mailbox, MailboxCheckpoint checkpoint) {
-      if (!settings.leasing) {
+      if (!settings.nodes().leasing()) {
         state(() -> {
-          settings.checkpoints.save(mailbox, checkpoint);
+          settings.checkpoints().save(mailbox, checkpoint);
           return null;
         });
         return;
       }
       check();
       long token = lease.fencingToken();
-      if (!state(() -> settings.checkpoints.save(mailbox, checkpoint, token))) {
+      if (!state(() -> settings.checkpoints().save(mailbox, checkpoint, token))) {
         throw new LeaseLost("the checkpoint store refused the write under token " + token
             + ": a newer lease wrote or holds the mailbox");
       }
@@ -354,13 +324,13 @@ final class IncomingFlow implements AutoCloseable {
 
   private void runGuarded(Mailbox mailbox, EventSink sink, TickBudget budget, Share share) {
     Health h = health.get(mailbox.name());
-    Instant now = settings.clock.instant();
+    Instant now = settings.clock().instant();
     synchronized (h) {
       if (h.disabled || now.isBefore(h.retryAt)) {
         return;
       }
     }
-    if (!settings.storeHealth.isAvailable()) {
+    if (!storeHealth.isAvailable()) {
       // The store is backed off after an outage: reading would only meet it again (it is the same
       // store for every mailbox), and no message may count an attempt for it.
       LOG.debug("mailbox {} not read this tick: the activity store is backed off", mailbox.name());
@@ -382,7 +352,7 @@ final class IncomingFlow implements AutoCloseable {
         return;
       }
       read(mailbox, sink, budget, held);
-      Instant done = settings.clock.instant();
+      Instant done = settings.clock().instant();
       synchronized (h) {
         h.failuresInRow = 0;
         h.lastSuccess = done;
@@ -405,7 +375,7 @@ final class IncomingFlow implements AutoCloseable {
 
   private void release(MailboxLeases.Lease lease) {
     try {
-      settings.mailboxLeases.release(lease);
+      settings.nodes().mailboxLeases().release(lease);
     } catch (RuntimeException e) {
       // It expires by itself; until then the mailbox waits, which costs time, not messages.
       LOG.warn("releasing the lease of mailbox {} failed; it expires at {}: {}", lease.mailbox(), lease.expiresAt(),
@@ -433,13 +403,13 @@ final class IncomingFlow implements AutoCloseable {
     String reason = e.getMessage() == null ? e.toString() : e.getMessage();
     synchronized (h) {
       h.failuresInRow++;
-      if (h.failuresInRow >= settings.mailboxFailuresBeforeDisable) {
+      if (h.failuresInRow >= settings.reading().mailboxFailuresBeforeDisable()) {
         h.disabled = true;
         LOG.warn("mailbox {} disabled after {} failures in a row: {}", mailbox.name(), h.failuresInRow, reason);
         sink.accept(new RouterEvent.MailboxDisabled(mailbox.name(), h.failuresInRow, reason));
         return;
       }
-      h.retryAt = settings.clock.instant().plus(mailboxBackoff.delay(h.failuresInRow));
+      h.retryAt = settings.clock().instant().plus(mailboxBackoff.delay(h.failuresInRow));
       LOG.warn("mailbox {} failed ({} in a row), next try at {}: {}", mailbox.name(), h.failuresInRow, h.retryAt,
           reason);
       sink.accept(new RouterEvent.MailboxFailed(mailbox.name(), h.failuresInRow, reason, h.retryAt));
@@ -494,10 +464,10 @@ final class IncomingFlow implements AutoCloseable {
   }
 
   private void read(Mailbox mailbox, EventSink sink, TickBudget budget, Held held) {
-    MailboxCheckpoint checkpoint = state(() -> settings.checkpoints.load(mailbox.name())).orElse(MailboxCheckpoint.START);
+    MailboxCheckpoint checkpoint = state(() -> settings.checkpoints().load(mailbox.name())).orElse(MailboxCheckpoint.START);
     Map<String, Integer> failures = new HashMap<>(checkpoint.failures());
     String cursor = checkpoint.cursor();
-    int messagesLeft = settings.maxMessagesPerMailbox;
+    int messagesLeft = settings.incoming().maxMessagesPerMailbox();
     try (MailboxReader.Session session = mailbox.reader().open()) {
       Set<String> retry = Set.copyOf(failures.keySet());
       while (true) {
@@ -554,9 +524,9 @@ final class IncomingFlow implements AutoCloseable {
       Map<String, Integer> failures, Map<String, Disposition> dispositions, EventSink sink) {
     List<Candidate> toDownload = new ArrayList<>();
     for (MessageHeaders h : headers) {
-      if (h.size() > settings.maxMessageSize) {
+      if (h.size() > settings.incoming().maxMessageSize()) {
         reject(mailbox, h.ref(), IncomingHeaders.parse(mailbox.name(), h).messageId(),
-            TrackingDecision.reject(Reason.TOO_LARGE, h.size() + " bytes, over maxMessageSize " + settings.maxMessageSize),
+            TrackingDecision.reject(Reason.TOO_LARGE, h.size() + " bytes, over maxMessageSize " + settings.incoming().maxMessageSize()),
             failures, dispositions, sink);
         continue;
       }
@@ -587,7 +557,7 @@ final class IncomingFlow implements AutoCloseable {
 
   private Candidate decide(Mailbox mailbox, IncomingMessage m, Party owner) {
     if (m.messageId() != null) {
-      Optional<ActivityRef> existing = settings.storeHealth.call(() -> settings.store.findByMessageId(m.messageId()));
+      Optional<ActivityRef> existing = storeHealth.call(() -> settings.store().findByMessageId(m.messageId()));
       if (existing.isPresent()) {
         boolean ours = existing.get().status() != EmailStatus.RECEIVED;
         TrackingDecision d = ours
@@ -597,11 +567,11 @@ final class IncomingFlow implements AutoCloseable {
         return new Candidate(m, owner, d, null);
       }
     }
-    IncomingContext context = new IncomingContext(settings.store, settings.storeHealth, tokens, m, owner);
+    IncomingContext context = new IncomingContext(settings.store(), storeHealth, tokens, m, owner);
     if (m.autoResponse() == AutoResponse.LOOP) {
       return new Candidate(m, owner, TrackingDecision.reject(Reason.LOOP, "a mail loop"), context);
     }
-    TrackingPolicy policy = mailbox.policy() != null ? mailbox.policy() : settings.policy;
+    TrackingPolicy policy = mailbox.policy() != null ? mailbox.policy() : settings.policy();
     TrackingDecision decision = policy.decide(m, context);
     if (decision == null) {
       throw new IllegalStateException("the tracking policy returned null for message " + m.ref());
@@ -680,8 +650,8 @@ final class IncomingFlow implements AutoCloseable {
         continue;
       }
       ContentDigest digest = new ContentDigest();
-      try (MessageContent content = MessageContent.parse(digest.watching(raw), settings.maxAttachmentSize,
-          settings.blockedExtensions, mailbox.kind() == Mailbox.Kind.FORWARD)) {
+      try (MessageContent content = MessageContent.parse(digest.watching(raw), settings.incoming().maxAttachmentSize(),
+          settings.incoming().blockedAttachmentExtensions(), mailbox.kind() == Mailbox.Kind.FORWARD)) {
         if (mailbox.kind() == Mailbox.Kind.FORWARD) {
           forwarded(mailbox, c, raw, content, digest.finish(raw), failures, dispositions, sink);
         } else {
@@ -709,7 +679,7 @@ final class IncomingFlow implements AutoCloseable {
     Party forwarder = null;
     if (wrapper.from() != null) {
       EmailAddress from = wrapper.from();
-      forwarder = settings.storeHealth.call(() -> settings.store.resolve(from)).stream().filter(p -> p.type() == Party.Type.USER)
+      forwarder = storeHealth.call(() -> settings.store().resolve(from)).stream().filter(p -> p.type() == Party.Type.USER)
           .findFirst().orElse(null);
     }
     if (forwarder == null) {
@@ -722,7 +692,7 @@ final class IncomingFlow implements AutoCloseable {
     // forward counts as tracked when any of them was.
     Disposition outcome = null;
     for (int i = 0; i < content.forwarded.size(); i++) {
-      try (MessageContent original = content.unwrapped(i, settings.maxAttachmentSize, settings.blockedExtensions)) {
+      try (MessageContent original = content.unwrapped(i, settings.incoming().maxAttachmentSize(), settings.incoming().blockedAttachmentExtensions())) {
         MessageHeaders innerHeaders = original.headers(ref, wrapper.headers().receivedAt());
         IncomingMessage inner = IncomingHeaders.parse(mailbox.name(), innerHeaders);
         Candidate c = decide(mailbox, inner, forwarder);
@@ -763,7 +733,7 @@ final class IncomingFlow implements AutoCloseable {
     ReceivedEmail email = ReceivedEmail.builder()
         .dedupKey(key).messageId(m.messageId()).mailbox(mailbox.name()).owner(c.owner())
         .from(m.from()).to(m.to()).cc(m.cc()).subject(m.subject())
-        .sentAt(m.sentAt()).receivedAt(receivedAt != null ? receivedAt : settings.clock.instant())
+        .sentAt(m.sentAt()).receivedAt(receivedAt != null ? receivedAt : settings.clock().instant())
         .textBody(content.text).htmlBody(content.html).attachments(attachments).droppedAttachments(content.dropped)
         .inReplyTo(m.inReplyTo()).references(m.references())
         .correlation(c.context() == null ? null : c.context().correlation().orElse(null))
@@ -771,7 +741,7 @@ final class IncomingFlow implements AutoCloseable {
         .build();
     MDC.put("messageId", String.valueOf(m.messageId()));
     try {
-      ReceiveResult result = settings.storeHealth.call(() -> settings.store.createReceived(email), contentFailed::get);
+      ReceiveResult result = storeHealth.call(() -> settings.store().createReceived(email), contentFailed::get);
       failures.remove(m.ref());
       dispositions.put(m.ref(), Disposition.TRACKED);
       LOG.trace("tracked message {} as activity {} (created: {})", m.messageId(), result.activityId(),
@@ -851,13 +821,13 @@ final class IncomingFlow implements AutoCloseable {
       if (id.equals(m.messageId()) || !tried.add(id) || tried.size() > DeliveryReports.MAX_CANDIDATES + 4) {
         continue;
       }
-      Optional<ActivityRef> email = settings.storeHealth.call(() -> settings.store.findByMessageId(id));
+      Optional<ActivityRef> email = storeHealth.call(() -> settings.store().findByMessageId(id));
       if (email.isEmpty() || email.get().status() == EmailStatus.RECEIVED) {
         continue; // a report is about an email the CRM sent
       }
       DeliveryReport report = new DeliveryReport(mailbox.name(), m.ref(), m.messageId(), id, t.getValue(),
           p.envelopeId(), p.reportingMta(), m.headers().receivedAt(), p.recipients());
-      settings.storeHealth.run(() -> settings.store.recordDeliveryReport(email.get(), report));
+      storeHealth.run(() -> settings.store().recordDeliveryReport(email.get(), report));
       LOG.debug("delivery report {} in {} ({}) recorded on activity {}: {}", m.messageId(), mailbox.name(),
           p.shape(), email.get().activityId(), p.recipients());
       sink.accept(new RouterEvent.DeliveryReported(mailbox.name(), m.ref(), m.messageId(), email.get().activityId(),
@@ -920,7 +890,7 @@ final class IncomingFlow implements AutoCloseable {
       Map<String, Integer> failures, Map<String, Disposition> dispositions, EventSink sink) {
     int attempts = failures.getOrDefault(ref, 0) + 1;
     String reason = MessageContent.withoutQuotedText(e.toString());
-    boolean quarantine = attempts >= settings.maxMessageAttempts;
+    boolean quarantine = attempts >= settings.incoming().maxMessageAttempts();
     if (quarantine) {
       failures.remove(ref);
       dispositions.put(ref, Disposition.QUARANTINED);
@@ -929,23 +899,21 @@ final class IncomingFlow implements AutoCloseable {
     } else {
       failures.put(ref, attempts);
       LOG.warn("message {} ({}) in {} failed (attempt {} of {}), tried again next tick: {}", ref, messageId,
-          mailbox.name(), attempts, settings.maxMessageAttempts, reason);
+          mailbox.name(), attempts, settings.incoming().maxMessageAttempts(), reason);
     }
     sink.accept(new RouterEvent.MessageFailed(mailbox.name(), ref, messageId, attempts, reason, quarantine));
   }
 
   @Override
   public void close() {
-    if (workers != null) {
-      workers.shutdown();
-    }
-    if (settings.leasing) {
+    workers.close();
+    if (settings.nodes().leasing()) {
       releaseAll();
     }
     // A reader may hold a connection between ticks (an IMAP reader keeping its connection): the
     // engine it was handed to lets it go. Each reader once, even if two mailboxes share it.
     java.util.Set<MailboxReader> closed = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
-    for (Mailbox m : settings.mailboxes) {
+    for (Mailbox m : settings.mailboxes()) {
       if (m.reader() instanceof AutoCloseable reader && closed.add(m.reader())) {
         try {
           reader.close();

@@ -11,7 +11,9 @@ import dev.emailrouter.api.SendResult;
 import dev.emailrouter.api.SendResult.RecipientResult;
 import dev.emailrouter.api.SentOutcome;
 import dev.emailrouter.api.StaleClaimException;
+import dev.emailrouter.core.RouterEvent.OutcomeNotRecorded.Outcome;
 import dev.emailrouter.support.internal.Idna;
+import java.security.SecureRandom;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -20,10 +22,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,11 +34,16 @@ import org.slf4j.MDC;
 final class OutgoingFlow implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(OutgoingFlow.class);
 
-  private final RouterEngine.Settings settings;
+  private final Settings settings;
+  /** Whether the store is up: shared with the incoming flow. */
+  private final StoreHealth storeHealth;
+  /** Distinguishes this engine's Message-IDs from those of engines given the same seeded random. */
+  private final String messageIdInstance = Long.toUnsignedString(new SecureRandom().nextLong(), 36);
   private final Backoff emailBackoff;
   private final Backoff serverBackoff;
   private final TrackingTokens tokens;
-  private final ExecutorService workers;
+  /** The send sessions' threads. */
+  private final WorkerPool workers;
   /** The copies to the Sent folder, or {@code null} when none is configured (nothing to pay then). */
   private final SentCopies copies;
   private String resumeAfterSender = "";
@@ -49,22 +52,14 @@ final class OutgoingFlow implements AutoCloseable {
   /** Emails claimed by the running tick whose outcome is not recorded yet; read by other threads. */
   private final AtomicInteger inFlight = new AtomicInteger();
 
-  OutgoingFlow(RouterEngine.Settings settings) {
+  OutgoingFlow(Settings settings, StoreHealth storeHealth) {
     this.settings = settings;
-    this.emailBackoff = new Backoff(settings.retryDelay, settings.maxRetryDelay, settings.random);
-    this.serverBackoff = new Backoff(settings.retryDelay, settings.maxRetryDelay, settings.random);
-    this.tokens = new TrackingTokens(settings.trackingTokenPrefix, settings.trackingTokenDigits);
-    this.copies = settings.sentFolder == null ? null : new SentCopies(settings);
-    if (settings.sendSessions > 1) {
-      AtomicInteger n = new AtomicInteger();
-      this.workers = Executors.newFixedThreadPool(settings.sendSessions, r -> {
-        Thread t = new Thread(r, "email-router-send-" + n.incrementAndGet());
-        t.setDaemon(true);
-        return t;
-      });
-    } else {
-      this.workers = null;
-    }
+    this.storeHealth = storeHealth;
+    this.emailBackoff = settings.retry().backoff(settings.random());
+    this.serverBackoff = settings.retry().backoff(settings.random());
+    this.tokens = settings.tokens().formatter();
+    this.copies = settings.sentFolder() == null ? null : new SentCopies(settings);
+    this.workers = new WorkerPool("send", settings.outgoing().sendSessions());
   }
 
   void run(EventSink sink, TickBudget budget) {
@@ -86,19 +81,19 @@ final class OutgoingFlow implements AutoCloseable {
   }
 
   private void claimAndSend(EventSink sink, TickBudget budget) {
-    Instant now = settings.clock.instant();
+    Instant now = settings.clock().instant();
     if (now.isBefore(serverRetryAt)) {
       // The server failed as a whole: don't claim and connect again before its backoff is over.
       return;
     }
-    if (!settings.storeHealth.isAvailable()) {
+    if (!storeHealth.isAvailable()) {
       LOG.debug("no email claimed this tick: the activity store is backed off");
       return;
     }
-    ClaimRequest request = new ClaimRequest(now, settings.lease, settings.batchPerSender, settings.maxPerTick, resumeAfterSender);
+    ClaimRequest request = new ClaimRequest(now, settings.outgoing().lease(), settings.outgoing().batchPerSender(), settings.outgoing().maxPerTick(), resumeAfterSender);
     List<ClaimedEmail> claimed;
     try {
-      claimed = settings.storeHealth.call(() -> settings.store.claimPendingSend(request));
+      claimed = storeHealth.call(() -> settings.store().claimPendingSend(request));
     } catch (StoreOutage e) {
       storeUnavailable(e, List.of(), sink);
       return;
@@ -116,11 +111,7 @@ final class OutgoingFlow implements AutoCloseable {
       storeUnavailable(e, claimed, sink);
       return;
     }
-    if (workers == null || ready.size() < 2) {
-      sendBatch(ready, sink, budget);
-      return;
-    }
-    int sessions = Math.min(settings.sendSessions, ready.size());
+    int sessions = Math.min(settings.outgoing().sendSessions(), ready.size());
     List<List<ClaimedEmail>> parts = new ArrayList<>();
     for (int i = 0; i < sessions; i++) {
       parts.add(new ArrayList<>());
@@ -128,20 +119,7 @@ final class OutgoingFlow implements AutoCloseable {
     for (int i = 0; i < ready.size(); i++) {
       parts.get(i % sessions).add(ready.get(i));
     }
-    List<Future<?>> futures = new ArrayList<>();
-    for (List<ClaimedEmail> part : parts) {
-      futures.add(workers.submit(() -> sendBatch(part, sink, budget)));
-    }
-    for (Future<?> f : futures) {
-      try {
-        f.get();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return;
-      } catch (ExecutionException e) {
-        LOG.warn("a send session failed unexpectedly", e.getCause());
-      }
-    }
+    workers.forEach(parts, part -> sendBatch(part, sink, budget));
   }
 
   /**
@@ -163,9 +141,9 @@ final class OutgoingFlow implements AutoCloseable {
       return claimed;
     }
     List<Long> numbers = null;
-    if (settings.trackingTokens) {
+    if (settings.tokens().trackingTokens()) {
       try {
-        numbers = settings.storeHealth.call(() -> settings.store.nextTrackingNumbers(fresh.size()));
+        numbers = storeHealth.call(() -> settings.store().nextTrackingNumbers(fresh.size()));
         if (numbers == null || numbers.size() != fresh.size()) {
           throw new IllegalStateException("nextTrackingNumbers(" + fresh.size() + ") returned "
               + (numbers == null ? "null" : numbers.size() + " numbers"));
@@ -190,7 +168,7 @@ final class OutgoingFlow implements AutoCloseable {
     }
     List<String> stale;
     try {
-      stale = settings.storeHealth.call(() -> settings.store.recordIdentities(identities));
+      stale = storeHealth.call(() -> settings.store().recordIdentities(identities));
     } catch (StoreOutage e) {
       throw e;
     } catch (RuntimeException e) {
@@ -236,32 +214,38 @@ final class OutgoingFlow implements AutoCloseable {
       return c;
     }
     try {
-      String token = settings.trackingTokens ? tokens.format(settings.storeHealth.call(settings.store::nextTrackingNumber)) : null;
+      String token = settings.tokens().trackingTokens() ? tokens.format(storeHealth.call(settings.store()::nextTrackingNumber)) : null;
       String subject = token == null ? e.subject() : tokens.apply(e.subject(), token);
       String messageId = newMessageId(e);
-      settings.storeHealth.run(() -> settings.store.recordIdentity(c.claim(), messageId, token, subject));
+      storeHealth.run(() -> settings.store().recordIdentity(c.claim(), messageId, token, subject));
       return new ClaimedEmail(e.withIdentity(messageId, token, subject), c.claim());
     } catch (StoreOutage ex) {
       throw ex;
+    } catch (StaleClaimException ex) {
+      // Not sent: the claim passed to another engine (its lease expired), which sends it.
+      settled();
+      sink.accept(new RouterEvent.ClaimLost(e.activityId(), "recording its Message-ID failed: " + ex.getMessage()));
+      LOG.warn("claim on activity {} was lost before its Message-ID was recorded", e.activityId());
+      return null;
     } catch (RuntimeException ex) {
       // Not sent, state unchanged: the lease expires and a later tick claims it again.
-      sink.accept(new RouterEvent.ClaimLost(e.activityId(), "recording its Message-ID failed: " + ex.getMessage()));
-      LOG.warn("recording the identity of activity {} failed; it is claimable again when its lease expires",
-          e.activityId(), ex);
       settled();
+      notRecorded(c, Outcome.MESSAGE_ID, "recording its Message-ID failed: " + ex.getMessage(), sink);
+      LOG.warn("recording the identity of activity {} failed; it is claimable again at {}, when its lease expires",
+          e.activityId(), c.claim().leaseUntil(), ex);
       return null;
     }
   }
 
   private String newMessageId(OutgoingEmail e) {
     // The A-label: a Unicode domain in the Message-ID would fail the email at the transport, every time.
-    String domain = settings.messageIdDomain != null ? settings.messageIdDomain : Idna.toAsciiOrElse(e.from().domain(), "invalid");
+    String domain = settings.outgoing().messageIdDomain() != null ? settings.outgoing().messageIdDomain() : Idna.toAsciiOrElse(e.from().domain(), "invalid");
     long random;
-    synchronized (settings.random) {
-      random = settings.random.nextLong();
+    synchronized (settings.random()) {
+      random = settings.random().nextLong();
     }
-    return "<" + Long.toString(settings.clock.millis(), 36) + "." + Long.toUnsignedString(random, 36) + "."
-        + settings.messageIdInstance + ".er@" + domain + ">";
+    return "<" + Long.toString(settings.clock().millis(), 36) + "." + Long.toUnsignedString(random, 36) + "."
+        + messageIdInstance + ".er@" + domain + ">";
   }
 
   private void sendBatch(List<ClaimedEmail> batch, EventSink sink, TickBudget budget) {
@@ -277,9 +261,9 @@ final class OutgoingFlow implements AutoCloseable {
     int next = 0;
     // The first email neither handed to the server nor handed back to the store.
     int unsentFrom = 0;
-    try (MailTransport.Session session = settings.transport.openSession()) {
+    try (MailTransport.Session session = settings.transport().openSession()) {
       for (; next < batch.size(); next++) {
-        if (!settings.storeHealth.isAvailable()) {
+        if (!storeHealth.isAvailable()) {
           // Another session met a store outage (and reported it): send no more, as below.
           returnUnsent(batch.subList(next, batch.size()), sink);
           next = batch.size();
@@ -310,7 +294,7 @@ final class OutgoingFlow implements AutoCloseable {
         } finally {
           MDC.remove("activity");
         }
-        if (group.size() >= settings.sentBatchSize) {
+        if (group.size() >= settings.outgoing().sentBatchSize()) {
           flush(group, sink);
         }
       }
@@ -357,7 +341,7 @@ final class OutgoingFlow implements AutoCloseable {
     }
     List<String> stale;
     try {
-      stale = settings.storeHealth.call(() -> settings.store.markSentAll(outcomes));
+      stale = storeHealth.call(() -> settings.store().markSentAll(outcomes));
     } catch (StoreOutage e) {
       abandon(taken, e, sink);
       throw e;
@@ -366,7 +350,7 @@ final class OutgoingFlow implements AutoCloseable {
       for (int i = 0; i < taken.size(); i++) {
         PendingSent p = taken.get(i);
         try {
-          if (guard(p.claimed(), sink, () -> settings.store.markSent(p.outcome().claim(), p.outcome().sentAt(),
+          if (guard(p.claimed(), Outcome.SENT, sink, () -> settings.store().markSent(p.outcome().claim(), p.outcome().sentAt(),
               p.outcome().result()))) {
             reportSent(p, sink);
           }
@@ -419,8 +403,7 @@ final class OutgoingFlow implements AutoCloseable {
     }
     for (PendingSent p : group) {
       settled(); // given up to its lease
-      sink.accept(new RouterEvent.ClaimLost(p.claimed().email().activityId(), "the activity store is unavailable: "
-          + e.getMessage()));
+      notRecorded(p.claimed(), Outcome.SENT, "the activity store is unavailable: " + e.getMessage(), sink);
     }
     LOG.warn("{} accepted email(s) could not be recorded as Sent, the activity store is unavailable; they are "
         + "claimable again when their lease expires", group.size());
@@ -428,14 +411,14 @@ final class OutgoingFlow implements AutoCloseable {
 
   /** Returns claimed emails the tick had no time left for to Pending Send, due now, no attempt counted. */
   private void deferred(List<ClaimedEmail> rest, EventSink sink, TickBudget budget) {
-    Instant now = settings.clock.instant();
-    String reason = "the tick's time for sending (tickBudget " + settings.tickBudget + (settings.mailboxes.isEmpty() ? "" : ", half of it"
+    Instant now = settings.clock().instant();
+    String reason = "the tick's time for sending (tickBudget " + settings.tickBudget() + (settings.mailboxes().isEmpty() ? "" : ", half of it"
         + " for sending when there are mailboxes") + ") was used up before it was sent; next tick";
     int returned = 0;
     try {
       for (ClaimedEmail c : rest) {
         OutgoingEmail e = c.email();
-        if (guard(c, sink, () -> settings.store.markRetry(c.claim(), now, e.attempts(), reason))) {
+        if (guard(c, Outcome.RETRY, sink, () -> settings.store().markRetry(c.claim(), now, e.attempts(), reason))) {
           returned++;
           sink.accept(new RouterEvent.EmailRetried(e.activityId(), e.attempts(), now, reason));
         }
@@ -448,16 +431,16 @@ final class OutgoingFlow implements AutoCloseable {
 
   private void serverUnavailable(List<ClaimedEmail> rest, String reason, EventSink sink) {
     int failures = serverFailuresInRow.incrementAndGet();
-    Instant retryAt = settings.clock.instant().plus(serverBackoff.delay(failures));
+    Instant retryAt = settings.clock().instant().plus(serverBackoff.delay(failures));
     serverRetryAt = retryAt;
-    LOG.warn("outgoing server {} unavailable ({} in a row): {}; {} emails wait until {}", settings.transport.describe(),
+    LOG.warn("outgoing server {} unavailable ({} in a row): {}; {} emails wait until {}", settings.transport().describe(),
         failures, reason, rest.size(), retryAt);
-    sink.accept(new RouterEvent.ServerUnavailable(settings.transport.describe(), reason, retryAt));
+    sink.accept(new RouterEvent.ServerUnavailable(settings.transport().describe(), reason, retryAt));
     String why = "server unavailable: " + reason;
     try {
       for (ClaimedEmail c : rest) {
         OutgoingEmail e = c.email();
-        if (guard(c, sink, () -> settings.store.markRetry(c.claim(), retryAt, e.attempts(), why))) {
+        if (guard(c, Outcome.RETRY, sink, () -> settings.store().markRetry(c.claim(), retryAt, e.attempts(), why))) {
           sink.accept(new RouterEvent.EmailRetried(e.activityId(), e.attempts(), retryAt, why));
         }
       }
@@ -482,13 +465,13 @@ final class OutgoingFlow implements AutoCloseable {
   }
 
   private void returnUnsent(List<ClaimedEmail> unsent, EventSink sink) {
-    Instant at = settings.storeHealth.retryAt();
+    Instant at = storeHealth.retryAt();
     String reason = "not sent: the activity store is unavailable";
     for (int i = 0; i < unsent.size(); i++) {
       ClaimedEmail c = unsent.get(i);
       OutgoingEmail e = c.email();
       try {
-        if (guard(c, sink, () -> settings.store.markRetry(c.claim(), at, e.attempts(), reason))) {
+        if (guard(c, Outcome.RETRY, sink, () -> settings.store().markRetry(c.claim(), at, e.attempts(), reason))) {
           sink.accept(new RouterEvent.EmailRetried(e.activityId(), e.attempts(), at, reason));
         }
       } catch (StoreOutage again) {
@@ -501,7 +484,7 @@ final class OutgoingFlow implements AutoCloseable {
   private void record(ClaimedEmail c, SendResult result, EventSink sink, List<PendingSent> group) {
     OutgoingEmail e = c.email();
     int attempts = e.attempts() + 1;
-    Instant now = settings.clock.instant();
+    Instant now = settings.clock().instant();
     // Recipients that accepted in an earlier attempt got the email: from then on it is never Failed
     // nor retried without them recorded, only partly sent again or Sent.
     boolean acceptedBefore = !e.acceptedRecipients().isEmpty();
@@ -515,7 +498,7 @@ final class OutgoingFlow implements AutoCloseable {
         // The store never holds the bytes.
         SendResult accepted = result.withoutMessage();
         SendResult complete = perRecipient(e, accepted);
-        if (complete.recipientsWith(SendResult.Outcome.TRANSIENT).isEmpty()) {
+        if (!anyTransient(complete)) {
           sent(c, accepted, now, group);
         } else {
           partlySent(c, complete, attempts, now, sink, group);
@@ -524,15 +507,15 @@ final class OutgoingFlow implements AutoCloseable {
       case TRANSIENT -> {
         if (acceptedBefore) {
           partlySent(c, perRecipient(e, result), attempts, now, sink, group);
-        } else if (attempts >= settings.maxAttempts) {
+        } else if (attempts >= settings.retry().maxAttempts()) {
           SendResult gaveUp = new SendResult(SendResult.Outcome.TRANSIENT,
               "gave up after " + attempts + " attempts; last: " + result.serverReply(), result.recipients());
-          if (guard(c, sink, () -> settings.store.markFailed(c.claim(), attempts, gaveUp))) {
+          if (guard(c, Outcome.FAILED, sink, () -> settings.store().markFailed(c.claim(), attempts, gaveUp))) {
             sink.accept(new RouterEvent.EmailFailed(e.activityId(), attempts, gaveUp.serverReply()));
           }
         } else {
           Instant at = now.plus(emailBackoff.delay(attempts));
-          if (guard(c, sink, () -> settings.store.markRetry(c.claim(), at, attempts, result.serverReply()))) {
+          if (guard(c, Outcome.RETRY, sink, () -> settings.store().markRetry(c.claim(), at, attempts, result.serverReply()))) {
             sink.accept(new RouterEvent.EmailRetried(e.activityId(), attempts, at, result.serverReply()));
           }
         }
@@ -544,12 +527,22 @@ final class OutgoingFlow implements AutoCloseable {
           sent(c, new SendResult(SendResult.Outcome.ACCEPTED, "accepted in an earlier attempt by "
               + e.acceptedRecipients().size() + " recipients; the others refused: " + result.serverReply(),
               complete.recipients()), now, group);
-        } else if (guard(c, sink, () -> settings.store.markFailed(c.claim(), attempts, result))) {
+        } else if (guard(c, Outcome.FAILED, sink, () -> settings.store().markFailed(c.claim(), attempts, result))) {
           sink.accept(new RouterEvent.EmailFailed(e.activityId(), attempts, result.serverReply()));
         }
       }
       default -> throw new IllegalStateException("unknown outcome " + result.outcome());
     }
+  }
+
+  /** Whether a recipient is still pending (refused for now); a loop, as it runs for every email sent. */
+  private static boolean anyTransient(SendResult result) {
+    for (RecipientResult r : result.recipients()) {
+      if (r.outcome() == SendResult.Outcome.TRANSIENT) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Adds the accepted email to its session's group, recorded as Sent with it ({@link #flush}). */
@@ -564,7 +557,7 @@ final class OutgoingFlow implements AutoCloseable {
   private void partlySent(ClaimedEmail c, SendResult complete, int attempts, Instant now, EventSink sink,
       List<PendingSent> group) {
     OutgoingEmail e = c.email();
-    if (attempts >= settings.maxAttempts) {
+    if (attempts >= settings.retry().maxAttempts()) {
       List<RecipientResult> recipients = new ArrayList<>();
       for (RecipientResult r : complete.recipients()) {
         recipients.add(r.outcome() != SendResult.Outcome.TRANSIENT ? r : new RecipientResult(r.recipient(),
@@ -576,7 +569,7 @@ final class OutgoingFlow implements AutoCloseable {
     Instant at = now.plus(emailBackoff.delay(attempts));
     List<RecipientResult> pending = complete.recipients().stream()
         .filter(r -> r.outcome() == SendResult.Outcome.TRANSIENT).toList();
-    if (guard(c, sink, () -> settings.store.markPartlySent(c.claim(), at, attempts, complete))) {
+    if (guard(c, Outcome.PARTLY_SENT, sink, () -> settings.store().markPartlySent(c.claim(), at, attempts, complete))) {
       LOG.trace("activity {} partly sent; {} recipients pending until {}", e.activityId(), pending.size(), at);
       sink.accept(new RouterEvent.EmailPartlySent(e.activityId(), attempts, at, pending));
     }
@@ -587,6 +580,14 @@ final class OutgoingFlow implements AutoCloseable {
    * did not list takes the outcome and reply of the email as a whole (a 451 at DATA, say).
    */
   private static SendResult perRecipient(OutgoingEmail e, SendResult result) {
+    List<RecipientResult> given = result.recipients();
+    if (given.size() == 1 && e.acceptedRecipients().isEmpty() && e.to().size() + e.cc().size() + e.bcc().size() == 1) {
+      // One recipient, listed by the transport (most emails): already complete, nothing to build.
+      EmailAddress only = !e.to().isEmpty() ? e.to().get(0) : !e.cc().isEmpty() ? e.cc().get(0) : e.bcc().get(0);
+      if (only.normalized().equals(given.get(0).recipient().normalized())) {
+        return result.withoutMessage();
+      }
+    }
     Map<String, RecipientResult> listed = new LinkedHashMap<>();
     for (RecipientResult r : result.recipients()) {
       listed.putIfAbsent(r.recipient().normalized(), r);
@@ -601,34 +602,39 @@ final class OutgoingFlow implements AutoCloseable {
   }
 
   /**
-   * Runs a store update; a lost claim or a store failure tied to this email is reported, never
-   * thrown.
+   * Runs a store update that records {@code outcome}; a lost claim ({@link RouterEvent.ClaimLost})
+   * or a store failure ({@link RouterEvent.OutcomeNotRecorded}) is reported, never thrown.
    *
-   * @throws StoreOutage if the store is down (reported as a lost claim too: the email waits for its
+   * @throws StoreOutage if the store is down (reported as not recorded too: the email waits for its
    *     lease)
    */
-  private boolean guard(ClaimedEmail c, EventSink sink, Runnable update) {
+  private boolean guard(ClaimedEmail c, Outcome outcome, EventSink sink, Runnable update) {
     settled();
     try {
-      settings.storeHealth.run(update);
+      storeHealth.run(update);
       return true;
     } catch (StaleClaimException e) {
       sink.accept(new RouterEvent.ClaimLost(c.email().activityId(), e.getMessage()));
       LOG.warn("claim on activity {} was lost before its outcome was recorded", c.email().activityId());
       return false;
     } catch (StoreOutage e) {
-      sink.accept(new RouterEvent.ClaimLost(c.email().activityId(), "the activity store is unavailable: "
-          + e.getMessage()));
+      notRecorded(c, outcome, "the activity store is unavailable: " + e.getMessage(), sink);
       LOG.warn("recording the state of activity {} failed, the activity store is unavailable; it is claimable "
-          + "again when its lease expires", c.email().activityId());
+          + "again at {}, when its lease expires", c.email().activityId(), c.claim().leaseUntil());
       throw e;
     } catch (RuntimeException e) {
-      // The email stays Sending; its lease expires and it is sent again (at least once).
-      sink.accept(new RouterEvent.ClaimLost(c.email().activityId(), "recording the outcome failed: " + e.getMessage()));
-      LOG.warn("recording the outcome of activity {} failed; it is claimable again when its lease expires",
-          c.email().activityId(), e);
+      // The email stays Sending; its lease expires and it is claimed again (an accepted one is sent
+      // again: at least once).
+      notRecorded(c, outcome, "recording the outcome failed: " + e.getMessage(), sink);
+      LOG.warn("recording the outcome of activity {} failed; it is claimable again at {}, when its lease expires",
+          c.email().activityId(), c.claim().leaseUntil(), e);
       return false;
     }
+  }
+
+  /** Reports that the store did not record {@code outcome} while the claim held: the email waits for its lease. */
+  private static void notRecorded(ClaimedEmail c, Outcome outcome, String reason, EventSink sink) {
+    sink.accept(new RouterEvent.OutcomeNotRecorded(c.email().activityId(), outcome, reason, c.claim().leaseUntil()));
   }
 
   /** One claimed email's outcome is being recorded (or it was given up to its lease). */
@@ -638,8 +644,6 @@ final class OutgoingFlow implements AutoCloseable {
 
   @Override
   public void close() {
-    if (workers != null) {
-      workers.shutdown();
-    }
+    workers.close();
   }
 }

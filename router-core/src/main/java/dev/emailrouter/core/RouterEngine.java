@@ -13,10 +13,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -87,10 +85,12 @@ public final class RouterEngine implements AutoCloseable {
   /** Guarded by {@link #tickLock}. */
   private boolean closed;
 
-  private RouterEngine(Builder b) {
-    this.settings = new Settings(b);
-    this.outgoing = settings.transport == null ? null : new OutgoingFlow(settings);
-    this.incoming = new IncomingFlow(settings);
+  private RouterEngine(Settings settings) {
+    this.settings = settings;
+    // One backoff for both flows and every mailbox: they all call the one store.
+    StoreHealth storeHealth = new StoreHealth(settings.clock(), settings.retry().backoff(settings.random()));
+    this.outgoing = settings.transport() == null ? null : new OutgoingFlow(settings, storeHealth);
+    this.incoming = new IncomingFlow(settings, storeHealth);
   }
 
   /**
@@ -116,10 +116,10 @@ public final class RouterEngine implements AutoCloseable {
         // leave claimed emails in Sending until their lease expires.
         throw new IllegalStateException("the engine is closed; build a new RouterEngine to tick again");
       }
-      Instant started = settings.clock.instant();
-      Duration forSending = settings.mailboxes.isEmpty() ? settings.tickBudget : settings.tickBudget.dividedBy(2);
-      TickBudget budget = new TickBudget(settings.clock, started.plus(settings.tickBudget), started.plus(forSending));
-      EventSink sink = new EventSink(settings.listener);
+      Instant started = settings.clock().instant();
+      Duration forSending = settings.mailboxes().isEmpty() ? settings.tickBudget() : settings.tickBudget().dividedBy(2);
+      TickBudget budget = new TickBudget(settings.clock(), started.plus(settings.tickBudget()), started.plus(forSending));
+      EventSink sink = new EventSink(settings.listener());
       Instant incomingStarted = started;
       if (outgoing != null) {
         try {
@@ -128,13 +128,13 @@ public final class RouterEngine implements AutoCloseable {
           // A store that fails to claim is a problem of this tick only; the next tick tries again.
           LOG.warn("outgoing flow failed this tick: {}", e.toString(), e);
           sink.accept(new RouterEvent.ServerUnavailable("activity store", "claiming failed: " + e,
-              settings.clock.instant()));
+              settings.clock().instant()));
         }
-        incomingStarted = settings.clock.instant();
+        incomingStarted = settings.clock().instant();
       }
       incoming.run(sink, budget);
-      budget.report(settings.tickBudget, sink);
-      Instant finished = settings.clock.instant();
+      budget.report(settings.tickBudget(), sink);
+      Instant finished = settings.clock().instant();
       TickReport report = new TickReport(started, Duration.between(started, finished), sink.events(),
           Duration.between(started, incomingStarted), Duration.between(incomingStarted, finished));
       LOG.debug("tick done: {}", report);
@@ -171,7 +171,7 @@ public final class RouterEngine implements AutoCloseable {
    * @return an unmodifiable list; empty for an engine without mailboxes
    */
   public List<String> mailboxNames() {
-    return settings.mailboxes.stream().map(Mailbox::name).toList();
+    return settings.mailboxes().stream().map(Mailbox::name).toList();
   }
 
   /**
@@ -199,10 +199,10 @@ public final class RouterEngine implements AutoCloseable {
    */
   public Map<String, AccessReport> testAccess() {
     Map<String, AccessReport> reports = new LinkedHashMap<>();
-    if (settings.transport != null) {
-      reports.put("transport", safely(settings.transport.describe(), settings.transport::testAccess));
+    if (settings.transport() != null) {
+      reports.put("transport", safely(settings.transport().describe(), settings.transport()::testAccess));
     }
-    for (Mailbox mailbox : settings.mailboxes) {
+    for (Mailbox mailbox : settings.mailboxes()) {
       reports.put(mailbox.name(), safely(mailbox.reader().describe(), mailbox.reader()::testAccess));
     }
     return Collections.unmodifiableMap(reports);
@@ -257,43 +257,26 @@ public final class RouterEngine implements AutoCloseable {
    * value it refuses. For one thread at a time.
    */
   public static final class Builder {
-    ActivityStore store;
-    MailTransport transport;
-    SentFolder sentFolder;
-    int maxPendingCopies = 1000;
-    long maxPendingCopyBytes = 64L * 1024 * 1024;
-    final List<Mailbox> mailboxes = new ArrayList<>();
-    TrackingPolicy policy = TrackingPolicy.responsesToCrmEmail();
-    Clock clock = Clock.systemUTC();
-    RouterListener listener = event -> {};
-    CheckpointStore checkpoints = CheckpointStore.inMemory();
-    Random random = new Random();
-    int batchPerSender = 6;
-    int maxPerTick = 600;
-    int sendSessions = 1;
-    int sentBatchSize = 16;
-    Duration lease = Duration.ofMinutes(30);
-    Duration tickBudget;
-    boolean nameStreamProvider = true;
-    int maxAttempts = 10;
-    Duration retryDelay = Duration.ofMinutes(5);
-    Duration maxRetryDelay = Duration.ofHours(4);
-    boolean trackingTokens = true;
-    String trackingTokenPrefix = "CRM:";
-    int trackingTokenDigits = 7;
-    String messageIdDomain;
-    int maxMessagesPerMailbox = 500;
-    long maxMessageSize = 25L * 1024 * 1024;
-    long maxAttachmentSize = 25L * 1024 * 1024;
-    Set<String> blockedExtensions = DEFAULT_BLOCKED_ATTACHMENT_EXTENSIONS;
-    int maxMessageAttempts = 3;
-    int mailboxFailuresBeforeDisable = 10;
-    Duration mailboxRetryDelay = Duration.ofMinutes(1);
-    Duration maxMailboxRetryDelay = Duration.ofHours(1);
-    int mailboxParallelism = 1;
-    MailboxLeases mailboxLeases = MailboxLeases.singleNode();
-    Duration mailboxLeaseDuration = DEFAULT_MAILBOX_LEASE;
-    String leaseOwner;
+    private ActivityStore store;
+    private MailTransport transport;
+    private SentFolder sentFolder;
+    private final List<Mailbox> mailboxes = new ArrayList<>();
+    private TrackingPolicy policy = TrackingPolicy.responsesToCrmEmail();
+    private Clock clock = Clock.systemUTC();
+    private RouterListener listener = event -> {};
+    private CheckpointStore checkpoints = CheckpointStore.inMemory();
+    private Random random = new Random();
+    /** {@code null}: {@link Settings#defaultTickBudget} of the lease, taken at build. */
+    private Duration tickBudget;
+    private boolean nameStreamProvider = true;
+    // Each group record holds its settings' defaults and checks: the setters below only replace a component.
+    private Settings.Outgoing outgoing = Settings.Outgoing.DEFAULTS;
+    private Settings.SentCopyQueue sentCopyQueue = Settings.SentCopyQueue.DEFAULTS;
+    private Settings.Retry retry = Settings.Retry.DEFAULTS;
+    private Settings.Tokens tokens = Settings.Tokens.DEFAULTS;
+    private Settings.Incoming incoming = Settings.Incoming.DEFAULTS;
+    private Settings.Reading reading = Settings.Reading.DEFAULTS;
+    private Settings.Nodes nodes = Settings.Nodes.DEFAULTS;
 
     private Builder() {}
 
@@ -333,7 +316,7 @@ public final class RouterEngine implements AutoCloseable {
      * memory (at most 1,000 copies and 64 MiB; what does not fit is reported and given up); until
      * such a delay is over, further copies are queued without being tried, so a Sent folder server
      * that is down never holds sending up by its timeouts. A restart forgets the copies waiting in
-     * that queue.
+     * that queue. It needs a {@link #transport}: {@link #build()} refuses a Sent folder without one.
      *
      * @param value the Sent folder
      * @return this builder
@@ -345,11 +328,7 @@ public final class RouterEngine implements AutoCloseable {
 
     /** Bounds the queue of copies to retry; for tests. */
     Builder sentCopyQueue(int maxCopies, long maxBytes) {
-      maxPendingCopies = range("maxPendingCopies", maxCopies, 0, 1_000_000);
-      if (maxBytes < 0) {
-        throw new IllegalArgumentException("maxPendingCopyBytes must not be negative, was " + maxBytes);
-      }
-      maxPendingCopyBytes = maxBytes;
+      sentCopyQueue = new Settings.SentCopyQueue(maxCopies, maxBytes);
       return this;
     }
 
@@ -438,7 +417,7 @@ public final class RouterEngine implements AutoCloseable {
      * @return this builder
      */
     public Builder batchPerSender(int value) {
-      batchPerSender = range("batchPerSender", value, 1, 1000);
+      outgoing = outgoing.withBatchPerSender(value);
       return this;
     }
 
@@ -449,7 +428,7 @@ public final class RouterEngine implements AutoCloseable {
      * @return this builder
      */
     public Builder maxPerTick(int value) {
-      maxPerTick = range("maxPerTick", value, 1, 1_000_000);
+      outgoing = outgoing.withMaxPerTick(value);
       return this;
     }
 
@@ -462,7 +441,7 @@ public final class RouterEngine implements AutoCloseable {
      * @return this builder
      */
     public Builder sendSessions(int value) {
-      sendSessions = range("sendSessions", value, 1, 64);
+      outgoing = outgoing.withSendSessions(value);
       return this;
     }
 
@@ -479,7 +458,7 @@ public final class RouterEngine implements AutoCloseable {
      * @return this builder
      */
     public Builder sentBatchSize(int value) {
-      sentBatchSize = range("sentBatchSize", value, 1, 1000);
+      outgoing = outgoing.withSentBatchSize(value);
       return this;
     }
 
@@ -491,7 +470,7 @@ public final class RouterEngine implements AutoCloseable {
      * @return this builder
      */
     public Builder lease(Duration value) {
-      lease = atLeast("lease", value, Duration.ofSeconds(1));
+      outgoing = outgoing.withLease(value);
       return this;
     }
 
@@ -529,7 +508,7 @@ public final class RouterEngine implements AutoCloseable {
      * @return this builder
      */
     public Builder tickBudget(Duration value) {
-      tickBudget = atLeast("tickBudget", value, Duration.ofSeconds(1));
+      tickBudget = Settings.atLeast("tickBudget", value, Duration.ofSeconds(1));
       return this;
     }
 
@@ -541,7 +520,7 @@ public final class RouterEngine implements AutoCloseable {
      * @return this builder
      */
     public Builder maxAttempts(int value) {
-      maxAttempts = range("maxAttempts", value, 1, 1000);
+      retry = retry.withMaxAttempts(value);
       return this;
     }
 
@@ -555,7 +534,7 @@ public final class RouterEngine implements AutoCloseable {
      * @return this builder
      */
     public Builder retryDelay(Duration value) {
-      retryDelay = atLeast("retryDelay", value, Duration.ofSeconds(1));
+      retry = retry.withRetryDelay(value);
       return this;
     }
 
@@ -566,7 +545,7 @@ public final class RouterEngine implements AutoCloseable {
      * @return this builder
      */
     public Builder maxRetryDelay(Duration value) {
-      maxRetryDelay = atLeast("maxRetryDelay", value, Duration.ofSeconds(1));
+      retry = retry.withMaxRetryDelay(value);
       return this;
     }
 
@@ -577,7 +556,7 @@ public final class RouterEngine implements AutoCloseable {
      * @return this builder
      */
     public Builder trackingTokens(boolean value) {
-      trackingTokens = value;
+      tokens = tokens.withTrackingTokens(value);
       return this;
     }
 
@@ -588,12 +567,7 @@ public final class RouterEngine implements AutoCloseable {
      * @return this builder
      */
     public Builder trackingTokenPrefix(String value) {
-      Objects.requireNonNull(value, "trackingTokenPrefix");
-      if (!value.matches("[A-Za-z0-9:#_-]{1,20}") || Character.isDigit(value.charAt(value.length() - 1))) {
-        throw new IllegalArgumentException("trackingTokenPrefix must be 1 to 20 letters, digits or :-_# and not end "
-            + "in a digit, was \"" + value + "\"");
-      }
-      trackingTokenPrefix = value;
+      tokens = tokens.withTrackingTokenPrefix(value);
       return this;
     }
 
@@ -605,7 +579,7 @@ public final class RouterEngine implements AutoCloseable {
      * @return this builder
      */
     public Builder trackingTokenDigits(int value) {
-      trackingTokenDigits = range("trackingTokenDigits", value, 1, 18);
+      tokens = tokens.withTrackingTokenDigits(value);
       return this;
     }
 
@@ -616,12 +590,7 @@ public final class RouterEngine implements AutoCloseable {
      * @return this builder
      */
     public Builder messageIdDomain(String value) {
-      Objects.requireNonNull(value, "messageIdDomain");
-      if (!value.matches("[A-Za-z0-9.-]{1,253}") || value.startsWith(".") || value.endsWith(".")) {
-        throw new IllegalArgumentException("messageIdDomain must be a domain name such as example.com, was \""
-            + value + "\"");
-      }
-      messageIdDomain = value.toLowerCase(Locale.ROOT);
+      outgoing = outgoing.withMessageIdDomain(value);
       return this;
     }
 
@@ -632,7 +601,7 @@ public final class RouterEngine implements AutoCloseable {
      * @return this builder
      */
     public Builder maxMessagesPerMailbox(int value) {
-      maxMessagesPerMailbox = range("maxMessagesPerMailbox", value, 1, 100_000);
+      incoming = incoming.withMaxMessagesPerMailbox(value);
       return this;
     }
 
@@ -644,10 +613,7 @@ public final class RouterEngine implements AutoCloseable {
      * @return this builder
      */
     public Builder maxMessageSize(long bytes) {
-      if (bytes < 1024) {
-        throw new IllegalArgumentException("maxMessageSize must be at least 1024 bytes, was " + bytes);
-      }
-      maxMessageSize = bytes;
+      incoming = incoming.withMaxMessageSize(bytes);
       return this;
     }
 
@@ -659,10 +625,7 @@ public final class RouterEngine implements AutoCloseable {
      * @return this builder
      */
     public Builder maxAttachmentSize(long bytes) {
-      if (bytes < 0) {
-        throw new IllegalArgumentException("maxAttachmentSize must be at least 0, was " + bytes);
-      }
-      maxAttachmentSize = bytes;
+      incoming = incoming.withMaxAttachmentSize(bytes);
       return this;
     }
 
@@ -682,16 +645,7 @@ public final class RouterEngine implements AutoCloseable {
      * @return this builder
      */
     public Builder blockedAttachmentExtensions(Set<String> extensions) {
-      Set<String> copy = new HashSet<>();
-      for (String e : extensions) {
-        String ext = e.startsWith(".") ? e.substring(1) : e;
-        if (ext.isEmpty() || !ext.matches("[A-Za-z0-9_-]+")) {
-          throw new IllegalArgumentException("blockedAttachmentExtensions must hold extensions such as exe, was \""
-              + e + "\"");
-        }
-        copy.add(ext.toLowerCase(Locale.ROOT));
-      }
-      blockedExtensions = copy;
+      incoming = incoming.withBlockedAttachmentExtensions(extensions);
       return this;
     }
 
@@ -703,7 +657,7 @@ public final class RouterEngine implements AutoCloseable {
      * @return this builder
      */
     public Builder maxMessageAttempts(int value) {
-      maxMessageAttempts = range("maxMessageAttempts", value, 1, 100);
+      incoming = incoming.withMaxMessageAttempts(value);
       return this;
     }
 
@@ -714,7 +668,7 @@ public final class RouterEngine implements AutoCloseable {
      * @return this builder
      */
     public Builder mailboxFailuresBeforeDisable(int value) {
-      mailboxFailuresBeforeDisable = range("mailboxFailuresBeforeDisable", value, 1, 10_000);
+      reading = reading.withMailboxFailuresBeforeDisable(value);
       return this;
     }
 
@@ -726,7 +680,7 @@ public final class RouterEngine implements AutoCloseable {
      * @return this builder
      */
     public Builder mailboxRetryDelay(Duration value) {
-      mailboxRetryDelay = atLeast("mailboxRetryDelay", value, Duration.ofSeconds(1));
+      reading = reading.withMailboxRetryDelay(value);
       return this;
     }
 
@@ -737,7 +691,7 @@ public final class RouterEngine implements AutoCloseable {
      * @return this builder
      */
     public Builder mailboxParallelism(int value) {
-      mailboxParallelism = range("mailboxParallelism", value, 1, 64);
+      reading = reading.withMailboxParallelism(value);
       return this;
     }
 
@@ -754,7 +708,7 @@ public final class RouterEngine implements AutoCloseable {
      * @return this builder
      */
     public Builder mailboxLeases(MailboxLeases value) {
-      mailboxLeases = Objects.requireNonNull(value, "mailboxLeases");
+      nodes = nodes.withMailboxLeases(value);
       return this;
     }
 
@@ -771,11 +725,7 @@ public final class RouterEngine implements AutoCloseable {
      * @return this builder
      */
     public Builder mailboxLeaseDuration(Duration value) {
-      Objects.requireNonNull(value, "mailboxLeaseDuration");
-      if (value.compareTo(Duration.ofSeconds(2)) < 0 || value.compareTo(Duration.ofDays(1)) > 0) {
-        throw new IllegalArgumentException("mailboxLeaseDuration must be between 2 seconds and 1 day, was " + value);
-      }
-      mailboxLeaseDuration = value;
+      nodes = nodes.withMailboxLeaseDuration(value);
       return this;
     }
 
@@ -788,12 +738,7 @@ public final class RouterEngine implements AutoCloseable {
      * @return this builder
      */
     public Builder leaseOwner(String value) {
-      Objects.requireNonNull(value, "leaseOwner");
-      if (value.isEmpty() || value.length() > 200 || value.chars().anyMatch(Character::isISOControl)) {
-        throw new IllegalArgumentException("leaseOwner must be 1 to 200 characters without control characters, was \""
-            + value.replaceAll("\\p{Cntrl}", "?") + "\"");
-      }
-      leaseOwner = value;
+      nodes = nodes.withLeaseOwner(value);
       return this;
     }
 
@@ -802,7 +747,10 @@ public final class RouterEngine implements AutoCloseable {
      *
      * @return the engine
      * @throws IllegalStateException if no activity store was set, or neither a transport nor a
-     *     mailbox
+     *     mailbox; or when settings disagree (the message names both): {@code sendSessions} above the
+     *     transport's {@link MailTransport#maxSessions()}, {@code maxRetryDelay} shorter than {@code
+     *     retryDelay}, {@code tickBudget} not shorter than {@code lease}, a {@code sentFolder}
+     *     without a transport
      */
     public RouterEngine build() {
       if (store == null) {
@@ -812,6 +760,7 @@ public final class RouterEngine implements AutoCloseable {
       if (transport == null && mailboxes.isEmpty()) {
         throw new IllegalStateException("an engine needs a transport, a mailbox, or both; neither was set");
       }
+      int sendSessions = outgoing.sendSessions();
       if (transport != null && transport.maxSessions().isPresent()
           && sendSessions > transport.maxSessions().getAsInt()) {
         throw new IllegalStateException("sendSessions (" + sendSessions + ") must not exceed the transport's "
@@ -819,129 +768,26 @@ public final class RouterEngine implements AutoCloseable {
             + "out the transport's timeout and then report the server unavailable; lower sendSessions or raise "
             + "maxSessions on " + transport.describe());
       }
-      if (maxRetryDelay.compareTo(retryDelay) < 0) {
-        throw new IllegalStateException("maxRetryDelay (" + maxRetryDelay + ") must not be shorter than retryDelay ("
-            + retryDelay + ")");
+      if (retry.maxRetryDelay().compareTo(retry.retryDelay()) < 0) {
+        throw new IllegalStateException("maxRetryDelay (" + retry.maxRetryDelay() + ") must not be shorter than "
+            + "retryDelay (" + retry.retryDelay() + ")");
       }
+      Duration lease = outgoing.lease();
       if (tickBudget != null && tickBudget.compareTo(lease) >= 0) {
         throw new IllegalStateException("tickBudget (" + tickBudget + ") must be shorter than lease (" + lease
             + "): an email claimed at the start of a tick could be claimed again by another engine before it is sent");
       }
+      if (sentFolder != null && transport == null) {
+        throw new IllegalStateException("sentFolder is set but no transport: an engine without a transport sends "
+            + "nothing, so it would never keep a copy; set the transport too, or leave sentFolder out");
+      }
+      Settings settings = new Settings(store, transport, sentFolder, mailboxes, policy, clock, listener, checkpoints,
+          random, tickBudget != null ? tickBudget : Settings.defaultTickBudget(lease), outgoing, sentCopyQueue, retry,
+          tokens, incoming, reading, nodes.withOwnerDrawn());
       if (nameStreamProvider) {
         StreamProviderShortcut.apply();
       }
-      return new RouterEngine(this);
-    }
-
-    private static int range(String name, int value, int min, int max) {
-      if (value < min || value > max) {
-        throw new IllegalArgumentException(name + " must be between " + min + " and " + max + ", was " + value);
-      }
-      return value;
-    }
-
-    private static Duration atLeast(String name, Duration value, Duration min) {
-      Objects.requireNonNull(value, name);
-      if (value.compareTo(min) < 0) {
-        throw new IllegalArgumentException(name + " must be at least " + min + ", was " + value);
-      }
-      return value;
-    }
-  }
-
-  private static final Duration DEFAULT_TICK_BUDGET = Duration.ofMinutes(10);
-  private static final Duration DEFAULT_MAILBOX_LEASE = Duration.ofMinutes(1);
-
-  /** The built configuration, immutable and shared by the flows. */
-  static final class Settings {
-    final ActivityStore store;
-    final MailTransport transport;
-    /** Where copies of sent emails go, or {@code null}: none. */
-    final SentFolder sentFolder;
-    final int maxPendingCopies;
-    final long maxPendingCopyBytes;
-    final List<Mailbox> mailboxes;
-    final TrackingPolicy policy;
-    final Clock clock;
-    final RouterListener listener;
-    final CheckpointStore checkpoints;
-    final Random random;
-    /** Whether the store is up: one backoff for both flows and every mailbox. */
-    final StoreHealth storeHealth;
-    /** Distinguishes this engine's Message-IDs from those of engines given the same seeded random. */
-    final String messageIdInstance;
-    final int batchPerSender;
-    final int maxPerTick;
-    final int sendSessions;
-    final int sentBatchSize;
-    final Duration lease;
-    final Duration tickBudget;
-    final int maxAttempts;
-    final Duration retryDelay;
-    final Duration maxRetryDelay;
-    final boolean trackingTokens;
-    final String trackingTokenPrefix;
-    final int trackingTokenDigits;
-    final String messageIdDomain;
-    final int maxMessagesPerMailbox;
-    final long maxMessageSize;
-    final long maxAttachmentSize;
-    final Set<String> blockedExtensions;
-    final int maxMessageAttempts;
-    final int mailboxFailuresBeforeDisable;
-    final Duration mailboxRetryDelay;
-    final Duration maxMailboxRetryDelay;
-    final int mailboxParallelism;
-    final MailboxLeases mailboxLeases;
-    /** Whether leases other than {@link MailboxLeases#singleNode()} decide who reads a mailbox. */
-    final boolean leasing;
-    final Duration mailboxLeaseDuration;
-    final String leaseOwner;
-
-    Settings(Builder b) {
-      store = b.store;
-      transport = b.transport;
-      sentFolder = b.sentFolder;
-      maxPendingCopies = b.maxPendingCopies;
-      maxPendingCopyBytes = b.maxPendingCopyBytes;
-      mailboxes = Collections.unmodifiableList(new ArrayList<>(b.mailboxes));
-      policy = b.policy;
-      clock = b.clock;
-      listener = b.listener;
-      checkpoints = b.checkpoints;
-      random = b.random;
-      storeHealth = new StoreHealth(b.clock, new Backoff(b.retryDelay,
-          b.maxRetryDelay.compareTo(b.retryDelay) < 0 ? b.retryDelay : b.maxRetryDelay, b.random));
-      messageIdInstance = Long.toUnsignedString(new SecureRandom().nextLong(), 36);
-      batchPerSender = b.batchPerSender;
-      maxPerTick = b.maxPerTick;
-      sendSessions = b.sendSessions;
-      sentBatchSize = b.sentBatchSize;
-      lease = b.lease;
-      Duration half = b.lease.dividedBy(2);
-      tickBudget = b.tickBudget != null ? b.tickBudget
-          : half.compareTo(DEFAULT_TICK_BUDGET) < 0 ? half : DEFAULT_TICK_BUDGET;
-      maxAttempts = b.maxAttempts;
-      retryDelay = b.retryDelay;
-      maxRetryDelay = b.maxRetryDelay;
-      trackingTokens = b.trackingTokens;
-      trackingTokenPrefix = b.trackingTokenPrefix;
-      trackingTokenDigits = b.trackingTokenDigits;
-      messageIdDomain = b.messageIdDomain;
-      maxMessagesPerMailbox = b.maxMessagesPerMailbox;
-      maxMessageSize = b.maxMessageSize;
-      maxAttachmentSize = b.maxAttachmentSize;
-      blockedExtensions = Set.copyOf(b.blockedExtensions);
-      maxMessageAttempts = b.maxMessageAttempts;
-      mailboxFailuresBeforeDisable = b.mailboxFailuresBeforeDisable;
-      mailboxRetryDelay = b.mailboxRetryDelay;
-      maxMailboxRetryDelay = b.maxMailboxRetryDelay;
-      mailboxParallelism = b.mailboxParallelism;
-      mailboxLeases = b.mailboxLeases;
-      leasing = b.mailboxLeases != MailboxLeases.singleNode();
-      mailboxLeaseDuration = b.mailboxLeaseDuration;
-      leaseOwner = b.leaseOwner != null ? b.leaseOwner
-          : "engine-" + Long.toUnsignedString(new SecureRandom().nextLong(), 36);
+      return new RouterEngine(settings);
     }
   }
 }

@@ -88,13 +88,76 @@ public sealed interface RouterEvent {
   record EmailFailed(String activityId, int attempts, String reason) implements RouterEvent {}
 
   /**
-   * The engine lost its claim on an email (the lease expired and another engine claimed it, or the
-   * store failed); the email's state is left to its current holder or to lease expiry.
+   * The engine's claim on an email no longer held when it recorded the email's Message-ID or
+   * outcome: its lease had expired and another engine claimed the email (the store answered with
+   * {@code StaleClaimException}, or listed the email as stale in a batch call). Nothing was changed
+   * by this engine; the email is its new holder's.
+   *
+   * <p>Since 0.1.0 (issue 13, before the first release) this event means a lost claim only.
+   * Earlier snapshots raised it as well when the store failed to record the Message-ID or the
+   * outcome (it was unavailable, or threw for that email): that is {@link OutcomeNotRecorded} now. A
+   * host that counted {@code ClaimLost} as "the store could not record" should count {@link
+   * OutcomeNotRecorded} too.
    *
    * @param activityId the email activity
    * @param reason what happened
    */
   record ClaimLost(String activityId, String reason) implements RouterEvent {}
+
+  /**
+   * The store failed to record what became of a claimed email, though the claim still held: it was
+   * unavailable ({@code TransientRouterException}, reported once per outage as {@link
+   * StoreUnavailable} too) or threw for this email. (A claim that no longer held is {@link
+   * ClaimLost}.) The email is not lost: it stays Sending under the engine's claim, and at {@code
+   * claimableAt}, when the claim's lease ends, it becomes Pending Send work again that any engine
+   * claims like an email due; what happens then depends on {@code outcome}:
+   * <ul>
+   *   <li>{@link Outcome#MESSAGE_ID}: it was not sent; it is sent then, under a Message-ID
+   *       recorded then;
+   *   <li>{@link Outcome#SENT}, {@link Outcome#PARTLY_SENT}: the server had accepted it (for some
+   *       recipients): it is sent again then, with the same Message-ID, to the recipients not
+   *       recorded as accepted (delivery is at least once);
+   *   <li>{@link Outcome#RETRY}, {@link Outcome#FAILED}: it is tried again then, and this attempt
+   *       is not counted.
+   * </ul>
+   *
+   * @param activityId the email activity
+   * @param outcome what could not be recorded
+   * @param reason the store's failure
+   * @param claimableAt when the claim's lease ends and the email may be claimed again
+   * @since 0.1.0
+   */
+  record OutcomeNotRecorded(String activityId, Outcome outcome, String reason, Instant claimableAt)
+      implements RouterEvent {
+    /**
+     * Validates the components.
+     *
+     * @param activityId the email activity
+     * @param outcome what could not be recorded
+     * @param reason the store's failure
+     * @param claimableAt when the claim's lease ends and the email may be claimed again
+     */
+    public OutcomeNotRecorded {
+      Objects.requireNonNull(activityId, "activityId");
+      Objects.requireNonNull(outcome, "outcome");
+      Objects.requireNonNull(reason, "reason");
+      Objects.requireNonNull(claimableAt, "claimableAt");
+    }
+
+    /** What the engine asked the store to record. */
+    public enum Outcome {
+      /** The Message-ID and tracking token, before the first attempt ({@code recordIdentity}). */
+      MESSAGE_ID,
+      /** Sent: the server accepted the email ({@code markSent}, {@code markSentAll}). */
+      SENT,
+      /** Accepted by some recipients, pending for others ({@code markPartlySent}). */
+      PARTLY_SENT,
+      /** Back to Pending Send with a later attempt time ({@code markRetry}). */
+      RETRY,
+      /** Failed: refused permanently or out of attempts ({@code markFailed}). */
+      FAILED
+    }
+  }
 
   /**
    * The outgoing server could not be used at all (unreachable, TLS failure, login refused); the

@@ -33,7 +33,7 @@ final class SentCopies {
   private static final Logger LOG = LoggerFactory.getLogger(SentCopies.class);
 
   private final SentFolder folder;
-  private final RouterEngine.Settings settings;
+  private final Settings settings;
   private final Backoff backoff;
   /** Copies to try again, oldest first; guarded by {@code this}. */
   private final ArrayDeque<Pending> queue = new ArrayDeque<>();
@@ -49,10 +49,10 @@ final class SentCopies {
   /** A copy that failed for now, its bytes held until it is made or given up. */
   private record Pending(OutgoingEmail email, byte[] bytes, int attempts, Instant dueAt) {}
 
-  SentCopies(RouterEngine.Settings settings) {
+  SentCopies(Settings settings) {
     this.settings = settings;
-    this.folder = settings.sentFolder;
-    this.backoff = new Backoff(settings.retryDelay, settings.maxRetryDelay, settings.random);
+    this.folder = settings.sentFolder();
+    this.backoff = settings.retry().backoff(settings.random());
   }
 
   /** The copies waiting for a later tick. */
@@ -71,7 +71,7 @@ final class SentCopies {
       pause = pausedUntil;
       why = pauseReason;
     }
-    if (settings.clock.instant().isBefore(pause)) {
+    if (settings.clock().instant().isBefore(pause)) {
       queue(email, message, 0, pause, "not tried now: copies to the Sent folder wait until " + pause
           + " after a failure (" + why + ")", sink);
       return;
@@ -104,7 +104,7 @@ final class SentCopies {
   /** Starts or lengthens the pause after a transient failure; returns its end. */
   private synchronized Instant pause(String reason) {
     failuresInRow++;
-    pausedUntil = settings.clock.instant().plus(backoff.delay(failuresInRow));
+    pausedUntil = settings.clock().instant().plus(backoff.delay(failuresInRow));
     pauseReason = reason;
     return pausedUntil;
   }
@@ -115,7 +115,7 @@ final class SentCopies {
 
   /** Tries the queued copies that are due again; never throws. */
   void retryDue(EventSink sink) {
-    Instant now = settings.clock.instant();
+    Instant now = settings.clock().instant();
     synchronized (this) {
       if (now.isBefore(pausedUntil)) {
         return;
@@ -135,7 +135,7 @@ final class SentCopies {
       } catch (RuntimeException e) {
         Instant retryAt = pause(reason(e));
         int attempts = p.attempts() + 1;
-        if (attempts >= settings.maxAttempts) {
+        if (attempts >= settings.retry().maxAttempts()) {
           failed(p.email(), reason(e) + "; given up after " + attempts + " attempts", false, sink);
         } else {
           retryLater(new Pending(p.email(), p.bytes(), attempts, retryAt), reason(e), sink);
@@ -175,7 +175,7 @@ final class SentCopies {
   private void retryLater(Pending p, String reason, EventSink sink) {
     boolean queued;
     synchronized (this) {
-      queued = queue.size() < settings.maxPendingCopies && queuedBytes + p.bytes().length <= settings.maxPendingCopyBytes;
+      queued = queue.size() < settings.sentCopyQueue().maxPendingCopies() && queuedBytes + p.bytes().length <= settings.sentCopyQueue().maxPendingCopyBytes();
       if (queued) {
         queue.add(p);
         queuedBytes += p.bytes().length;
@@ -184,8 +184,8 @@ final class SentCopies {
     if (queued) {
       failed(p.email(), reason, true, sink);
     } else {
-      failed(p.email(), reason + "; given up: the queue of copies to retry is full (at most " + settings.maxPendingCopies
-          + " copies and " + settings.maxPendingCopyBytes + " bytes)", false, sink);
+      failed(p.email(), reason + "; given up: the queue of copies to retry is full (at most " + settings.sentCopyQueue().maxPendingCopies()
+          + " copies and " + settings.sentCopyQueue().maxPendingCopyBytes() + " bytes)", false, sink);
     }
   }
 

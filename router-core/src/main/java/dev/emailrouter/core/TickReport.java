@@ -103,16 +103,29 @@ public record TickReport(Instant startedAt, Duration duration, List<RouterEvent>
   }
 
   /**
-   * Problems with a server, the store or a mailbox as a whole, lost claims, lost mailbox leases,
-   * an unavailable checkpoint or lease store, and a used-up tick budget.
+   * The emails whose Message-ID or outcome the store failed to record this tick: each waits for
+   * its claim's lease to end and is claimed again then ({@link RouterEvent.OutcomeNotRecorded}
+   * says what follows for each outcome).
    *
-   * @return server, store, mailbox, claim, lease and budget problems
+   * @return the outcomes not recorded
+   */
+  public List<RouterEvent.OutcomeNotRecorded> outcomesNotRecorded() {
+    return of(RouterEvent.OutcomeNotRecorded.class);
+  }
+
+  /**
+   * Problems with a server, the store or a mailbox as a whole, lost claims, outcomes the store did
+   * not record, lost mailbox leases, an unavailable checkpoint or lease store, and a used-up tick
+   * budget.
+   *
+   * @return server, store, mailbox, claim, recording, lease and budget problems
    */
   public List<RouterEvent> problems() {
     return events.stream()
         .filter(e -> e instanceof RouterEvent.ServerUnavailable || e instanceof RouterEvent.StoreUnavailable
             || e instanceof RouterEvent.MailboxFailed
             || e instanceof RouterEvent.MailboxDisabled || e instanceof RouterEvent.ClaimLost
+            || e instanceof RouterEvent.OutcomeNotRecorded
             || e instanceof RouterEvent.TickBudgetUsedUp
             || e instanceof RouterEvent.MailboxLeaseLost || e instanceof RouterEvent.MailboxStateUnavailable)
         .toList();

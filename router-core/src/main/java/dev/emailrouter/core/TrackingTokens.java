@@ -50,7 +50,19 @@ final class TrackingTokens {
   String apply(String subject, String newToken) {
     // Only the tokens go: the rest of the subject stays as written (a CR/LF in it is the
     // transport's to refuse, not ours to hide).
-    String bare = tokenWithBlanks.matcher(subject).replaceAll(" ").strip();
+    // Most subjects hold no token yet: no regular expression for them (one per email sent).
+    String bare = (mayHoldPrefix(subject) ? tokenWithBlanks.matcher(subject).replaceAll(" ") : subject).strip();
     return bare.isEmpty() ? newToken : bare + " " + newToken;
+  }
+
+  /** Whether the prefix occurs in the text, ignoring case (as loosely as the pattern, or more). */
+  private boolean mayHoldPrefix(String text) {
+    int last = text.length() - prefix.length();
+    for (int i = 0; i <= last; i++) {
+      if (text.regionMatches(true, i, prefix, 0, prefix.length())) {
+        return true;
+      }
+    }
+    return false;
   }
 }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.emailrouter.api.EmailAddress;
 import dev.emailrouter.api.OutgoingEmail;
+import dev.emailrouter.testfixtures.MutableClock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;

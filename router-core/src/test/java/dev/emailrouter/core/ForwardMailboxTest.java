@@ -9,6 +9,7 @@ import dev.emailrouter.api.OutgoingEmail;
 import dev.emailrouter.api.Party;
 import dev.emailrouter.api.TrackingDecision.Reason;
 import dev.emailrouter.api.TrackingPolicy;
+import dev.emailrouter.testfixtures.MutableClock;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 

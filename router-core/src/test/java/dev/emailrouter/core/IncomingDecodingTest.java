@@ -9,6 +9,7 @@ import dev.emailrouter.api.ReceivedEmail;
 import dev.emailrouter.api.TrackingDecision;
 import dev.emailrouter.api.TrackingDecision.Reason;
 import dev.emailrouter.api.TrackingPolicy;
+import dev.emailrouter.testfixtures.MutableClock;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;

@@ -8,6 +8,7 @@ import dev.emailrouter.api.TrackingDecision;
 import dev.emailrouter.api.TrackingDecision.Reason;
 import dev.emailrouter.api.TrackingPolicy;
 import dev.emailrouter.api.TransientRouterException;
+import dev.emailrouter.testfixtures.MutableClock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;

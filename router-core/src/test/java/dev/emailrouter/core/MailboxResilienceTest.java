@@ -10,6 +10,8 @@ import dev.emailrouter.api.TrackingDecision;
 import dev.emailrouter.api.TrackingDecision.Reason;
 import dev.emailrouter.api.TrackingPolicy;
 import dev.emailrouter.api.TransientRouterException;
+import dev.emailrouter.testfixtures.ForwardingActivityStore;
+import dev.emailrouter.testfixtures.MutableClock;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -46,7 +48,7 @@ final class MailboxResilienceTest {
    * A store that fails to create the activity of one message: a failure tied to that message (a
    * transient one would mean the whole store is down, see StoreOutageTest).
    */
-  private static final class FailingFor extends DelegatingStore {
+  private static final class FailingFor extends ForwardingActivityStore {
     private final String messageId;
     final AtomicInteger calls = new AtomicInteger();
 
@@ -117,7 +119,7 @@ final class MailboxResilienceTest {
   void aMessageThatRecoversOnRetry_isTrackedAndLeavesTheFailureList() {
     TestMail flaky = TestMail.message();
     AtomicInteger failuresLeft = new AtomicInteger(1);
-    DelegatingStore once = new DelegatingStore(store) {
+    ForwardingActivityStore once = new ForwardingActivityStore(store) {
       @Override
       public ReceiveResult createReceived(ReceivedEmail email) {
         if (failuresLeft.getAndDecrement() > 0) {

@@ -8,6 +8,8 @@ import dev.emailrouter.api.RawMessage;
 import dev.emailrouter.api.ReceiveResult;
 import dev.emailrouter.api.ReceivedEmail;
 import dev.emailrouter.api.TrackingPolicy;
+import dev.emailrouter.testfixtures.ForwardingActivityStore;
+import dev.emailrouter.testfixtures.MutableClock;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -124,7 +126,7 @@ final class MessageIdentityTest {
 
   @Test
   void tick_withAStoreThatKeepsNoDigests_tracksAsBeforeAndReportsNoMismatch() {
-    DelegatingStore noDigests = new DelegatingStore(store) {
+    ForwardingActivityStore noDigests = new ForwardingActivityStore(store) {
       @Override
       public ReceiveResult createReceived(ReceivedEmail email) {
         ReceiveResult r = super.createReceived(email);

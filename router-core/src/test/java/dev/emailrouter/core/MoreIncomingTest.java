@@ -7,6 +7,7 @@ import dev.emailrouter.api.Attachment;
 import dev.emailrouter.api.Disposition;
 import dev.emailrouter.api.ReceivedEmail;
 import dev.emailrouter.api.TrackingPolicy;
+import dev.emailrouter.testfixtures.MutableClock;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;

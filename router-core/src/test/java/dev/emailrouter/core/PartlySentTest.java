@@ -8,6 +8,7 @@ import dev.emailrouter.api.OutgoingEmail;
 import dev.emailrouter.api.SendResult.Outcome;
 import dev.emailrouter.api.SendResult.RecipientResult;
 import dev.emailrouter.core.InMemoryActivityStore.StoredEmail;
+import dev.emailrouter.testfixtures.MutableClock;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;

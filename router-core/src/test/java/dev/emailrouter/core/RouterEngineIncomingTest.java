@@ -12,6 +12,7 @@ import dev.emailrouter.api.ReceivedEmail;
 import dev.emailrouter.api.TrackingDecision;
 import dev.emailrouter.api.TrackingDecision.Reason;
 import dev.emailrouter.api.TrackingPolicy;
+import dev.emailrouter.testfixtures.MutableClock;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;

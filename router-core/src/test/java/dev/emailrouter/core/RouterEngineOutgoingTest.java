@@ -18,6 +18,8 @@ import dev.emailrouter.api.SentOutcome;
 import dev.emailrouter.api.StaleClaimException;
 import dev.emailrouter.api.TransientRouterException;
 import dev.emailrouter.core.InMemoryActivityStore.StoredEmail;
+import dev.emailrouter.testfixtures.ForwardingActivityStore;
+import dev.emailrouter.testfixtures.MutableClock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -135,7 +137,7 @@ final class RouterEngineOutgoingTest {
   @Test
   void tick_recordsMessageIdBeforeTheFirstAttempt_andReusesItOnRetries() {
     List<String> recorded = new CopyOnWriteArrayList<>();
-    DelegatingStore observed = new DelegatingStore(store) {
+    ForwardingActivityStore observed = new ForwardingActivityStore(store) {
       @Override
       public List<String> recordIdentities(List<EmailIdentity> identities) {
         identities.forEach(i -> recorded.add(i.messageId()));
@@ -641,7 +643,7 @@ final class RouterEngineOutgoingTest {
   @Test
   void tick_whenTheStoreFailsToClaim_reportsAProblemAndTheNextTickWorks() {
     AtomicInteger failures = new AtomicInteger(1);
-    DelegatingStore flaky = new DelegatingStore(store) {
+    ForwardingActivityStore flaky = new ForwardingActivityStore(store) {
       @Override
       public List<ClaimedEmail> claimPendingSend(ClaimRequest request) {
         if (failures.getAndDecrement() > 0) {
@@ -702,7 +704,7 @@ final class RouterEngineOutgoingTest {
   }
 
   /** Counts the identity and Sent calls, single and batch forms, by name. */
-  private static final class CountingStore extends DelegatingStore {
+  private static final class CountingStore extends ForwardingActivityStore {
     final Map<String, Integer> calls = new java.util.concurrent.ConcurrentHashMap<>();
 
     CountingStore(InMemoryActivityStore delegate) {
@@ -772,7 +774,7 @@ final class RouterEngineOutgoingTest {
 
   @Test
   void tick_whenAStaleClaimIsInTheMiddleOfABatch_reportsItLost_andSendsAndRecordsTheRest() {
-    DelegatingStore oneStale = new DelegatingStore(store) {
+    ForwardingActivityStore oneStale = new ForwardingActivityStore(store) {
       @Override
       public List<String> recordIdentities(List<EmailIdentity> identities) {
         // The second email's claim passed to another engine: the store reports it, records the rest.
@@ -805,8 +807,8 @@ final class RouterEngineOutgoingTest {
   }
 
   @Test
-  void tick_whenRecordingTheOutcomeFails_reportsClaimLostInsteadOfThrowing() {
-    DelegatingStore failing = new DelegatingStore(store) {
+  void tick_whenRecordingTheOutcomeFails_reportsOutcomeNotRecordedInsteadOfThrowing() {
+    ForwardingActivityStore failing = new ForwardingActivityStore(store) {
       @Override
       public List<String> markSentAll(List<SentOutcome> outcomes) {
         // Not an outage: the engine repeats the group email by email, to find the email at fault.
@@ -823,7 +825,10 @@ final class RouterEngineOutgoingTest {
 
     TickReport report = engine().activityStore(failing).build().tick();
 
-    assertThat(report.problems()).hasSize(2).allSatisfy(p -> assertThat(p).isInstanceOf(RouterEvent.ClaimLost.class));
+    // The claims still held: the store failed to record, which is no lost claim.
+    assertThat(report.problems()).hasSize(2).allSatisfy(p -> assertThat(p).isInstanceOf(RouterEvent.OutcomeNotRecorded.class));
+    assertThat(report.outcomesNotRecorded()).extracting(RouterEvent.OutcomeNotRecorded::outcome)
+        .containsOnly(RouterEvent.OutcomeNotRecorded.Outcome.SENT);
     assertThat(stored("me@example.com-0").status()).isEqualTo(EmailStatus.SENDING);
   }
 
@@ -869,6 +874,35 @@ final class RouterEngineOutgoingTest {
     assertThatThrownBy(() -> RouterEngine.builder().transport(transport).build())
         .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("activityStore is required");
+  }
+
+  @Test
+  void build_withASentFolderButNoTransport_failsNamingBoth() {
+    dev.emailrouter.api.SentFolder folder = (email, message) -> {};
+
+    assertThatThrownBy(() -> RouterEngine.builder().activityStore(store).sentFolder(folder)
+        .mailbox(Mailbox.ofUser("user-1", new FakeMailbox("fake"))).build())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("sentFolder is set but no transport");
+    assertThat(RouterEngine.builder().activityStore(store).sentFolder(folder).transport(transport).build()).isNotNull();
+  }
+
+  @Test
+  void tick_withParallelSendSessions_whenASessionThrowsAnError_throwsIt_asOneSessionDoes() {
+    addEmails("a@example.com", 1);
+    addEmails("b@example.com", 1);
+    transport.beforeSend(e -> {
+      if (e.activityId().startsWith("b@")) {
+        throw new LinkageError("a class the transport needs is missing");
+      }
+    });
+    RouterEngine engine = engine().sendSessions(2).build();
+
+    // Before, a parallel session's failure was logged and dropped, while the same failure of a
+    // single session left tick(): the pool now hands it on once every session has ended.
+    assertThatThrownBy(engine::tick).isInstanceOf(LinkageError.class);
+    assertThat(transport.acceptedIds()).containsExactly("a@example.com-0");
+    assertThat(stored("a@example.com-0").status()).isEqualTo(EmailStatus.SENT);
   }
 
   @Test

@@ -3,6 +3,7 @@ package dev.emailrouter.core;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.emailrouter.testfixtures.MutableClock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;

@@ -11,6 +11,8 @@ import dev.emailrouter.api.SendResult;
 import dev.emailrouter.api.SentFolder;
 import dev.emailrouter.api.SentOutcome;
 import dev.emailrouter.api.TransientRouterException;
+import dev.emailrouter.testfixtures.ForwardingActivityStore;
+import dev.emailrouter.testfixtures.MutableClock;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -35,7 +37,7 @@ final class SentCopyTest {
   private final List<RouterEvent> heard = new CopyOnWriteArrayList<>();
 
   /** A store whose markSentAll can fail once as an outage. */
-  private static final class Crm extends DelegatingStore {
+  private static final class Crm extends ForwardingActivityStore {
     final AtomicBoolean downAtMarkSent = new AtomicBoolean();
 
     Crm(InMemoryActivityStore delegate) {

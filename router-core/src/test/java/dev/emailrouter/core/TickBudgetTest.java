@@ -7,6 +7,7 @@ import dev.emailrouter.api.EmailAddress;
 import dev.emailrouter.api.EmailStatus;
 import dev.emailrouter.api.OutgoingEmail;
 import dev.emailrouter.api.TrackingPolicy;
+import dev.emailrouter.testfixtures.MutableClock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Random;

@@ -38,6 +38,8 @@ final class TrackingTokensTest {
     assertThat(tokens.apply("CRM:0000001 RE:  CRM:0000002 Hello", "CRM:0000009"))
         .isEqualTo("RE: Hello CRM:0000009");
     assertThat(tokens.apply("", "CRM:0000009")).isEqualTo("CRM:0000009");
+    assertThat(tokens.apply("Hello crm:0000001 ", "CRM:0000009")).isEqualTo("Hello CRM:0000009");
+    assertThat(tokens.apply("  Hello  ", "CRM:0000009")).isEqualTo("Hello CRM:0000009");
     assertThat(tokens.apply("Hello CRM:0000009", "CRM:0000009")).isEqualTo("Hello CRM:0000009");
   }
 

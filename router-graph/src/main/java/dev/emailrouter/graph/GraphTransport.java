@@ -6,6 +6,7 @@ import dev.emailrouter.api.MailTransport;
 import dev.emailrouter.api.OutgoingEmail;
 import dev.emailrouter.api.RouterException;
 import dev.emailrouter.api.SendResult;
+import dev.emailrouter.support.internal.mime.MimeComposer;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
@@ -99,10 +100,10 @@ public final class GraphTransport implements MailTransport {
       if (email.pendingRecipients().isEmpty()) {
         return SendResult.accepted("every recipient accepted the email in an earlier attempt; nothing sent");
       }
-      byte[] message;
+      GraphMime.Message message;
       try {
         message = mime.compose(email);
-      } catch (GraphMime.InvalidEmailException e) {
+      } catch (MimeComposer.InvalidEmailException e) {
         return SendResult.permanentFailure(e.getMessage());
       } catch (GraphMime.TooLargeException e) {
         return tooLarge(email, e.bytes);
@@ -110,9 +111,9 @@ public final class GraphTransport implements MailTransport {
         return SendResult.transientFailure("an attachment of activity " + email.activityId() + " can't be read: "
             + e.getMessage());
       }
-      byte[] body = Base64.getEncoder().encode(message);
+      byte[] body = Base64.getEncoder().encode(message.bytes());
       if (body.length > MAX_REQUEST_BYTES) {
-        return tooLarge(email, message.length);
+        return tooLarge(email, message.bytes().length);
       }
       String mailbox = sendAs != null ? sendAs : email.from().address();
       HttpUrl url = http.url("users", mailbox, "sendMail").build();
@@ -121,12 +122,14 @@ public final class GraphTransport implements MailTransport {
       // rest of the batch waits too.
       GraphHttp.Reply reply = http.send(mailbox, "POST", url, RequestBody.create(new String(body,
           StandardCharsets.US_ASCII), GraphHttp.TEXT), what);
+      // Recipients the composer could not address (a non-ASCII local part) are reported refused.
       if (reply.status() == 202 || reply.ok()) {
-        return SendResult.accepted(reply.status() + " Accepted by Microsoft Graph sendMail for " + mailbox);
+        return message.composed().withUnaddressable(
+            SendResult.accepted(reply.status() + " Accepted by Microsoft Graph sendMail for " + mailbox));
       }
       RouterException failure = GraphHttp.failure(reply, what, "Mail.Send");
-      return failure.isTransient() ? SendResult.transientFailure(failure.getMessage())
-          : SendResult.permanentFailure(failure.getMessage());
+      return message.composed().withUnaddressable(failure.isTransient()
+          ? SendResult.transientFailure(failure.getMessage()) : SendResult.permanentFailure(failure.getMessage()));
     }
 
     private SendResult tooLarge(OutgoingEmail email, long bytes) {

@@ -1,7 +1,10 @@
 package dev.emailrouter.graph;
 
 import dev.emailrouter.api.MailboxReader;
+import dev.emailrouter.testfixtures.FakeTokenSource;
+import dev.emailrouter.testfixtures.MutableClock;
 import dev.emailrouter.testkit.MailboxReaderContract;
+import java.time.Instant;
 
 /** The testkit's reader contract, against the Graph emulator. */
 final class GraphMailboxReaderContractTest extends MailboxReaderContract {
@@ -10,9 +13,9 @@ final class GraphMailboxReaderContractTest extends MailboxReaderContract {
   @Override
   protected Fixture newFixture() {
     GraphEmulator graph = new GraphEmulator("token-1");
-    MutableClock clock = new MutableClock();
+    MutableClock clock = new MutableClock(Instant.parse("2030-01-07T10:00:00Z"));
     GraphMailboxReader reader = GraphMailboxReader.builder().baseUrl(graph.baseUrl()).mailbox(MAILBOX)
-        .credentials(new FakeTokenSource("token-1")).clock(clock).sleeper(clock.sleeper()).build();
+        .credentials(new FakeTokenSource("app", "token-1")).clock(clock).sleeper(clock::sleep).build();
     return new Fixture() {
       @Override
       public MailboxReader reader() {

@@ -15,9 +15,12 @@ import dev.emailrouter.api.TransientRouterException;
 import dev.emailrouter.core.InMemoryActivityStore;
 import dev.emailrouter.core.Mailbox;
 import dev.emailrouter.core.RouterEngine;
+import dev.emailrouter.testfixtures.FakeTokenSource;
+import dev.emailrouter.testfixtures.MutableClock;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -31,8 +34,8 @@ final class GraphMailboxReaderTest {
   private static final String MAILBOX = "sales@contoso.test";
 
   private final GraphEmulator graph = new GraphEmulator("token-1", "token-2");
-  private final MutableClock clock = new MutableClock();
-  private final FakeTokenSource tokens = new FakeTokenSource("token-1", "token-2");
+  private final MutableClock clock = new MutableClock(Instant.parse("2030-01-07T10:00:00Z"));
+  private final FakeTokenSource tokens = new FakeTokenSource("app", "token-1", "token-2");
 
   @AfterEach
   void stop() {
@@ -41,7 +44,7 @@ final class GraphMailboxReaderTest {
 
   private GraphMailboxReader.Builder reader() {
     return GraphMailboxReader.builder().baseUrl(graph.baseUrl()).mailbox(MAILBOX).credentials(tokens).clock(clock)
-        .sleeper(clock.sleeper());
+        .sleeper(clock::sleep);
   }
 
   private static byte[] message(int n, String extraHeaders) {
@@ -181,7 +184,7 @@ final class GraphMailboxReaderTest {
     }
 
     assertThat(ids(news)).hasSize(3);
-    assertThat(clock.slept).containsExactly(Duration.ofSeconds(2), Duration.ofSeconds(2), Duration.ofSeconds(2));
+    assertThat(clock.slept()).containsExactly(Duration.ofSeconds(2), Duration.ofSeconds(2), Duration.ofSeconds(2));
   }
 
   @Test
@@ -197,7 +200,7 @@ final class GraphMailboxReaderTest {
     assertThat(ids(news)).containsExactly("<m1@customer.test>", "<m2@customer.test>", "<m3@customer.test>",
         "<m4@customer.test>", "<m5@customer.test>");
     assertThat(requestsMatching("POST /v1.0/$batch")).isEqualTo(2);
-    assertThat(clock.slept).containsExactly(Duration.ofSeconds(1));
+    assertThat(clock.slept()).containsExactly(Duration.ofSeconds(1));
   }
 
   @Test
@@ -214,7 +217,7 @@ final class GraphMailboxReaderTest {
     assertThatThrownBy(() -> s.fetchNew("", Set.of(), 50)).isInstanceOf(TransientRouterException.class)
         .hasMessageContaining("throttled mailbox " + MAILBOX + " until 2030-01-07T10:02:00Z");
     assertThat(graph.requests).as("requests while throttled").hasSize(asked);
-    assertThat(clock.slept).as("no wait beyond the budget").isEmpty();
+    assertThat(clock.slept()).as("no wait beyond the budget").isEmpty();
 
     graph.throttleNext(0, 0);
     clock.advance(Duration.ofSeconds(60));
@@ -303,7 +306,7 @@ final class GraphMailboxReaderTest {
     }
 
     assertThat(raw).hasSize(3);
-    assertThat(tokens.invalidated).containsExactly("token-1");
+    assertThat(tokens.invalidated()).containsExactly("token-1");
     assertThat(new String(bytes(raw.get(2)), StandardCharsets.US_ASCII)).contains("Body 3.");
   }
 
@@ -316,7 +319,7 @@ final class GraphMailboxReaderTest {
         .hasMessageContaining("InvalidAuthenticationToken").hasMessageContaining("also with a new token")
         .hasMessageNotContaining("token-2");
     assertThat(graph.requests).hasSize(2);
-    assertThat(tokens.invalidated).containsExactly("token-1");
+    assertThat(tokens.invalidated()).containsExactly("token-1");
   }
 
   @Test

@@ -6,8 +6,11 @@ import dev.emailrouter.api.EmailAddress;
 import dev.emailrouter.api.MailTransport;
 import dev.emailrouter.api.OutgoingEmail;
 import dev.emailrouter.api.SendResult;
+import dev.emailrouter.testfixtures.FakeTokenSource;
+import dev.emailrouter.testfixtures.MutableClock;
 import dev.emailrouter.testkit.MailTransportContract;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -47,9 +50,9 @@ final class GraphTransportContractTest extends MailTransportContract {
   @Override
   protected Fixture newFixture() {
     GraphEmulator graph = new GraphEmulator("token-1");
-    MutableClock clock = new MutableClock();
+    MutableClock clock = new MutableClock(Instant.parse("2030-01-07T10:00:00Z"));
     GraphTransport transport = GraphTransport.builder().baseUrl(graph.baseUrl())
-        .credentials(new FakeTokenSource("token-1")).clock(clock).sleeper(clock.sleeper()).build();
+        .credentials(new FakeTokenSource("app", "token-1")).clock(clock).sleeper(clock::sleep).build();
     return new Fixture() {
       @Override
       public MailTransport transport() {

@@ -12,8 +12,11 @@ import dev.emailrouter.api.PermanentRouterException;
 import dev.emailrouter.api.SendResult;
 import dev.emailrouter.api.TransientRouterException;
 import dev.emailrouter.oauth2.OAuth2TokenProvider;
+import dev.emailrouter.testfixtures.FakeTokenSource;
+import dev.emailrouter.testfixtures.MutableClock;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Base64;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -31,8 +34,8 @@ final class GraphTransportTest {
   private static final EmailAddress CRM = EmailAddress.of("crm@contoso.test", "CRM");
 
   private final GraphEmulator graph = new GraphEmulator("token-1", "token-2");
-  private final MutableClock clock = new MutableClock();
-  private final FakeTokenSource tokens = new FakeTokenSource("token-1", "token-2");
+  private final MutableClock clock = new MutableClock(Instant.parse("2030-01-07T10:00:00Z"));
+  private final FakeTokenSource tokens = new FakeTokenSource("app", "token-1", "token-2");
 
   @AfterEach
   void stop() {
@@ -40,7 +43,7 @@ final class GraphTransportTest {
   }
 
   private GraphTransport.Builder transport() {
-    return GraphTransport.builder().baseUrl(graph.baseUrl()).credentials(tokens).clock(clock).sleeper(clock.sleeper());
+    return GraphTransport.builder().baseUrl(graph.baseUrl()).credentials(tokens).clock(clock).sleeper(clock::sleep);
   }
 
   private static OutgoingEmail email(String id) {
@@ -67,6 +70,44 @@ final class GraphTransportTest {
     String mime = new String(Base64.getDecoder().decode(request.getBody().utf8()), StandardCharsets.UTF_8);
     assertThat(mime).contains("Message-ID: <q-1@crm.contoso.test>", "To: anna@customer.test", "Subject: Quote q-1");
     assertThat(graph.folder("crm@contoso.test", "sentitems")).hasSize(1);
+  }
+
+  @Test
+  void send_withBccAndAnAttachment_postsTheBccField_whichTheBccRecipientNeverSees() {
+    OutgoingEmail email = OutgoingEmail.builder("bcc-1", CRM).to(EmailAddress.of("anna@customer.test"))
+        .bcc(EmailAddress.of("hidden@customer.test")).subject("Plan").textBody("See attached.\r\n")
+        .messageId("<bcc-1@crm.contoso.test>")
+        .attachment(new Attachment("plan.txt", "text/plain", -1, ContentSource.ofBytes(
+            "the plan".getBytes(StandardCharsets.US_ASCII)))).build();
+
+    SendResult result = send(transport().build(), email);
+
+    assertThat(result.outcome()).isEqualTo(SendResult.Outcome.ACCEPTED);
+    String posted = new String(graph.folder("crm@contoso.test", "sentitems").get(0), StandardCharsets.US_ASCII);
+    assertThat(posted).startsWith("Bcc: hidden@customer.test\r\n").contains("Message-ID: <bcc-1@crm.contoso.test>",
+        "filename=plan.txt", Base64.getEncoder().encodeToString("the plan".getBytes(StandardCharsets.US_ASCII)));
+    assertThat(graph.folder("hidden@customer.test", "inbox")).singleElement().satisfies(mime ->
+        assertThat(new String(mime, StandardCharsets.US_ASCII)).doesNotContain("hidden@").contains("plan.txt"));
+    assertThat(graph.folder("anna@customer.test", "inbox")).hasSize(1);
+  }
+
+  @Test
+  void send_whenARecipientsLocalPartIsNotAscii_reportsThatRecipientRefused_andSendsToTheOthers() {
+    OutgoingEmail email = OutgoingEmail.builder("eai-1", CRM)
+        .to(EmailAddress.of("anna@customer.test"), EmailAddress.of("jörg@customer.test"))
+        .subject("Quote").textBody("Hello.\r\n").messageId("<eai-1@crm.contoso.test>").build();
+
+    SendResult result = send(transport().build(), email);
+
+    assertThat(result.outcome()).isEqualTo(SendResult.Outcome.ACCEPTED);
+    assertThat(result.refused()).singleElement().satisfies(r -> {
+      assertThat(r.recipient()).isEqualTo(EmailAddress.of("jörg@customer.test"));
+      assertThat(r.outcome()).isEqualTo(SendResult.Outcome.PERMANENT);
+      assertThat(r.serverReply()).contains("non-ASCII characters before the @");
+    });
+    byte[] posted = graph.folder("crm@contoso.test", "sentitems").get(0);
+    assertThat(new String(posted, StandardCharsets.ISO_8859_1)).doesNotContain("rg@customer.test");
+    assertThat(graph.folder("anna@customer.test", "inbox")).hasSize(1);
   }
 
   @Test
@@ -97,7 +138,7 @@ final class GraphTransportTest {
     SendResult result = send(transport().build(), email("q-3"));
 
     assertThat(result.outcome()).isEqualTo(SendResult.Outcome.ACCEPTED);
-    assertThat(clock.slept).containsExactly(Duration.ofSeconds(3), Duration.ofSeconds(3));
+    assertThat(clock.slept()).containsExactly(Duration.ofSeconds(3), Duration.ofSeconds(3));
     assertThat(graph.folder("anna@customer.test", "inbox")).hasSize(1);
   }
 
@@ -112,7 +153,7 @@ final class GraphTransportTest {
       assertThatThrownBy(() -> s.send(email("q-5"))).isInstanceOf(TransientRouterException.class);
     }
     assertThat(graph.requests).hasSize(1);
-    assertThat(clock.slept).isEmpty();
+    assertThat(clock.slept()).isEmpty();
   }
 
   @Test
@@ -122,7 +163,7 @@ final class GraphTransportTest {
     SendResult result = send(transport().build(), email("q-10"));
 
     assertThat(result.outcome()).isEqualTo(SendResult.Outcome.ACCEPTED);
-    assertThat(clock.slept).containsExactly(Duration.ofSeconds(4));
+    assertThat(clock.slept()).containsExactly(Duration.ofSeconds(4));
   }
 
   @Test
@@ -176,7 +217,7 @@ final class GraphTransportTest {
     SendResult result = send(transport().build(), email("q-7"));
 
     assertThat(result.outcome()).isEqualTo(SendResult.Outcome.ACCEPTED);
-    assertThat(tokens.invalidated).containsExactly("token-1");
+    assertThat(tokens.invalidated()).containsExactly("token-1");
   }
 
   @Test
@@ -202,7 +243,7 @@ final class GraphTransportTest {
           .clientCredentials("client-1", "secret-1").scope("https://graph.microsoft.com/.default")
           .username("crm@contoso.test").build();
       GraphTransport t = GraphTransport.builder().baseUrl(graph.baseUrl()).credentials(provider).clock(clock)
-          .sleeper(clock.sleeper()).build();
+          .sleeper(clock::sleep).build();
 
       SendResult result = send(t, email("q-9"));
 

@@ -15,6 +15,7 @@ import dev.emailrouter.api.PermanentRouterException;
 import dev.emailrouter.api.RouterException;
 import dev.emailrouter.api.Security;
 import dev.emailrouter.api.TransientRouterException;
+import dev.emailrouter.testfixtures.FakeTokenSource;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -227,7 +228,7 @@ final class ImapMailboxReaderFailureTest {
     try (MailboxReader.Session session = reader.open()) {
       assertThat(session.fetchNew("", Set.of(), 10).messages()).hasSize(1);
     }
-    assertThat(tokens.invalidated).containsExactly("token-stale");
+    assertThat(tokens.invalidated()).containsExactly("token-stale");
   }
 
   @Test
@@ -241,7 +242,7 @@ final class ImapMailboxReaderFailureTest {
         .hasMessageContaining("refused the OAuth2 login of user " + USER)
         .hasMessageContaining("also with a freshly fetched token")
         .hasMessageNotContaining("token-stale");
-    assertThat(tokens.invalidated).containsExactly("token-stale1");
+    assertThat(tokens.invalidated()).containsExactly("token-stale1");
   }
 
   @Test

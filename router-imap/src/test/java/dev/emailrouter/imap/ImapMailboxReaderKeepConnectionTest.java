@@ -14,12 +14,10 @@ import dev.emailrouter.api.Credentials;
 import dev.emailrouter.api.Disposition;
 import dev.emailrouter.api.MailboxReader;
 import dev.emailrouter.api.NewMessages;
+import dev.emailrouter.testfixtures.MutableClock;
 import java.io.IOException;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -41,7 +39,7 @@ final class ImapMailboxReaderKeepConnectionTest {
 
   private static final Duration IDLE = Duration.ofMinutes(5);
 
-  private final MutableClock clock = new MutableClock();
+  private final MutableClock clock = new MutableClock(Instant.parse("2030-01-01T10:00:00Z"));
   private MailFolder inbox;
   private WireProxy proxy;
   private ImapMailboxReader reader;
@@ -304,29 +302,5 @@ final class ImapMailboxReaderKeepConnectionTest {
     assertThatThrownBy(() -> ImapMailboxReader.builder().keepConnection(Duration.ofMinutes(30)))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("was PT30M");
-  }
-
-  /** A clock the tests move by hand. */
-  private static final class MutableClock extends Clock {
-    private volatile Instant now = Instant.parse("2030-01-01T10:00:00Z");
-
-    void advance(Duration d) {
-      now = now.plus(d);
-    }
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      return this;
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
-    }
   }
 }

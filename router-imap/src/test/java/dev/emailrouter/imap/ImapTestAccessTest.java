@@ -8,6 +8,7 @@ import dev.emailrouter.api.AccessReport;
 import dev.emailrouter.api.AccessStep;
 import dev.emailrouter.api.AccessStep.Check;
 import dev.emailrouter.api.Credentials;
+import dev.emailrouter.testfixtures.Loopback;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;

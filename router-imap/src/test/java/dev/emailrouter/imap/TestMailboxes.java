@@ -9,6 +9,7 @@ import com.icegreen.greenmail.util.ServerSetup;
 import dev.emailrouter.api.Credentials;
 import dev.emailrouter.api.RawMessage;
 import dev.emailrouter.api.Security;
+import dev.emailrouter.testfixtures.Loopback;
 import jakarta.mail.Flags;
 import jakarta.mail.MessagingException;
 import jakarta.mail.Session;

@@ -9,16 +9,13 @@ import dev.emailrouter.core.Mailbox;
 import dev.emailrouter.core.RouterEngine;
 import dev.emailrouter.core.RouterEvent;
 import dev.emailrouter.core.TickReport;
+import dev.emailrouter.testfixtures.MutableClock;
 import java.io.PrintWriter;
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.logging.Logger;
 import javax.sql.DataSource;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -93,23 +90,7 @@ final class DatabaseGoneTest {
       JdbcCheckpointStore.createSchema(pool);
       JdbcMailboxLeases.createSchema(pool);
       Switchable db = new Switchable(pool);
-      AtomicReference<Instant> now = new AtomicReference<>(Instant.parse("2030-01-07T09:00:00Z"));
-      Clock clock = new Clock() {
-        @Override
-        public Instant instant() {
-          return now.get();
-        }
-
-        @Override
-        public ZoneId getZone() {
-          return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-          return this;
-        }
-      };
+      MutableClock clock = new MutableClock(Instant.parse("2030-01-07T09:00:00Z"));
       ListMailbox inbox = new ListMailbox("inbox");
       inbox.add();
       inbox.add();
@@ -133,7 +114,7 @@ final class DatabaseGoneTest {
       TickReport gone = engine.tick();
       TickReport stillGone = engine.tick();
       db.down.set(false);
-      now.updateAndGet(i -> i.plus(Duration.ofMinutes(2)));
+      clock.advance(Duration.ofMinutes(2));
       TickReport back = engine.tick();
 
       assertThat(gone.problems()).singleElement().isInstanceOfSatisfying(RouterEvent.MailboxStateUnavailable.class,

@@ -1,15 +1,12 @@
 package dev.emailrouter.jdbc;
 
 import dev.emailrouter.core.MailboxLeases;
+import dev.emailrouter.testfixtures.MutableClock;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
-import java.util.concurrent.atomic.AtomicReference;
 
 /** Fixtures of {@link MailboxLeasesContract} for each implementation: in memory, PostgreSQL, H2. */
 final class LeaseFixtures {
@@ -43,23 +40,7 @@ final class LeaseFixtures {
 
   static MailboxLeasesContract.Fixture inMemory() {
     {
-      AtomicReference<Instant> now = new AtomicReference<>(Instant.parse("2030-01-07T09:00:00Z"));
-      Clock clock = new Clock() {
-        @Override
-        public Instant instant() {
-          return now.get();
-        }
-
-        @Override
-        public ZoneId getZone() {
-          return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-          return this;
-        }
-      };
+      MutableClock clock = new MutableClock(Instant.parse("2030-01-07T09:00:00Z"));
       MailboxLeases leases = MailboxLeases.inMemory(clock);
       return new MailboxLeasesContract.Fixture() {
         @Override
@@ -69,7 +50,7 @@ final class LeaseFixtures {
 
         @Override
         public void expireAll() {
-          now.updateAndGet(i -> i.plus(Duration.ofDays(1)));
+          clock.advance(Duration.ofDays(1));
         }
 
         @Override

@@ -192,8 +192,11 @@ public final class RouterMetrics implements RouterListener {
     } else if (event instanceof RouterEvent.EmailFailed e) {
       email("failed", replyClass(e.reason()));
     } else if (event instanceof RouterEvent.ClaimLost) {
-      count("claims.lost", "Claims on emails lost before their outcome was recorded (lease expired, store failed)",
-          Tags.empty());
+      count("claims.lost", "Claims on emails that no longer held when their outcome was recorded (the lease expired "
+          + "and another engine claimed the email)", Tags.empty());
+    } else if (event instanceof RouterEvent.OutcomeNotRecorded e) {
+      count("outcomes.not.recorded", "Emails whose Message-ID or outcome the ActivityStore failed to record; each "
+          + "is claimed again when its lease ends", Tags.of("outcome", e.outcome().name().toLowerCase(Locale.ROOT)));
     } else if (event instanceof RouterEvent.ServerUnavailable) {
       count("server.unavailable", "Ticks whose outgoing server could not be used at all (unreachable, TLS, login)",
           Tags.empty());

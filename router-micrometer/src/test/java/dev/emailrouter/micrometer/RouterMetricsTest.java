@@ -14,6 +14,7 @@ import dev.emailrouter.core.RouterEngine;
 import dev.emailrouter.core.RouterEvent;
 import dev.emailrouter.core.RouterListener;
 import dev.emailrouter.core.TickReport;
+import dev.emailrouter.testfixtures.MutableClock;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tag;
@@ -35,7 +36,7 @@ import org.junit.jupiter.api.Test;
 final class RouterMetricsTest {
   private static final Instant T0 = Instant.parse("2026-12-01T09:00:00Z");
 
-  private final TestClock clock = new TestClock(T0);
+  private final MutableClock clock = new MutableClock(T0);
   private final MeterRegistry registry = new SimpleMeterRegistry();
   private final SwitchableStore store = new SwitchableStore();
   private final ScriptedTransport smtp = new ScriptedTransport();
@@ -238,6 +239,21 @@ final class RouterMetricsTest {
 
     assertThat(count("emailrouter.tick.budget.used.up")).isEqualTo(1);
     assertThat(count("emailrouter.emails", "outcome", "retried", "reason", "deferred")).isEqualTo(1);
+  }
+
+  @Test
+  void outcomeNotRecorded_isCountedByOutcome_apartFromLostClaims() {
+    RouterEngine engine = metrics.watch(RouterEngine.builder()
+        .activityStore(store).transport(smtp).clock(clock).listener(metrics).build());
+    store.delegate.add(email("e-1", "One", "carol@example.org"));
+    // The CRM goes away while the server takes the email: its Sent can't be recorded; the claim holds.
+    smtp.beforeSend(() -> store.down(true));
+
+    metrics.tick(engine);
+
+    assertThat(count("emailrouter.outcomes.not.recorded", "outcome", "sent")).isEqualTo(1);
+    assertThat(registry.find("emailrouter.claims.lost").counter()).isNull();
+    assertThat(count("emailrouter.store.unavailable", "flow", "outgoing")).isEqualTo(1);
   }
 
   @Test

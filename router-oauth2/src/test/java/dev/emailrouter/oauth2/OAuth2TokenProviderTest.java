@@ -6,9 +6,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.emailrouter.api.Credentials;
 import dev.emailrouter.api.PermanentRouterException;
 import dev.emailrouter.api.TransientRouterException;
+import dev.emailrouter.testfixtures.MutableClock;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -31,7 +33,7 @@ final class OAuth2TokenProviderTest {
   private static final String REFRESH = "refresh-Token-456";
 
   private final MockWebServer server = new MockWebServer();
-  private final MutableClock clock = new MutableClock();
+  private final MutableClock clock = new MutableClock(Instant.parse("2030-01-01T10:00:00Z"));
 
   @BeforeEach
   void start() throws Exception {

@@ -9,6 +9,7 @@ import com.icegreen.greenmail.util.ServerSetup;
 import dev.emailrouter.api.Credentials;
 import dev.emailrouter.api.MailboxReader;
 import dev.emailrouter.api.Security;
+import dev.emailrouter.testfixtures.Loopback;
 import dev.emailrouter.testkit.MailboxReaderContract;
 import jakarta.mail.Flags;
 import jakarta.mail.MessagingException;

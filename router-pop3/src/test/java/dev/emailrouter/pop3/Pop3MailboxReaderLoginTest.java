@@ -10,6 +10,8 @@ import dev.emailrouter.api.MailboxReader;
 import dev.emailrouter.api.PermanentRouterException;
 import dev.emailrouter.api.Security;
 import dev.emailrouter.api.TransientRouterException;
+import dev.emailrouter.testfixtures.FakeTokenSource;
+import dev.emailrouter.testfixtures.Loopback;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
@@ -114,7 +116,7 @@ final class Pop3MailboxReaderLoginTest {
     try (MailboxReader.Session session = reader.open()) {
       assertThat(session.fetchNew("", Set.of(), 10).messages()).isEmpty();
     }
-    assertThat(tokens.invalidated).containsExactly("token-stale");
+    assertThat(tokens.invalidated()).containsExactly("token-stale");
   }
 
   @Test
@@ -146,7 +148,7 @@ final class Pop3MailboxReaderLoginTest {
 
       reader.open().close();
 
-      assertThat(tokens.invalidated).containsExactly("bad-token");
+      assertThat(tokens.invalidated()).containsExactly("bad-token");
       assertThat(server.commands()).contains("AQ==").noneMatch(c -> c.startsWith("AUTH XOAUTH2"))
           .noneMatch(c -> c.startsWith("USER") || c.startsWith("PASS"))
           .filteredOn(c -> c.startsWith("AUTH OAUTHBEARER ")).hasSize(2);
@@ -170,7 +172,7 @@ final class Pop3MailboxReaderLoginTest {
           .isInstanceOf(TransientRouterException.class)
           .hasMessageContaining("could not check the OAuth2 token of user sales@example.test")
           .hasMessageContaining("[SYS/TEMP]");
-      assertThat(tokens.invalidated).isEmpty();
+      assertThat(tokens.invalidated()).isEmpty();
     }
   }
 

@@ -16,6 +16,7 @@ import dev.emailrouter.api.MessageHeaders;
 import dev.emailrouter.api.NewMessages;
 import dev.emailrouter.api.RawMessage;
 import dev.emailrouter.api.Security;
+import dev.emailrouter.testfixtures.Loopback;
 import jakarta.mail.Flags;
 import jakarta.mail.Folder;
 import jakarta.mail.Message;

@@ -13,6 +13,7 @@ import dev.emailrouter.api.Credentials;
 import dev.emailrouter.api.MailboxReader;
 import dev.emailrouter.api.PermanentRouterException;
 import dev.emailrouter.api.Security;
+import dev.emailrouter.testfixtures.Loopback;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -16,11 +16,11 @@ import dev.emailrouter.api.TransientRouterException;
 import dev.emailrouter.core.InMemoryActivityStore;
 import dev.emailrouter.core.Mailbox;
 import dev.emailrouter.core.RouterEngine;
+import dev.emailrouter.testfixtures.MutableClock;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -33,6 +33,7 @@ import org.junit.jupiter.api.Test;
  * replies are matched in order; elsewhere the reader stays lock-step.
  */
 final class Pop3PipeliningTest {
+  private static final Instant CLOCK_START = Instant.parse("2030-01-01T00:00:00Z");
 
   private static MailboxReader reader(ScriptedPop3Server server, Consumer<Pop3MailboxReader.Builder> more) {
     Pop3MailboxReader.Builder builder = Pop3MailboxReader.builder()
@@ -206,7 +207,7 @@ final class Pop3PipeliningTest {
     ScriptedMaildrop maildrop = maildrop(count).pipelining();
     try (ScriptedPop3Server server = new ScriptedPop3Server(maildrop)) {
       InMemoryActivityStore store = new InMemoryActivityStore();
-      try (RouterEngine engine = engine(store, reader(server, b -> b.deleteAfterProcessing(true)), new SettableClock())) {
+      try (RouterEngine engine = engine(store, reader(server, b -> b.deleteAfterProcessing(true)), new MutableClock(CLOCK_START))) {
         engine.tick();
       }
 
@@ -226,11 +227,11 @@ final class Pop3PipeliningTest {
     ScriptedMaildrop maildrop = maildrop(5).pipelining().dropAtQuit();
     try (ScriptedPop3Server server = new ScriptedPop3Server(maildrop)) {
       InMemoryActivityStore store = new InMemoryActivityStore();
-      SettableClock clock = new SettableClock();
+      MutableClock clock = new MutableClock(CLOCK_START);
       try (RouterEngine engine = engine(store, reader(server, b -> b.deleteAfterProcessing(true)), clock)) {
         engine.tick();
         assertThat(maildrop.size()).as("QUIT never answered: nothing deleted").isEqualTo(5);
-        clock.now = clock.now.plus(Duration.ofHours(1));
+        clock.advance(Duration.ofHours(1));
         engine.tick();
       }
 
@@ -252,7 +253,7 @@ final class Pop3PipeliningTest {
   void tick_whenTheConnectionDropsMidWindow_losesNothing_theUnansweredAreReadNextTick() throws Exception {
     int count = 40;
     ScriptedMaildrop maildrop = maildrop(count).pipelining().dropAtRetr(20);
-    SettableClock clock = new SettableClock();
+    MutableClock clock = new MutableClock(CLOCK_START);
     try (ScriptedPop3Server server = new ScriptedPop3Server(maildrop)) {
       InMemoryActivityStore store = new InMemoryActivityStore();
       try (RouterEngine engine = RouterEngine.builder()
@@ -264,7 +265,7 @@ final class Pop3PipeliningTest {
         engine.tick();
         assertThat(server.commands()).contains("RETR 20");
         assertThat(store.received()).hasSizeLessThan(count);
-        clock.now = clock.now.plus(Duration.ofHours(1)); // past the mailbox's back-off
+        clock.advance(Duration.ofHours(1)); // past the mailbox's back-off
         engine.tick();
       }
 
@@ -273,26 +274,6 @@ final class Pop3PipeliningTest {
               IntStream.rangeClosed(1, count).mapToObj(i -> "<m-" + i + "@example.test>").toList());
       assertThat(store.received()).allSatisfy(email ->
           assertThat(email.subject()).isEqualTo("subject " + email.messageId().replaceAll("\\D", "")));
-    }
-  }
-
-  /** A clock the test moves. */
-  private static final class SettableClock extends Clock {
-    Instant now = Instant.parse("2030-01-01T00:00:00Z");
-
-    @Override
-    public ZoneOffset getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(java.time.ZoneId zone) {
-      return this;
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
     }
   }
 }

@@ -12,6 +12,7 @@ import dev.emailrouter.api.AccessStep.Check;
 import dev.emailrouter.api.AccessStep.Outcome;
 import dev.emailrouter.api.Credentials;
 import dev.emailrouter.api.Security;
+import dev.emailrouter.testfixtures.Loopback;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.Socket;

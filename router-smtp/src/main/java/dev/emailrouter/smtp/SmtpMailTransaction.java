@@ -4,7 +4,8 @@ import dev.emailrouter.api.EmailAddress;
 import dev.emailrouter.api.SendResult;
 import dev.emailrouter.api.SendResult.Outcome;
 import dev.emailrouter.api.SendResult.RecipientResult;
-import dev.emailrouter.smtp.AttachmentDataSource.AttachmentReadException;
+import dev.emailrouter.support.internal.mime.AttachmentReadException;
+import dev.emailrouter.support.internal.mime.MimeComposer;
 import jakarta.mail.Address;
 import jakarta.mail.MessagingException;
 import jakarta.mail.internet.InternetAddress;
@@ -99,7 +100,7 @@ final class SmtpMailTransaction {
     if (offered.sizeLimit() >= 0 && content != null) {
       mail.append(" SIZE=").append(content.length);
     }
-    if (offered.eightBitMime() && content != null && hasEightBit(content)) {
+    if (offered.eightBitMime() && content != null && SmtpConnection.hasEightBit(content)) {
       mail.append(" BODY=8BITMIME");
     }
     if (offered.smtpUtf8() && needsUtf8(composed.mailFrom(), envelope)) {
@@ -115,14 +116,6 @@ final class SmtpMailTransaction {
     return mail.toString();
   }
 
-  private static boolean hasEightBit(byte[] content) {
-    for (byte b : content) {
-      if (b < 0) {
-        return true;
-      }
-    }
-    return false;
-  }
 
   private static boolean needsUtf8(String from, Address[] envelope) {
     if (!isAscii(from)) {

@@ -2,7 +2,6 @@ package dev.emailrouter.smtp;
 
 import java.util.List;
 import java.util.Objects;
-import java.util.regex.Pattern;
 
 /**
  * One SMTP reply (RFC 5321 4.2), returned as a value: every reply, 250 included, is read into one
@@ -15,8 +14,6 @@ import java.util.regex.Pattern;
  *     their line ends; at least one
  */
 record SmtpReply(int code, String enhancedStatus, List<String> lines) {
-  private static final Pattern ENHANCED = Pattern.compile("[245]\\.\\d{1,3}\\.\\d{1,3}");
-
   SmtpReply {
     if (code < 200 || code > 599) {
       throw new IllegalArgumentException("code must be between 200 and 599, was " + code);
@@ -33,12 +30,40 @@ record SmtpReply(int code, String enhancedStatus, List<String> lines) {
     String status = null;
     if (first.length() > 4) {
       int end = first.indexOf(' ', 4);
-      String word = end < 0 ? first.substring(4) : first.substring(4, end);
-      if (ENHANCED.matcher(word).matches() && word.charAt(0) == first.charAt(0)) {
-        status = word;
+      if (end < 0) {
+        end = first.length();
+      }
+      // Read by hand, not by a regular expression: every reply of every email comes through here.
+      if (enhanced(first, 4, end) && first.charAt(4) == first.charAt(0)) {
+        status = first.substring(4, end);
       }
     }
     return new SmtpReply(code, status, lines);
+  }
+
+  /** Whether {@code s[from, to)} is an RFC 3463 status: class 2, 4 or 5, then ".d{1,3}" twice. */
+  private static boolean enhanced(String s, int from, int to) {
+    if (to - from < 5) {
+      return false;
+    }
+    char c = s.charAt(from);
+    if (c != '2' && c != '4' && c != '5' || s.charAt(from + 1) != '.') {
+      return false;
+    }
+    int i = digits(s, from + 2, to);
+    if (i < 0 || i >= to || s.charAt(i) != '.') {
+      return false;
+    }
+    return digits(s, i + 1, to) == to;
+  }
+
+  /** The index after one to three ASCII digits at {@code from}, or -1 when there are none. */
+  private static int digits(String s, int from, int to) {
+    int i = from;
+    while (i < to && i - from < 3 && s.charAt(i) >= '0' && s.charAt(i) <= '9') {
+      i++;
+    }
+    return i == from ? -1 : i;
   }
 
   /** Whether the code is 2xx. */

@@ -10,6 +10,7 @@ import dev.emailrouter.api.SendResult;
 import dev.emailrouter.api.SendResult.Outcome;
 import dev.emailrouter.api.SendResult.RecipientResult;
 import dev.emailrouter.api.TransientRouterException;
+import dev.emailrouter.support.internal.mime.MimeComposer;
 import jakarta.mail.Address;
 import jakarta.mail.MessagingException;
 import jakarta.mail.internet.MimeMessage;

@@ -9,6 +9,7 @@ import dev.emailrouter.api.SendResult;
 import dev.emailrouter.api.ServerSettings;
 import dev.emailrouter.api.TransientRouterException;
 import dev.emailrouter.support.internal.Checks;
+import dev.emailrouter.support.internal.mime.MimeComposer;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Objects;

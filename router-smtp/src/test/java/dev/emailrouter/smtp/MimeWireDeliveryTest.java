@@ -7,6 +7,8 @@ import com.icegreen.greenmail.util.ServerSetup;
 import dev.emailrouter.api.MailTransport;
 import dev.emailrouter.api.OutgoingEmail;
 import dev.emailrouter.api.SendResult;
+import dev.emailrouter.support.internal.mime.MimeComposer;
+import dev.emailrouter.testfixtures.Loopback;
 import jakarta.mail.Session;
 import jakarta.mail.internet.MimeMessage;
 import java.time.Clock;

@@ -12,14 +12,11 @@ import dev.emailrouter.core.InMemoryActivityStore.StoredEmail;
 import dev.emailrouter.core.RouterEngine;
 import dev.emailrouter.core.RouterEvent;
 import dev.emailrouter.core.TickReport;
+import dev.emailrouter.testfixtures.MutableClock;
 import java.io.IOException;
-import java.time.Clock;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Random;
-import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -32,7 +29,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 final class PartialRecipientsEngineTest {
   private static final String SOFT = "soft@example.test";
 
-  private final ControlledClock clock = new ControlledClock(Instant.parse("2026-03-14T09:00:00Z"));
+  private final MutableClock clock = new MutableClock(Instant.parse("2026-03-14T09:00:00Z"));
   private final InMemoryActivityStore store = new InMemoryActivityStore();
   private ScriptedSmtpServer server;
 
@@ -109,33 +106,5 @@ final class PartialRecipientsEngineTest {
     assertThat(server.messages().get(2).data()).contains("To: a@example.test, soft@example.test");
     assertThat(stored().recipientOutcomes()).extracting(RecipientResult::outcome).containsOnly(Outcome.ACCEPTED)
         .hasSize(4);
-  }
-
-  /** A clock the test sets; thread-safe. */
-  private static final class ControlledClock extends Clock {
-    private final AtomicReference<Instant> now;
-
-    ControlledClock(Instant start) {
-      now = new AtomicReference<>(start);
-    }
-
-    void set(Instant instant) {
-      now.set(instant);
-    }
-
-    @Override
-    public Instant instant() {
-      return now.get();
-    }
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      return this;
-    }
   }
 }

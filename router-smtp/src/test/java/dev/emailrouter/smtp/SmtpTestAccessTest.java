@@ -10,6 +10,7 @@ import dev.emailrouter.api.AccessStep.Check;
 import dev.emailrouter.api.AccessStep.Outcome;
 import dev.emailrouter.api.Credentials;
 import dev.emailrouter.api.EmailAddress;
+import dev.emailrouter.testfixtures.Loopback;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;

@@ -10,6 +10,7 @@ import dev.emailrouter.api.PermanentRouterException;
 import dev.emailrouter.api.Security;
 import dev.emailrouter.api.SendResult;
 import dev.emailrouter.api.SendResult.Outcome;
+import dev.emailrouter.testfixtures.Loopback;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;

@@ -4,6 +4,7 @@ import com.icegreen.greenmail.util.GreenMail;
 import com.icegreen.greenmail.util.ServerSetup;
 import dev.emailrouter.api.MailTransport;
 import dev.emailrouter.api.Security;
+import dev.emailrouter.testfixtures.Loopback;
 import dev.emailrouter.testkit.MailTransportContract;
 import jakarta.mail.MessagingException;
 import jakarta.mail.internet.MimeMessage;

@@ -14,6 +14,8 @@ import dev.emailrouter.api.PermanentRouterException;
 import dev.emailrouter.api.SendResult;
 import dev.emailrouter.api.SendResult.Outcome;
 import dev.emailrouter.api.TransientRouterException;
+import dev.emailrouter.testfixtures.FakeTokenSource;
+import dev.emailrouter.testfixtures.Loopback;
 import jakarta.mail.Message.RecipientType;
 import jakarta.mail.Multipart;
 import jakarta.mail.Part;
@@ -391,7 +393,7 @@ final class SmtpTransportTest {
     SmtpTransport transport = transport(smtpPort()).credentials(tokens).build();
 
     assertThat(sendOne(transport, TestEmails.email("O-2").build()).outcome()).isEqualTo(Outcome.ACCEPTED);
-    assertThat(tokens.invalidated).containsExactly("token-stale");
+    assertThat(tokens.invalidated()).containsExactly("token-stale");
   }
 
   @Test
@@ -405,7 +407,7 @@ final class SmtpTransportTest {
         .hasMessageContaining("refused the OAuth2 login of user crm-user")
         .hasMessageContaining("also with a freshly fetched token")
         .hasMessageNotContaining("token-stale");
-    assertThat(tokens.invalidated).containsExactly("token-stale1");
+    assertThat(tokens.invalidated()).containsExactly("token-stale1");
   }
 
   @Test

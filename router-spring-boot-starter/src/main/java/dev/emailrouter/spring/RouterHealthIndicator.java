@@ -20,7 +20,8 @@ import org.springframework.boot.health.contributor.Status;
  * threw or found the outgoing server or the store unavailable, or when a mailbox is disabled or
  * failed since its last successful pass; UNKNOWN while neither a Test Access nor a tick has ended;
  * UP otherwise. The details hold the Test Access schedule and, for the transport, its latest
- * outcome; the last tick's counts and problems; and per mailbox its state from the ticks ({@code
+ * outcome; the last tick's counts (among them {@code outcomesNotRecorded}: emails whose outcome the store
+ * failed to record, each claimed again after its lease) and problems; and per mailbox its state from the ticks ({@code
  * ok}, {@code failing}, {@code disabled}, {@code not read yet}), its last successful pass, its last
  * failure's reason, and its latest Test Access: {@code UP} or {@code DOWN}, when it was checked and,
  * when it failed, the first failed step's check, detail and the setting to change (never a
@@ -60,6 +61,9 @@ final class RouterHealthIndicator implements HealthIndicator {
       lastTick.put("tracked", r.tracked().size());
       lastTick.put("rejected", r.rejected().size());
       lastTick.put("messageFailures", r.messageFailures().size());
+      // Not DOWN by itself: each such email is claimed again after its lease; an outage of the
+      // store is DOWN through its StoreUnavailable.
+      lastTick.put("outcomesNotRecorded", r.outcomesNotRecorded().size());
       List<String> problems = r.problems().stream().map(RouterHealthIndicator::describe).toList();
       lastTick.put("problems", problems);
       down = r.problems().stream()
@@ -155,6 +159,8 @@ final class RouterHealthIndicator implements HealthIndicator {
       reason = d.mailbox() + ": " + d.reason();
     } else if (e instanceof RouterEvent.ClaimLost c) {
       reason = c.reason();
+    } else if (e instanceof RouterEvent.OutcomeNotRecorded n) {
+      reason = n.outcome() + " not recorded, claimable again at " + n.claimableAt() + ": " + n.reason();
     }
     return e.getClass().getSimpleName() + (reason.isEmpty() ? "" : " (" + reason + ")");
   }

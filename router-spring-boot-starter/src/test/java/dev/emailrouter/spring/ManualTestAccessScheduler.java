@@ -1,10 +1,9 @@
 package dev.emailrouter.spring;
 
+import dev.emailrouter.testfixtures.MutableClock;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 
 /**
  * A scheduler that runs nothing by itself: a test runs the scheduled Test Access when it wants,
@@ -14,7 +13,7 @@ final class ManualTestAccessScheduler implements TestAccessScheduler {
   /** Where the clock starts. */
   static final Instant T0 = Instant.parse("2030-01-01T08:00:00Z");
 
-  private volatile Instant now = T0;
+  private final MutableClock clock = new MutableClock(T0);
   private volatile Runnable task;
   private volatile Duration interval;
   private volatile boolean cancelled;
@@ -28,27 +27,12 @@ final class ManualTestAccessScheduler implements TestAccessScheduler {
 
   @Override
   public Clock clock() {
-    return new Clock() {
-      @Override
-      public Instant instant() {
-        return now;
-      }
-
-      @Override
-      public ZoneId getZone() {
-        return ZoneOffset.UTC;
-      }
-
-      @Override
-      public Clock withZone(ZoneId zone) {
-        return this;
-      }
-    };
+    return clock;
   }
 
   /** Moves the clock on. */
   void advance(Duration d) {
-    now = now.plus(d);
+    clock.advance(d);
   }
 
   /** Runs the scheduled task once, as the scheduler's thread would when it is due. */

@@ -21,15 +21,13 @@ import dev.emailrouter.imap.ImapMailboxReader;
 import dev.emailrouter.oauth2.OAuth2TokenProvider;
 import dev.emailrouter.pop3.Pop3MailboxReader;
 import dev.emailrouter.smtp.SmtpTransport;
+import dev.emailrouter.testfixtures.MutableClock;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -231,7 +229,7 @@ final class OAuth2IT {
       OAuth2TokenProvider tokens = tokens("oa-rejected");
       ImapMailboxReader imap = imap(tokens, servers.imapPort(), Security.STARTTLS);
       Pop3MailboxReader pop3 = pop3(tokens, servers.pop3Port(), Security.STARTTLS);
-      MutableClock clock = new MutableClock();
+      MutableClock clock = new MutableClock(Instant.now());
       try (RouterEngine engine = RouterEngine.builder().activityStore(new InMemoryActivityStore()).clock(clock)
           .mailbox(Mailbox.ofUser("imap-user", imap)).mailbox(Mailbox.ofUser("pop3-user", pop3)).build()) {
 
@@ -270,7 +268,7 @@ final class OAuth2IT {
     tokens.get(); // a valid token is cached; Dovecot can't check it while the provider is down
     ImapMailboxReader imap = imap(tokens, servers.imapPort(), Security.STARTTLS);
     Pop3MailboxReader pop3 = pop3(tokens, servers.pop3Port(), Security.STARTTLS);
-    MutableClock clock = new MutableClock();
+    MutableClock clock = new MutableClock(Instant.now());
     try (RouterEngine engine = RouterEngine.builder().activityStore(new InMemoryActivityStore()).clock(clock)
         .mailbox(Mailbox.ofUser("imap-user", imap)).mailbox(Mailbox.ofUser("pop3-user", pop3)).build()) {
       idp.stop();
@@ -297,30 +295,6 @@ final class OAuth2IT {
 
       assertThat(later.problems()).isEmpty();
       assertThat(idp.tokenRequests(user)).isEqualTo(2); // the first, and one after SMTP dropped the token
-    }
-  }
-
-  /** The engine's clock, moved by hand past a backoff. */
-  private static final class MutableClock extends Clock {
-    private volatile Instant now = Instant.now();
-
-    void advance(Duration d) {
-      now = now.plus(d);
-    }
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      return this;
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
     }
   }
 }

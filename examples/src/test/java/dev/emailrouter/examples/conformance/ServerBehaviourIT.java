@@ -16,17 +16,14 @@ import dev.emailrouter.core.TickReport;
 import dev.emailrouter.imap.ImapMailboxReader;
 import dev.emailrouter.pop3.Pop3MailboxReader;
 import dev.emailrouter.smtp.SmtpTransport;
+import dev.emailrouter.testfixtures.MutableClock;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
@@ -144,23 +141,7 @@ final class ServerBehaviourIT {
     crm.add(OutgoingEmail.builder(id, EmailAddress.of("user@example.test"))
         .to(EmailAddress.of("user@example.test"), EmailAddress.of("soft@example.test"))
         .subject("Partly " + id).textBody("Hello").build());
-    AtomicReference<Instant> now = new AtomicReference<>(Instant.now());
-    Clock clock = new Clock() {
-      @Override
-      public Instant instant() {
-        return now.get();
-      }
-
-      @Override
-      public ZoneId getZone() {
-        return ZoneOffset.UTC;
-      }
-
-      @Override
-      public Clock withZone(ZoneId zone) {
-        return this;
-      }
-    };
+    MutableClock clock = new MutableClock(Instant.now());
     try (RouterEngine engine = RouterEngine.builder().activityStore(crm).clock(clock)
         .transport(smtp().trustedCertificates(servers.caPem()).build()).build()) {
 
@@ -175,7 +156,7 @@ final class ServerBehaviourIT {
       String messageId = crm.find(id).orElseThrow().email().messageId();
       MailServers.await("user@example.test gets " + messageId, () -> copiesIn("user@example.test", messageId) == 1);
 
-      now.set(crm.find(id).orElseThrow().nextAttemptAt());
+      clock.set(crm.find(id).orElseThrow().nextAttemptAt());
       TickReport second = engine.tick();
 
       assertThat(second.events()).singleElement().isInstanceOfSatisfying(RouterEvent.EmailPartlySent.class,

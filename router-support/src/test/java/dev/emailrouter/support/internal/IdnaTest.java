@@ -144,6 +144,16 @@ final class IdnaTest {
   }
 
   @Test
+  void toAscii_givesAnAsciiNameLowerCased_asTheGeneralPathDoes() {
+    assertThat(Idna.toAscii("crm.example.test")).isEqualTo("crm.example.test");
+    assertThat(Idna.toAscii("mail-1.a0.example")).isEqualTo("mail-1.a0.example");
+    assertThat(Idna.toAscii("CRM.Example.TEST")).isEqualTo("crm.example.test");
+    assertThat(Idna.toAscii("192.0.2.1")).isEqualTo("192.0.2.1");
+    assertThat(Idna.toAscii("xn--bcher-kva.example")).isEqualTo("xn--bcher-kva.example");
+    assertThat(Idna.toAscii("a")).isEqualTo("a");
+  }
+
+  @Test
   void toAsciiOrElse_givesTheFallbackForAnInvalidName() {
     assertThat(Idna.toAsciiOrElse("bücher.example", "x.invalid")).isEqualTo("xn--bcher-kva.example");
     assertThat(Idna.toAsciiOrElse("a..b", "x.invalid")).isEqualTo("x.invalid");

@@ -1,4 +1,4 @@
-package dev.emailrouter.smtp;
+package dev.emailrouter.support.internal.mime;
 
 import jakarta.mail.MessagingException;
 import jakarta.mail.Session;
@@ -8,8 +8,8 @@ import java.io.IOException;
 import java.io.OutputStream;
 
 /**
- * A message whose bytes {@link MimeWire} wrote already, for Angus's lock-step {@code sendMessage}:
- * it writes those bytes as they are. Only From (for MAIL FROM) and Message-ID are set as headers;
+ * A message whose bytes {@link MimeWire} wrote already: {@link #writeTo} writes those bytes as they
+ * are, so a caller that wants a {@link MimeMessage} (a Sent copy, a test) gets the bytes sent. Only From (for MAIL FROM) and Message-ID are set as headers;
  * the rest live in the bytes, so {@link #saveChanges()} changes nothing.
  */
 final class WireMessage extends MimeMessage {

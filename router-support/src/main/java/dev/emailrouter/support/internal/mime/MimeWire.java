@@ -1,4 +1,4 @@
-package dev.emailrouter.smtp;
+package dev.emailrouter.support.internal.mime;
 
 import jakarta.mail.internet.InternetAddress;
 import jakarta.mail.internet.MimeUtility;

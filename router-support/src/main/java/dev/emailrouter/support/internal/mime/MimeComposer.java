@@ -1,4 +1,4 @@
-package dev.emailrouter.smtp;
+package dev.emailrouter.support.internal.mime;
 
 import dev.emailrouter.api.Attachment;
 import dev.emailrouter.api.EmailAddress;
@@ -40,19 +40,22 @@ import java.util.Map;
  * attachment (base64, file name in UTF-8 per RFC 2231, content streamed). Text parts are UTF-8,
  * 7bit when plain ASCII, else quoted-printable or base64 as Jakarta Mail judges best. Bcc
  * recipients are in the envelope only. Emails without attachments are written to bytes at once by
- * {@link MimeWire} (Jakarta Mail would encode each body twice, byte by byte); those with
+ * {@code MimeWire} (Jakarta Mail would encode each body twice, byte by byte); those with
  * attachments by Jakarta Mail, which streams the attachments. Either way every header line the
  * router writes stays within 998 octets (folded near 78 where it can be; a subject or display
  * name too long to fold is encoded).
  *
  * <p>Domains go out as A-labels by IDNA2008 ({@link Idna}): {@code kunde@straße.de} is sent to
- * {@code kunde@xn--strae-oqa.de}. This transport does not use SMTPUTF8, so a recipient whose local
+ * {@code kunde@xn--strae-oqa.de}. Messages are not written for SMTPUTF8, so a recipient whose local
  * part is not ASCII can't be addressed: it is refused for good, on its own, and left out of the
  * envelope and the headers, while the others get the email. Thread-safe.
  *
- * <p>Jakarta Mail composes here only (MIME); the SMTP protocol is {@link SmtpConnection}'s.
+ * <p>One composer serves every transport that hands a service the message's bytes: {@code
+ * router-smtp} writes them after DATA (the envelope beside them), {@code router-graph} posts them
+ * to Graph's {@code sendMail} (with {@link Composed#bccField()} put in front, since Graph takes the
+ * recipients from the headers). Jakarta Mail composes here only (MIME), never speaks a protocol.
  */
-final class MimeComposer {
+public final class MimeComposer {
   private static final String UTF_8 = "UTF-8";
   private static final DateTimeFormatter RFC_5322_DATE =
       DateTimeFormatter.ofPattern("EEE, d MMM yyyy HH:mm:ss Z", Locale.US);
@@ -60,7 +63,14 @@ final class MimeComposer {
   private final Session session;
   private final Clock clock;
 
-  MimeComposer(Session session, Clock clock) {
+  /**
+   * A composer.
+   *
+   * @param session the Jakarta Mail session the messages with attachments are made in (its
+   *     properties are not read for composing)
+   * @param clock the clock the Date header is read from, in its zone
+   */
+  public MimeComposer(Session session, Clock clock) {
     this.session = session;
     this.clock = clock;
   }
@@ -69,17 +79,19 @@ final class MimeComposer {
    * The message with its headers final ({@code saveChanges} done), the envelope recipients, and
    * the way back from an envelope address to the email's recipient.
    */
-  static final class Composed {
+  public static final class Composed {
     private final MimeMessage message;
     private final String mailFrom;
     private final byte[] content;
     private final Address[] envelope;
     private final Map<String, EmailAddress> recipients;
     private final List<SendResult.RecipientResult> unaddressable;
+    private final InternetAddress[] bcc;
 
     Composed(MimeMessage message, String mailFrom, byte[] content, Address[] envelope,
-        Map<String, EmailAddress> recipients, List<SendResult.RecipientResult> unaddressable) {
+        Map<String, EmailAddress> recipients, List<SendResult.RecipientResult> unaddressable, InternetAddress[] bcc) {
       this.message = message;
+      this.bcc = bcc;
       this.mailFrom = mailFrom;
       this.content = content;
       this.envelope = envelope;
@@ -90,8 +102,10 @@ final class MimeComposer {
     /**
      * The recipients refused for good before sending (a non-ASCII local part without SMTPUTF8),
      * each with the reason; empty for most emails.
+     *
+     * @return the refused recipients, unmodifiable
      */
-    List<SendResult.RecipientResult> unaddressable() {
+    public List<SendResult.RecipientResult> unaddressable() {
       return unaddressable;
     }
 
@@ -99,8 +113,11 @@ final class MimeComposer {
      * The server's result with the recipients refused before sending added, where the email was
      * decided for its recipients (accepted, or refused for good); a transient result is returned as
      * it is, since the email is tried again as a whole.
+     *
+     * @param result the service's result for the recipients it was given
+     * @return that result, with the refused recipients where the email was decided
      */
-    SendResult withUnaddressable(SendResult result) {
+    public SendResult withUnaddressable(SendResult result) {
       if (unaddressable.isEmpty() || result.outcome() == SendResult.Outcome.TRANSIENT) {
         return result;
       }
@@ -109,34 +126,73 @@ final class MimeComposer {
       return new SendResult(result.outcome(), result.serverReply(), all);
     }
 
-    MimeMessage message() {
+    /**
+     * The message, its headers final: for an email without attachments one that writes {@link
+     * #content()} as it is; else Jakarta Mail's, which streams the attachments from their source
+     * each time it is written (a failure to read one surfaces as an {@link AttachmentReadException}
+     * in the cause chain). It holds no Bcc header.
+     *
+     * @return the message; not to be changed
+     */
+    public MimeMessage message() {
       return message;
     }
 
-    /** The sender's address for MAIL FROM (domain in A-labels). */
-    String mailFrom() {
+    /**
+     * The envelope sender (MAIL FROM), domain in A-labels: the From address, or the service
+     * account where one was given.
+     *
+     * @return the address, without angle brackets
+     */
+    public String mailFrom() {
       return mailFrom;
     }
 
     /** The same message with another envelope sender. */
     Composed withMailFrom(String envelopeFrom) {
-      return new Composed(message, envelopeFrom, content, envelope, recipients, unaddressable);
+      return new Composed(message, envelopeFrom, content, envelope, recipients, unaddressable, bcc);
+    }
+
+    /**
+     * The Bcc header field for a service that takes the recipients from the headers and removes
+     * that field before delivering (Graph's {@code sendMail}): never part of {@link #content()} or
+     * {@link #message()}, so a transport with an envelope never writes it.
+     *
+     * @return {@code "Bcc: "}, the addresses folded as the other address fields are, and CRLF; or
+     *     {@code null} when the email has no Bcc recipient that can be addressed
+     */
+    public String bccField() {
+      return bcc.length == 0 ? null : "Bcc: " + MimeWire.addresses("Bcc", bcc) + "\r\n";
     }
 
     /**
      * The message's bytes (CRLF line ends, not dot-stuffed, Bcc left out), or {@code null} when
      * only the message can write itself (an email with attachments, streamed from their source).
+     * The array is the composer's own, handed over without a copy: not to be changed.
+     *
+     * @return the bytes, or {@code null}
      */
-    byte[] content() {
+    public byte[] content() {
       return content;
     }
 
-    Address[] envelope() {
+    /**
+     * The envelope recipients: To, Cc, then Bcc, each address once, domains in A-labels, those
+     * that can't be addressed left out.
+     *
+     * @return a copy of the envelope
+     */
+    public Address[] envelope() {
       return envelope.clone();
     }
 
-    /** The email's recipient an envelope address stands for, or {@code null} if none. */
-    EmailAddress recipient(Address address) {
+    /**
+     * The email's recipient an envelope address stands for.
+     *
+     * @param address an address of {@link #envelope()}
+     * @return the recipient as the email names it, or {@code null} if none
+     */
+    public EmailAddress recipient(Address address) {
       if (address instanceof InternetAddress internet && internet.getAddress() != null) {
         return recipients.get(internet.getAddress().toLowerCase(Locale.ROOT));
       }
@@ -145,7 +201,7 @@ final class MimeComposer {
   }
 
   /** The email can't be sent as it is; the message says why, naming the header or value. */
-  static final class InvalidEmailException extends Exception {
+  public static final class InvalidEmailException extends Exception {
     private static final long serialVersionUID = 1L;
 
     InvalidEmailException(String message) {
@@ -153,15 +209,31 @@ final class MimeComposer {
     }
   }
 
-  Composed compose(OutgoingEmail email) throws InvalidEmailException {
+  /**
+   * Composes the email as its From sends it.
+   *
+   * @param email the email, its Message-ID recorded
+   * @return the message and its envelope
+   * @throws InvalidEmailException if a header value would break the message (CR or LF, a malformed
+   *     Message-ID), an address can't be written, no recipient can be addressed, or no Message-ID
+   *     is recorded; the message names the header or value
+   */
+  public Composed compose(OutgoingEmail email) throws InvalidEmailException {
     return compose(email, null, false);
   }
 
   /**
-   * Composes for a service account sending for the email's From: with {@code account} set, the
-   * message gets {@code Sender: account} and the envelope sender is the account (send on behalf).
+   * Composes for a service account sending for the email's From.
+   *
+   * @param email the email, its Message-ID recorded
+   * @param onBehalf the account to name in a {@code Sender} header (send on behalf), or {@code null}
+   *     for none
+   * @param envelopeFrom the envelope sender instead of From, or {@code null} for From
+   * @return the message and its envelope
+   * @throws InvalidEmailException as {@link #compose(OutgoingEmail)} does, and if an account's
+   *     local part is not ASCII
    */
-  Composed compose(OutgoingEmail email, EmailAddress onBehalf, EmailAddress envelopeFrom) throws InvalidEmailException {
+  public Composed compose(OutgoingEmail email, EmailAddress onBehalf, EmailAddress envelopeFrom) throws InvalidEmailException {
     Composed composed = compose(email, onBehalf, false);
     if (envelopeFrom == null) {
       return composed;
@@ -176,9 +248,13 @@ final class MimeComposer {
 
   /**
    * Composes as {@link #compose} does, but always with Jakarta Mail's own MIME writer; what the
-   * bytes {@link MimeWire} writes are checked against.
+   * bytes the composer writes itself are checked against.
+   *
+   * @param email the email, its Message-ID recorded
+   * @return the message (its {@link Composed#content()} {@code null}) and its envelope
+   * @throws InvalidEmailException as {@link #compose(OutgoingEmail)} does
    */
-  Composed composeWithJakarta(OutgoingEmail email) throws InvalidEmailException {
+  public Composed composeWithJakarta(OutgoingEmail email) throws InvalidEmailException {
     return compose(email, null, true);
   }
 
@@ -213,7 +289,7 @@ final class MimeComposer {
     List<Address> envelope = new ArrayList<>();
     InternetAddress[] to = recipients("To", email.to(), envelope, byAddress, unaddressable);
     InternetAddress[] cc = recipients("Cc", email.cc(), envelope, byAddress, unaddressable);
-    recipients("Bcc", email.bcc(), envelope, byAddress, unaddressable);
+    InternetAddress[] bcc = recipients("Bcc", email.bcc(), envelope, byAddress, unaddressable);
     if (envelope.isEmpty() && !unaddressable.isEmpty()) {
       throw new InvalidEmailException(unaddressable.size() == 1 ? unaddressable.get(0).serverReply()
           : "no recipient can be addressed: " + unaddressable.get(0).serverReply() + " (and "
@@ -228,7 +304,7 @@ final class MimeComposer {
         byte[] content = MimeWire.write(new MimeWire.Headers(date, from, sender, to, cc, messageId,
             email.inReplyTo(), references, email.subject()), email.textBody(), email.htmlBody());
         return new Composed(new WireMessage(session, from, messageId, content), from.getAddress(), content,
-            envelope.toArray(new Address[0]), byAddress, unaddressable);
+            envelope.toArray(new Address[0]), byAddress, unaddressable, bcc);
       }
       MimeMessage message = new FixedIdMimeMessage(session, MimeWire.fitted("Message-ID", messageId));
       // Set as folded text: Jakarta's setFrom, setRecipients and setSubject leave a long display
@@ -266,7 +342,8 @@ final class MimeComposer {
         message.setContent(mixed);
       }
       message.saveChanges();
-      return new Composed(message, from.getAddress(), null, envelope.toArray(new Address[0]), byAddress, unaddressable);
+      return new Composed(message, from.getAddress(), null, envelope.toArray(new Address[0]), byAddress, unaddressable,
+          bcc);
     } catch (MessagingException e) {
       throw new InvalidEmailException("the email of activity " + email.activityId() + " can't be put into MIME: "
           + e.getMessage());

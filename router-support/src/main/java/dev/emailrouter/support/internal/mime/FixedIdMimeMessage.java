@@ -1,4 +1,4 @@
-package dev.emailrouter.smtp;
+package dev.emailrouter.support.internal.mime;
 
 import jakarta.mail.MessagingException;
 import jakarta.mail.Session;

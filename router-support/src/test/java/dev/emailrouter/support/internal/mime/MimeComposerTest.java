@@ -1,4 +1,4 @@
-package dev.emailrouter.smtp;
+package dev.emailrouter.support.internal.mime;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -23,6 +23,20 @@ final class MimeComposerTest {
   private final MimeComposer composer = new MimeComposer(Session.getInstance(new Properties()),
       Clock.fixed(Instant.parse("2026-01-02T03:04:05Z"), ZoneOffset.UTC));
 
+  /** A text email from the CRM to one recipient, its Message-ID recorded. */
+  private static OutgoingEmail.Builder email(String id, String to) {
+    return OutgoingEmail.builder(id, EmailAddress.of("crm@example.test", "CRM")).to(EmailAddress.of(to))
+        .subject("Subject " + id).textBody("Body of " + id + "\r\n").messageId(messageId(id));
+  }
+
+  private static OutgoingEmail.Builder email(String id) {
+    return email(id, "someone@example.test");
+  }
+
+  private static String messageId(String id) {
+    return "<" + id + ".test@crm.example.test>";
+  }
+
   private static String written(MimeMessage message) throws Exception {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     message.writeTo(out);
@@ -31,16 +45,16 @@ final class MimeComposerTest {
 
   @Test
   void compose_keepsTheRecordedMessageIdThroughSaveChanges() throws Exception {
-    MimeComposer.Composed composed = composer.compose(TestEmails.email("K-1").build());
+    MimeComposer.Composed composed = composer.compose(email("K-1").build());
 
     composed.message().saveChanges(); // Angus would put a new Message-ID here
-    assertThat(composed.message().getMessageID()).isEqualTo(TestEmails.messageId("K-1"));
-    assertThat(written(composed.message())).contains("Message-ID: " + TestEmails.messageId("K-1") + "\r\n");
+    assertThat(composed.message().getMessageID()).isEqualTo(messageId("K-1"));
+    assertThat(written(composed.message())).contains("Message-ID: " + messageId("K-1") + "\r\n");
   }
 
   @Test
   void compose_putsBccInTheEnvelopeOnlyAndEachAddressOnce() throws Exception {
-    OutgoingEmail email = TestEmails.email("E-1", "a@example.test")
+    OutgoingEmail email = email("E-1", "a@example.test")
         .cc(EmailAddress.of("B@example.test"))
         .bcc(EmailAddress.of("hidden@example.test"), EmailAddress.of("a@example.test"))
         .build();
@@ -57,14 +71,14 @@ final class MimeComposerTest {
 
   @Test
   void compose_encodesAnInternationalizedDomainAsPunycode() throws Exception {
-    MimeComposer.Composed composed = composer.compose(TestEmails.email("E-2", "joerg@bücher.example").build());
+    MimeComposer.Composed composed = composer.compose(email("E-2", "joerg@bücher.example").build());
 
     assertThat(((InternetAddress) composed.envelope()[0]).getAddress()).isEqualTo("joerg@xn--bcher-kva.example");
   }
 
   @Test
   void compose_whenARecipientsLocalPartIsNonAscii_refusesThatRecipientNamingTheAddress() throws Exception {
-    MimeComposer.Composed composed = composer.compose(TestEmails.email("E-3").cc(EmailAddress.of("jörg@example.test"))
+    MimeComposer.Composed composed = composer.compose(email("E-3").cc(EmailAddress.of("jörg@example.test"))
         .build());
 
     assertThat(Arrays.stream(composed.envelope()).map(a -> ((InternetAddress) a).getAddress()))
@@ -79,21 +93,21 @@ final class MimeComposerTest {
 
   @Test
   void compose_whenEveryLocalPartIsNonAscii_refusesTheEmailNamingTheAddress() {
-    assertThatThrownBy(() -> composer.compose(TestEmails.email("E-3", "jörg@example.test").build()))
+    assertThatThrownBy(() -> composer.compose(email("E-3", "jörg@example.test").build()))
         .isInstanceOf(MimeComposer.InvalidEmailException.class)
         .hasMessageContaining("address \"jörg@example.test\" in To has non-ASCII characters before the @");
   }
 
   @Test
   void compose_whenSubjectHasABareCarriageReturn_refusesIt() {
-    assertThatThrownBy(() -> composer.compose(TestEmails.email("E-4").subject("a\rb").build()))
+    assertThatThrownBy(() -> composer.compose(email("E-4").subject("a\rb").build()))
         .hasMessageContaining("header Subject contains CR/LF")
         .hasMessageContaining("\"a\\rb\"");
   }
 
   @Test
   void compose_longReferences_areFoldedBelowTheLineLimit() throws Exception {
-    OutgoingEmail.Builder builder = TestEmails.email("E-5");
+    OutgoingEmail.Builder builder = email("E-5");
     for (int i = 0; i < 40; i++) {
       builder.references("<reference-number-" + i + "@mail.example.test>");
     }
@@ -102,5 +116,32 @@ final class MimeComposerTest {
 
     assertThat(text.lines()).allSatisfy(line -> assertThat(line.length()).isLessThanOrEqualTo(998));
     assertThat(text).contains("References: <reference-number-0@mail.example.test>");
+  }
+
+  @Test
+  void bccField_namesTheBccRecipientsFolded_andIsNeverInTheMessage() throws Exception {
+    OutgoingEmail email = email("E-6").bcc(EmailAddress.of("hidden@bücher.example", "Verborgen Ü"),
+        EmailAddress.of("other@example.test")).build();
+
+    MimeComposer.Composed composed = composer.compose(email);
+
+    assertThat(composed.bccField()).startsWith("Bcc: ").endsWith("\r\n")
+        .contains("<hidden@xn--bcher-kva.example>", "other@example.test");
+    assertThat(new String(composed.content(), StandardCharsets.US_ASCII)).doesNotContainIgnoringCase("Bcc:")
+        .doesNotContain("hidden@");
+    assertThat(composer.compose(email("E-7").build()).bccField()).isNull();
+  }
+
+  @Test
+  void subject_nonAscii_isSplitIntoEncodedWordsOfWholeCharacters() {
+    String subject = MimeWire.subject("😀".repeat(40));
+
+    assertThat(subject.split("\r\n ")).allSatisfy(word -> {
+      assertThat(word).startsWith("=?UTF-8?B?").endsWith("?=");
+      assertThat(word.length()).isLessThanOrEqualTo(75);
+      String decoded = new String(java.util.Base64.getDecoder().decode(word.substring(10, word.length() - 2)),
+          StandardCharsets.UTF_8);
+      assertThat(decoded).matches("(😀)+");
+    });
   }
 }

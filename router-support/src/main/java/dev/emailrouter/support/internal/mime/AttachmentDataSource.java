@@ -1,4 +1,4 @@
-package dev.emailrouter.smtp;
+package dev.emailrouter.support.internal.mime;
 
 import dev.emailrouter.api.Attachment;
 import dev.emailrouter.support.internal.Checks;
@@ -12,6 +12,7 @@ import java.io.OutputStream;
  * Streams an {@link Attachment}'s content into the message as it is written to the socket: the
  * content is opened anew for every attempt and never held whole in memory. A failure to read it
  * surfaces as an {@link AttachmentReadException}, so it is not mistaken for a lost connection.
+ * Thread-safe (each call opens its own stream).
  */
 final class AttachmentDataSource implements DataSource {
   private final Attachment attachment;
@@ -74,15 +75,6 @@ final class AttachmentDataSource implements DataSource {
       } catch (IOException | RuntimeException e) {
         throw new AttachmentReadException(fileName, e);
       }
-    }
-  }
-
-  /** The attachment's content could not be read; the email, not the connection, is at fault. */
-  static final class AttachmentReadException extends IOException {
-    private static final long serialVersionUID = 1L;
-
-    AttachmentReadException(String fileName, Throwable cause) {
-      super("attachment " + Checks.quote(fileName) + " can't be read: " + cause, cause);
     }
   }
 }
