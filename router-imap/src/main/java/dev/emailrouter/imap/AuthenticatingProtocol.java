@@ -76,6 +76,13 @@ abstract class AuthenticatingProtocol extends IMAPProtocol {
     }
   }
 
+  /**
+   * The longest response {@link #fetch} reads, literals included: far beyond any header block (a
+   * message's References with thousands of IDs is some hundred kilobytes), and far below what would
+   * exhaust the heap when a broken or hostile server announces a literal of 2 GB.
+   */
+  static final int MAX_FETCH_RESPONSE = 16 << 20;
+
   @Override
   public boolean isAuthenticated() {
     return loggedIn || super.isAuthenticated();
@@ -170,7 +177,7 @@ abstract class AuthenticatingProtocol extends IMAPProtocol {
       return others.toArray(new Response[0]);
     }
     boolean utf8 = supportsUtf8();
-    ByteArray buffer = new ByteArray(new byte[1 << 13], 0, 1 << 13);
+    ByteArray buffer = new BoundedBuffer(1 << 13, MAX_FETCH_RESPONSE);
     Response bye = null;
     while (true) {
       ByteArray read;
@@ -180,6 +187,13 @@ abstract class AuthenticatingProtocol extends IMAPProtocol {
         if (bye == null) {
           bye = Response.byeResponse(e);
         }
+        break;
+      } catch (TooLong e) {
+        // The rest of the literal is still on the wire: the connection can't serve another command.
+        disconnect();
+        bye = Response.byeResponse(new IOException("the server announced a response to UID FETCH of more than "
+            + MAX_FETCH_RESPONSE + " bytes (it would take " + e.length + "), which no header block needs; the "
+            + "connection was closed"));
         break;
       }
       buffer = read;
@@ -210,5 +224,38 @@ abstract class AuthenticatingProtocol extends IMAPProtocol {
       others.add(bye);
     }
     return others.toArray(new Response[0]);
+  }
+
+  /**
+   * Angus's framing reads a literal of the length the server announces into one array, which it
+   * grows first: here the growth stops at a bound, before the allocation.
+   */
+  private static final class BoundedBuffer extends ByteArray {
+    private final int max;
+
+    BoundedBuffer(int size, int max) {
+      super(new byte[size], 0, size);
+      this.max = max;
+    }
+
+    @Override
+    public void grow(int increment) {
+      long length = (long) getBytes().length + increment;
+      if (increment < 0 || length > max) {
+        throw new TooLong(length);
+      }
+      super.grow(increment);
+    }
+  }
+
+  /** A response would grow past the bound; thrown out of Angus's framing, caught by {@link #fetch}. */
+  private static final class TooLong extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+    final long length;
+
+    TooLong(long length) {
+      super(null, null, false, false);
+      this.length = length;
+    }
   }
 }

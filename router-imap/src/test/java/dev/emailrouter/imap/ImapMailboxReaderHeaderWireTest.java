@@ -125,6 +125,18 @@ final class ImapMailboxReaderHeaderWireTest {
   }
 
   @Test
+  void fetchNew_whenTheServerAnnouncesAHugeLiteral_failsTransientBeforeAllocatingIt() {
+    // Angus's framing would grow its buffer to the 2 GB announced before reading a byte of it.
+    server.endHeaderAnswersWith("* 9 FETCH (UID 99 " + SECTION + " {2000000000}\r\nSubject: huge");
+
+    try (MailboxReader.Session session = open()) {
+      assertThatThrownBy(() -> session.fetchNew("", Set.of(), 100))
+          .isInstanceOf(TransientRouterException.class)
+          .hasMessageContaining("announced a response to UID FETCH of more than 16777216 bytes");
+    }
+  }
+
+  @Test
   void fetchNew_whenTheServerSaysByeAmidTheAnswer_failsTransient() {
     server.endHeaderAnswersWith("* BYE shutting down\r\n");
 
