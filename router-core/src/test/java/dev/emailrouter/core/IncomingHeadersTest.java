@@ -9,6 +9,7 @@ import dev.emailrouter.api.MessageHeaders;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -275,5 +276,30 @@ final class IncomingHeadersTest {
       "Ann <a b@example.com>", "x@example.com, Ann <a@example.com>, \"B\" <b@example.com>"})
   void addresses_readTheCommonShapesExactlyAsJakartaMailDoes(String value) {
     assertThat(IncomingHeaders.addresses(List.of(value))).isEqualTo(viaJakartaMail(value));
+  }
+
+  @Test
+  void usualDate_readsWhatMailDateFormatReads_andLeavesEveryOtherFormToIt() throws Exception {
+    jakarta.mail.internet.MailDateFormat reference = new jakarta.mail.internet.MailDateFormat();
+    java.util.Random random = new java.util.Random(5322);
+    List<String> usual = new java.util.ArrayList<>(List.of("Fri, 1 Mar 2024 08:00:00 +0100",
+        "1 Mar 2024 08:00:00 +0100", "Sun, 31 Dec 2023 23:59:59 -1130", "Mon, 29 Feb 2016 00:00 +0000",
+        "Tue, 09 Jul 2024 7:05:00 -0000".replace(" 7:", " 07:")));
+    String[] months = {"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    for (int k = 0; k < 500; k++) {
+      usual.add(String.format(Locale.ROOT, "Wed, %d %s %04d %02d:%02d:%02d %s%02d%02d", 1 + random.nextInt(28),
+          months[random.nextInt(12)], 1970 + random.nextInt(100), random.nextInt(24), random.nextInt(60),
+          random.nextInt(60), random.nextBoolean() ? "+" : "-", random.nextInt(15), random.nextInt(60)));
+    }
+    for (String date : usual) {
+      assertThat(IncomingHeaders.usualDate(date)).as(date).isEqualTo(reference.parse(date).toInstant());
+    }
+    for (String other : List.of("Fri, 1 Mar 2024 08:00:00 GMT", "Fri, 1 mar 2024 08:00:00 +0100",
+        "1 Mar 24 08:00:00 +0100", "Fri, 31 Feb 2024 08:00:00 +0100", "Fri, 1 Mar 2024 08:00:00 +0100 (CET)",
+        "Fri, 1 Mar 2024 08:00:60 +0100", "Fri, 1 Mar 2024 08:00:00 +0199", "yesterday", "")) {
+      assertThat(IncomingHeaders.usualDate(other)).as(other).isNull();
+    }
+    assertThat(parse("Date", "Fri, 31 Feb 2024 08:00:00 +0100").sentAt()).as("still read by MailDateFormat")
+        .isEqualTo(reference.parse("Fri, 31 Feb 2024 08:00:00 +0100").toInstant());
   }
 }

@@ -9,15 +9,18 @@ import java.util.Properties;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import org.eclipse.angus.mail.iap.Argument;
+import org.eclipse.angus.mail.iap.ByteArray;
 import org.eclipse.angus.mail.iap.ProtocolException;
 import org.eclipse.angus.mail.iap.Response;
 import org.eclipse.angus.mail.imap.protocol.IMAPProtocol;
+import org.eclipse.angus.mail.imap.protocol.IMAPResponse;
 import org.eclipse.angus.mail.util.MailLogger;
 
 /**
  * Angus's IMAP protocol plus one {@code AUTHENTICATE} exchange of our own, for the logins Angus
  * does not do as we need (OAUTHBEARER and XOAUTH2 with their error challenge; PLAIN with SASL-IR).
- * The exchange runs with the protocol trace suspended, since it carries the secret.
+ * The exchange runs with the protocol trace suspended, since it carries the secret. Plus a FETCH
+ * command whose untagged FETCH responses we parse ourselves ({@link #fetch}).
  */
 abstract class AuthenticatingProtocol extends IMAPProtocol {
   private static final byte[] CRLF = {'\r', '\n'};
@@ -72,6 +75,13 @@ abstract class AuthenticatingProtocol extends IMAPProtocol {
       return greeting;
     }
   }
+
+  /**
+   * The longest response {@link #fetch} reads, literals included: far beyond any header block (a
+   * message's References with thousands of IDs is some hundred kilobytes), and far below what would
+   * exhaust the heap when a broken or hostile server announces a literal of 2 GB.
+   */
+  static final int MAX_FETCH_RESPONSE = 16 << 20;
 
   @Override
   public boolean isAuthenticated() {
@@ -138,5 +148,114 @@ abstract class AuthenticatingProtocol extends IMAPProtocol {
     handleLoginResult(last);
     setCapabilities(last);
     loggedIn = true;
+  }
+
+  /**
+   * Sends {@code command} (a {@code UID FETCH}) and hands each untagged FETCH response to {@code
+   * each} as it is read, parsed by {@link FetchItems} straight from the bytes Angus's framing read,
+   * without Angus's response objects: for the header stage, where building a {@code FetchResponse}
+   * per message (and parsing each INTERNALDATE with a date format) cost more than the rest of our
+   * reading. A FETCH response that does not parse reaches {@code each} as {@code null}. The other
+   * responses (EXISTS, EXPUNGE, OK, the tagged result) come back as Angus builds them, for its
+   * handlers and {@link #handleResult}; the protocol is then in the same state as after {@link
+   * #command}, ready for the next command.
+   *
+   * <p>Synchronized on this protocol like {@link #command}.
+   *
+   * @param each takes each FETCH response's items; valid only during the call (the header bytes are
+   *     in the read buffer); must not throw
+   * @return the other responses in the order they came, with the tagged result or a BYE last, as
+   *     {@link #command} returns them (a failure to write or read becomes a BYE)
+   */
+  final synchronized Response[] fetch(String command, Consumer<FetchItems> each) {
+    List<Response> others = new ArrayList<>();
+    String tag;
+    try {
+      tag = writeCommand(command, null);
+    } catch (IOException | ProtocolException e) {
+      others.add(Response.byeResponse(e));
+      return others.toArray(new Response[0]);
+    }
+    boolean utf8 = supportsUtf8();
+    ByteArray buffer = new BoundedBuffer(1 << 13, MAX_FETCH_RESPONSE);
+    Response bye = null;
+    while (true) {
+      ByteArray read;
+      try {
+        read = getInputStream().readResponse(buffer);
+      } catch (IOException e) {
+        if (bye == null) {
+          bye = Response.byeResponse(e);
+        }
+        break;
+      } catch (TooLong e) {
+        // The rest of the literal is still on the wire: the connection can't serve another command.
+        disconnect();
+        bye = Response.byeResponse(new IOException("the server announced a response to UID FETCH of more than "
+            + MAX_FETCH_RESPONSE + " bytes (it would take " + e.length + "), which no header block needs; the "
+            + "connection was closed"));
+        break;
+      }
+      buffer = read;
+      byte[] bytes = read.getBytes();
+      int end = Math.max(0, read.getCount() - 2); // without the CRLF
+      long number = FetchItems.fetchNumber(bytes, end);
+      if (number >= 0) {
+        each.accept(FetchItems.parse(bytes, end, number));
+        continue;
+      }
+      Response r;
+      try {
+        r = new IMAPResponse(new String(bytes, 0, end,
+            utf8 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1), utf8);
+      } catch (IOException | ProtocolException e) {
+        continue; // as Angus's command does with a response it can't parse
+      }
+      if (r.isBYE()) {
+        bye = r;
+        continue;
+      }
+      others.add(r);
+      if (r.isTagged() && tag.equals(r.getTag())) {
+        break;
+      }
+    }
+    if (bye != null) {
+      others.add(bye);
+    }
+    return others.toArray(new Response[0]);
+  }
+
+  /**
+   * Angus's framing reads a literal of the length the server announces into one array, which it
+   * grows first: here the growth stops at a bound, before the allocation.
+   */
+  private static final class BoundedBuffer extends ByteArray {
+    private final int max;
+
+    BoundedBuffer(int size, int max) {
+      super(new byte[size], 0, size);
+      this.max = max;
+    }
+
+    @Override
+    public void grow(int increment) {
+      long length = (long) getBytes().length + increment;
+      if (increment < 0 || length > max) {
+        throw new TooLong(length);
+      }
+      super.grow(increment);
+    }
+  }
+
+  /** A response would grow past the bound; thrown out of Angus's framing, caught by {@link #fetch}. */
+  private static final class TooLong extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+    final long length;
+
+    TooLong(long length) {
+      super(null, null, false, false);
+      this.length = length;
+    }
   }
 }

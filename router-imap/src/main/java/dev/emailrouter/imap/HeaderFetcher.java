@@ -18,7 +18,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import org.eclipse.angus.mail.iap.ByteArray;
+import java.util.function.Consumer;
 import org.eclipse.angus.mail.iap.Response;
 import org.eclipse.angus.mail.imap.protocol.FetchResponse;
 import org.eclipse.angus.mail.imap.protocol.UID;
@@ -198,27 +198,89 @@ final class HeaderFetcher {
         connection.searchUids("UID SEARCH UID " + from + ":" + to + " SINCE " + day).subSet(from, true, to, true));
   }
 
-  /** Headers, size and INTERNALDATE of the messages that exist among {@code uids}, in UID order. */
+  /**
+   * Headers, size and INTERNALDATE of the messages that exist among {@code uids}, in UID order. Each
+   * FETCH response is parsed as it is read, so our parsing runs while the server is still writing.
+   */
   private List<MessageHeaders> fetchHeaders(ImapConnection connection, TreeSet<Long> uids)
       throws MessagingException {
-    TreeMap<Long, MessageHeaders> found = new TreeMap<>();
+    Answers answers = new Answers(uids);
     for (String set : UidSets.of(uids, UidSets.PER_COMMAND)) {
-      Response[] responses = connection.command("UID FETCH " + set
-          + " (UID RFC822.SIZE INTERNALDATE BODY.PEEK[HEADER.FIELDS (" + HEADER_FIELDS + ")])", null);
-      for (FetchResponses.Fetched f : FetchResponses.byUid(responses, uids, mailbox).values()) {
-        if (f.header != null) {
-          ByteArray bytes = f.header.getByteArray();
-          Map<String, List<String>> headers = bytes == null ? Map.of()
-              : RawHeaders.parse(bytes.getBytes(), bytes.getStart(), bytes.getCount());
-          found.put(f.uid, new MessageHeaders(Long.toString(f.uid), f.size, f.receivedAt, headers));
-          if (f.size >= 0) {
-            sizes.put(f.uid, f.size);
-          }
-          log.trace("{}: UID {} has {} bytes", mailbox, f.uid, f.size);
+      connection.fetch("UID FETCH " + set
+          + " (UID RFC822.SIZE INTERNALDATE BODY.PEEK[HEADER.FIELDS (" + HEADER_FIELDS + ")])", answers);
+    }
+    if (answers.unattributed > 0) {
+      log.warn("{}: {} FETCH responses with data came for messages not asked for, without their UID or "
+          + "unreadable (first: {}); not attributed", mailbox, answers.unattributed, answers.example);
+    }
+    List<MessageHeaders> found = new ArrayList<>(answers.byUid.size());
+    Set<Long> answered = new HashSet<>();
+    for (Answer a : answers.byUid.values()) {
+      if (a.headers != null) {
+        found.add(new MessageHeaders(Long.toString(a.uid), a.size, a.receivedAt, a.headers));
+        answered.add(a.uid);
+        if (a.size >= 0) {
+          sizes.put(a.uid, a.size);
         }
+        log.trace("{}: UID {} has {} bytes", mailbox, a.uid, a.size);
       }
     }
-    FetchResponses.requireGone(connection, settings, uids, found.keySet(), "headers");
-    return new ArrayList<>(found.values());
+    FetchResponses.requireGone(connection, settings, uids, answered, "headers");
+    return found;
+  }
+
+  /**
+   * The answers to the header FETCH commands by UID, never by sequence number (see {@link
+   * FetchResponses}): a response without a UID, for a UID not asked, or that does not parse, is not
+   * attributed, and the message it may belong to counts as unanswered.
+   */
+  private static final class Answers implements Consumer<FetchItems> {
+    private final Set<Long> asked;
+    final TreeMap<Long, Answer> byUid = new TreeMap<>();
+    int unattributed;
+    String example;
+
+    Answers(Set<Long> asked) {
+      this.asked = asked;
+    }
+
+    @Override
+    public void accept(FetchItems f) {
+      if (f == null || f.uid < 0 || !asked.contains(f.uid)) {
+        // e.g. "* 7 FETCH (FLAGS (\\Seen))": another client changed flags meanwhile, nothing to take
+        if (f == null || f.carriesData()) {
+          if (unattributed++ == 0) {
+            example = f == null ? "a response that does not follow RFC 3501"
+                : "message " + f.number + (f.uid < 0 ? " without its UID" : " as UID " + f.uid);
+          }
+        }
+        return;
+      }
+      Answer a = byUid.computeIfAbsent(f.uid, Answer::new);
+      if (f.size >= 0) {
+        a.size = f.size;
+      }
+      if (f.receivedAt != null) {
+        a.receivedAt = f.receivedAt;
+      }
+      if (f.header) {
+        // parsed now: the bytes are in the read buffer, which the next response overwrites
+        a.headers = f.headerBytes == null ? Map.of()
+            : RawHeaders.parse(f.headerBytes, f.headerStart, f.headerLength);
+      }
+    }
+  }
+
+  /** What came for one message, possibly over several FETCH responses. */
+  private static final class Answer {
+    final long uid;
+    long size = -1;
+    Instant receivedAt;
+    /** The header fields, {@code null} until the header section came. */
+    Map<String, List<String>> headers;
+
+    Answer(long uid) {
+      this.uid = uid;
+    }
   }
 }

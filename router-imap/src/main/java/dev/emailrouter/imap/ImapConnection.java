@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeSet;
+import java.util.function.Consumer;
 import org.eclipse.angus.mail.iap.Argument;
 import org.eclipse.angus.mail.iap.Response;
 import org.eclipse.angus.mail.iap.ResponseHandler;
@@ -85,6 +86,28 @@ final class ImapConnection {
       p.notifyResponseHandlers(others.toArray(new Response[0]));
       p.handleResult(responses[responses.length - 1]);
       return responses;
+    });
+  }
+
+  /**
+   * Sends one {@code UID FETCH} on the folder's connection, hands each FETCH response's items to
+   * {@code each} as it is read ({@link AuthenticatingProtocol#fetch}), and checks the result as {@link
+   * #command} does: the other untagged responses go to the folder's handlers (an EXPUNGE amid the
+   * answer updates Angus's message numbers), a NO or BAD becomes a {@link
+   * org.eclipse.angus.mail.iap.CommandFailedException} or {@link
+   * org.eclipse.angus.mail.iap.BadCommandException}, a BYE or a broken connection closes the folder.
+   *
+   * @param each takes each FETCH response's items, {@code null} for one that does not parse; must not throw
+   */
+  void fetch(String command, Consumer<FetchItems> each) throws MessagingException {
+    folder.doCommand(p -> {
+      if (!(p instanceof AuthenticatingProtocol ours)) {
+        throw new IllegalStateException("the folder's connection is not one of this reader's: " + p.getClass());
+      }
+      Response[] responses = ours.fetch(command, each);
+      p.notifyResponseHandlers(responses);
+      p.handleResult(responses[responses.length - 1]);
+      return null;
     });
   }
 

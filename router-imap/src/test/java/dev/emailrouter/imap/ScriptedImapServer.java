@@ -48,6 +48,8 @@ final class ScriptedImapServer implements AutoCloseable {
   private final List<String> commands = new CopyOnWriteArrayList<>();
   private final Map<String, Disturbance> disturbances = new ConcurrentHashMap<>();
   private final Set<Long> withoutUid = ConcurrentHashMap.newKeySet();
+  private final Map<Long, String> headerAnswers = new ConcurrentHashMap<>();
+  private volatile String headerAnswerEnd;
   private long uidNext = 1;
   private volatile String nextNoopAnswer;
 
@@ -89,6 +91,24 @@ final class ScriptedImapServer implements AutoCloseable {
   }
 
   /**
+   * Answers the header FETCH (the one naming {@code HEADER.FIELDS}) for {@code uid} with {@code raw}
+   * as it stands (CRLFs and literals included; empty for no answer), for responses no server of ours
+   * sends on cue: items in another order, a NIL or quoted header, a malformed literal.
+   */
+  void answerHeadersOf(long uid, String raw) {
+    headerAnswers.put(uid, raw);
+  }
+
+  /**
+   * Ends the answers to header FETCH commands with {@code raw} instead of the tagged OK; {@code
+   * {tag}} in it stands for the command's tag. The connection is closed right after it, so {@code
+   * raw} may stop anywhere, e.g. inside a literal.
+   */
+  void endHeaderAnswersWith(String raw) {
+    headerAnswerEnd = raw;
+  }
+
+  /**
    * Answers the next NOOP with these untagged lines (CRLF-terminated) instead of a bare OK; one
    * starting with {@code * BYE} closes the connection after it, as a server shutting down does.
    */
@@ -122,6 +142,11 @@ final class ScriptedImapServer implements AutoCloseable {
         inbox.remove(uid);
       }
       write(out, "* " + seq + " EXPUNGE\r\n");
+    }
+
+    /** Untagged responses as they stand, CRLF-terminated, e.g. {@code * 9 EXISTS}. */
+    void untagged(String raw) throws IOException {
+      write(out, raw);
     }
 
     /** Another client changed the flags of {@code uid}: an unsolicited FETCH without the UID. */
@@ -239,6 +264,10 @@ final class ScriptedImapServer implements AutoCloseable {
           write(out, tag + " OK appended\r\n");
         } else if (verb.startsWith("UID SEARCH UID ")) {
           search(out, tag, command.substring("UID SEARCH UID ".length()).trim().split(" ")[0]);
+        } else if (verb.startsWith("UID FETCH ") && verb.contains("HEADER.FIELDS") && headerAnswerEnd != null) {
+          fetch(out, null, command);
+          write(out, headerAnswerEnd.replace("{tag}", tag));
+          return;
         } else if (verb.startsWith("UID FETCH ")) {
           fetch(out, tag, command);
         } else if (verb.startsWith("NOOP") && nextNoopAnswer != null) {
@@ -313,6 +342,11 @@ final class ScriptedImapServer implements AutoCloseable {
       if (message == null) {
         continue; // expunged meanwhile: no answer for it
       }
+      String raw = headerAnswers.get(uid);
+      if (raw != null && items.contains("HEADER.FIELDS")) {
+        write(out, raw);
+        continue;
+      }
       ByteArrayOutputStream response = new ByteArrayOutputStream();
       List<String> parts = new ArrayList<>();
       if (!withoutUid.contains(uid)) {
@@ -339,7 +373,11 @@ final class ScriptedImapServer implements AutoCloseable {
       response.write(")\r\n".getBytes(StandardCharsets.US_ASCII));
       out.write(response.toByteArray());
     }
-    write(out, tag + " OK done\r\n");
+    if (tag != null) {
+      write(out, tag + " OK done\r\n");
+    } else {
+      out.flush();
+    }
   }
 
   private static void literal(ByteArrayOutputStream response, String name, byte[] bytes) throws IOException {
