@@ -71,9 +71,8 @@ final class MimeWire {
       head.append("\r\n");
       byte[] delimiter = ("--" + boundary + "\r\n").getBytes(StandardCharsets.US_ASCII);
       byte[] close = ("--" + boundary + "--\r\n").getBytes(StandardCharsets.US_ASCII);
-      byte[] headBytes = head.toString().getBytes(StandardCharsets.US_ASCII);
-      Out out = new Out(headBytes.length + 2 * delimiter.length + close.length + 4 + plain.size() + rich.size());
-      out.write(headBytes);
+      Out out = new Out(asciiLength(head) + 2 * delimiter.length + close.length + 4 + plain.size() + rich.size());
+      out.ascii(head);
       out.write(delimiter);
       plain.writePart(out);
       out.write(CRLF);
@@ -85,9 +84,8 @@ final class MimeWire {
     }
     Body only = plain != null ? plain : rich;
     boolean endLine = !only.endsWithLineBreak();
-    byte[] headBytes = head.toString().getBytes(StandardCharsets.US_ASCII);
-    Out out = new Out(headBytes.length + only.size() + (endLine ? 2 : 0));
-    out.write(headBytes);
+    Out out = new Out(asciiLength(head) + only.size() + (endLine ? 2 : 0));
+    out.ascii(head);
     only.writePart(out);
     if (endLine) {
       out.write(CRLF);
@@ -134,6 +132,23 @@ final class MimeWire {
     return name.length() + 2 + value.length() <= 998 ? value : "\r\n " + value;
   }
 
+  /**
+   * The length of the text's US-ASCII bytes: its length, as the header fields the composer writes
+   * are ASCII (addresses and subjects encoded); else what {@link String#getBytes} makes of it.
+   */
+  private static int asciiLength(CharSequence text) {
+    return isAscii(text) ? text.length() : text.toString().getBytes(StandardCharsets.US_ASCII).length;
+  }
+
+  private static boolean isAscii(CharSequence text) {
+    for (int i = 0; i < text.length(); i++) {
+      if (text.charAt(i) >= 0x80) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   private static int longestRun(String text) {
     int longest = 0;
     int run = 0;
@@ -160,6 +175,17 @@ final class MimeWire {
     void write(byte[] bytes) {
       System.arraycopy(bytes, 0, buf, count, bytes.length);
       count += bytes.length;
+    }
+
+    /** The text's US-ASCII bytes, as {@link String#getBytes} makes them, without a String or array between. */
+    void ascii(CharSequence text) {
+      if (!isAscii(text)) {
+        write(text.toString().getBytes(StandardCharsets.US_ASCII));
+        return;
+      }
+      for (int i = 0; i < text.length(); i++) {
+        buf[count++] = (byte) text.charAt(i);
+      }
     }
 
     byte[] bytes() {
@@ -274,16 +300,17 @@ final class MimeWire {
    * text is encoded to its own array first.
    */
   private static final class Body {
-    final String subtype;
     final String encoding;
+    /** The part's header lines and the empty line after them. */
+    private final byte[] partHeaders;
     /** The 7bit text written as it is but for line ends, or {@code null} when {@link #encoded} holds the bytes. */
     private final String ascii;
     private final byte[] encoded;
     private final int length;
 
-    private Body(String subtype, String encoding, String ascii, byte[] encoded, int length) {
-      this.subtype = subtype;
-      this.encoding = encoding;
+    private Body(String subtype, int encoding, String ascii, byte[] encoded, int length) {
+      this.encoding = ENCODINGS[encoding];
+      this.partHeaders = PART_HEADERS[(subtype.equals("html") ? ENCODINGS.length : 0) + encoding];
       this.ascii = ascii;
       this.encoded = encoded;
       this.length = length;
@@ -292,26 +319,22 @@ final class MimeWire {
     static Body of(String subtype, String text) {
       int asciiLength = sevenBitLength(text);
       if (asciiLength >= 0) {
-        return new Body(subtype, "7bit", text, null, asciiLength);
+        return new Body(subtype, 0, text, null, asciiLength);
       }
       // Not 7bit as it is: its UTF-8 bytes decide, as Jakarta Mail's rule reads them.
       byte[] raw = text.getBytes(StandardCharsets.UTF_8);
       long scan = scan(raw);
-      String encoding = ENCODINGS[(int) (scan >>> 32)];
+      int encoding = (int) (scan >>> 32);
       byte[] encoded = switch (encoding) {
-        case "7bit" -> canonicalLineEnds(raw, (int) scan);
-        case "quoted-printable" -> quotedPrintable(raw);
+        case 0 -> canonicalLineEnds(raw, (int) scan);
+        case 1 -> quotedPrintable(raw);
         default -> base64(raw);
       };
       return new Body(subtype, encoding, null, encoded, encoded.length);
     }
 
-    private String partHeaders() {
-      return "Content-Type: text/" + subtype + "; charset=UTF-8\r\nContent-Transfer-Encoding: " + encoding + "\r\n\r\n";
-    }
-
     int size() {
-      return partHeaders().length() + length;
+      return partHeaders.length + length;
     }
 
     boolean endsWithLineBreak() {
@@ -329,35 +352,63 @@ final class MimeWire {
     }
 
     void writePart(Out out) {
-      out.write(partHeaders().getBytes(StandardCharsets.US_ASCII));
+      out.write(partHeaders);
       if (ascii == null) {
         out.write(encoded);
         return;
       }
-      byte[] buf = out.buf;
-      int o = out.count;
-      String text = ascii;
+      out.count = writeLines(ascii, out.buf, out.count);
+    }
+
+    /**
+     * Copies ASCII text into the array line by line, each CR, LF or CRLF written as CRLF; the
+     * lines are found with {@link String#indexOf(int, int)} and copied whole, not char by char.
+     *
+     * @return the index after the last byte written
+     */
+    // String.getBytes(int, int, byte[], int) keeps the low 8 bits of each char: exact for ASCII,
+    // and a copy without the encoder a charset would run.
+    @SuppressWarnings("deprecation")
+    private static int writeLines(String text, byte[] buf, int o) {
       int n = text.length();
-      for (int i = 0; i < n; i++) {
-        char c = text.charAt(i);
-        if (c == '\r') {
-          buf[o++] = '\r';
-          buf[o++] = '\n';
-          if (i + 1 < n && text.charAt(i + 1) == '\n') {
+      int lf = text.indexOf('\n');
+      int cr = text.indexOf('\r');
+      int i = 0;
+      while (true) {
+        int end = lf < 0 ? cr : cr < 0 ? lf : Math.min(lf, cr);
+        if (end < 0) {
+          text.getBytes(i, n, buf, o);
+          return o + n - i;
+        }
+        text.getBytes(i, end, buf, o);
+        o += end - i;
+        buf[o++] = '\r';
+        buf[o++] = '\n';
+        i = end + 1;
+        if (end == cr) {
+          if (i < n && text.charAt(i) == '\n') {
             i++;
           }
-        } else if (c == '\n') {
-          buf[o++] = '\r';
-          buf[o++] = '\n';
-        } else {
-          buf[o++] = (byte) c;
+          cr = text.indexOf('\r', i);
+        }
+        if (lf >= 0 && lf < i) {
+          lf = text.indexOf('\n', i);
         }
       }
-      out.count = o;
     }
   }
 
   private static final String[] ENCODINGS = {"7bit", "quoted-printable", "base64"};
+  /** Written for every part: made once, text/plain with each encoding, then text/html. */
+  private static final byte[][] PART_HEADERS = new byte[2 * ENCODINGS.length][];
+
+  static {
+    for (int i = 0; i < PART_HEADERS.length; i++) {
+      PART_HEADERS[i] = ("Content-Type: text/" + (i < ENCODINGS.length ? "plain" : "html")
+          + "; charset=UTF-8\r\nContent-Transfer-Encoding: " + ENCODINGS[i % ENCODINGS.length] + "\r\n\r\n")
+          .getBytes(StandardCharsets.US_ASCII);
+    }
+  }
 
   /**
    * The length of the text as a 7bit body with CRLF line ends, or -1 when it is not one: when a
