@@ -483,10 +483,13 @@ public final class MimeComposer {
       throw new InvalidEmailException("address " + Checks.quote(bare) + " in " + header + " can't be sent: "
           + e.getMessage());
     }
+    // Most domains are their own A-labels: the address as it is, not built again.
+    String sent = ascii.equals(domain) ? bare : local + "@" + ascii;
+    if (!name.isEmpty() && !PersonalAddress.isAscii(name)) {
+      return new PersonalAddress(sent, name);
+    }
     try {
-      // Most domains are their own A-labels: the address as it is, not built again.
-      return new InternetAddress(ascii.equals(domain) ? bare : local + "@" + ascii, name.isEmpty() ? null : name,
-          UTF_8);
+      return new InternetAddress(sent, name.isEmpty() ? null : name, UTF_8);
     } catch (UnsupportedEncodingException e) {
       throw new IllegalStateException("UTF-8 is always supported", e);
     }
