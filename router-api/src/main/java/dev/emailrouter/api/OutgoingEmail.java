@@ -124,6 +124,10 @@ public record OutgoingEmail(
   }
 
   private static List<EmailAddress> distinct(Collection<EmailAddress> addresses) {
+    if (addresses.isEmpty()) {
+      // Nearly every email (and every copy withIdentity makes of one): no map to build.
+      return List.of();
+    }
     Map<String, EmailAddress> byAddress = new LinkedHashMap<>();
     for (EmailAddress a : addresses) {
       byAddress.putIfAbsent(Objects.requireNonNull(a, "acceptedRecipients element").normalized(), a);

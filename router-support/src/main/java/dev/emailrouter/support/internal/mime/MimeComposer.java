@@ -21,8 +21,9 @@ import jakarta.mail.internet.MimePart;
 import jakarta.mail.internet.MimeUtility;
 import jakarta.mail.internet.ParameterList;
 import java.io.UnsupportedEncodingException;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneId;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
@@ -62,6 +63,11 @@ public final class MimeComposer {
 
   private final Session session;
   private final Clock clock;
+  /** The Date header of the last second composed in; emails of the same second share it. */
+  private volatile DateField lastDate;
+
+  /** A Date header value and the second and zone it was written for; immutable, so safe to share. */
+  private record DateField(long epochSecond, ZoneId zone, String value) {}
 
   /**
    * A composer.
@@ -80,7 +86,11 @@ public final class MimeComposer {
    * the way back from an envelope address to the email's recipient.
    */
   public static final class Composed {
-    private final MimeMessage message;
+    private final Session session;
+    private final InternetAddress from;
+    private final String messageId;
+    /** Made on first call of {@link #message()} for composed bytes, which a pipelining transport never asks for. */
+    private MimeMessage message;
     private final String mailFrom;
     private final byte[] content;
     private final Address[] envelope;
@@ -90,7 +100,22 @@ public final class MimeComposer {
 
     Composed(MimeMessage message, String mailFrom, byte[] content, Address[] envelope,
         Map<String, EmailAddress> recipients, List<SendResult.RecipientResult> unaddressable, InternetAddress[] bcc) {
+      this(message, null, null, null, mailFrom, content, envelope, recipients, unaddressable, bcc);
+    }
+
+    /** Composed bytes, their message made only when asked for. */
+    Composed(Session session, InternetAddress from, String messageId, byte[] content, Address[] envelope,
+        Map<String, EmailAddress> recipients, List<SendResult.RecipientResult> unaddressable, InternetAddress[] bcc) {
+      this(null, session, from, messageId, from.getAddress(), content, envelope, recipients, unaddressable, bcc);
+    }
+
+    private Composed(MimeMessage message, Session session, InternetAddress from, String messageId, String mailFrom,
+        byte[] content, Address[] envelope, Map<String, EmailAddress> recipients,
+        List<SendResult.RecipientResult> unaddressable, InternetAddress[] bcc) {
       this.message = message;
+      this.session = session;
+      this.from = from;
+      this.messageId = messageId;
       this.bcc = bcc;
       this.mailFrom = mailFrom;
       this.content = content;
@@ -130,11 +155,21 @@ public final class MimeComposer {
      * The message, its headers final: for an email without attachments one that writes {@link
      * #content()} as it is; else Jakarta Mail's, which streams the attachments from their source
      * each time it is written (a failure to read one surfaces as an {@link AttachmentReadException}
-     * in the cause chain). It holds no Bcc header.
+     * in the cause chain). It holds no Bcc header. For composed bytes the message is made on the
+     * first call (a transport that writes {@link #content()} never pays for it), and the same one
+     * returned after; safe to call from several threads.
      *
      * @return the message; not to be changed
      */
-    public MimeMessage message() {
+    public synchronized MimeMessage message() {
+      if (message == null) {
+        try {
+          message = new WireMessage(session, from, messageId, content);
+        } catch (MessagingException e) {
+          // From and Message-ID were checked when composing; Jakarta has nothing left to refuse.
+          throw new IllegalStateException("the composed message of " + messageId + " could not be made", e);
+        }
+      }
       return message;
     }
 
@@ -149,8 +184,9 @@ public final class MimeComposer {
     }
 
     /** The same message with another envelope sender. */
-    Composed withMailFrom(String envelopeFrom) {
-      return new Composed(message, envelopeFrom, content, envelope, recipients, unaddressable, bcc);
+    synchronized Composed withMailFrom(String envelopeFrom) {
+      return new Composed(message, session, from, messageId, envelopeFrom, content, envelope, recipients,
+          unaddressable, bcc);
     }
 
     /**
@@ -296,15 +332,15 @@ public final class MimeComposer {
               + (unaddressable.size() - 1) + " more)");
     }
 
-    String date = RFC_5322_DATE.format(ZonedDateTime.ofInstant(clock.instant(), clock.getZone()));
+    String date = date();
     String references = email.references().isEmpty() ? null
         : MimeUtility.fold("References: ".length(), String.join(" ", email.references()));
     try {
       if (email.attachments().isEmpty() && !jakartaOnly) {
         byte[] content = MimeWire.write(new MimeWire.Headers(date, from, sender, to, cc, messageId,
             email.inReplyTo(), references, email.subject()), email.textBody(), email.htmlBody());
-        return new Composed(new WireMessage(session, from, messageId, content), from.getAddress(), content,
-            envelope.toArray(new Address[0]), byAddress, unaddressable, bcc);
+        return new Composed(session, from, messageId, content, envelope.toArray(new Address[0]), byAddress,
+            unaddressable, bcc);
       }
       MimeMessage message = new FixedIdMimeMessage(session, MimeWire.fitted("Message-ID", messageId));
       // Set as folded text: Jakarta's setFrom, setRecipients and setSubject leave a long display
@@ -348,6 +384,23 @@ public final class MimeComposer {
       throw new InvalidEmailException("the email of activity " + email.activityId() + " can't be put into MIME: "
           + e.getMessage());
     }
+  }
+
+  /**
+   * The Date header's value for now: formatted once per second (and zone) rather than for every
+   * email, since DateTimeFormatter is costly next to the rest of a small email.
+   */
+  private String date() {
+    Instant now = clock.instant();
+    ZoneId zone = clock.getZone();
+    DateField last = lastDate;
+    if (last != null && last.epochSecond() == now.getEpochSecond() && last.zone().equals(zone)) {
+      return last.value();
+    }
+    DateField field = new DateField(now.getEpochSecond(), zone,
+        RFC_5322_DATE.format(ZonedDateTime.ofInstant(now, zone)));
+    lastDate = field;
+    return field.value();
   }
 
   private static void body(MimePart part, String text, String html) throws MessagingException {
@@ -409,23 +462,34 @@ public final class MimeComposer {
 
   /** The address with its domain in A-labels; {@code null} if its local part is not ASCII. */
   private static InternetAddress internet(String header, EmailAddress address) throws InvalidEmailException {
-    checkNoLineBreak(header + " display name", address.displayName());
+    String name = address.displayName();
+    if (name.indexOf('\r') >= 0 || name.indexOf('\n') >= 0) {
+      // The header's name joined to " display name" only when it is to be said.
+      checkNoLineBreak(header + " display name", name);
+    }
     String bare = address.address();
     int at = bare.lastIndexOf('@');
     String local = bare.substring(0, at);
     String domain = bare.substring(at + 1);
-    if (!StandardCharsets.US_ASCII.newEncoder().canEncode(local)) {
-      return null;
+    for (int i = 0; i < local.length(); i++) {
+      if (local.charAt(i) >= 0x80) {
+        return null;
+      }
     }
+    String ascii;
     try {
-      domain = Idna.toAscii(domain);
+      ascii = Idna.toAscii(domain);
     } catch (IllegalArgumentException e) {
       throw new InvalidEmailException("address " + Checks.quote(bare) + " in " + header + " can't be sent: "
           + e.getMessage());
     }
+    // Most domains are their own A-labels: the address as it is, not built again.
+    String sent = ascii.equals(domain) ? bare : local + "@" + ascii;
+    if (!name.isEmpty() && !PersonalAddress.isAscii(name)) {
+      return new PersonalAddress(sent, name);
+    }
     try {
-      return new InternetAddress(local + "@" + domain, address.displayName().isEmpty() ? null : address.displayName(),
-          UTF_8);
+      return new InternetAddress(sent, name.isEmpty() ? null : name, UTF_8);
     } catch (UnsupportedEncodingException e) {
       throw new IllegalStateException("UTF-8 is always supported", e);
     }

@@ -71,24 +71,24 @@ final class MimeWire {
       head.append("\r\n");
       byte[] delimiter = ("--" + boundary + "\r\n").getBytes(StandardCharsets.US_ASCII);
       byte[] close = ("--" + boundary + "--\r\n").getBytes(StandardCharsets.US_ASCII);
-      Out out = new Out(head.length() + 2 * delimiter.length + close.length + 4 + plain.size() + rich.size());
+      Out out = new Out(asciiLength(head) + 2 * delimiter.length + close.length + 4 + plain.size() + rich.size());
       out.ascii(head);
-      out.writeBytes(delimiter);
+      out.write(delimiter);
       plain.writePart(out);
-      out.writeBytes(CRLF);
-      out.writeBytes(delimiter);
+      out.write(CRLF);
+      out.write(delimiter);
       rich.writePart(out);
-      out.writeBytes(CRLF);
-      out.writeBytes(close);
+      out.write(CRLF);
+      out.write(close);
       return out.bytes();
     }
     Body only = plain != null ? plain : rich;
-    boolean endLine = only.encoded.length > 0 && only.encoded[only.encoded.length - 1] != '\n';
-    Out out = new Out(head.length() + only.size() + (endLine ? 2 : 0));
+    boolean endLine = !only.endsWithLineBreak();
+    Out out = new Out(asciiLength(head) + only.size() + (endLine ? 2 : 0));
     out.ascii(head);
     only.writePart(out);
     if (endLine) {
-      out.writeBytes(CRLF);
+      out.write(CRLF);
     }
     return out.bytes();
   }
@@ -132,6 +132,23 @@ final class MimeWire {
     return name.length() + 2 + value.length() <= 998 ? value : "\r\n " + value;
   }
 
+  /**
+   * The length of the text's US-ASCII bytes: its length, as the header fields the composer writes
+   * are ASCII (addresses and subjects encoded); else what {@link String#getBytes} makes of it.
+   */
+  private static int asciiLength(CharSequence text) {
+    return isAscii(text) ? text.length() : text.toString().getBytes(StandardCharsets.US_ASCII).length;
+  }
+
+  private static boolean isAscii(CharSequence text) {
+    for (int i = 0; i < text.length(); i++) {
+      if (text.charAt(i) >= 0x80) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   private static int longestRun(String text) {
     int longest = 0;
     int run = 0;
@@ -143,18 +160,39 @@ final class MimeWire {
     return longest;
   }
 
-  /** A byte buffer sized up front that hands over its array without a copy when it is full. */
-  private static final class Out extends ByteArrayOutputStream {
+  /**
+   * The message's array, sized exactly up front and filled once: the bytes are written where they
+   * end up, with no buffer to grow or copy at the end.
+   */
+  private static final class Out {
+    final byte[] buf;
+    int count;
+
     Out(int size) {
-      super(size);
+      buf = new byte[size];
     }
 
+    void write(byte[] bytes) {
+      System.arraycopy(bytes, 0, buf, count, bytes.length);
+      count += bytes.length;
+    }
+
+    /** The text's US-ASCII bytes, as {@link String#getBytes} makes them, without a String or array between. */
     void ascii(CharSequence text) {
-      writeBytes(text.toString().getBytes(StandardCharsets.US_ASCII));
+      if (!isAscii(text)) {
+        write(text.toString().getBytes(StandardCharsets.US_ASCII));
+        return;
+      }
+      for (int i = 0; i < text.length(); i++) {
+        buf[count++] = (byte) text.charAt(i);
+      }
     }
 
     byte[] bytes() {
-      return count == buf.length ? buf : toByteArray();
+      if (count != buf.length) {
+        throw new IllegalStateException("sized " + buf.length + " bytes, wrote " + count);
+      }
+      return buf;
     }
   }
 
@@ -169,7 +207,7 @@ final class MimeWire {
       byte[] b = boundary.getBytes(StandardCharsets.US_ASCII);
       boolean clash = false;
       for (Body body : bodies) {
-        clash |= body.encoding.equals("7bit") && contains(body.encoded, b);
+        clash |= body.encoding.equals("7bit") && body.contains(boundary, b);
       }
       if (!clash) {
         return boundary;
@@ -203,15 +241,25 @@ final class MimeWire {
     }
     if (printable) {
       String folded = MimeUtility.fold("Subject: ".length(), subject);
-      boolean fits = true;
-      for (String line : folded.split("\r\n", -1)) {
-        fits &= line.length() + "Subject: ".length() <= 998;
-      }
-      if (fits) {
+      if (longestLine(folded) + "Subject: ".length() <= 998) {
         return folded;
       }
     }
     return encodedWords(subject, "\r\n ");
+  }
+
+  /** The length of the longest of the lines CRLF separates, counted without a regular expression. */
+  private static int longestLine(String text) {
+    int longest = 0;
+    int start = 0;
+    while (true) {
+      int end = text.indexOf("\r\n", start);
+      longest = Math.max(longest, (end < 0 ? text.length() : end) - start);
+      if (end < 0) {
+        return longest;
+      }
+      start = end + 2;
+    }
   }
 
   /** UTF-8 base64 encoded words of whole characters, at most 75 characters each, joined so. */
@@ -246,45 +294,150 @@ final class MimeWire {
     return codePoint < 0x80 ? 1 : codePoint < 0x800 ? 2 : codePoint < 0x10000 ? 3 : 4;
   }
 
-  /** A text body, encoded. */
+  /**
+   * A text body, encoded. Printable ASCII text (nearly every body) is only measured here and
+   * written, line ends made CRLF, straight into the message's array by {@link #writePart}; other
+   * text is encoded to its own array first.
+   */
   private static final class Body {
-    final String subtype;
     final String encoding;
-    final byte[] encoded;
+    /** The part's header lines and the empty line after them. */
+    private final byte[] partHeaders;
+    /** The 7bit text written as it is but for line ends, or {@code null} when {@link #encoded} holds the bytes. */
+    private final String ascii;
+    private final byte[] encoded;
+    private final int length;
 
-    private Body(String subtype, String encoding, byte[] encoded) {
-      this.subtype = subtype;
-      this.encoding = encoding;
+    private Body(String subtype, int encoding, String ascii, byte[] encoded, int length) {
+      this.encoding = ENCODINGS[encoding];
+      this.partHeaders = PART_HEADERS[(subtype.equals("html") ? ENCODINGS.length : 0) + encoding];
+      this.ascii = ascii;
       this.encoded = encoded;
+      this.length = length;
     }
 
     static Body of(String subtype, String text) {
+      int asciiLength = sevenBitLength(text);
+      if (asciiLength >= 0) {
+        return new Body(subtype, 0, text, null, asciiLength);
+      }
+      // Not 7bit as it is: its UTF-8 bytes decide, as Jakarta Mail's rule reads them.
       byte[] raw = text.getBytes(StandardCharsets.UTF_8);
       long scan = scan(raw);
-      String encoding = ENCODINGS[(int) (scan >>> 32)];
+      int encoding = (int) (scan >>> 32);
       byte[] encoded = switch (encoding) {
-        case "7bit" -> canonicalLineEnds(raw, (int) scan);
-        case "quoted-printable" -> quotedPrintable(raw);
+        case 0 -> canonicalLineEnds(raw, (int) scan);
+        case 1 -> quotedPrintable(raw);
         default -> base64(raw);
       };
-      return new Body(subtype, encoding, encoded);
-    }
-
-    private String partHeaders() {
-      return "Content-Type: text/" + subtype + "; charset=UTF-8\r\nContent-Transfer-Encoding: " + encoding + "\r\n\r\n";
+      return new Body(subtype, encoding, null, encoded, encoded.length);
     }
 
     int size() {
-      return partHeaders().length() + encoded.length;
+      return partHeaders.length + length;
+    }
+
+    boolean endsWithLineBreak() {
+      if (ascii == null) {
+        return encoded.length == 0 || encoded[encoded.length - 1] == '\n';
+      }
+      // A final CR becomes CRLF too.
+      char last = ascii.isEmpty() ? '\n' : ascii.charAt(ascii.length() - 1);
+      return last == '\n' || last == '\r';
+    }
+
+    /** Whether the encoded body holds the boundary (which has no CR or LF, so line ends don't matter). */
+    boolean contains(String boundary, byte[] boundaryBytes) {
+      return ascii != null ? ascii.contains(boundary) : MimeWire.contains(encoded, boundaryBytes);
     }
 
     void writePart(Out out) {
-      out.ascii(partHeaders());
-      out.writeBytes(encoded);
+      out.write(partHeaders);
+      if (ascii == null) {
+        out.write(encoded);
+        return;
+      }
+      out.count = writeLines(ascii, out.buf, out.count);
+    }
+
+    /**
+     * Copies ASCII text into the array line by line, each CR, LF or CRLF written as CRLF; the
+     * lines are found with {@link String#indexOf(int, int)} and copied whole, not char by char.
+     *
+     * @return the index after the last byte written
+     */
+    // String.getBytes(int, int, byte[], int) keeps the low 8 bits of each char: exact for ASCII,
+    // and a copy without the encoder a charset would run.
+    @SuppressWarnings("deprecation")
+    private static int writeLines(String text, byte[] buf, int o) {
+      int n = text.length();
+      int lf = text.indexOf('\n');
+      int cr = text.indexOf('\r');
+      int i = 0;
+      while (true) {
+        int end = lf < 0 ? cr : cr < 0 ? lf : Math.min(lf, cr);
+        if (end < 0) {
+          text.getBytes(i, n, buf, o);
+          return o + n - i;
+        }
+        text.getBytes(i, end, buf, o);
+        o += end - i;
+        buf[o++] = '\r';
+        buf[o++] = '\n';
+        i = end + 1;
+        if (end == cr) {
+          if (i < n && text.charAt(i) == '\n') {
+            i++;
+          }
+          cr = text.indexOf('\r', i);
+        }
+        if (lf >= 0 && lf < i) {
+          lf = text.indexOf('\n', i);
+        }
+      }
     }
   }
 
   private static final String[] ENCODINGS = {"7bit", "quoted-printable", "base64"};
+  /** Written for every part: made once, text/plain with each encoding, then text/html. */
+  private static final byte[][] PART_HEADERS = new byte[2 * ENCODINGS.length][];
+
+  static {
+    for (int i = 0; i < PART_HEADERS.length; i++) {
+      PART_HEADERS[i] = ("Content-Type: text/" + (i < ENCODINGS.length ? "plain" : "html")
+          + "; charset=UTF-8\r\nContent-Transfer-Encoding: " + ENCODINGS[i % ENCODINGS.length] + "\r\n\r\n")
+          .getBytes(StandardCharsets.US_ASCII);
+    }
+  }
+
+  /**
+   * The length of the text as a 7bit body with CRLF line ends, or -1 when it is not one: when a
+   * character is not printable ASCII (tab, CR and LF aside) or a line is over 998 characters,
+   * where {@link #scan} decides on the UTF-8 bytes. One pass over the characters, no copy: for
+   * ASCII text characters and UTF-8 bytes are the same, so the result is what {@link #scan} finds.
+   */
+  private static int sevenBitLength(String text) {
+    int n = text.length();
+    int length = n;
+    int line = 0;
+    for (int i = 0; i < n; i++) {
+      char c = text.charAt(i);
+      if (c == '\r') {
+        line = 0;
+        if (i + 1 >= n || text.charAt(i + 1) != '\n') {
+          length++;
+        }
+      } else if (c == '\n') {
+        line = 0;
+        if (i == 0 || text.charAt(i - 1) != '\r') {
+          length++;
+        }
+      } else if (c >= 0x7f || (c < ' ' && c != '\t') || ++line > 998) {
+        return -1;
+      }
+    }
+    return length;
+  }
 
   /**
    * One pass over a text part's UTF-8 bytes: in the high half the index in {@link #ENCODINGS} of

@@ -13,6 +13,7 @@ import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Instant;
+import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.Arrays;
 import java.util.Properties;
@@ -143,5 +144,98 @@ final class MimeComposerTest {
           StandardCharsets.UTF_8);
       assertThat(decoded).matches("(😀)+");
     });
+  }
+
+  /** A clock the test moves and puts in another zone. */
+  private static final class SettableClock extends Clock {
+    Instant now;
+    ZoneId zone;
+
+    SettableClock(Instant now, ZoneId zone) {
+      this.now = now;
+      this.zone = zone;
+    }
+
+    @Override
+    public ZoneId getZone() {
+      return zone;
+    }
+
+    @Override
+    public Clock withZone(ZoneId other) {
+      return new SettableClock(now, other);
+    }
+
+    @Override
+    public Instant instant() {
+      return now;
+    }
+  }
+
+  private static String dateHeader(MimeComposer.Composed composed) {
+    String text = new String(composed.content(), StandardCharsets.US_ASCII);
+    return text.substring(0, text.indexOf("\r\n"));
+  }
+
+  @Test
+  void compose_dateHeader_followsTheClockAcrossSecondsAndZones() throws Exception {
+    SettableClock clock = new SettableClock(Instant.parse("2026-03-29T00:59:59.100Z"), ZoneOffset.UTC);
+    MimeComposer dated = new MimeComposer(Session.getInstance(new Properties()), clock);
+
+    assertThat(dateHeader(dated.compose(email("D-1").build()))).isEqualTo("Date: Sun, 29 Mar 2026 00:59:59 +0000");
+    clock.now = Instant.parse("2026-03-29T00:59:59.999Z");
+    assertThat(dateHeader(dated.compose(email("D-2").build()))).isEqualTo("Date: Sun, 29 Mar 2026 00:59:59 +0000");
+    clock.zone = ZoneId.of("Europe/Berlin");
+    assertThat(dateHeader(dated.compose(email("D-3").build()))).isEqualTo("Date: Sun, 29 Mar 2026 01:59:59 +0100");
+    clock.now = Instant.parse("2026-03-29T01:00:00Z"); // summer time starts in Berlin
+    assertThat(dateHeader(dated.compose(email("D-4").build()))).isEqualTo("Date: Sun, 29 Mar 2026 03:00:00 +0200");
+    clock.now = Instant.parse("2026-03-29T00:59:59.500Z"); // a clock set back is followed too
+    assertThat(dateHeader(dated.compose(email("D-5").build()))).isEqualTo("Date: Sun, 29 Mar 2026 01:59:59 +0100");
+  }
+
+  @Test
+  void compose_asciiTextBody_isWrittenAsItIsWithEveryLineEndMadeCrlf() throws Exception {
+    String content = new String(composer.compose(email("B-1").textBody("a\rb\nc\r\nd\r\r\ne\n\n\r\t. x").build())
+        .content(), StandardCharsets.US_ASCII);
+
+    assertThat(content).contains("Content-Transfer-Encoding: 7bit\r\n\r\n")
+        .endsWith("\r\n\r\na\r\nb\r\nc\r\nd\r\n\r\ne\r\n\r\n\r\n\t. x\r\n");
+    assertThat(new String(composer.compose(email("B-2").textBody("ends with CR\r").build()).content(),
+        StandardCharsets.US_ASCII)).endsWith("\r\n\r\nends with CR\r\n");
+  }
+
+  @Test
+  void compose_textBody_whereASeventhBitOrLongLineAppears_isQuotedPrintable() throws Exception {
+    String line998 = "x".repeat(998);
+    String at998 = new String(composer.compose(email("B-3").textBody(line998 + "\n").build()).content(),
+        StandardCharsets.US_ASCII);
+    String at999 = new String(composer.compose(email("B-4").textBody(line998 + "x\n").build()).content(),
+        StandardCharsets.US_ASCII);
+    String control = new String(composer.compose(email("B-5").textBody("bell\u0007\n").build()).content(),
+        StandardCharsets.US_ASCII);
+    String umlaut = new String(composer.compose(email("B-6").textBody("Grüße aus Köln\n").build()).content(),
+        StandardCharsets.US_ASCII);
+
+    assertThat(at998).contains("Content-Transfer-Encoding: 7bit\r\n").endsWith("\r\n\r\n" + line998 + "\r\n");
+    assertThat(at999).contains("Content-Transfer-Encoding: quoted-printable\r\n");
+    assertThat(control).contains("Content-Transfer-Encoding: quoted-printable\r\n")
+        .endsWith("\r\n\r\nbell=07\r\n");
+    assertThat(umlaut).contains("Content-Transfer-Encoding: quoted-printable\r\n")
+        .endsWith("\r\n\r\nGr=C3=BC=C3=9Fe aus K=C3=B6ln\r\n");
+  }
+
+  @Test
+  void message_ofComposedBytes_isMadeOnceAndWritesThoseBytes() throws Exception {
+    MimeComposer.Composed composed = composer.compose(email("L-1").build(), null,
+        EmailAddress.of("service@example.test"));
+
+    MimeMessage message = composed.message();
+
+    assertThat(composed.message()).isSameAs(message);
+    assertThat(composed.mailFrom()).isEqualTo("service@example.test");
+    assertThat(((InternetAddress) message.getFrom()[0]).getAddress()).isEqualTo("crm@example.test");
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    message.writeTo(out);
+    assertThat(out.toByteArray()).isEqualTo(composed.content());
   }
 }
