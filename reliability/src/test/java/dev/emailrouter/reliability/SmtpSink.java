@@ -1,9 +1,8 @@
 package dev.emailrouter.reliability;
 
+import dev.emailrouter.testfixtures.LoopbackListener;
 import dev.emailrouter.testfixtures.SmtpWire;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -38,24 +37,19 @@ final class SmtpSink implements AutoCloseable {
   private static final Pattern MESSAGE_ID = Pattern.compile("(?im)^message-id:[ \\t]*(.*(?:\\r?\\n[ \\t].*)*)");
 
   private final Builder script;
-  private final ServerSocket listener;
-  private final AtomicInteger connections = new AtomicInteger();
+  private final LoopbackListener listener;
   private final AtomicInteger accepted = new AtomicInteger();
   private final AtomicLong bytes = new AtomicLong();
   private final ConcurrentLinkedQueue<Received> received = new ConcurrentLinkedQueue<>();
   private final Map<String, AtomicInteger> byMessageId = new ConcurrentHashMap<>();
   private final ConcurrentLinkedQueue<String> commands = new ConcurrentLinkedQueue<>();
   private final ConcurrentLinkedQueue<String> authAttempts = new ConcurrentLinkedQueue<>();
-  private final Set<Socket> open = ConcurrentHashMap.newKeySet();
   private final Map<String, Integer> tempRefusals = new ConcurrentHashMap<>();
   private final Map<String, Set<String>> permanentRefusals = new ConcurrentHashMap<>();
 
   private SmtpSink(Builder script) throws IOException {
     this.script = script;
-    this.listener = new ServerSocket(0, 200, InetAddress.getByName("127.0.0.1"));
-    Thread acceptor = new Thread(this::acceptLoop, "smtp-sink-accept");
-    acceptor.setDaemon(true);
-    acceptor.start();
+    this.listener = LoopbackListener.start("smtp-sink", 200, null, this::serve);
   }
 
   static Builder builder() {
@@ -68,11 +62,11 @@ final class SmtpSink implements AutoCloseable {
   }
 
   int port() {
-    return listener.getLocalPort();
+    return listener.port();
   }
 
   int connections() {
-    return connections.get();
+    return listener.connections();
   }
 
   /** Messages accepted, in order of acceptance. */
@@ -114,37 +108,10 @@ final class SmtpSink implements AutoCloseable {
 
   @Override
   public void close() {
-    try {
-      listener.close();
-    } catch (IOException ignored) {
-      // closing anyway
-    }
-    for (Socket s : open) {
-      try {
-        s.close();
-      } catch (IOException ignored) {
-        // closing anyway
-      }
-    }
+    listener.close();
   }
 
-  private void acceptLoop() {
-    while (!listener.isClosed()) {
-      try {
-        Socket socket = listener.accept();
-        socket.setTcpNoDelay(true);
-        int n = connections.incrementAndGet();
-        open.add(socket);
-        Thread t = new Thread(() -> serve(socket, n), "smtp-sink-" + n);
-        t.setDaemon(true);
-        t.start();
-      } catch (IOException e) {
-        return;
-      }
-    }
-  }
-
-  private void serve(Socket socket, int connection) {
+  private void serve(Socket socket, int connection) throws IOException {
     Socket current = socket;
     try {
       SmtpWire w = new SmtpWire(current);
@@ -182,7 +149,7 @@ final class SmtpSink implements AutoCloseable {
         } else if (upper.equals("STARTTLS") && script.startTls != null && !tls) {
           w.reply("220 2.0.0 Ready to start TLS");
           SSLSocket secured = SmtpWire.startTls(current, script.startTls);
-          open.add(secured);
+          listener.track(secured);
           current = secured;
           w = new SmtpWire(secured);
           tls = true;
@@ -291,17 +258,8 @@ final class SmtpSink implements AutoCloseable {
           return;
         }
       }
-    } catch (IOException e) {
-      // the client went away, a proxy cut the line, or the sink closed
     } finally {
-      try {
-        current.close();
-        socket.close();
-      } catch (IOException ignored) {
-        // closing anyway
-      }
-      open.remove(current);
-      open.remove(socket);
+      current.close(); // the TLS layer after STARTTLS; the listener closes the socket under it
     }
   }
 

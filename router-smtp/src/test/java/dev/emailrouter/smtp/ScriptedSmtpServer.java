@@ -1,9 +1,8 @@
 package dev.emailrouter.smtp;
 
+import dev.emailrouter.testfixtures.LoopbackListener;
 import dev.emailrouter.testfixtures.SmtpWire;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -11,7 +10,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -35,26 +33,17 @@ final class ScriptedSmtpServer implements AutoCloseable {
   record Received(String from, List<String> recipients, String data) {}
 
   private final Builder script;
-  private final ServerSocket serverSocket;
-  private final Thread acceptor;
-  private final AtomicInteger connections = new AtomicInteger();
+  private final LoopbackListener listener;
   private final AtomicInteger queued = new AtomicInteger();
   private final AtomicInteger early = new AtomicInteger();
   private final AtomicBoolean firstMailAnswered = new AtomicBoolean();
   private final List<String> commands = new CopyOnWriteArrayList<>();
   private final List<Received> messages = new CopyOnWriteArrayList<>();
-  private final Set<Socket> open = ConcurrentHashMap.newKeySet();
   private final Object commandSeen = new Object();
 
   private ScriptedSmtpServer(Builder script) throws IOException {
     this.script = script;
-    InetAddress loopback = InetAddress.getByName("127.0.0.1");
-    this.serverSocket = script.implicitTls != null
-        ? script.implicitTls.getServerSocketFactory().createServerSocket(0, 50, loopback)
-        : new ServerSocket(0, 50, loopback);
-    this.acceptor = new Thread(this::acceptLoop, "scripted-smtp-accept");
-    acceptor.setDaemon(true);
-    acceptor.start();
+    this.listener = LoopbackListener.start("scripted-smtp", 50, script.implicitTls, this::serve);
   }
 
   static Builder builder() {
@@ -66,12 +55,12 @@ final class ScriptedSmtpServer implements AutoCloseable {
   }
 
   int port() {
-    return serverSocket.getLocalPort();
+    return listener.port();
   }
 
   /** How many TCP connections were accepted so far. */
   int connections() {
-    return connections.get();
+    return listener.connections();
   }
 
   /** Every command line received, in order (message content excluded). */
@@ -117,34 +106,10 @@ final class ScriptedSmtpServer implements AutoCloseable {
 
   @Override
   public void close() throws IOException {
-    serverSocket.close();
-    for (Socket s : open) {
-      s.close();
-    }
-    try {
-      acceptor.join(5_000);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    listener.close();
   }
 
-  private void acceptLoop() {
-    while (!serverSocket.isClosed()) {
-      try {
-        Socket socket = serverSocket.accept();
-        socket.setTcpNoDelay(true);
-        connections.incrementAndGet();
-        open.add(socket);
-        Thread handler = new Thread(() -> serve(socket), "scripted-smtp-" + connections.get());
-        handler.setDaemon(true);
-        handler.start();
-      } catch (IOException e) {
-        return; // closed
-      }
-    }
-  }
-
-  private void serve(Socket socket) {
+  private void serve(Socket socket, int connection) throws IOException {
     Socket current = socket;
     try {
       SmtpWire c = new SmtpWire(current);
@@ -179,7 +144,7 @@ final class ScriptedSmtpServer implements AutoCloseable {
         } else if (upper.startsWith("STARTTLS") && script.startTls != null && !tls) {
           c.reply("220 2.0.0 Ready to start TLS");
           SSLSocket secured = SmtpWire.startTls(current, script.startTls);
-          open.add(secured);
+          listener.track(secured);
           current = secured;
           c = new SmtpWire(secured);
           tls = true;
@@ -251,17 +216,8 @@ final class ScriptedSmtpServer implements AutoCloseable {
           return;
         }
       }
-    } catch (IOException e) {
-      // the client went away, or the test closed the server
     } finally {
-      try {
-        current.close();
-        socket.close();
-      } catch (IOException ignored) {
-        // closing anyway
-      }
-      open.remove(current);
-      open.remove(socket);
+      current.close(); // the TLS layer after STARTTLS; the listener closes the socket under it
     }
   }
 
