@@ -1,15 +1,9 @@
 package dev.emailrouter.reliability;
 
-import java.io.BufferedInputStream;
-import java.io.BufferedOutputStream;
-import java.io.ByteArrayOutputStream;
+import dev.emailrouter.testfixtures.LoopbackListener;
+import dev.emailrouter.testfixtures.SmtpWire;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
-import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -43,24 +37,19 @@ final class SmtpSink implements AutoCloseable {
   private static final Pattern MESSAGE_ID = Pattern.compile("(?im)^message-id:[ \\t]*(.*(?:\\r?\\n[ \\t].*)*)");
 
   private final Builder script;
-  private final ServerSocket listener;
-  private final AtomicInteger connections = new AtomicInteger();
+  private final LoopbackListener listener;
   private final AtomicInteger accepted = new AtomicInteger();
   private final AtomicLong bytes = new AtomicLong();
   private final ConcurrentLinkedQueue<Received> received = new ConcurrentLinkedQueue<>();
   private final Map<String, AtomicInteger> byMessageId = new ConcurrentHashMap<>();
   private final ConcurrentLinkedQueue<String> commands = new ConcurrentLinkedQueue<>();
   private final ConcurrentLinkedQueue<String> authAttempts = new ConcurrentLinkedQueue<>();
-  private final Set<Socket> open = ConcurrentHashMap.newKeySet();
   private final Map<String, Integer> tempRefusals = new ConcurrentHashMap<>();
   private final Map<String, Set<String>> permanentRefusals = new ConcurrentHashMap<>();
 
   private SmtpSink(Builder script) throws IOException {
     this.script = script;
-    this.listener = new ServerSocket(0, 200, InetAddress.getByName("127.0.0.1"));
-    Thread acceptor = new Thread(this::acceptLoop, "smtp-sink-accept");
-    acceptor.setDaemon(true);
-    acceptor.start();
+    this.listener = LoopbackListener.start("smtp-sink", 200, null, this::serve);
   }
 
   static Builder builder() {
@@ -73,11 +62,11 @@ final class SmtpSink implements AutoCloseable {
   }
 
   int port() {
-    return listener.getLocalPort();
+    return listener.port();
   }
 
   int connections() {
-    return connections.get();
+    return listener.connections();
   }
 
   /** Messages accepted, in order of acceptance. */
@@ -119,40 +108,13 @@ final class SmtpSink implements AutoCloseable {
 
   @Override
   public void close() {
-    try {
-      listener.close();
-    } catch (IOException ignored) {
-      // closing anyway
-    }
-    for (Socket s : open) {
-      try {
-        s.close();
-      } catch (IOException ignored) {
-        // closing anyway
-      }
-    }
+    listener.close();
   }
 
-  private void acceptLoop() {
-    while (!listener.isClosed()) {
-      try {
-        Socket socket = listener.accept();
-        socket.setTcpNoDelay(true);
-        int n = connections.incrementAndGet();
-        open.add(socket);
-        Thread t = new Thread(() -> serve(socket, n), "smtp-sink-" + n);
-        t.setDaemon(true);
-        t.start();
-      } catch (IOException e) {
-        return;
-      }
-    }
-  }
-
-  private void serve(Socket socket, int connection) {
+  private void serve(Socket socket, int connection) throws IOException {
     Socket current = socket;
     try {
-      Wire w = new Wire(current);
+      SmtpWire w = new SmtpWire(current);
       String greeting = script.greeting.apply(connection);
       w.reply(greeting);
       if (!greeting.startsWith("220")) {
@@ -180,19 +142,16 @@ final class SmtpSink implements AutoCloseable {
           if (script.startTls != null && !tls) {
             lines.add("STARTTLS");
           }
-          w.multiline(lines);
+          w.multiline("250", lines);
           continue;
         } else if (upper.startsWith("HELO")) {
           reply = "250 sink.test";
         } else if (upper.equals("STARTTLS") && script.startTls != null && !tls) {
           w.reply("220 2.0.0 Ready to start TLS");
-          SSLSocket secured = (SSLSocket) script.startTls.getSocketFactory()
-              .createSocket(current, current.getInetAddress().getHostAddress(), current.getPort(), true);
-          secured.setUseClientMode(false);
-          secured.startHandshake();
-          open.add(secured);
+          SSLSocket secured = SmtpWire.startTls(current, script.startTls);
+          listener.track(secured);
           current = secured;
-          w = new Wire(secured);
+          w = new SmtpWire(secured);
           tls = true;
           from = null;
           recipients.clear();
@@ -215,13 +174,13 @@ final class SmtpSink implements AutoCloseable {
           if (!authed) {
             reply = "530 5.7.0 Authentication required";
           } else {
-            reply = script.mail.apply(argument(line));
+            reply = script.mail.apply(SmtpWire.address(line));
             recipients.clear();
             refusedForGood.clear();
-            from = reply.startsWith("2") ? argument(line) : null;
+            from = reply.startsWith("2") ? SmtpWire.address(line) : null;
           }
         } else if (upper.startsWith("RCPT")) {
-          String address = argument(line);
+          String address = SmtpWire.address(line);
           if (from == null) {
             reply = "503 5.5.1 need MAIL first";
           } else if (recipients.size() >= script.maxRecipients.getAsInt()) {
@@ -244,12 +203,12 @@ final class SmtpSink implements AutoCloseable {
             reply = script.data;
           } else {
             w.reply(script.data);
-            Data data = w.readData(script.keepContent);
-            bytes.addAndGet(data.size);
-            String messageId = messageId(data.headers);
+            SmtpWire.Data data = w.readData(script.keepContent);
+            bytes.addAndGet(data.size());
+            String messageId = messageId(data.headers());
             int number = accepted.get() + 1;
-            Received r = new Received(number, messageId, from, List.copyOf(recipients), data.size, data.headers,
-                data.content, connection);
+            Received r = new Received(number, messageId, from, List.copyOf(recipients), data.size(), data.headers(),
+                data.content(), connection);
             if (messageId != null && !refusedForGood.isEmpty()) {
               permanentRefusals.computeIfAbsent(messageId, k -> ConcurrentHashMap.newKeySet()).addAll(refusedForGood);
             }
@@ -299,17 +258,8 @@ final class SmtpSink implements AutoCloseable {
           return;
         }
       }
-    } catch (IOException e) {
-      // the client went away, a proxy cut the line, or the sink closed
     } finally {
-      try {
-        current.close();
-        socket.close();
-      } catch (IOException ignored) {
-        // closing anyway
-      }
-      open.remove(current);
-      open.remove(socket);
+      current.close(); // the TLS layer after STARTTLS; the listener closes the socket under it
     }
   }
 
@@ -365,7 +315,7 @@ final class SmtpSink implements AutoCloseable {
   }
 
   /** Reads an AUTH exchange; returns "user:password", or null if the client went away. */
-  private static String auth(Wire w, String line) throws IOException {
+  private static String auth(SmtpWire w, String line) throws IOException {
     String[] parts = line.split(" ");
     String mechanism = parts[1].toUpperCase(Locale.ROOT);
     if (mechanism.equals("PLAIN")) {
@@ -404,90 +354,6 @@ final class SmtpSink implements AutoCloseable {
   static String messageId(String headers) {
     Matcher m = MESSAGE_ID.matcher(headers);
     return m.find() ? m.group(1).replaceAll("\\s+", "") : null;
-  }
-
-  private static String argument(String line) {
-    int open = line.indexOf('<');
-    int close = line.indexOf('>', open + 1);
-    return open >= 0 && close > open ? line.substring(open + 1, close) : "";
-  }
-
-  /** The message data: its header block, its size, and the whole content when kept. */
-  private record Data(String headers, long size, byte[] content) {}
-
-  /** Line-level reading and writing on one socket. */
-  private static final class Wire {
-    private final InputStream in;
-    private final OutputStream out;
-    private byte[] line = new byte[1024];
-
-    Wire(Socket socket) throws IOException {
-      this.in = new BufferedInputStream(socket.getInputStream(), 64 * 1024);
-      this.out = new BufferedOutputStream(socket.getOutputStream());
-    }
-
-    void reply(String text) throws IOException {
-      out.write((text + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
-      out.flush();
-    }
-
-    void multiline(List<String> lines) throws IOException {
-      StringBuilder sb = new StringBuilder();
-      for (int i = 0; i < lines.size(); i++) {
-        sb.append("250").append(i == lines.size() - 1 ? ' ' : '-').append(lines.get(i)).append("\r\n");
-      }
-      out.write(sb.toString().getBytes(StandardCharsets.ISO_8859_1));
-      out.flush();
-    }
-
-    /** Reads one line into {@link #line}; returns its length without CRLF, or -1 at the end of the stream. */
-    private int read() throws IOException {
-      int n = 0;
-      int b;
-      while ((b = in.read()) != -1) {
-        if (b == '\n') {
-          return n > 0 && line[n - 1] == '\r' ? n - 1 : n;
-        }
-        if (n == line.length) {
-          line = java.util.Arrays.copyOf(line, n * 2);
-        }
-        line[n++] = (byte) b;
-      }
-      return n == 0 ? -1 : n;
-    }
-
-    String readLine() throws IOException {
-      int n = read();
-      return n < 0 ? null : new String(line, 0, n, StandardCharsets.ISO_8859_1);
-    }
-
-    Data readData(boolean keep) throws IOException {
-      StringBuilder headers = new StringBuilder();
-      boolean inHeaders = true;
-      long size = 0;
-      ByteArrayOutputStream content = keep ? new ByteArrayOutputStream() : null;
-      int n;
-      while ((n = read()) >= 0) {
-        if (n == 1 && line[0] == '.') {
-          return new Data(headers.toString(), size, content == null ? null : content.toByteArray());
-        }
-        int off = n > 0 && line[0] == '.' ? 1 : 0;
-        size += n - off + 2;
-        if (content != null) {
-          content.write(line, off, n - off);
-          content.write('\r');
-          content.write('\n');
-        }
-        if (inHeaders) {
-          if (n - off == 0) {
-            inHeaders = false;
-          } else if (headers.length() < 256 * 1024) {
-            headers.append(new String(line, off, n - off, StandardCharsets.ISO_8859_1)).append("\r\n");
-          }
-        }
-      }
-      throw new SocketException("connection closed in the middle of DATA");
-    }
   }
 
   /** The script: replies by stage, all accepting by default. */

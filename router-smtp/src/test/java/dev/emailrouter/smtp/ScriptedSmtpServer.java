@@ -1,21 +1,15 @@
 package dev.emailrouter.smtp;
 
-import java.io.BufferedInputStream;
-import java.io.ByteArrayOutputStream;
+import dev.emailrouter.testfixtures.LoopbackListener;
+import dev.emailrouter.testfixtures.SmtpWire;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
-import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -39,26 +33,17 @@ final class ScriptedSmtpServer implements AutoCloseable {
   record Received(String from, List<String> recipients, String data) {}
 
   private final Builder script;
-  private final ServerSocket serverSocket;
-  private final Thread acceptor;
-  private final AtomicInteger connections = new AtomicInteger();
+  private final LoopbackListener listener;
   private final AtomicInteger queued = new AtomicInteger();
   private final AtomicInteger early = new AtomicInteger();
   private final AtomicBoolean firstMailAnswered = new AtomicBoolean();
   private final List<String> commands = new CopyOnWriteArrayList<>();
   private final List<Received> messages = new CopyOnWriteArrayList<>();
-  private final Set<Socket> open = ConcurrentHashMap.newKeySet();
   private final Object commandSeen = new Object();
 
   private ScriptedSmtpServer(Builder script) throws IOException {
     this.script = script;
-    InetAddress loopback = InetAddress.getByName("127.0.0.1");
-    this.serverSocket = script.implicitTls != null
-        ? script.implicitTls.getServerSocketFactory().createServerSocket(0, 50, loopback)
-        : new ServerSocket(0, 50, loopback);
-    this.acceptor = new Thread(this::acceptLoop, "scripted-smtp-accept");
-    acceptor.setDaemon(true);
-    acceptor.start();
+    this.listener = LoopbackListener.start("scripted-smtp", 50, script.implicitTls, this::serve);
   }
 
   static Builder builder() {
@@ -70,12 +55,12 @@ final class ScriptedSmtpServer implements AutoCloseable {
   }
 
   int port() {
-    return serverSocket.getLocalPort();
+    return listener.port();
   }
 
   /** How many TCP connections were accepted so far. */
   int connections() {
-    return connections.get();
+    return listener.connections();
   }
 
   /** Every command line received, in order (message content excluded). */
@@ -121,37 +106,13 @@ final class ScriptedSmtpServer implements AutoCloseable {
 
   @Override
   public void close() throws IOException {
-    serverSocket.close();
-    for (Socket s : open) {
-      s.close();
-    }
-    try {
-      acceptor.join(5_000);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    listener.close();
   }
 
-  private void acceptLoop() {
-    while (!serverSocket.isClosed()) {
-      try {
-        Socket socket = serverSocket.accept();
-        socket.setTcpNoDelay(true);
-        connections.incrementAndGet();
-        open.add(socket);
-        Thread handler = new Thread(() -> serve(socket), "scripted-smtp-" + connections.get());
-        handler.setDaemon(true);
-        handler.start();
-      } catch (IOException e) {
-        return; // closed
-      }
-    }
-  }
-
-  private void serve(Socket socket) {
+  private void serve(Socket socket, int connection) throws IOException {
     Socket current = socket;
     try {
-      Conversation c = new Conversation(current);
+      SmtpWire c = new SmtpWire(current);
       c.reply(script.greeting);
       if (!script.greeting.startsWith("220")) {
         return;
@@ -182,13 +143,10 @@ final class ScriptedSmtpServer implements AutoCloseable {
           reply = "250 scripted.test";
         } else if (upper.startsWith("STARTTLS") && script.startTls != null && !tls) {
           c.reply("220 2.0.0 Ready to start TLS");
-          SSLSocket secured = (SSLSocket) script.startTls.getSocketFactory()
-              .createSocket(current, current.getInetAddress().getHostAddress(), current.getPort(), true);
-          secured.setUseClientMode(false);
-          secured.startHandshake();
-          open.add(secured);
+          SSLSocket secured = SmtpWire.startTls(current, script.startTls);
+          listener.track(secured);
           current = secured;
-          c = new Conversation(secured);
+          c = new SmtpWire(secured);
           tls = true;
           from = null;
           recipients.clear();
@@ -197,9 +155,9 @@ final class ScriptedSmtpServer implements AutoCloseable {
           String first = script.firstMailReply;
           reply = first != null && firstMailAnswered.compareAndSet(false, true) ? first : script.mailReply;
           recipients.clear();
-          from = reply.startsWith("2") ? argument(line) : null;
+          from = reply.startsWith("2") ? SmtpWire.address(line) : null;
         } else if (upper.startsWith("RCPT")) {
-          String address = argument(line);
+          String address = SmtpWire.address(line);
           reply = script.rcptReplies.getOrDefault(address.toLowerCase(Locale.ROOT), "250 2.1.5 Ok");
           if (reply.startsWith("2") && recipients.size() >= script.maxRecipients) {
             reply = "452 4.5.3 Error: too many recipients";
@@ -214,7 +172,7 @@ final class ScriptedSmtpServer implements AutoCloseable {
             reply = script.dataReply;
           } else {
             c.reply(script.dataReply);
-            String data = c.readData();
+            String data = new String(c.readData(true).content(), StandardCharsets.ISO_8859_1);
             if (!script.endOfDataDelay.isZero()) {
               // A server scanning the content before it answers; the delay is what the test is about.
               try {
@@ -250,7 +208,7 @@ final class ScriptedSmtpServer implements AutoCloseable {
         }
         boolean envelope = upper.startsWith("MAIL") || upper.startsWith("RCPT");
         if (script.holdEnvelopeReplies && envelope && !reply.startsWith("421")) {
-          c.queue(reply);
+          c.hold(reply);
         } else {
           c.reply(reply);
         }
@@ -258,17 +216,8 @@ final class ScriptedSmtpServer implements AutoCloseable {
           return;
         }
       }
-    } catch (IOException e) {
-      // the client went away, or the test closed the server
     } finally {
-      try {
-        current.close();
-        socket.close();
-      } catch (IOException ignored) {
-        // closing anyway
-      }
-      open.remove(current);
-      open.remove(socket);
+      current.close(); // the TLS layer after STARTTLS; the listener closes the socket under it
     }
   }
 
@@ -276,79 +225,6 @@ final class ScriptedSmtpServer implements AutoCloseable {
     commands.add(line);
     synchronized (commandSeen) {
       commandSeen.notifyAll();
-    }
-  }
-
-  private static String argument(String line) {
-    int open = line.indexOf('<');
-    int close = line.indexOf('>', open + 1);
-    return open >= 0 && close > open ? line.substring(open + 1, close) : "";
-  }
-
-  /** Line-level reading and writing on one socket. */
-  private static final class Conversation {
-    private final InputStream in;
-    private final OutputStream out;
-    private final StringBuilder queued = new StringBuilder();
-
-    Conversation(Socket socket) throws IOException {
-      this.in = new BufferedInputStream(socket.getInputStream());
-      this.out = socket.getOutputStream();
-    }
-
-    /** Sends the queued replies, then this one. */
-    void reply(String line) throws IOException {
-      queued.append(line).append("\r\n");
-      out.write(queued.toString().getBytes(StandardCharsets.ISO_8859_1));
-      out.flush();
-      queued.setLength(0);
-    }
-
-    /** Whether more input has already arrived. */
-    boolean hasMore() throws IOException {
-      return in.available() > 0;
-    }
-
-    /** Keeps a reply back until the next {@link #reply}. */
-    void queue(String line) {
-      queued.append(line).append("\r\n");
-    }
-
-    void multiline(String code, List<String> lines) throws IOException {
-      StringBuilder sb = new StringBuilder();
-      for (int i = 0; i < lines.size(); i++) {
-        sb.append(code).append(i == lines.size() - 1 ? ' ' : '-').append(lines.get(i)).append("\r\n");
-      }
-      out.write(sb.toString().getBytes(StandardCharsets.ISO_8859_1));
-      out.flush();
-    }
-
-    /** One line without its CRLF, or {@code null} at the end of the stream. */
-    String readLine() throws IOException {
-      ByteArrayOutputStream line = new ByteArrayOutputStream(128);
-      int b;
-      while ((b = in.read()) != -1) {
-        if (b == '\n') {
-          byte[] bytes = line.toByteArray();
-          int length = bytes.length > 0 && bytes[bytes.length - 1] == '\r' ? bytes.length - 1 : bytes.length;
-          return new String(bytes, 0, length, StandardCharsets.ISO_8859_1);
-        }
-        line.write(b);
-      }
-      return null;
-    }
-
-    /** The message up to the lone dot, dot-unstuffed, lines joined with CRLF. */
-    String readData() throws IOException {
-      StringBuilder data = new StringBuilder();
-      String line;
-      while ((line = readLine()) != null) {
-        if (line.equals(".")) {
-          return data.toString();
-        }
-        data.append(line.startsWith(".") ? line.substring(1) : line).append("\r\n");
-      }
-      throw new SocketException("connection closed in the middle of DATA");
     }
   }
 
