@@ -28,6 +28,9 @@
 #                            own address, and user@example.test also queue@example.test
 #   MAIL_USERS               extra users, space separated local parts (password "secret" too)
 #   MAIL_START_TIMEOUT (30)  seconds start waits for the ports before failing
+#   MAIL_EMPTY (no)          yes: start with every mailbox and the Postfix queue empty, deleting the
+#                            mail an earlier run left in DIR (the conformance profile sets it, so a
+#                            second run of the tests sees what a first one sees)
 #   MAIL_VMAIL_USER (vmail)  system user owning the mail files
 #   MAIL_OAUTH2_INTROSPECTION_URL (unset)
 #                            opt-in OAuth2: Dovecot also takes XOAUTH2 and OAUTHBEARER logins and
@@ -42,7 +45,7 @@
 # "admin-secret", may open any user's mailbox: by SASL PLAIN with the user as authorization
 # identity, or by logging in as "user@example.test*admin@example.test" (separator "*"). Every
 # user's Sent folder is marked \Sent (SPECIAL-USE) and created when first used. The user
-# list is rewritten by every start (mail already in DIR/mail stays). SMTP offers no AUTH:
+# list is rewritten by every start (mail already in DIR/mail stays, unless MAIL_EMPTY=yes). SMTP offers no AUTH:
 # 127.0.0.0/8 may send without it (mynetworks). MAIL FROM:<refused@example.test> is answered
 # 553 5.7.1, as Postfix's reject_sender_login_mismatch answers a sender the login may not use.
 # At RCPT time Postfix answers
@@ -781,6 +784,15 @@ cmd_start() {
     done
 
     check_access
+    case ${MAIL_EMPTY:-no} in
+    yes)
+        # Only what this script made inside DIR, never a path from outside it.
+        log "MAIL_EMPTY=yes: deleting the mail and the Postfix queue an earlier run left in $DIR"
+        rm -rf -- "$MAIL_ROOT" "$PF_QUEUE"
+        ;;
+    no) ;;
+    *) die "MAIL_EMPTY=$MAIL_EMPTY must be yes or no" ;;
+    esac
     mkdir -p "$PF_CONF" "$PF_QUEUE" "$DC_DIR" "$DC_STATE" "$TLS_DIR"
     if [[ -n $DIR_ALIAS ]]; then
         log "long DIR: Postfix's queue reached through $DIR_ALIAS, Dovecot's sockets in $DC_BASE"
