@@ -208,10 +208,15 @@ final class IncomingHeaders {
   }
 
   static List<EmailAddress> addresses(List<String> values) {
-    List<EmailAddress> out = new ArrayList<>();
+    if (values.isEmpty()) {
+      return List.of(); // no Cc, most often
+    }
+    List<EmailAddress> out = new ArrayList<>(2);
     for (String value : values) {
       String line = value.indexOf('\n') < 0 ? value : LINE_BREAK.matcher(value).replaceAll("");
+      int before = out.size();
       if (!simpleAddresses(line, out)) {
+        out.subList(before, out.size()).clear(); // what the simple reading added before it gave up
         parsedAddresses(line, out);
       }
     }
@@ -224,8 +229,8 @@ final class IncomingHeaders {
    * without Jakarta Mail's parser, which costs more than the rest of the header stage together. A
    * value with anything that needs the full grammar (quotes, comments, encoded words, control
    * characters, a colon that does not open a group) is left to {@link #parsedAddresses}, which
-   * gives the same results for the simple shapes. Adds nothing and returns {@code false} when the
-   * value is not simple.
+   * gives the same results for the simple shapes. Returns {@code false} when the value is not
+   * simple, after adding what came before the part that is not (the caller takes it back).
    */
   private static boolean simpleAddresses(String line, List<EmailAddress> out) {
     boolean groups = false;
@@ -243,7 +248,6 @@ final class IncomingHeaders {
         return false;
       }
     }
-    List<EmailAddress> found = new ArrayList<>(2);
     int start = 0;
     while (start <= line.length()) {
       int comma = line.indexOf(',', start);
@@ -274,12 +278,11 @@ final class IncomingHeaders {
         }
       }
       try {
-        found.add(new EmailAddress(address, personal));
+        out.add(new EmailAddress(address, personal));
       } catch (IllegalArgumentException e) {
         return false;
       }
     }
-    out.addAll(found);
     return true;
   }
 
@@ -406,9 +409,15 @@ final class IncomingHeaders {
     if (returnPath != null && isNullPath(returnPath)) {
       return AutoResponse.BOUNCE;
     }
-    String contentType = h.first("content-type").orElse("").toLowerCase(Locale.ROOT);
-    if (contentType.startsWith("multipart/report") && contentType.contains("delivery-status")) {
-      return AutoResponse.BOUNCE;
+    String contentType = h.first("content-type").orElse("");
+    // Only 'm' and 'M' lower-case to a leading 'm': any other first character rules the bounce type out
+    // without lower-casing the value (which costs a copy for nearly every message: "charset=UTF-8").
+    char first = contentType.isEmpty() ? ' ' : contentType.charAt(0);
+    if (first == 'm' || first == 'M') {
+      contentType = contentType.toLowerCase(Locale.ROOT);
+      if (contentType.startsWith("multipart/report") && contentType.contains("delivery-status")) {
+        return AutoResponse.BOUNCE;
+      }
     }
     String autoSubmitted = h.first("auto-submitted").orElse("no").strip().toLowerCase(Locale.ROOT);
     if (autoSubmitted.startsWith("auto-replied")) {

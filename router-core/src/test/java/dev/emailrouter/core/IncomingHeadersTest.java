@@ -198,6 +198,13 @@ final class IncomingHeadersTest {
   }
 
   @Test
+  void parse_whenAnAddressListTurnsOutNotSimpleAfterItsFirstMember_listsEachAddressOnce() {
+    IncomingMessage m = parse("To", "a@example.com, J. Doe <c@example.com>", "To", "e@example.com");
+    assertThat(m.to()).containsExactly(EmailAddress.of("a@example.com"), EmailAddress.of("c@example.com", "J. Doe"),
+        EmailAddress.of("e@example.com"));
+  }
+
+  @Test
   void parse_readsReferencesSplitOverSeveralValues_asOneList() {
     IncomingMessage m = parse("References", "<a@b> <c@", "References", "d> <e@f>");
     assertThat(m.references()).containsExactly("<a@b>", "<e@f>");
