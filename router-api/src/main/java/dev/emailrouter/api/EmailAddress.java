@@ -98,17 +98,18 @@ public record EmailAddress(String address, String displayName) {
     if (at <= 0 || at == address.length() - 1) {
       throw new IllegalArgumentException("address must look like local@domain, was " + quote(address));
     }
-    String local = address.substring(0, at);
-    String domain = address.substring(at + 1);
-    if (local.length() > 64) {
-      throw new IllegalArgumentException("address local part must be at most 64 characters, was " + local.length()
+    // By positions, not substrings: every address the header stage reads comes through here.
+    int localLength = at;
+    int domainLength = address.length() - at - 1;
+    if (localLength > 64) {
+      throw new IllegalArgumentException("address local part must be at most 64 characters, was " + localLength
           + " in " + quote(address));
     }
-    if (domain.length() > 253) {
-      throw new IllegalArgumentException("address domain must be at most 253 characters, was " + domain.length()
+    if (domainLength > 253) {
+      throw new IllegalArgumentException("address domain must be at most 253 characters, was " + domainLength
           + " in " + quote(address));
     }
-    boolean quoted = local.length() >= 2 && local.startsWith("\"") && local.endsWith("\"");
+    boolean quoted = localLength >= 2 && address.charAt(0) == '"' && address.charAt(at - 1) == '"';
     for (int i = 0; i < address.length(); i++) {
       char c = address.charAt(i);
       boolean inLocal = i < at;
@@ -121,8 +122,11 @@ public record EmailAddress(String address, String displayName) {
             + quote(address));
       }
     }
-    if (domain.startsWith(".") || domain.endsWith(".") || domain.contains("..")
-        || (!quoted && (local.startsWith(".") || local.endsWith(".") || local.contains("..")))) {
+    int firstDots = address.indexOf(".."); // in the local part when it starts before at - 1
+    if (address.charAt(at + 1) == '.' || address.charAt(address.length() - 1) == '.'
+        || address.indexOf("..", at + 1) >= 0
+        || (!quoted && (address.charAt(0) == '.' || address.charAt(at - 1) == '.'
+            || firstDots >= 0 && firstDots + 1 < at))) {
       throw new IllegalArgumentException("address has an empty dot-separated part, was " + quote(address));
     }
   }

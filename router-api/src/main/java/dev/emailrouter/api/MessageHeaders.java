@@ -42,13 +42,20 @@ public record MessageHeaders(String ref, long size, Instant receivedAt, Map<Stri
     if (size < -1) {
       throw new IllegalArgumentException("size must be -1 (unknown) or at least 0, was " + size);
     }
-    Map<String, List<String>> copy = new LinkedHashMap<>();
-    headers.forEach((name, values) -> copy.merge(name.toLowerCase(Locale.ROOT), List.copyOf(values),
-        (a, b) -> {
-          java.util.ArrayList<String> both = new java.util.ArrayList<>(a);
-          both.addAll(b);
-          return List.copyOf(both);
-        }));
+    // One pass, sized once. List.copyOf returns a list that is already unmodifiable (List.of) as it
+    // is, so a reader that builds its values that way pays for no second copy of them.
+    Map<String, List<String>> copy = new LinkedHashMap<>(headers.size() * 4 / 3 + 1);
+    for (Map.Entry<String, List<String>> e : headers.entrySet()) {
+      String name = e.getKey().toLowerCase(Locale.ROOT);
+      List<String> values = List.copyOf(e.getValue());
+      List<String> before = copy.putIfAbsent(name, values);
+      if (before != null) { // two names that differ only in case: one header, values in map order
+        List<String> both = new java.util.ArrayList<>(before.size() + values.size());
+        both.addAll(before);
+        both.addAll(values);
+        copy.put(name, List.copyOf(both));
+      }
+    }
     headers = java.util.Collections.unmodifiableMap(copy);
   }
 

@@ -189,6 +189,57 @@ final class EmailAddressTest {
   }
 
   @Test
+  void of_whenAQuotedLocalPartHasConsecutiveDots_stillRefusesConsecutiveDotsInTheDomain() {
+    assertThatThrownBy(() -> EmailAddress.of("\"a..b\"@example..com"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("empty dot-separated part");
+  }
+
+  @Test
+  void of_acceptsAndRefusesDotsExactlyAsTheRuleOnLocalPartAndDomainSays() {
+    // The check reads positions instead of cutting substrings; pinned against the rule written on substrings.
+    String alphabet = "a.@\"";
+    java.util.Random random = new java.util.Random(15);
+    for (int round = 0; round < 20_000; round++) {
+      StringBuilder b = new StringBuilder();
+      for (int i = 1 + random.nextInt(8); i > 0; i--) {
+        b.append(alphabet.charAt(random.nextInt(alphabet.length())));
+      }
+      String address = b.toString();
+      boolean accepted;
+      try {
+        EmailAddress.of(address);
+        accepted = true;
+      } catch (IllegalArgumentException e) {
+        accepted = false;
+      }
+      assertThat(accepted).as(address).isEqualTo(acceptedBySubstrings(address));
+    }
+  }
+
+  /** The rule as it was written on substrings, for the alphabet above (no spaces or brackets). */
+  private static boolean acceptedBySubstrings(String address) {
+    int at = address.lastIndexOf('@');
+    if (at <= 0 || at == address.length() - 1) {
+      return false;
+    }
+    String local = address.substring(0, at);
+    String domain = address.substring(at + 1);
+    boolean quoted = local.length() >= 2 && local.startsWith("\"") && local.endsWith("\"");
+    for (int i = 0; i < address.length(); i++) {
+      char c = address.charAt(i);
+      if (i < at && quoted) {
+        continue;
+      }
+      if (c == '"' || c == '@' && i != at) {
+        return false;
+      }
+    }
+    return !(domain.startsWith(".") || domain.endsWith(".") || domain.contains("..")
+        || (!quoted && (local.startsWith(".") || local.endsWith(".") || local.contains(".."))));
+  }
+
+  @Test
   void of_whenTheLocalPartIsLongerThan64Characters_isRefusedNamingTheLengthAndValue() {
     String address = "a".repeat(65) + "@example.com";
 

@@ -111,7 +111,23 @@ final class DeliveryReports {
         return true;
       }
     }
-    return BOUNCE_SUBJECT.matcher(m.subject()).find();
+    return mayStartBounceSubject(m.subject()) && BOUNCE_SUBJECT.matcher(m.subject()).find();
+  }
+
+  /**
+   * Whether the first character after the leading blanks ({@code \s}) can begin one of {@link
+   * #BOUNCE_SUBJECT}'s words (u, d, f, m, r, n, w in either case): most subjects cannot, and they
+   * need no regular expression (this runs for every message the header stage reads).
+   */
+  private static boolean mayStartBounceSubject(String subject) {
+    for (int i = 0; i < subject.length(); i++) {
+      char c = subject.charAt(i);
+      if (c == ' ' || (c >= '\t' && c <= '\r')) {
+        continue;
+      }
+      return "udfmrnwUDFMRNW".indexOf(c) >= 0;
+    }
+    return false;
   }
 
   private static final Pattern BOUNCE_SUBJECT = Pattern.compile("(?i)^\\s*(?:undeliverable|undelivered mail"

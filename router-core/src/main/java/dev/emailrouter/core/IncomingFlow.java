@@ -598,11 +598,13 @@ final class IncomingFlow implements AutoCloseable {
       Map<String, Integer> failures, Map<String, Disposition> dispositions, EventSink sink) {
     failures.remove(ref);
     dispositions.put(ref, Disposition.REJECTED);
-    MDC.put("messageId", String.valueOf(messageId));
-    try {
-      LOG.debug("rejected message {} in {}: {} {}", messageId, mailbox.name(), decision.reason(), decision.detail());
-    } finally {
-      MDC.remove("messageId");
+    if (LOG.isDebugEnabled()) { // the MDC is for this line only: no map work per message when it is off
+      MDC.put("messageId", String.valueOf(messageId));
+      try {
+        LOG.debug("rejected message {} in {}: {} {}", messageId, mailbox.name(), decision.reason(), decision.detail());
+      } finally {
+        MDC.remove("messageId");
+      }
     }
     sink.accept(new RouterEvent.MessageRejected(mailbox.name(), ref, messageId, decision));
   }

@@ -12,14 +12,11 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /** Turns raw headers into what the policy sees; lenient, because incoming mail is often broken. */
 final class IncomingHeaders {
-  private static final Pattern MSG_ID = Pattern.compile("<[^<>\\s]+>");
   private static final Pattern LINE_BREAK = Pattern.compile("\r?\n");
-  private static final Pattern BLANKS = Pattern.compile("\\s");
   /** MailDateFormat is a SimpleDateFormat: costly to create and not thread-safe, so one per thread. */
   private static final ThreadLocal<MailDateFormat> DATE_FORMAT = ThreadLocal.withInitial(MailDateFormat::new);
   /** The newest References a reply is checked against (Server-Side Sync looks at about as many). */
@@ -30,19 +27,26 @@ final class IncomingHeaders {
   private IncomingHeaders() {}
 
   static IncomingMessage parse(String mailbox, MessageHeaders h) {
-    EmailAddress from = h.first("from").map(IncomingHeaders::firstAddress).orElse(null);
-    List<String> references = messageIds(String.join(" ", h.all("references")));
+    String fromValue = h.first("from").orElse(null);
+    EmailAddress from = fromValue == null ? null : firstAddress(fromValue);
+    List<String> references = new ArrayList<>();
+    for (String value : h.all("references")) {
+      // Each value on its own: an id never spans two values, as it could not span the blank joining them.
+      addMessageIds(value, references);
+    }
     if (references.size() > MAX_REFERENCES_KEPT) {
       references = references.subList(references.size() - MAX_REFERENCES_KEPT, references.size());
     }
+    String subject = h.first("subject").orElse(null);
+    String date = h.first("date").orElse(null);
     return new IncomingMessage(mailbox, h.ref(),
-        h.first("message-id").flatMap(v -> messageIds(v).stream().findFirst()).orElse(null),
+        firstMessageId(h.first("message-id").orElse(null)),
         from,
         addresses(h.all("to")),
         addresses(h.all("cc")),
-        h.first("subject").map(IncomingHeaders::decode).orElse(""),
-        h.first("date").map(IncomingHeaders::date).orElse(null),
-        h.first("in-reply-to").flatMap(v -> messageIds(v).stream().findFirst()).orElse(null),
+        subject == null ? "" : decode(subject),
+        date == null ? null : date(date),
+        firstMessageId(h.first("in-reply-to").orElse(null)),
         references,
         h.size(),
         classify(h),
@@ -52,11 +56,64 @@ final class IncomingHeaders {
   /** Message-IDs in a header value, in order. */
   static List<String> messageIds(String value) {
     List<String> ids = new ArrayList<>();
-    Matcher m = MSG_ID.matcher(value == null ? "" : value);
-    while (m.find()) {
-      ids.add(m.group());
-    }
+    addMessageIds(value, ids);
     return ids;
+  }
+
+  /** The first Message-ID in a header value, or {@code null}. */
+  static String firstMessageId(String value) {
+    if (value == null) {
+      return null;
+    }
+    int[] span = new int[2];
+    return nextMessageId(value, 0, span) ? value.substring(span[0], span[1]) : null;
+  }
+
+  private static void addMessageIds(String value, List<String> ids) {
+    if (value == null) {
+      return;
+    }
+    int[] span = new int[2];
+    int from = 0;
+    while (nextMessageId(value, from, span)) {
+      ids.add(value.substring(span[0], span[1]));
+      from = span[1];
+    }
+  }
+
+  /**
+   * Finds the next {@code <id>} at or after {@code from}: a {@code <}, one or more characters that
+   * are neither angle brackets nor whitespace, a {@code >} (what the pattern {@code <[^<>\s]+>}
+   * finds, by a scan: this runs for every header of every message). Sets {@code span} to the
+   * match's start and end.
+   */
+  private static boolean nextMessageId(String value, int from, int[] span) {
+    int n = value.length();
+    int open = value.indexOf('<', from);
+    while (open >= 0) {
+      int i = open + 1;
+      while (i < n && !endsId(value.charAt(i))) {
+        i++;
+      }
+      if (i > open + 1 && i < n && value.charAt(i) == '>') {
+        span[0] = open;
+        span[1] = i + 1;
+        return true;
+      }
+      // No id starts between open and i: none of those characters is a '<'.
+      open = i < n ? value.indexOf('<', i) : -1;
+    }
+    return false;
+  }
+
+  /** The characters {@code [^<>\s]} excludes: angle brackets and the regex's {@code \s}. */
+  private static boolean endsId(char c) {
+    return c == '<' || c == '>' || isRegexBlank(c);
+  }
+
+  /** The regular expressions' {@code \s} (without UNICODE_CHARACTER_CLASS): space, \t, \n, \x0B, \f, \r. */
+  private static boolean isRegexBlank(char c) {
+    return c == ' ' || (c >= '\t' && c <= '\r');
   }
 
   /** An unstructured value (a subject) as the store gets it: see {@link HeaderText#unstructured}. */
@@ -151,10 +208,15 @@ final class IncomingHeaders {
   }
 
   static List<EmailAddress> addresses(List<String> values) {
-    List<EmailAddress> out = new ArrayList<>();
+    if (values.isEmpty()) {
+      return List.of(); // no Cc, most often
+    }
+    List<EmailAddress> out = new ArrayList<>(2);
     for (String value : values) {
       String line = value.indexOf('\n') < 0 ? value : LINE_BREAK.matcher(value).replaceAll("");
+      int before = out.size();
       if (!simpleAddresses(line, out)) {
+        out.subList(before, out.size()).clear(); // what the simple reading added before it gave up
         parsedAddresses(line, out);
       }
     }
@@ -167,8 +229,8 @@ final class IncomingHeaders {
    * without Jakarta Mail's parser, which costs more than the rest of the header stage together. A
    * value with anything that needs the full grammar (quotes, comments, encoded words, control
    * characters, a colon that does not open a group) is left to {@link #parsedAddresses}, which
-   * gives the same results for the simple shapes. Adds nothing and returns {@code false} when the
-   * value is not simple.
+   * gives the same results for the simple shapes. Returns {@code false} when the value is not
+   * simple, after adding what came before the part that is not (the caller takes it back).
    */
   private static boolean simpleAddresses(String line, List<EmailAddress> out) {
     boolean groups = false;
@@ -186,7 +248,6 @@ final class IncomingHeaders {
         return false;
       }
     }
-    List<EmailAddress> found = new ArrayList<>(2);
     int start = 0;
     while (start <= line.length()) {
       int comma = line.indexOf(',', start);
@@ -217,12 +278,11 @@ final class IncomingHeaders {
         }
       }
       try {
-        found.add(new EmailAddress(address, personal));
+        out.add(new EmailAddress(address, personal));
       } catch (IllegalArgumentException e) {
         return false;
       }
     }
-    out.addAll(found);
     return true;
   }
 
@@ -346,12 +406,18 @@ final class IncomingHeaders {
   /** RFC 3834 and the de-facto headers auto-responders and list servers set. */
   static AutoResponse classify(MessageHeaders h) {
     String returnPath = h.first("return-path").orElse(null);
-    if (returnPath != null && BLANKS.matcher(returnPath).replaceAll("").equals("<>")) {
+    if (returnPath != null && isNullPath(returnPath)) {
       return AutoResponse.BOUNCE;
     }
-    String contentType = h.first("content-type").orElse("").toLowerCase(Locale.ROOT);
-    if (contentType.startsWith("multipart/report") && contentType.contains("delivery-status")) {
-      return AutoResponse.BOUNCE;
+    String contentType = h.first("content-type").orElse("");
+    // Only 'm' and 'M' lower-case to a leading 'm': any other first character rules the bounce type out
+    // without lower-casing the value (which costs a copy for nearly every message: "charset=UTF-8").
+    char first = contentType.isEmpty() ? ' ' : contentType.charAt(0);
+    if (first == 'm' || first == 'M') {
+      contentType = contentType.toLowerCase(Locale.ROOT);
+      if (contentType.startsWith("multipart/report") && contentType.contains("delivery-status")) {
+        return AutoResponse.BOUNCE;
+      }
     }
     String autoSubmitted = h.first("auto-submitted").orElse("no").strip().toLowerCase(Locale.ROOT);
     if (autoSubmitted.startsWith("auto-replied")) {
@@ -372,6 +438,23 @@ final class IncomingHeaders {
       return AutoResponse.AUTO_GENERATED;
     }
     return AutoResponse.NONE;
+  }
+
+  /** Whether the value is {@code <>} once every blank ({@code \s}) is taken out: a null return path. */
+  private static boolean isNullPath(String value) {
+    int seen = 0; // characters other than blanks, which must be '<' then '>'
+    for (int i = 0; i < value.length(); i++) {
+      char c = value.charAt(i);
+      if (isRegexBlank(c)) {
+        continue;
+      }
+      if (seen == 0 && c == '<' || seen == 1 && c == '>') {
+        seen++;
+      } else {
+        return false;
+      }
+    }
+    return seen == 2;
   }
 
   /**

@@ -219,6 +219,26 @@ final class DeliveryReportsTest {
     assertThat(DeliveryReports.mayBe(message("ann@x.test", "Re: undeliverable goods", null))).isFalse();
   }
 
+  @Test
+  void mayBe_bySubject_answersAsTheSubjectPatternAlone() {
+    // mayBe skips the pattern when the subject's first letter can begin none of its words.
+    java.util.regex.Pattern subject = java.util.regex.Pattern.compile("(?i)^\\s*(?:undeliverable|undelivered mail"
+        + "|delivery status notification|failure notice|mail delivery failed|returned mail|delivery failure"
+        + "|non-?delivery|delayed mail|warning: could not send|mail delivery system|delivery has failed"
+        + "|unzustellbar|non remis|message not delivered)");
+    List<String> words = List.of("Undeliverable", "undelivered mail", "DELIVERY STATUS NOTIFICATION", "Failure notice",
+        "Mail delivery failed", "Returned mail", "delivery failure", "Non-delivery", "nondelivery", "Delayed Mail",
+        "Warning: could not send", "Mail Delivery System", "Delivery has failed", "Unzustellbar", "Non remis",
+        "Message not delivered", "Question 1", "Re: Undeliverable", "", "x", "\u00dcnzustellbar");
+    for (String word : words) {
+      for (String lead : List.of("", " ", "\t", " \u000b\f\r\n ", "\u00a0")) {
+        String s = lead + word + ": Proposal";
+        assertThat(DeliveryReports.mayBe(message("ann@x.test", s, null))).as(s)
+            .isEqualTo(subject.matcher(s).find());
+      }
+    }
+  }
+
   private static IncomingMessage message(String from, String subject, String returnPath) {
     Map<String, List<String>> h = new LinkedHashMap<>();
     h.put("from", List.of(from));

@@ -173,6 +173,44 @@ final class IncomingHeadersTest {
   }
 
   @Test
+  void messageIds_andNullReturnPath_findWhatTheFormerRegularExpressionsFound() {
+    // The scans replaced <[^<>\s]+> and "blanks removed equals <>": pinned against them on many values.
+    java.util.regex.Pattern id = java.util.regex.Pattern.compile("<[^<>\\s]+>");
+    java.util.regex.Pattern blanks = java.util.regex.Pattern.compile("\\s");
+    String alphabet = "<>a@ \t\n\u000b\f\r,\u00a0(";
+    java.util.Random random = new java.util.Random(15);
+    for (int round = 0; round < 20_000; round++) {
+      StringBuilder b = new StringBuilder();
+      for (int i = random.nextInt(12); i > 0; i--) {
+        b.append(alphabet.charAt(random.nextInt(alphabet.length())));
+      }
+      String value = b.toString();
+      List<String> expected = new java.util.ArrayList<>();
+      java.util.regex.Matcher m = id.matcher(value);
+      while (m.find()) {
+        expected.add(m.group());
+      }
+      assertThat(IncomingHeaders.messageIds(value)).as(value).isEqualTo(expected);
+      assertThat(IncomingHeaders.firstMessageId(value)).as(value).isEqualTo(expected.isEmpty() ? null : expected.get(0));
+      boolean nullPath = blanks.matcher(value).replaceAll("").equals("<>");
+      assertThat(classify("Return-Path", value) == AutoResponse.BOUNCE).as(value).isEqualTo(nullPath);
+    }
+  }
+
+  @Test
+  void parse_whenAnAddressListTurnsOutNotSimpleAfterItsFirstMember_listsEachAddressOnce() {
+    IncomingMessage m = parse("To", "a@example.com, J. Doe <c@example.com>", "To", "e@example.com");
+    assertThat(m.to()).containsExactly(EmailAddress.of("a@example.com"), EmailAddress.of("c@example.com", "J. Doe"),
+        EmailAddress.of("e@example.com"));
+  }
+
+  @Test
+  void parse_readsReferencesSplitOverSeveralValues_asOneList() {
+    IncomingMessage m = parse("References", "<a@b> <c@", "References", "d> <e@f>");
+    assertThat(m.references()).containsExactly("<a@b>", "<e@f>");
+  }
+
+  @Test
   void classify_recognisesAutoRepliesBulkMailAndBounces() {
     assertThat(classify("Auto-Submitted", "auto-replied (vacation)")).isEqualTo(AutoResponse.AUTO_REPLY);
     assertThat(classify("Auto-Submitted", "Auto-Generated")).isEqualTo(AutoResponse.AUTO_GENERATED);

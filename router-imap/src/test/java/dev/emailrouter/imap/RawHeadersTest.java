@@ -29,6 +29,16 @@ final class RawHeadersTest {
   }
 
   @Test
+  void parse_keepsThreeOrMoreValuesOfOneNameInOrder() {
+    Map<String, List<String>> headers = parse(("Received: 1\r\nTo: x@y.test\r\nReceived: 2\r\nreceived: 3\r\n"
+        + "Received: 4\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+
+    assertThat(headers.keySet()).containsExactly("received", "to");
+    assertThat(headers.get("received")).containsExactly("1", "2", "3", "4");
+    assertThat(headers.get("to")).containsExactly("x@y.test");
+  }
+
+  @Test
   void parse_readsUtf8AndFallsBackToLatin1() {
     byte[] utf8 = "Subject: Réponse\r\n".getBytes(StandardCharsets.UTF_8);
     byte[] latin1 = "Subject: Réponse\n".getBytes(StandardCharsets.ISO_8859_1);

@@ -27,7 +27,8 @@ public final class RawHeaders {
    * @param bytes the message or its header block
    * @param offset where the block starts
    * @param length how many bytes there are from {@code offset}
-   * @return raw values by lower-case name, in message order
+   * @return raw values by lower-case name, in message order; the lists are for reading only (a
+   *     single value's list is unmodifiable)
    */
   public static Map<String, List<String>> parse(byte[] bytes, int offset, int length) {
     Map<String, List<String>> headers = new LinkedHashMap<>();
@@ -73,7 +74,19 @@ public final class RawHeaders {
 
   private static void add(Map<String, List<String>> headers, String name, StringBuilder value) {
     if (name != null && !name.isEmpty()) {
-      headers.computeIfAbsent(name, n -> new ArrayList<>(1)).add(value.toString().strip());
+      String v = value.toString().strip();
+      List<String> before = headers.get(name);
+      if (before == null) {
+        // Most headers occur once: an unmodifiable list, which MessageHeaders keeps without a copy.
+        headers.put(name, List.of(v));
+      } else if (before.size() == 1) {
+        List<String> more = new ArrayList<>(2);
+        more.add(before.get(0));
+        more.add(v);
+        headers.put(name, more);
+      } else {
+        before.add(v);
+      }
     }
   }
 
