@@ -39,9 +39,10 @@ public final class ScheduledRouter implements AutoCloseable {
     this.ticking = scheduler.scheduleWithFixedDelay(() -> {
       try {
         onReport.accept(engine.tick());
-      } catch (RuntimeException e) {
-        // tick() itself never throws for mail problems; this guards the host's own callback, because an
-        // exception escaping a scheduled task silently cancels every later run.
+      } catch (RuntimeException | Error e) {
+        // tick() itself never throws for mail problems; this guards the host's own callback and store (an
+        // AssertionError or a class that failed to load is an Error), because anything escaping a scheduled
+        // task silently cancels every later run.
         LOG.error("tick callback failed", e);
       }
     }, 0, delay.toMillis(), TimeUnit.MILLISECONDS);

@@ -62,6 +62,25 @@ final class ScheduledRouterTest {
   }
 
   @Test
+  void start_whenTheCallbackThrowsAnError_keepsTicking() throws Exception {
+    // An Error escaping a ScheduledExecutorService task cancels every later run without a word.
+    AtomicInteger reports = new AtomicInteger();
+    CountDownLatch sent = new CountDownLatch(1);
+
+    try (ScheduledRouter router = ScheduledRouter.start(engine, DELAY, report -> {
+      if (reports.incrementAndGet() == 1) {
+        store.add(email("email-1"));
+        throw new AssertionError("the host's invariant broke");
+      }
+      if (!report.sent().isEmpty()) {
+        sent.countDown();
+      }
+    })) {
+      assertThat(sent.await(30, TimeUnit.SECONDS)).as("a tick after the Error sent the email").isTrue();
+    }
+  }
+
+  @Test
   void start_whenTheCallbackThrows_keepsTicking() throws Exception {
     AtomicInteger reports = new AtomicInteger();
     CountDownLatch sent = new CountDownLatch(1);

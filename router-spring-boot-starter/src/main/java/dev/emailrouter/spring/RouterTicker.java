@@ -47,7 +47,7 @@ final class RouterTicker implements SmartLifecycle {
    * @param report its report, or {@code null} when it threw
    * @param failure what it threw, or {@code null}
    */
-  record Outcome(Instant finishedAt, TickReport report, RuntimeException failure) {
+  record Outcome(Instant finishedAt, TickReport report, Throwable failure) {
   }
 
   RouterTicker(RouterEngine engine, TickCall tickCall, Duration initialDelay, Duration interval,
@@ -122,9 +122,11 @@ final class RouterTicker implements SmartLifecycle {
         }
       }
       last = new Outcome(Instant.now(), report, null);
-    } catch (RuntimeException e) {
-      // tick() throws only for a closed engine or a bug; the schedule goes on, health says DOWN.
-      LOG.warn("tick failed: {}", e.toString(), e);
+    } catch (RuntimeException | Error e) {
+      // tick() throws only for a closed engine, a bug, or an Error from the host's store (an
+      // AssertionError, a class that failed to load). An Error is recorded too: otherwise Spring's
+      // scheduler would log it and go on while health still showed the last good tick as UP.
+      LOG.error("tick failed: {}", e.toString(), e);
       last = new Outcome(Instant.now(), null, e);
     } finally {
       running.unlock();

@@ -90,4 +90,25 @@ final class RouterTickerTest {
     assertThat(ticker.isRunning()).isFalse();
     assertThat(ticks.get()).isGreaterThanOrEqualTo(2);
   }
+
+  @Test
+  void start_whenATickThrowsAnError_recordsIt_andGoesOnTicking() throws Exception {
+    // A host's store throwing an AssertionError, or a class of it failing to load: unrecorded, health
+    // would go on showing the last good tick as UP.
+    CountDownLatch twice = new CountDownLatch(2);
+    RouterTicker ticker = new RouterTicker(engine, e -> {
+      twice.countDown();
+      throw new AssertionError("store invariant broken");
+    }, Duration.ZERO, Duration.ofMillis(1), Duration.ofSeconds(30));
+    ticker.start();
+
+    boolean tickedAgain = twice.await(10, TimeUnit.SECONDS);
+    ticker.stop();
+
+    assertThat(tickedAgain).isTrue();
+    assertThat(ticker.lastOutcome()).hasValueSatisfying(o -> {
+      assertThat(o.report()).isNull();
+      assertThat(o.failure()).isInstanceOf(AssertionError.class).hasMessage("store invariant broken");
+    });
+  }
 }
