@@ -218,8 +218,9 @@ final class IncomingHeaders {
   }
 
   private static EmailAddress firstAddress(String value) {
-    List<EmailAddress> all = addresses(List.of(value));
-    return all.isEmpty() ? null : all.get(0);
+    List<EmailAddress> out = new ArrayList<>(2);
+    addAddresses(value, out); // without a list around the value and a copy of the result
+    return out.isEmpty() ? null : out.get(0);
   }
 
   static List<EmailAddress> addresses(List<String> values) {
@@ -228,14 +229,19 @@ final class IncomingHeaders {
     }
     List<EmailAddress> out = new ArrayList<>(2);
     for (String value : values) {
-      String line = value.indexOf('\n') < 0 ? value : LINE_BREAK.matcher(value).replaceAll("");
-      int before = out.size();
-      if (!simpleAddresses(line, out)) {
-        out.subList(before, out.size()).clear(); // what the simple reading added before it gave up
-        parsedAddresses(line, out);
-      }
+      addAddresses(value, out);
     }
     return List.copyOf(out);
+  }
+
+  /** Adds the addresses in one header value to {@code out}. */
+  private static void addAddresses(String value, List<EmailAddress> out) {
+    String line = value.indexOf('\n') < 0 ? value : LINE_BREAK.matcher(value).replaceAll("");
+    int before = out.size();
+    if (!simpleAddresses(line, out)) {
+      out.subList(before, out.size()).clear(); // what the simple reading added before it gave up
+      parsedAddresses(line, out);
+    }
   }
 
   /**
