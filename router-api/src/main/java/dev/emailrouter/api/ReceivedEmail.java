@@ -96,7 +96,7 @@ public record ReceivedEmail(
     if (dedupKey.isBlank()) {
       throw new IllegalArgumentException("dedupKey must not be blank");
     }
-    if (contentDigest != null && !contentDigest.matches("sha256:[0-9a-f]{64}")) {
+    if (contentDigest != null && !isSha256Digest(contentDigest)) {
       throw new IllegalArgumentException("contentDigest must be sha256: and 64 lower-case hex digits, was "
           + EmailAddress.quote(contentDigest));
     }
@@ -419,5 +419,22 @@ public record ReceivedEmail(
           textBody, htmlBody, attachments, droppedAttachments, inReplyTo, references, correlation, decision,
           contentDigest);
     }
+  }
+
+  /**
+   * Whether the text is {@code sha256:} and 64 lower-case hex digits, checked without {@link
+   * String#matches}, which compiles its pattern on every call (twice per received email).
+   */
+  private static boolean isSha256Digest(String s) {
+    if (s.length() != 7 + 64 || !s.startsWith("sha256:")) {
+      return false;
+    }
+    for (int i = 7; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (!(c >= '0' && c <= '9' || c >= 'a' && c <= 'f')) {
+        return false;
+      }
+    }
+    return true;
   }
 }

@@ -58,4 +58,16 @@ final class ReceivedEmailTest {
         .build())
         .isInstanceOf(NullPointerException.class).hasMessage("dedupKey");
   }
+
+  @Test
+  void build_withAContentDigestNotSha256AndLowerCaseHex_refusesIt() {
+    ReceivedEmail.Builder b = ReceivedEmail.builder().dedupKey("k").mailbox("mb").owner(OWNER).receivedAt(NOW)
+        .decision(DECISION);
+    assertThat(b.contentDigest("sha256:" + "0123456789abcdef".repeat(4)).build().contentDigest()).hasSize(71);
+    for (String bad : List.of("sha256:" + "AB".repeat(32), "sha256:" + "ab".repeat(31), "sha256:" + "ab".repeat(33),
+        "sha1:" + "ab".repeat(33), "sha256:" + "ab".repeat(31) + "ag", "")) {
+      assertThatThrownBy(() -> b.contentDigest(bad).build()).as(bad).isInstanceOf(IllegalArgumentException.class)
+          .hasMessageStartingWith("contentDigest must be sha256:");
+    }
+  }
 }

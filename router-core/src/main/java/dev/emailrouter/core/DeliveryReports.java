@@ -103,15 +103,41 @@ final class DeliveryReports {
       return true;
     }
     if (m.from() != null) {
-      String local = m.from().address().toLowerCase(Locale.ROOT);
-      int at = local.indexOf('@');
-      local = at < 0 ? local : local.substring(0, at);
-      if (local.equals("mailer-daemon") || local.equals("postmaster") || local.equals("mail-daemon")
-          || local.equals("mailerdaemon") || local.startsWith("microsoftexchange")) { // Exchange Online's NDR sender
+      String address = m.from().address();
+      int at = address.indexOf('@');
+      int end = at < 0 ? address.length() : at;
+      if (localIs(address, end, "mailer-daemon") || localIs(address, end, "postmaster")
+          || localIs(address, end, "mail-daemon") || localIs(address, end, "mailerdaemon")
+          || localStarts(address, end, "microsoftexchange")) { // Exchange Online's NDR sender
         return true;
       }
     }
     return mayStartBounceSubject(m.subject()) && BOUNCE_SUBJECT.matcher(m.subject()).find();
+  }
+
+  /**
+   * Whether the local part {@code address[0, end)} is {@code word} (lower-case ASCII) in any ASCII
+   * case, without a lower-case copy per message: no other character lower-cases to one of these
+   * words' letters (only the Kelvin sign becomes an ASCII letter, k, which none of them has).
+   */
+  private static boolean localIs(String address, int end, String word) {
+    return end == word.length() && localStarts(address, end, word);
+  }
+
+  private static boolean localStarts(String address, int end, String word) {
+    if (end < word.length()) {
+      return false;
+    }
+    for (int i = 0; i < word.length(); i++) {
+      char c = address.charAt(i);
+      if (c >= 'A' && c <= 'Z') {
+        c += 'a' - 'A';
+      }
+      if (c != word.charAt(i)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /**

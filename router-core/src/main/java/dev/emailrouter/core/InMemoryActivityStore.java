@@ -477,13 +477,17 @@ public final class InMemoryActivityStore implements ActivityStore {
         return new ReceiveResult(existing, false, receivedByKey.get(email.dedupKey()).contentDigest());
       }
     }
-    // Attachment streams are valid during this call only: keep the bytes.
-    List<Attachment> kept = new ArrayList<>();
-    for (Attachment a : email.attachments()) {
-      byte[] bytes = readAll(a.content());
-      kept.add(new Attachment(a.fileName(), a.contentType(), bytes.length, ContentSource.ofBytes(bytes)));
+    // Attachment streams are valid during this call only: keep the bytes. Without attachments (most
+    // mail) the email is kept as it came: it is immutable, and a copy validated it all over again.
+    ReceivedEmail copy = email;
+    if (!email.attachments().isEmpty()) {
+      List<Attachment> kept = new ArrayList<>();
+      for (Attachment a : email.attachments()) {
+        byte[] bytes = readAll(a.content());
+        kept.add(new Attachment(a.fileName(), a.contentType(), bytes.length, ContentSource.ofBytes(bytes)));
+      }
+      copy = email.toBuilder().attachments(kept).build();
     }
-    ReceivedEmail copy = email.toBuilder().attachments(kept).build();
     synchronized (lock) {
       String existing = receivedIdByKey.get(email.dedupKey());
       if (existing != null) {

@@ -27,30 +27,45 @@ final class IncomingHeaders {
   private IncomingHeaders() {}
 
   static IncomingMessage parse(String mailbox, MessageHeaders h) {
-    String fromValue = h.first("from").orElse(null);
+    String fromValue = first(h, "from");
     EmailAddress from = fromValue == null ? null : firstAddress(fromValue);
     List<String> references = new ArrayList<>();
-    for (String value : h.all("references")) {
+    for (String value : all(h, "references")) {
       // Each value on its own: an id never spans two values, as it could not span the blank joining them.
       addMessageIds(value, references);
     }
     if (references.size() > MAX_REFERENCES_KEPT) {
       references = references.subList(references.size() - MAX_REFERENCES_KEPT, references.size());
     }
-    String subject = h.first("subject").orElse(null);
-    String date = h.first("date").orElse(null);
+    String subject = first(h, "subject");
+    String date = first(h, "date");
     return new IncomingMessage(mailbox, h.ref(),
-        firstMessageId(h.first("message-id").orElse(null)),
+        firstMessageId(first(h, "message-id")),
         from,
-        addresses(h.all("to")),
-        addresses(h.all("cc")),
+        addresses(all(h, "to")),
+        addresses(all(h, "cc")),
         subject == null ? "" : decode(subject),
         date == null ? null : date(date),
-        firstMessageId(h.first("in-reply-to").orElse(null)),
+        firstMessageId(first(h, "in-reply-to")),
         references,
         h.size(),
         classify(h),
         h);
+  }
+
+  /**
+   * The first value of a header, or {@code null}: {@link MessageHeaders#first} without its
+   * lower-casing of the name (these names are lower case already, as the map's keys are) and its
+   * Optional, for the dozen lookups per message.
+   */
+  private static String first(MessageHeaders h, String lowerCaseName) {
+    List<String> values = h.headers().get(lowerCaseName);
+    return values == null || values.isEmpty() ? null : values.get(0);
+  }
+
+  /** Every value of a header: {@link MessageHeaders#all} for a lower-case name. */
+  private static List<String> all(MessageHeaders h, String lowerCaseName) {
+    return h.headers().getOrDefault(lowerCaseName, List.of());
   }
 
   /** Message-IDs in a header value, in order. */
@@ -203,8 +218,9 @@ final class IncomingHeaders {
   }
 
   private static EmailAddress firstAddress(String value) {
-    List<EmailAddress> all = addresses(List.of(value));
-    return all.isEmpty() ? null : all.get(0);
+    List<EmailAddress> out = new ArrayList<>(2);
+    addAddresses(value, out); // without a list around the value and a copy of the result
+    return out.isEmpty() ? null : out.get(0);
   }
 
   static List<EmailAddress> addresses(List<String> values) {
@@ -213,14 +229,19 @@ final class IncomingHeaders {
     }
     List<EmailAddress> out = new ArrayList<>(2);
     for (String value : values) {
-      String line = value.indexOf('\n') < 0 ? value : LINE_BREAK.matcher(value).replaceAll("");
-      int before = out.size();
-      if (!simpleAddresses(line, out)) {
-        out.subList(before, out.size()).clear(); // what the simple reading added before it gave up
-        parsedAddresses(line, out);
-      }
+      addAddresses(value, out);
     }
     return List.copyOf(out);
+  }
+
+  /** Adds the addresses in one header value to {@code out}. */
+  private static void addAddresses(String value, List<EmailAddress> out) {
+    String line = value.indexOf('\n') < 0 ? value : LINE_BREAK.matcher(value).replaceAll("");
+    int before = out.size();
+    if (!simpleAddresses(line, out)) {
+      out.subList(before, out.size()).clear(); // what the simple reading added before it gave up
+      parsedAddresses(line, out);
+    }
   }
 
   /**
@@ -405,11 +426,12 @@ final class IncomingHeaders {
 
   /** RFC 3834 and the de-facto headers auto-responders and list servers set. */
   static AutoResponse classify(MessageHeaders h) {
-    String returnPath = h.first("return-path").orElse(null);
+    String returnPath = first(h, "return-path");
     if (returnPath != null && isNullPath(returnPath)) {
       return AutoResponse.BOUNCE;
     }
-    String contentType = h.first("content-type").orElse("");
+    String contentType = first(h, "content-type");
+    contentType = contentType == null ? "" : contentType;
     // Only 'm' and 'M' lower-case to a leading 'm': any other first character rules the bounce type out
     // without lower-casing the value (which costs a copy for nearly every message: "charset=UTF-8").
     char first = contentType.isEmpty() ? ' ' : contentType.charAt(0);
@@ -419,22 +441,23 @@ final class IncomingHeaders {
         return AutoResponse.BOUNCE;
       }
     }
-    String autoSubmitted = h.first("auto-submitted").orElse("no").strip().toLowerCase(Locale.ROOT);
+    String autoSubmitted = first(h, "auto-submitted");
+    autoSubmitted = autoSubmitted == null ? "no" : autoSubmitted.strip().toLowerCase(Locale.ROOT);
     if (autoSubmitted.startsWith("auto-replied")) {
       return AutoResponse.AUTO_REPLY;
     }
     if (!autoSubmitted.startsWith("no") && !autoSubmitted.isEmpty()) {
       return AutoResponse.AUTO_GENERATED;
     }
-    if (h.first("x-autoreply").isPresent() || h.first("x-autorespond").isPresent()) {
+    if (first(h, "x-autoreply") != null || first(h, "x-autorespond") != null) {
       return AutoResponse.AUTO_REPLY;
     }
-    String precedence = h.first("precedence").orElse("").strip().toLowerCase(Locale.ROOT);
+    String precedence = first(h, "precedence");
+    precedence = precedence == null ? "" : precedence.strip().toLowerCase(Locale.ROOT);
     if (precedence.equals("bulk") || precedence.equals("junk") || precedence.equals("list")) {
       return AutoResponse.AUTO_GENERATED;
     }
-    if (h.first("list-id").isPresent() || h.first("x-auto-response-suppress").isPresent()
-        || h.first("x-loop").isPresent()) {
+    if (first(h, "list-id") != null || first(h, "x-auto-response-suppress") != null || first(h, "x-loop") != null) {
       return AutoResponse.AUTO_GENERATED;
     }
     return AutoResponse.NONE;

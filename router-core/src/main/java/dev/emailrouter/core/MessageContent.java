@@ -284,7 +284,10 @@ final class MessageContent implements AutoCloseable {
    */
   private String readText(Part part, String what) throws MessagingException {
     try (InputStream in = part.getInputStream()) {
-      return text(in.readAllBytes(), part);
+      // Sized by what the stream says it holds (exact for an undecoded part of the in-memory
+      // message, an estimate through a decoder): one array, where readAllBytes() gathered 8 KB
+      // chunks and copied them again; readAll copes with an estimate that is wrong.
+      return text(readAll(in, in.available()), part);
     } catch (IOException | MessagingException | RuntimeException e) {
       degraded.add(what + ": " + reason(e) + "; kept undecoded");
       try (InputStream in = raw(part)) {

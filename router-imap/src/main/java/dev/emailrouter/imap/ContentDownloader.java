@@ -3,6 +3,7 @@ package dev.emailrouter.imap;
 import dev.emailrouter.api.ContentSource;
 import dev.emailrouter.api.RawMessage;
 import jakarta.mail.MessagingException;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -10,7 +11,6 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -150,9 +150,14 @@ final class ContentDownloader {
         "UID FETCH " + UidSets.of(uids, UidSets.PER_COMMAND).get(0) + " (UID BODY.PEEK[])", null);
     for (FetchResponses.Fetched f : FetchResponses.byUid(responses, uids, mailbox).values()) {
       if (f.body != null && f.body.getByteArray() != null) {
+        // Not copied out: the literal lies in its own response's buffer (Angus reads each response
+        // of a command into a new array), which nothing else writes or keeps.
         ByteArray ba = f.body.getByteArray();
-        byte[] bytes = Arrays.copyOfRange(ba.getBytes(), ba.getStart(), ba.getStart() + ba.getCount());
-        into.put(f.uid, new RawMessage(Long.toString(f.uid), bytes.length, ContentSource.ofBytes(bytes)));
+        byte[] buffer = ba.getBytes();
+        int start = ba.getStart();
+        int count = ba.getCount();
+        into.put(f.uid, new RawMessage(Long.toString(f.uid), count,
+            () -> new ByteArrayInputStream(buffer, start, count)));
       }
     }
   }

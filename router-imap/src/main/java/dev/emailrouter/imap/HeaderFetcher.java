@@ -11,12 +11,12 @@ import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.function.Consumer;
 import org.eclipse.angus.mail.iap.Response;
@@ -214,18 +214,27 @@ final class HeaderFetcher {
           + "unreadable (first: {}); not attributed", mailbox, answers.unattributed, answers.example);
     }
     List<MessageHeaders> found = new ArrayList<>(answers.byUid.size());
-    Set<Long> answered = new HashSet<>();
-    for (Answer a : answers.byUid.values()) {
-      if (a.headers != null) {
+    for (Long uid : uids) { // in UID order
+      Answer a = answers.byUid.get(uid);
+      if (a != null && a.headers != null) {
         found.add(new MessageHeaders(Long.toString(a.uid), a.size, a.receivedAt, a.headers));
-        answered.add(a.uid);
         if (a.size >= 0) {
-          sizes.put(a.uid, a.size);
+          sizes.put(uid, a.size);
         }
         log.trace("{}: UID {} has {} bytes", mailbox, a.uid, a.size);
       }
     }
-    FetchResponses.requireGone(connection, settings, uids, answered, "headers");
+    // Only UIDs asked for are answers (Answers drops the others): as many answered as asked means
+    // every one was, and no UID SEARCH is needed to tell the unanswered apart.
+    if (found.size() < uids.size()) {
+      Set<Long> answered = new HashSet<>();
+      for (Answer a : answers.byUid.values()) {
+        if (a.headers != null) {
+          answered.add(a.uid);
+        }
+      }
+      FetchResponses.requireGone(connection, settings, uids, answered, "headers");
+    }
     return found;
   }
 
@@ -236,12 +245,13 @@ final class HeaderFetcher {
    */
   private static final class Answers implements Consumer<FetchItems> {
     private final Set<Long> asked;
-    final TreeMap<Long, Answer> byUid = new TreeMap<>();
+    final Map<Long, Answer> byUid;
     int unattributed;
     String example;
 
     Answers(Set<Long> asked) {
       this.asked = asked;
+      this.byUid = new HashMap<>(asked.size() * 4 / 3 + 1);
     }
 
     @Override
