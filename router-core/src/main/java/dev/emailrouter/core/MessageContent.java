@@ -299,10 +299,6 @@ final class MessageContent implements AutoCloseable {
   }
 
   /**
-   * A text part's bytes in its charset, UTF-7 included (the JDK has no charset for it); an
-   * unknown or missing charset is read as UTF-8, malformed bytes as replacement characters.
-   */
-  /**
    * The whole stream, read straight into an array of the size the server gave: one copy, where
    * {@link InputStream#readAllBytes()} through a filtering stream (the digest's) gathers 8 KB
    * chunks and copies them again, about a sixth of the CPU of tracking a 20 KB message. A size
@@ -328,6 +324,10 @@ final class MessageContent implements AutoCloseable {
     return more.toByteArray();
   }
 
+  /**
+   * A text part's bytes in its charset, UTF-7 included (the JDK has no charset for it); an
+   * unknown or missing charset is read as UTF-8, malformed bytes as replacement characters.
+   */
   private static String text(byte[] bytes, Part part) {
     String text = null;
     try {
