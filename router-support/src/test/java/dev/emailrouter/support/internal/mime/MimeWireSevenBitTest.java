@@ -8,7 +8,7 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /** The 7bit test of a text body, read eight bytes at a time, against a plain loop over its characters. */
-final class MimeWireTest {
+final class MimeWireSevenBitTest {
 
   /** The rule as a loop over the characters: the length with CRLF line ends, or -1 when not 7bit. */
   private static int expected(String text) {
