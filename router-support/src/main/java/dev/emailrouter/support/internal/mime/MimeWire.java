@@ -44,12 +44,19 @@ final class MimeWire {
       InternetAddress[] cc, String messageId, String inReplyTo, String references, String subject) {}
 
   /**
+   * The message's bytes, and whether a line of them may start with "." (which the SMTP data
+   * doubles): never a header line, a boundary or a base64 line; a line of a 7bit body where its
+   * text has one; any line of a quoted-printable body, unchecked. The bytes are US-ASCII.
+   */
+  record Wire(byte[] bytes, boolean leadingDot) {}
+
+  /**
    * The message's bytes.
    *
    * @param text the plain text body, or {@code null}
    * @param html the HTML body, or {@code null}; with no body at all, an empty text/plain one
    */
-  static byte[] write(Headers h, String text, String html) {
+  static Wire write(Headers h, String text, String html) {
     Body plain = text == null && html == null ? Body.of("plain", "") : text == null ? null : Body.of("plain", text);
     Body rich = html == null ? null : Body.of("html", html);
     StringBuilder head = new StringBuilder(512);
@@ -89,7 +96,7 @@ final class MimeWire {
       rich.writePart(out);
       out.write(CRLF);
       out.write(close);
-      return out.bytes();
+      return new Wire(out.bytes(), plain.leadingDot() || rich.leadingDot());
     }
     Body only = plain != null ? plain : rich;
     boolean endLine = !only.endsWithLineBreak();
@@ -100,7 +107,7 @@ final class MimeWire {
     if (endLine) {
       out.write(CRLF);
     }
-    return out.bytes();
+    return new Wire(out.bytes(), only.leadingDot());
   }
 
   private static void header(StringBuilder out, String name, String value) {
@@ -325,6 +332,18 @@ final class MimeWire {
 
     int size() {
       return partHeaders.length + length;
+    }
+
+    /**
+     * Whether a line of the written body may start with "." : for 7bit text, where the text starts
+     * with one or has one after a CR or LF (String.indexOf, not a loop over the characters); base64
+     * never; quoted-printable may.
+     */
+    boolean leadingDot() {
+      if (ascii == null) {
+        return !encoding.equals("base64");
+      }
+      return ascii.startsWith(".") || ascii.indexOf("\n.") >= 0 || ascii.indexOf("\r.") >= 0;
     }
 
     boolean endsWithLineBreak() {
