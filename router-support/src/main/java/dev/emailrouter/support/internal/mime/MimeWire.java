@@ -7,6 +7,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
@@ -302,24 +303,27 @@ final class MimeWire {
     private final byte[] partHeaders;
     /** The 7bit text written as it is but for line ends, or {@code null} when {@link #encoded} holds the bytes. */
     private final String ascii;
+    /** The 7bit text's bytes and bare line ends, or {@code null} when {@link #encoded} holds the bytes. */
+    private final SevenBit seven;
     private final byte[] encoded;
     private final int length;
 
-    private Body(String subtype, int encoding, String ascii, byte[] encoded, int length) {
+    private Body(String subtype, int encoding, String ascii, SevenBit seven, byte[] encoded, int length) {
       this.encoding = ENCODINGS[encoding];
       this.partHeaders = PART_HEADERS[(subtype.equals("html") ? ENCODINGS.length : 0) + encoding];
       this.ascii = ascii;
+      this.seven = seven;
       this.encoded = encoded;
       this.length = length;
     }
 
     static Body of(String subtype, String text) {
-      int asciiLength = sevenBitLength(text);
-      if (asciiLength >= 0) {
-        return new Body(subtype, 0, text, null, asciiLength);
+      byte[] raw = text.getBytes(StandardCharsets.UTF_8);
+      SevenBit seven = sevenBit(raw, text);
+      if (seven != null) {
+        return new Body(subtype, 0, text, seven, null, seven.length());
       }
       // Not 7bit as it is: its UTF-8 bytes decide, as Jakarta Mail's rule reads them.
-      byte[] raw = text.getBytes(StandardCharsets.UTF_8);
       long scan = scan(raw);
       int encoding = (int) (scan >>> 32);
       byte[] encoded = switch (encoding) {
@@ -327,7 +331,7 @@ final class MimeWire {
         case 1 -> quotedPrintable(raw);
         default -> base64(raw);
       };
-      return new Body(subtype, encoding, null, encoded, encoded.length);
+      return new Body(subtype, encoding, null, null, encoded, encoded.length);
     }
 
     int size() {
@@ -362,48 +366,39 @@ final class MimeWire {
 
     void writePart(Out out) {
       out.write(partHeaders);
-      if (ascii == null) {
+      if (seven == null) {
         out.write(encoded);
         return;
       }
-      out.count = writeLines(ascii, out.buf, out.count);
+      out.count = seven.writeTo(out.buf, out.count);
+    }
+  }
+
+  /**
+   * A text body that is 7bit as it is: its bytes (US-ASCII) and where its bare CRs and LFs are,
+   * found while checking it, so it is written with every line end CRLF by copying the runs between
+   * them, with no second search for line ends.
+   *
+   * @param bare the indexes of the bare CRs and LFs, ascending, in the first {@code bareCount}
+   */
+  private record SevenBit(byte[] bytes, int[] bare, int bareCount) {
+    int length() {
+      return bytes.length + bareCount;
     }
 
-    /**
-     * Copies ASCII text into the array line by line, each CR, LF or CRLF written as CRLF; the
-     * lines are found with {@link String#indexOf(int, int)} and copied whole, not char by char.
-     *
-     * @return the index after the last byte written
-     */
-    // String.getBytes(int, int, byte[], int) keeps the low 8 bits of each char: exact for ASCII,
-    // and a copy without the encoder a charset would run.
-    @SuppressWarnings("deprecation")
-    private static int writeLines(String text, byte[] buf, int o) {
-      int n = text.length();
-      int lf = text.indexOf('\n');
-      int cr = text.indexOf('\r');
-      int i = 0;
-      while (true) {
-        int end = lf < 0 ? cr : cr < 0 ? lf : Math.min(lf, cr);
-        if (end < 0) {
-          text.getBytes(i, n, buf, o);
-          return o + n - i;
-        }
-        text.getBytes(i, end, buf, o);
-        o += end - i;
+    /** Copies the text into the array, each bare CR or LF written as CRLF; returns the index after it. */
+    int writeTo(byte[] buf, int o) {
+      int start = 0;
+      for (int k = 0; k < bareCount; k++) {
+        int end = bare[k];
+        System.arraycopy(bytes, start, buf, o, end - start);
+        o += end - start;
         buf[o++] = '\r';
         buf[o++] = '\n';
-        i = end + 1;
-        if (end == cr) {
-          if (i < n && text.charAt(i) == '\n') {
-            i++;
-          }
-          cr = text.indexOf('\r', i);
-        }
-        if (lf >= 0 && lf < i) {
-          lf = text.indexOf('\n', i);
-        }
+        start = end + 1;
       }
+      System.arraycopy(bytes, start, buf, o, bytes.length - start);
+      return o + bytes.length - start;
     }
   }
 
@@ -434,12 +429,18 @@ final class MimeWire {
    * a loop over the characters on a 50 KB body.
    */
   static int sevenBitLength(String text) {
-    byte[] b = text.getBytes(StandardCharsets.UTF_8);
+    SevenBit seven = sevenBit(text.getBytes(StandardCharsets.UTF_8), text);
+    return seven == null ? -1 : seven.length();
+  }
+
+  /** {@link #sevenBitLength}'s test on the text's UTF-8 bytes: the body to write, or {@code null} when not 7bit. */
+  private static SevenBit sevenBit(byte[] b, String text) {
     int n = b.length;
     if (n != text.length()) {
-      return -1;
+      return null;
     }
-    int length = n;
+    int[] bare = new int[Math.max(16, n / 64)];
+    int bareCount = 0;
     int lineStart = 0;
     int i = 0;
     for (; i + Long.BYTES <= n; i += Long.BYTES) {
@@ -447,32 +448,43 @@ final class MimeWire {
         int j = i + (Long.numberOfTrailingZeros(special) >>> 3);
         int r = sevenBitByte(b, j, text, lineStart);
         if (r == NOT_7BIT) {
-          return -1;
+          return null;
         }
         if (r != SAME_LINE) {
-          length += r >>> 31;
           lineStart = j + 1;
+          if (r == BARE_LINE_BREAK) {
+            bare = append(bare, bareCount++, j);
+          }
         }
       }
     }
     for (; i < n; i++) {
       int r = sevenBitByte(b, i, text, lineStart);
       if (r == NOT_7BIT) {
-        return -1;
+        return null;
       }
       if (r != SAME_LINE) {
-        length += r >>> 31;
         lineStart = i + 1;
+        if (r == BARE_LINE_BREAK) {
+          bare = append(bare, bareCount++, i);
+        }
       }
     }
-    return n - lineStart > 998 ? -1 : length;
+    return n - lineStart > 998 ? null : new SevenBit(b, bare, bareCount);
+  }
+
+  /** The array with the index put at {@code count}, grown if full. */
+  private static int[] append(int[] indexes, int count, int index) {
+    int[] out = count == indexes.length ? Arrays.copyOf(indexes, 2 * count) : indexes;
+    out[count] = index;
+    return out;
   }
 
   /** {@link #sevenBitByte}: an ordinary byte within a line. */
   private static final int SAME_LINE = 0;
   /** {@link #sevenBitByte}: a line break that is CRLF already (or the CR of one). */
   private static final int LINE_BREAK = 1;
-  /** {@link #sevenBitByte}: a bare CR or LF, which takes one more byte as CRLF (the sign bit counts it). */
+  /** {@link #sevenBitByte}: a bare CR or LF, which takes one more byte as CRLF. */
   private static final int BARE_LINE_BREAK = Integer.MIN_VALUE;
   /** {@link #sevenBitByte}: not 7bit (a control byte, a non-ASCII character, or a line too long). */
   private static final int NOT_7BIT = -1;
