@@ -32,7 +32,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.TreeMap;
-import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -130,6 +129,14 @@ public final class InMemoryActivityStore implements ActivityStore {
   private final Map<String, List<DeliveryReport>> reports = new LinkedHashMap<>();
   private final AtomicLong sequence = new AtomicLong();
   private final AtomicLong trackingNumbers = new AtomicLong();
+  /**
+   * Claim tokens: this store's own prefix and a count, so no two claims it hands out share a token
+   * and a claim from another store does not match. Not a random UUID per claim: that takes
+   * SecureRandom's lock and a SHA-1 round for every email claimed, for a uniqueness a count gives.
+   */
+  private final String claimPrefix = Long.toUnsignedString(java.util.concurrent.ThreadLocalRandom.current().nextLong(),
+      36) + "-";
+  private long claims;
 
   /** Creates an empty store. */
   public InMemoryActivityStore() {}
@@ -231,7 +238,7 @@ public final class InMemoryActivityStore implements ActivityStore {
         for (int i = 0; i < rows.size() && i < request.perSender() && claimed.size() < request.max(); i++) {
           Row row = rows.get(i);
           row.status = EmailStatus.SENDING;
-          row.claimToken = UUID.randomUUID().toString();
+          row.claimToken = claimPrefix + Long.toString(++claims, 36);
           row.leaseUntil = request.leaseUntil();
           claimed.add(new ClaimedEmail(current(row), new Claim(row.email.activityId(), row.claimToken,
               row.leaseUntil)));

@@ -276,10 +276,25 @@ final class SmtpConnection implements Closeable {
    * dot that starts a line (RFC 5321 4.5.2), then the end of data, and sends it all.
    */
   void data(byte[] content) throws IOException {
+    data(content, true);
+  }
+
+  /**
+   * As {@link #data(byte[])}; with {@code leadingDot} false the caller knows no line starts with a
+   * dot, and the bytes are written as they are, not searched for dots (a pass over a large body).
+   */
+  void data(byte[] content, boolean leadingDot) throws IOException {
     if (trace) {
       log.trace("{} C: ({} octets of data)", description, content.length);
     }
-    writeDotStuffed(out, content);
+    if (leadingDot) {
+      writeDotStuffed(out, content);
+    } else {
+      out.write(content);
+      if (content.length > 0 && content[content.length - 1] != '\n') {
+        out.write(CRLF);
+      }
+    }
     out.write(END_OF_DATA);
     out.flush();
   }

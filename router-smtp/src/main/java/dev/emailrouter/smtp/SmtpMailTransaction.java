@@ -100,7 +100,7 @@ final class SmtpMailTransaction {
     if (offered.sizeLimit() >= 0 && content != null) {
       mail.append(" SIZE=").append(content.length);
     }
-    if (offered.eightBitMime() && content != null && SmtpConnection.hasEightBit(content)) {
+    if (offered.eightBitMime() && content != null && composed.mayBeEightBit() && SmtpConnection.hasEightBit(content)) {
       mail.append(" BODY=8BITMIME");
     }
     if (offered.smtpUtf8() && needsUtf8(composed.mailFrom(), envelope)) {
@@ -244,7 +244,7 @@ final class SmtpMailTransaction {
       throws IOException, MessagingException {
     byte[] content = composed.content();
     if (content != null) {
-      c.data(content);
+      c.data(content, composed.mayHaveLeadingDot());
     } else {
       SmtpConnection.DataStream data = c.dataStream();
       composed.message().writeTo(data, NOT_WRITTEN);

@@ -288,6 +288,22 @@ class SmtpRepliesTest {
   }
 
   @Test
+  void send_aDotStartingTheBodyOrALineAfterABareCr_isDoubled() throws IOException {
+    SendResult result = sendOne(script(), TestEmails.email("L-2").textBody(".starts\r.after CR\n").build());
+
+    assertThat(result.outcome()).isEqualTo(Outcome.ACCEPTED);
+    assertThat(server.messages().get(0).data()).contains("\r\n\r\n.starts\r\n.after CR\r\n");
+  }
+
+  @Test
+  void send_aBodyWithoutLeadingDots_arrivesAsComposed() throws IOException {
+    SendResult result = sendOne(script(), TestEmails.email("L-3").textBody("a.b\n c.\n\tdot.\nend").build());
+
+    assertThat(result.outcome()).isEqualTo(Outcome.ACCEPTED);
+    assertThat(server.messages().get(0).data()).contains("\r\n\r\na.b\r\n c.\r\n\tdot.\r\nend\r\n");
+  }
+
+  @Test
   void send_whenTheServerNeverGreets_throwsTransientAfterTheReadTimeout() throws Exception {
     // The kernel completes the TCP handshake from the backlog; nobody ever answers.
     try (ServerSocket mute = new ServerSocket(0, 5, InetAddress.getByName("127.0.0.1"))) {

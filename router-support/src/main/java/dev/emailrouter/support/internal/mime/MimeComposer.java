@@ -97,22 +97,29 @@ public final class MimeComposer {
     private final Map<String, EmailAddress> recipients;
     private final List<SendResult.RecipientResult> unaddressable;
     private final InternetAddress[] bcc;
+    /** Whether a line of {@link #content} may start with "."; true when not known. */
+    private final boolean leadingDot;
+    /** Whether {@link #content} may hold 8-bit bytes; true when not known. */
+    private final boolean eightBit;
 
     Composed(MimeMessage message, String mailFrom, byte[] content, Address[] envelope,
         Map<String, EmailAddress> recipients, List<SendResult.RecipientResult> unaddressable, InternetAddress[] bcc) {
-      this(message, null, null, null, mailFrom, content, envelope, recipients, unaddressable, bcc);
+      this(message, null, null, null, mailFrom, content, true, true, envelope, recipients, unaddressable, bcc);
     }
 
-    /** Composed bytes, their message made only when asked for. */
-    Composed(Session session, InternetAddress from, String messageId, byte[] content, Address[] envelope,
+    /** Composed bytes (US-ASCII, as MimeWire writes them), their message made only when asked for. */
+    Composed(Session session, InternetAddress from, String messageId, MimeWire.Wire wire, Address[] envelope,
         Map<String, EmailAddress> recipients, List<SendResult.RecipientResult> unaddressable, InternetAddress[] bcc) {
-      this(null, session, from, messageId, from.getAddress(), content, envelope, recipients, unaddressable, bcc);
+      this(null, session, from, messageId, from.getAddress(), wire.bytes(), wire.leadingDot(), false, envelope,
+          recipients, unaddressable, bcc);
     }
 
     private Composed(MimeMessage message, Session session, InternetAddress from, String messageId, String mailFrom,
-        byte[] content, Address[] envelope, Map<String, EmailAddress> recipients,
+        byte[] content, boolean leadingDot, boolean eightBit, Address[] envelope, Map<String, EmailAddress> recipients,
         List<SendResult.RecipientResult> unaddressable, InternetAddress[] bcc) {
       this.message = message;
+      this.leadingDot = leadingDot;
+      this.eightBit = eightBit;
       this.session = session;
       this.from = from;
       this.messageId = messageId;
@@ -185,8 +192,30 @@ public final class MimeComposer {
 
     /** The same message with another envelope sender. */
     synchronized Composed withMailFrom(String envelopeFrom) {
-      return new Composed(message, session, from, messageId, envelopeFrom, content, envelope, recipients,
-          unaddressable, bcc);
+      return new Composed(message, session, from, messageId, envelopeFrom, content, leadingDot, eightBit, envelope,
+          recipients, unaddressable, bcc);
+    }
+
+    /**
+     * Whether a line of {@link #content()} may start with ".", which the SMTP data doubles (RFC
+     * 5321 4.5.2); {@code false} only where the composer knows none does, so a transport may then
+     * write the bytes as they are instead of looking for dots.
+     *
+     * @return {@code false} if no line of the content starts with "."; {@code true} if one may, or
+     *     when there is no {@link #content()}
+     */
+    public boolean mayHaveLeadingDot() {
+      return leadingDot;
+    }
+
+    /**
+     * Whether {@link #content()} may hold 8-bit bytes (BODY=8BITMIME, RFC 6152); {@code false} for
+     * the bytes the composer writes itself, which are US-ASCII, so a transport need not look.
+     *
+     * @return {@code false} if every byte of the content is below 0x80; {@code true} if not known
+     */
+    public boolean mayBeEightBit() {
+      return eightBit;
     }
 
     /**
@@ -337,9 +366,9 @@ public final class MimeComposer {
         : MimeUtility.fold("References: ".length(), String.join(" ", email.references()));
     try {
       if (email.attachments().isEmpty() && !jakartaOnly) {
-        byte[] content = MimeWire.write(new MimeWire.Headers(date, from, sender, to, cc, messageId,
+        MimeWire.Wire wire = MimeWire.write(new MimeWire.Headers(date, from, sender, to, cc, messageId,
             email.inReplyTo(), references, email.subject()), email.textBody(), email.htmlBody());
-        return new Composed(session, from, messageId, content, envelope.toArray(new Address[0]), byAddress,
+        return new Composed(session, from, messageId, wire, envelope.toArray(new Address[0]), byAddress,
             unaddressable, bcc);
       }
       MimeMessage message = new FixedIdMimeMessage(session, MimeWire.fitted("Message-ID", messageId));

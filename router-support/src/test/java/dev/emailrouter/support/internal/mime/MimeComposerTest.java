@@ -225,6 +225,40 @@ final class MimeComposerTest {
   }
 
   @Test
+  void composedBytes_sayALineMayStartWithADot_exactlyWhereOneDoes() throws Exception {
+    String[] withDot = {".first", "a\n.b", "a\r.b", "a\r\n.b", "a\n\n.", "Grüße\n.dot"};
+    String[] without = {"", "a.b\n", "a\n b.\n", "a\t.b", "no dot at all\r\n"};
+    for (String text : withDot) {
+      MimeComposer.Composed composed = composer.compose(email("D-1").textBody(text).build());
+      assertThat(composed.mayHaveLeadingDot()).as("%s", text).isTrue();
+      assertThat(new String(composed.content(), StandardCharsets.US_ASCII)).as("%s", text).containsPattern("(?m)^\\.");
+    }
+    for (String text : without) {
+      MimeComposer.Composed composed = composer.compose(email("D-2").textBody(text).htmlBody("<p>" + text + "</p>")
+          .build());
+      assertThat(composed.mayHaveLeadingDot()).as("%s", text).isFalse();
+      assertThat(new String(composed.content(), StandardCharsets.US_ASCII)).as("%s", text)
+          .doesNotContainPattern("(?m)^\\.");
+    }
+    assertThat(composer.compose(email("D-3").textBody("a").htmlBody("<p>\n.</p>").build()).mayHaveLeadingDot())
+        .isTrue();
+    // Jakarta's message (an attachment) is not looked at: a dot may be anywhere.
+    assertThat(composer.composeWithJakarta(email("D-4").build()).mayHaveLeadingDot()).isTrue();
+  }
+
+  @Test
+  void composedBytes_areUsAscii_soTheyNeverAskFor8BitMime() throws Exception {
+    MimeComposer.Composed composed = composer.compose(email("E-8", "kunde@straße.de").subject("Grüße")
+        .textBody("Grüße aus Köln\n").htmlBody("<p>\u20ac</p>").build());
+
+    assertThat(composed.mayBeEightBit()).isFalse();
+    for (byte b : composed.content()) {
+      assertThat(b).isNotNegative();
+    }
+    assertThat(composer.composeWithJakarta(email("E-9").build()).mayBeEightBit()).isTrue();
+  }
+
+  @Test
   void message_ofComposedBytes_isMadeOnceAndWritesThoseBytes() throws Exception {
     MimeComposer.Composed composed = composer.compose(email("L-1").build(), null,
         EmailAddress.of("service@example.test"));
