@@ -60,8 +60,8 @@ final class ManyMailboxesBench {
     Samples first = new Samples();
     Samples idle = new Samples();
     int runs = ctx.bigRuns();
-    for (int run = 0; run < ctx.warmups() + runs; run++) {
-      boolean warm = run < ctx.warmups();
+    for (int run = 0; run < ctx.bigWarmups() + runs; run++) {
+      boolean warm = run < ctx.bigWarmups();
       try (RouterEngine engine = engine(port)) {
         System.gc();
         double firstSeconds = tickSeconds(engine, mailboxes * PER_MAILBOX);
@@ -70,7 +70,7 @@ final class ManyMailboxesBench {
           idleRun.add(tickSeconds(engine, 0));
         }
         System.out.printf("  many mailboxes %s %d: first tick %.2f s, idle tick %.2f s%n", warm ? "warm-up" : "run",
-            warm ? run + 1 : run - ctx.warmups() + 1, firstSeconds, idleRun.median());
+            warm ? run + 1 : run - ctx.bigWarmups() + 1, firstSeconds, idleRun.median());
         if (!warm) {
           first.add(firstSeconds);
           idle.add(idleRun.median());

@@ -143,7 +143,7 @@ final class OutgoingBench {
           .add("postgres-4", () -> received(dump, n, defaults(n, Store.POSTGRES, 4, pg, sink.port(), counts)))
           .add("postgres-2-jvms", () -> received(dump, n, nodes(n, 2, pg, sink.port(), counts)))
           .add("postgres-4-jvms", () -> received(dump, n, nodes(n, 4, pg, sink.port(), counts)))
-          .run(ctx.warmups(), ctx.bigRuns());
+          .run(ctx.bigWarmups(), ctx.bigRuns());
       String scenario = name + ", N=" + String.format("%,d", n) + ", 100 senders, 1 session per engine";
       String memory = rounds.describe("memory", "msg/s", "msg") + perEmail(counts, "memory", n);
       for (String key : List.of("postgres-1", "postgres-2", "postgres-4", "postgres-2-jvms", "postgres-4-jvms",

@@ -84,7 +84,7 @@ final class OutgoingShapesBench {
     Rounds rounds = new Rounds("outgoing mix", "msg/s").recordingTo(ctx.report())
         .add("plain", () -> send(n, false))
         .add("mix", () -> send(n, true))
-        .run(ctx.warmups(), ctx.bigRuns());
+        .run(ctx.bigWarmups(), ctx.bigRuns());
     ctx.report().add(new Report.Row("Outgoing mix, N=" + String.format("%,d", n) + ", default settings, 1 session: "
         + "HTML + text, a 30 KB PDF on every third, 1–5 recipients, non-ASCII subjects and names",
         rounds.describe("mix", "msg/s", "msg"), "same engine, plain text 2 KB, 1 recipient",

@@ -39,7 +39,7 @@ final class TrackedJdbcBench {
       Rounds rounds = new Rounds(name, "msg/s").recordingTo(ctx.report())
           .add("memory", () -> ingest(null))
           .add("postgres", () -> ingest(pg))
-          .run(ctx.warmups(), ctx.bigRuns());
+          .run(ctx.bigWarmups(), ctx.bigRuns());
       String scenario = "Incoming tracked, N=" + String.format("%,d", n) + " × 2 KB, one tick";
       Samples ratio = rounds.ratio("postgres", "memory");
       ctx.report().add(new Report.Row(scenario + ": JdbcActivityStore on PostgreSQL",
