@@ -32,6 +32,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -134,8 +135,8 @@ public final class InMemoryActivityStore implements ActivityStore {
    * and a claim from another store does not match. Not a random UUID per claim: that takes
    * SecureRandom's lock and a SHA-1 round for every email claimed, for a uniqueness a count gives.
    */
-  private final String claimPrefix = Long.toUnsignedString(java.util.concurrent.ThreadLocalRandom.current().nextLong(),
-      36) + "-";
+  private final String claimPrefix = Long.toUnsignedString(ThreadLocalRandom.current().nextLong(), 36) + "-";
+  /** Claims handed out so far; guarded by {@code lock}. */
   private long claims;
 
   /** Creates an empty store. */

@@ -442,9 +442,11 @@ final class MimeWire {
     int[] bare = new int[Math.max(16, n / 64)];
     int bareCount = 0;
     int lineStart = 0;
-    int i = 0;
-    for (; i + Long.BYTES <= n; i += Long.BYTES) {
-      for (long special = special((long) LONGS.get(b, i)); special != 0; special &= special - 1) {
+    for (int i = 0; i < n; i += Long.BYTES) {
+      // The last word may be short: its missing bytes read as 0 (a control byte), masked off.
+      long special = i + Long.BYTES <= n ? special((long) LONGS.get(b, i))
+          : special(tail(b, i)) & ((1L << ((n - i) * Byte.SIZE)) - 1);
+      for (; special != 0; special &= special - 1) {
         int j = i + (Long.numberOfTrailingZeros(special) >>> 3);
         int r = sevenBitByte(b, j, text, lineStart);
         if (r == NOT_7BIT) {
@@ -458,19 +460,16 @@ final class MimeWire {
         }
       }
     }
-    for (; i < n; i++) {
-      int r = sevenBitByte(b, i, text, lineStart);
-      if (r == NOT_7BIT) {
-        return null;
-      }
-      if (r != SAME_LINE) {
-        lineStart = i + 1;
-        if (r == BARE_LINE_BREAK) {
-          bare = append(bare, bareCount++, i);
-        }
-      }
-    }
     return n - lineStart > 998 ? null : new SevenBit(b, bare, bareCount);
+  }
+
+  /** The bytes from {@code i} to the end (fewer than eight) as a word, the first byte lowest. */
+  private static long tail(byte[] b, int i) {
+    long w = 0;
+    for (int k = i; k < b.length; k++) {
+      w |= (b[k] & 0xffL) << ((k - i) * Byte.SIZE);
+    }
+    return w;
   }
 
   /** The array with the index put at {@code count}, grown if full. */
