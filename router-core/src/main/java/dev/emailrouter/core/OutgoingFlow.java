@@ -103,23 +103,35 @@ final class OutgoingFlow implements AutoCloseable {
     }
     inFlight.addAndGet(claimed.size());
     resumeAfterSender = claimed.get(claimed.size() - 1).email().from().normalized();
-    List<ClaimedEmail> ready;
-    try {
-      ready = withIdentities(claimed, sink);
-    } catch (StoreOutage e) {
-      // Nothing is sent while the store is down: an email sent now could not be recorded as Sent.
-      storeUnavailable(e, claimed, sink);
-      return;
-    }
-    int sessions = Math.min(settings.outgoing().sendSessions(), ready.size());
+    int sessions = Math.min(settings.outgoing().sendSessions(), claimed.size());
     List<List<ClaimedEmail>> parts = new ArrayList<>();
     for (int i = 0; i < sessions; i++) {
       parts.add(new ArrayList<>());
     }
-    for (int i = 0; i < ready.size(); i++) {
-      parts.get(i % sessions).add(ready.get(i));
+    for (int i = 0; i < claimed.size(); i++) {
+      parts.get(i % sessions).add(claimed.get(i));
     }
-    workers.forEach(parts, part -> sendBatch(part, sink, budget));
+    // Each session records its own part's identities, then sends it: with several sessions, the
+    // store calls of one part overlap the sending of the others instead of delaying them all.
+    workers.forEach(parts, part -> prepareAndSend(part, sink, budget));
+  }
+
+  /** Records the identities of one session's part, then sends what is still held. */
+  private void prepareAndSend(List<ClaimedEmail> part, EventSink sink, TickBudget budget) {
+    if (!storeHealth.isAvailable()) {
+      // Another session met a store outage (and reported it): nothing more is prepared or sent.
+      returnUnsent(part, sink);
+      return;
+    }
+    List<ClaimedEmail> ready;
+    try {
+      ready = withIdentities(part, sink);
+    } catch (StoreOutage e) {
+      // Nothing of this part is sent while the store is down: it could not be recorded as Sent.
+      storeUnavailable(e, part, sink);
+      return;
+    }
+    sendBatch(ready, sink, budget);
   }
 
   /**

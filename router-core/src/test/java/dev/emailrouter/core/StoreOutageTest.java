@@ -421,4 +421,52 @@ final class StoreOutageTest {
     assertThat(report.problems()).singleElement().isInstanceOf(RouterEvent.StoreUnavailable.class);
     assertThat(report.retried()).hasSize(3).allSatisfy(r -> assertThat(r.attempts()).isZero());
   }
+
+  @Test
+  void tick_withSeveralSendSessions_whenTheStoreGoesDownRecordingOnePartsIdentities_reportsOneOutage_andSendsEachEmailLater() {
+    addEmails(12);
+    AtomicBoolean first = new AtomicBoolean(true);
+    StoreOutage downAtIdentities = new StoreOutage(memory) {
+      @Override
+      public List<String> recordIdentities(List<EmailIdentity> identities) {
+        // Each session records its own part's identities: the first of them takes the store down.
+        if (first.getAndSet(false)) {
+          start(Mode.ALL);
+        }
+        return super.recordIdentities(identities);
+      }
+    };
+    RouterEngine engine = outgoing().activityStore(downAtIdentities).sendSessions(3).sentBatchSize(1).build();
+
+    List<TickReport> reports = new ArrayList<>();
+    reports.add(engine.tick());
+
+    // One outage, reported once however many sessions met it; no email failed or counted an attempt.
+    assertThat(reports.get(0).problems()).filteredOn(RouterEvent.StoreUnavailable.class::isInstance).hasSize(1);
+    assertThat(transport.acceptedIds()).hasSizeLessThan(12);
+
+    for (int tick = 0; tick < 4; tick++) {
+      clock.advance(Duration.ofMinutes(5));
+      reports.add(engine.tick());
+    }
+    assertThat(all(reports, RouterEvent.StoreUnavailable.class)).hasSizeGreaterThan(1);
+    int acceptedDuringOutage = transport.acceptedIds().size();
+
+    downAtIdentities.stop();
+    for (int tick = 0; tick < 4; tick++) {
+      clock.advance(Duration.ofMinutes(5)); // past the lease of the emails the store could not take back
+      reports.add(engine.tick());
+    }
+
+    assertThat(all(reports, RouterEvent.EmailFailed.class)).isEmpty();
+    for (int i = 0; i < 12; i++) {
+      String id = "e" + i;
+      assertThat(memory.find(id).orElseThrow().status()).as(id).isEqualTo(EmailStatus.SENT);
+      // Sent again only if it went out while its Sent could not be recorded, and then with its Message-ID.
+      String messageId = memory.find(id).orElseThrow().email().messageId();
+      assertThat(transport.accepted()).filteredOn(e -> e.activityId().equals(id)).isNotEmpty()
+          .allSatisfy(e -> assertThat(e.messageId()).isEqualTo(messageId));
+    }
+    assertThat(transport.acceptedIds()).hasSizeLessThanOrEqualTo(12 + acceptedDuringOutage);
+  }
 }

@@ -205,7 +205,7 @@ final class HeaderFetcher {
   private List<MessageHeaders> fetchHeaders(ImapConnection connection, TreeSet<Long> uids)
       throws MessagingException {
     Answers answers = new Answers(uids);
-    for (String set : UidSets.of(uids, UidSets.PER_COMMAND)) {
+    for (String set : UidSets.ofRanges(uids, UidSets.RANGES_PER_COMMAND)) {
       connection.fetch("UID FETCH " + set
           + " (UID RFC822.SIZE INTERNALDATE BODY.PEEK[HEADER.FIELDS (" + HEADER_FIELDS + ")])", answers);
     }
@@ -217,7 +217,7 @@ final class HeaderFetcher {
     for (Long uid : uids) { // in UID order
       Answer a = answers.byUid.get(uid);
       if (a != null && a.headers != null) {
-        found.add(new MessageHeaders(Long.toString(a.uid), a.size, a.receivedAt, a.headers));
+        found.add(a.headers);
         if (a.size >= 0) {
           sizes.put(uid, a.size);
         }
@@ -267,16 +267,25 @@ final class HeaderFetcher {
         return;
       }
       Answer a = byUid.computeIfAbsent(f.uid, Answer::new);
-      if (f.size >= 0) {
+      boolean changed = false;
+      if (f.size >= 0 && f.size != a.size) {
         a.size = f.size;
+        changed = true;
       }
-      if (f.receivedAt != null) {
+      if (f.receivedAt != null && !f.receivedAt.equals(a.receivedAt)) {
         a.receivedAt = f.receivedAt;
+        changed = true;
       }
       if (f.header) {
-        // parsed now: the bytes are in the read buffer, which the next response overwrites
-        a.headers = f.headerBytes == null ? Map.of()
+        // Parsed now: the bytes are in the read buffer, which the next response overwrites. The
+        // message's headers are built at once, so the parsed fields are garbage before the next
+        // response: only one copy of each message's headers lives through the whole answer.
+        Map<String, List<String>> fields = f.headerBytes == null ? Map.of()
             : RawHeaders.parse(f.headerBytes, f.headerStart, f.headerLength);
+        a.headers = new MessageHeaders(Long.toString(a.uid), a.size, a.receivedAt, fields);
+      } else if (changed && a.headers != null) {
+        // The size or date came in a later response than the headers (RFC 3501 allows the split)
+        a.headers = new MessageHeaders(a.headers.ref(), a.size, a.receivedAt, a.headers.headers());
       }
     }
   }
@@ -286,8 +295,8 @@ final class HeaderFetcher {
     final long uid;
     long size = -1;
     Instant receivedAt;
-    /** The header fields, {@code null} until the header section came. */
-    Map<String, List<String>> headers;
+    /** The message's headers with the size and date known so far, {@code null} until the header section came. */
+    MessageHeaders headers;
 
     Answer(long uid) {
       this.uid = uid;

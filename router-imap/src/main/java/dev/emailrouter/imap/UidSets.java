@@ -16,6 +16,13 @@ final class UidSets {
 
   /** The most UIDs named in one command, which keeps command lines short. */
   static final int PER_COMMAND = 1000;
+  /**
+   * The most ranges or single UIDs named in one header {@code UID FETCH}: about as long a command
+   * line as {@link #PER_COMMAND} single UIDs, but a run of consecutive UIDs (a first sync, most new
+   * mail) is one range, so ten thousand new messages take one command and one stream of answers
+   * instead of ten commands, each waiting for the last.
+   */
+  static final int RANGES_PER_COMMAND = 1000;
   /** The highest UID there can be (RFC 3501: a 32-bit unsigned number). */
   static final long MAX_UID = 0xFFFF_FFFFL;
 
@@ -62,6 +69,54 @@ final class UidSets {
       sets.add(compress(chunk));
     }
     return sets;
+  }
+
+  /**
+   * Splits UIDs into sets of at most {@code perSet} ranges or single UIDs each, consecutive UIDs
+   * written as ranges: the command line is bounded, not the number of messages it names.
+   *
+   * @param uids distinct UIDs in ascending order
+   * @param perSet the most ranges and single UIDs in one set, at least 1
+   * @return the sets, empty when {@code uids} is
+   */
+  static List<String> ofRanges(Collection<Long> uids, int perSet) {
+    List<String> sets = new ArrayList<>();
+    StringBuilder out = new StringBuilder();
+    int ranges = 0;
+    long first = -1;
+    long last = -1;
+    for (long uid : uids) {
+      if (first >= 0 && uid == last + 1) {
+        last = uid;
+        continue;
+      }
+      if (first >= 0) {
+        ranges = appendRange(out, first, last, ranges);
+        if (ranges == perSet) {
+          sets.add(out.toString());
+          out.setLength(0);
+          ranges = 0;
+        }
+      }
+      first = uid;
+      last = uid;
+    }
+    if (first >= 0) {
+      appendRange(out, first, last, ranges);
+      sets.add(out.toString());
+    }
+    return sets;
+  }
+
+  private static int appendRange(StringBuilder out, long first, long last, int ranges) {
+    if (ranges > 0) {
+      out.append(',');
+    }
+    out.append(first);
+    if (last != first) {
+      out.append(':').append(last);
+    }
+    return ranges + 1;
   }
 
   private static String compress(List<Long> uids) {

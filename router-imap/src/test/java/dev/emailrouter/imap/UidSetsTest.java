@@ -25,4 +25,20 @@ final class UidSetsTest {
   void of_nothing_isNoSet() {
     assertThat(UidSets.of(List.of(), 10)).isEmpty();
   }
+
+  @Test
+  void ofRanges_namesAnyNumberOfConsecutiveUidsInOneSet() {
+    List<Long> uids = LongStream.rangeClosed(1, 25_000).boxed().toList();
+
+    assertThat(UidSets.ofRanges(uids, 1000)).containsExactly("1:25000");
+  }
+
+  @Test
+  void ofRanges_boundsTheRangesAndSingleUidsOfOneSet() {
+    List<Long> uids = List.of(1L, 2L, 3L, 5L, 7L, 8L, 10L, 4_294_967_295L);
+
+    assertThat(UidSets.ofRanges(uids, 2)).containsExactly("1:3,5", "7:8,10", "4294967295");
+    assertThat(UidSets.ofRanges(uids, 100)).containsExactly("1:3,5,7:8,10,4294967295");
+    assertThat(UidSets.ofRanges(List.of(), 10)).isEmpty();
+  }
 }

@@ -49,9 +49,9 @@ public final class MailConnections {
     // refusal, no TCP_NODELAY, and for TLS the JVM's default trust store instead of ours. (One property
     // covers the plain and the TLS socket factory.)
     p.put(prefix + "socketFactory.fallback", "false");
-    SSLSocketFactory tls = new NoDelaySslSocketFactory(sslContext(trust).getSocketFactory());
     switch (security) {
       case IMPLICIT_TLS -> {
+        SSLSocketFactory tls = sslSocketFactory(trust);
         p.put(prefix + "ssl.enable", "true");
         p.put(prefix + "ssl.socketFactory", tls);
         p.put(prefix + "ssl.checkserveridentity", "true");
@@ -60,7 +60,7 @@ public final class MailConnections {
         p.put(prefix + "starttls.enable", "true");
         p.put(prefix + "starttls.required", "true");
         p.put(prefix + "socketFactory", new NoDelaySocketFactory());
-        p.put(prefix + "ssl.socketFactory", tls);
+        p.put(prefix + "ssl.socketFactory", sslSocketFactory(trust));
         p.put(prefix + "ssl.checkserveridentity", "true");
       }
       case PLAIN_TEXT_INSECURE -> {
@@ -102,6 +102,23 @@ public final class MailConnections {
    * @return the context
    */
   public static SSLContext sslContext(KeyStore trust) {
+    if (trust != null) {
+      return newSslContext(trust);
+    }
+    // One per JVM, as the JDK keeps its own default context: reading the JVM's trust store takes
+    // milliseconds, paid otherwise by every adapter built (a thousand mailboxes: seconds).
+    SSLContext shared = defaultTrust;
+    if (shared == null) {
+      shared = newSslContext(null); // two threads racing here both make one; either is kept
+      defaultTrust = shared;
+    }
+    return shared;
+  }
+
+  /** The context that trusts the JVM's default trust store, made at its first use. */
+  private static volatile SSLContext defaultTrust;
+
+  private static SSLContext newSslContext(KeyStore trust) {
     try {
       TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
       tmf.init(trust); // null: the JVM's default trust store
