@@ -168,6 +168,71 @@ abstract class AuthenticatingProtocol extends IMAPProtocol {
    *     {@link #command} returns them (a failure to write or read becomes a BYE)
    */
   final synchronized Response[] fetch(String command, Consumer<FetchItems> each) {
+    return exchange(command, MAX_FETCH_RESPONSE, (bytes, end) -> {
+      long number = FetchItems.fetchNumber(bytes, end);
+      if (number < 0) {
+        return false;
+      }
+      each.accept(FetchItems.parse(bytes, end, number));
+      return true;
+    });
+  }
+
+  /**
+   * Sends {@code command} (a {@code UID SEARCH}) and hands each number of its untagged SEARCH
+   * responses to {@code each}, read straight from the bytes: a first sync of a large mailbox
+   * answers with one line of every UID, which Angus would copy into a string and box number by
+   * number. FETCH responses amid the answer (another client's flag change) are dropped, as {@link
+   * ImapConnection#command} drops them; the other responses come back as {@link #fetch} returns
+   * them.
+   *
+   * <p>Synchronized on this protocol like {@link #command}.
+   *
+   * @param each takes each number, in the order the server wrote them; must not throw
+   * @return the other responses, with the tagged result or a BYE last, as {@link #fetch} returns them
+   */
+  final synchronized Response[] search(String command, java.util.function.LongConsumer each) {
+    return exchange(command, Integer.MAX_VALUE - 16, (bytes, end) -> {
+      if (FetchItems.fetchNumber(bytes, end) >= 0) {
+        return true;
+      }
+      if (end < 8 || bytes[0] != '*' || bytes[1] != ' ' || !"SEARCH".equalsIgnoreCase(
+          new String(bytes, 2, 6, StandardCharsets.ISO_8859_1)) || end > 8 && bytes[8] != ' ') {
+        return false;
+      }
+      int i = 8;
+      while (i < end) {
+        while (i < end && bytes[i] == ' ') {
+          i++;
+        }
+        long n = 0;
+        int digits = 0;
+        while (i < end && bytes[i] >= '0' && bytes[i] <= '9' && digits < 11) {
+          n = n * 10 + (bytes[i++] - '0');
+          digits++;
+        }
+        if (digits == 0 || digits > 10) {
+          break; // "(MODSEQ n)" and whatever else follows the numbers: not a number we asked for
+        }
+        each.accept(n);
+      }
+      return true;
+    });
+  }
+
+  /** Takes one untagged response as bytes ({@code end} excludes the CRLF), or declines it. */
+  private interface RawResponse {
+    /** @return true when taken, false to have it built as Angus's response and returned */
+    boolean take(byte[] bytes, int end);
+  }
+
+  /**
+   * Sends one command and reads its answer with Angus's framing into one reused buffer; each
+   * response {@code raw} does not take is built as Angus's response and returned.
+   *
+   * @param max the longest response read, literals included; a longer one closes the connection
+   */
+  private Response[] exchange(String command, int max, RawResponse raw) {
     List<Response> others = new ArrayList<>();
     String tag;
     try {
@@ -177,7 +242,7 @@ abstract class AuthenticatingProtocol extends IMAPProtocol {
       return others.toArray(new Response[0]);
     }
     boolean utf8 = supportsUtf8();
-    ByteArray buffer = new BoundedBuffer(1 << 13, MAX_FETCH_RESPONSE);
+    ByteArray buffer = new BoundedBuffer(1 << 13, max);
     Response bye = null;
     while (true) {
       ByteArray read;
@@ -191,17 +256,17 @@ abstract class AuthenticatingProtocol extends IMAPProtocol {
       } catch (TooLong e) {
         // The rest of the literal is still on the wire: the connection can't serve another command.
         disconnect();
-        bye = Response.byeResponse(new IOException("the server announced a response to UID FETCH of more than "
-            + MAX_FETCH_RESPONSE + " bytes (it would take " + e.length + "), which no header block needs; the "
-            + "connection was closed"));
+        String verb = command.startsWith("UID ") ? command.substring(0, Math.max(4, command.indexOf(' ', 4)))
+            : command.substring(0, Math.max(0, command.indexOf(' ')));
+        bye = Response.byeResponse(new IOException("the server announced a response to " + verb + " of more than "
+            + max + " bytes (it would take " + e.length + "), more than this reader reads; the connection was "
+            + "closed"));
         break;
       }
       buffer = read;
       byte[] bytes = read.getBytes();
       int end = Math.max(0, read.getCount() - 2); // without the CRLF
-      long number = FetchItems.fetchNumber(bytes, end);
-      if (number >= 0) {
-        each.accept(FetchItems.parse(bytes, end, number));
+      if (raw.take(bytes, end)) {
         continue;
       }
       Response r;

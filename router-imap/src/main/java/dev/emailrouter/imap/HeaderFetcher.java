@@ -170,7 +170,7 @@ final class HeaderFetcher {
    */
   private static List<Long> uidsFrom(ImapConnection connection, long from) throws MessagingException {
     // "n:*" names the last message even when its UID is below n
-    return new ArrayList<>(connection.searchUids("UID SEARCH UID " + from + ":*").tailSet(from));
+    return within(connection.searchUids("UID SEARCH UID " + from + ":*"), from, Long.MAX_VALUE);
   }
 
   /** The highest UID in the folder, for a server whose SELECT did not tell UIDNEXT. */
@@ -194,8 +194,18 @@ final class HeaderFetcher {
   private static List<Long> searchReceivedSince(ImapConnection connection, long from, long to, Instant after)
       throws MessagingException {
     String day = SEARCH_DATE.format(LocalDate.ofInstant(after, ZoneOffset.UTC).minusDays(1));
-    return new ArrayList<>(
-        connection.searchUids("UID SEARCH UID " + from + ":" + to + " SINCE " + day).subSet(from, true, to, true));
+    return within(connection.searchUids("UID SEARCH UID " + from + ":" + to + " SINCE " + day), from, to);
+  }
+
+  /** The UIDs of an ascending array within {@code [from, to]}. */
+  private static List<Long> within(long[] uids, long from, long to) {
+    List<Long> within = new ArrayList<>(uids.length);
+    for (long uid : uids) {
+      if (uid >= from && uid <= to) {
+        within.add(uid);
+      }
+    }
+    return within;
   }
 
   /**

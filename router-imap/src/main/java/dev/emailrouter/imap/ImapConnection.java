@@ -5,8 +5,8 @@ import static java.util.Objects.requireNonNull;
 import jakarta.mail.MessagingException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
-import java.util.TreeSet;
 import java.util.function.Consumer;
 import org.eclipse.angus.mail.iap.Argument;
 import org.eclipse.angus.mail.iap.Response;
@@ -111,17 +111,34 @@ final class ImapConnection {
     });
   }
 
-  /** The UIDs of the {@code SEARCH} responses to one {@code UID SEARCH} command, all of them. */
-  TreeSet<Long> searchUids(String command) throws MessagingException {
-    TreeSet<Long> uids = new TreeSet<>();
-    for (Response r : command(command, null)) {
-      if (r instanceof IMAPResponse ir && ir.keyEquals("SEARCH")) {
-        for (long uid = ir.readLong(); uid != -1; uid = ir.readLong()) {
-          uids.add(uid);
-        }
+  /**
+   * The UIDs of the {@code SEARCH} responses to one {@code UID SEARCH} command, all of them, in
+   * ascending order without repeats; the other responses are handled as {@link #fetch} handles them.
+   */
+  long[] searchUids(String command) throws MessagingException {
+    long[][] found = {new long[64]};
+    int[] count = {0};
+    folder.doCommand(p -> {
+      if (!(p instanceof AuthenticatingProtocol ours)) {
+        throw new IllegalStateException("the folder's connection is not one of this reader's: " + p.getClass());
       }
+      Response[] responses = ours.search(command, uid -> {
+        if (count[0] == found[0].length) {
+          found[0] = Arrays.copyOf(found[0], found[0].length * 2);
+        }
+        found[0][count[0]++] = uid;
+      });
+      p.notifyResponseHandlers(responses);
+      p.handleResult(responses[responses.length - 1]);
+      return null;
+    });
+    long[] uids = Arrays.copyOf(found[0], count[0]);
+    boolean ascending = true;
+    for (int i = 1; i < uids.length && ascending; i++) {
+      ascending = uids[i] > uids[i - 1];
     }
-    return uids;
+    // Servers answer in ascending order in practice; RFC 3501 does not promise it
+    return ascending ? uids : Arrays.stream(uids).sorted().distinct().toArray();
   }
 
   boolean hasCapability(String capability) throws MessagingException {

@@ -101,6 +101,23 @@ final class ImapMailboxReaderHeaderWireTest {
   }
 
   @Test
+  void fetchNew_whenTheSearchAnswerComesInPiecesOutOfOrderAmidOtherResponses_readsEveryMessageInUidOrder() {
+    // Two SEARCH lines (any case, numbers in any order, a MODSEQ after them), a flag change, an EXISTS
+    server.answerNextSearchWith("* 3 FETCH (FLAGS (\\Seen))\r\n* SEARCH 15 13\r\n* 6 EXISTS\r\n"
+        + "* search 11 12 14 (MODSEQ 9)\r\n* SEARCH\r\n");
+
+    try (MailboxReader.Session session = open()) {
+      NewMessages first = session.fetchNew("", Set.of(), 100);
+      NewMessages second = session.fetchNew(first.cursor(), Set.of(), 100);
+
+      assertThat(first.messages()).extracting(MessageHeaders::ref).containsExactly("11", "12", "13", "14", "15");
+      assertThat(second.messages()).isEmpty();
+      assertThat(server.commands()).as("the EXISTS amid the SEARCH answer reached the reader's watch")
+          .contains("UID SEARCH UID 16:*");
+    }
+  }
+
+  @Test
   void fetchNew_whenAFetchResponseIsMalformed_failsTransientWithoutSkippingTheMessage() {
     // A literal longer than an int: Angus's framing takes the line for the whole response, so the
     // literal's bytes never came; the message exists, so it must not be taken for gone.

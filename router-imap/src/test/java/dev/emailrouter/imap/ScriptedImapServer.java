@@ -52,6 +52,7 @@ final class ScriptedImapServer implements AutoCloseable {
   private volatile String headerAnswerEnd;
   private long uidNext = 1;
   private volatile String nextNoopAnswer;
+  private volatile String nextSearchAnswer;
 
   ScriptedImapServer() throws IOException {
     listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
@@ -83,6 +84,14 @@ final class ScriptedImapServer implements AutoCloseable {
   /** Runs {@code disturbance} during the next commands whose text contains {@code trigger}. */
   void during(String trigger, Disturbance disturbance) {
     disturbances.put(trigger, disturbance);
+  }
+
+  /**
+   * Answers the next {@code UID SEARCH UID} with {@code raw} (CRLFs included) before its tagged
+   * OK, instead of one SEARCH line of the matching UIDs.
+   */
+  void answerNextSearchWith(String raw) {
+    nextSearchAnswer = raw;
   }
 
   /** Answers FETCH for {@code uid} without its UID item, as a server breaking RFC 3501 6.4.8 would. */
@@ -311,6 +320,12 @@ final class ScriptedImapServer implements AutoCloseable {
   }
 
   private void search(OutputStream out, String tag, String set) throws IOException {
+    String scripted = nextSearchAnswer;
+    if (scripted != null) {
+      nextSearchAnswer = null;
+      write(out, scripted + tag + " OK done\r\n");
+      return;
+    }
     StringBuilder line = new StringBuilder("* SEARCH");
     for (long uid : matching(set)) {
       line.append(' ').append(uid);
