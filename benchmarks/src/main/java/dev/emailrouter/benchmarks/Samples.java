@@ -76,7 +76,8 @@ final class Samples {
 
   /** Ratios: two decimals and a multiplication sign. */
   static String ratio(double v) {
-    return Double.isNaN(v) ? "n/a" : String.format(Locale.ROOT, "%.2f×", v);
+    // Three decimals below 2, where the bars are: a median of 0.597 must not read "0.60×" beside "≥ 0.6×".
+    return Double.isNaN(v) ? "n/a" : String.format(Locale.ROOT, v < 2 ? "%.3f×" : "%.2f×", v);
   }
 
   /** Milliseconds with two significant decimals below 10. */

@@ -1,5 +1,6 @@
 package dev.emailrouter.api;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -170,7 +171,17 @@ public record SendResult(Outcome outcome, String serverReply, List<RecipientResu
    * @return the refused recipients' results, unmodifiable
    */
   public List<RecipientResult> refused() {
-    return recipients.stream().filter(r -> r.outcome() != Outcome.ACCEPTED).toList();
+    // A loop, not a stream: asked for every email sent, whose recipients most often all accepted.
+    List<RecipientResult> refused = null;
+    for (RecipientResult r : recipients) {
+      if (r.outcome() != Outcome.ACCEPTED) {
+        if (refused == null) {
+          refused = new ArrayList<>();
+        }
+        refused.add(r);
+      }
+    }
+    return refused == null ? List.of() : List.copyOf(refused);
   }
 
   /**
