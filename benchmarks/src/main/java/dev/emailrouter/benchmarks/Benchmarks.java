@@ -127,6 +127,13 @@ public final class Benchmarks {
     report.note("Baselines use plain Jakarta Mail (Angus) with the same session properties as the router (timeouts, "
         + "TCP_NODELAY socket factories, TLS trust); without TCP_NODELAY, Jakarta Mail stalls on 50 KB messages "
         + "(Nagle's algorithm against delayed ACKs: about 21 msg/s per-message on these machines).");
+    long heap = Runtime.getRuntime().maxMemory();
+    report.note("Heap: every contender runs in this one JVM, " + (heap >> 20) + " MB, fixed (-Xms = -Xmx, "
+        + "-Dbench.heap to change it); System.gc() runs between rounds, so one contender's garbage is not collected "
+        + "in another's time. With a growable heap that collection shrank the heap and the next round faulted its "
+        + "memory in again: at four send sessions about one page fault per message sent (57,000 in five rounds of "
+        + "the router, 2,700 for the raw client), a cost of the harness, not of a long-running host. Runs published "
+        + "before 2026-12-07 15:30 had it.");
     report.note("Each figure: median of the measured runs (min–max). Ratios are ours ÷ baseline within each run "
         + "(contenders alternate order run by run), then the median (min–max) of those.");
     String header = header(started, loadBefore, loadAverage(), quick, runs, warmups);

@@ -3,6 +3,7 @@ package dev.emailrouter.api;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
 
 /**
  * Reads one mailbox incrementally: what arrived since a cursor, headers first.
@@ -71,6 +72,28 @@ public interface MailboxReader {
      * @return the messages and the cursor after them
      */
     NewMessages fetchNew(String cursor, Set<String> retry, int max);
+
+    /**
+     * {@link #fetchNew(String, Set, int)}, handing each message's headers to {@code arriving} as
+     * soon as they are read, before the answer is complete: the engine reads them (parses their
+     * addresses, dates and references) while the rest of the answer is still on the wire, so a large
+     * batch costs little more than its transfer. The returned {@link NewMessages} stays the answer:
+     * a message handed early may be left out of it (a filter, a message asked again), and one in it
+     * may never have been handed early.
+     *
+     * <p><b>The default implementation</b> calls {@link #fetchNew(String, Set, int)} and hands
+     * nothing early. The router's IMAP reader hands each message as its FETCH response is read.
+     *
+     * @param cursor as for {@link #fetchNew(String, Set, int)}
+     * @param retry as for {@link #fetchNew(String, Set, int)}
+     * @param max as for {@link #fetchNew(String, Set, int)}
+     * @param arriving called on the calling thread, before this method returns, at most once per
+     *     headers object; it does not throw
+     * @return the messages and the cursor after them, as {@link #fetchNew(String, Set, int)} returns them
+     */
+    default NewMessages fetchNew(String cursor, Set<String> retry, int max, Consumer<MessageHeaders> arriving) {
+      return fetchNew(cursor, retry, max);
+    }
 
     /**
      * Downloads whole messages, in bulk where the protocol allows.

@@ -26,8 +26,10 @@ import java.io.InputStream;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -471,7 +473,10 @@ final class IncomingFlow implements AutoCloseable {
     try (MailboxReader.Session session = mailbox.reader().open()) {
       Set<String> retry = Set.copyOf(failures.keySet());
       while (true) {
-        NewMessages batch = session.fetchNew(cursor, retry, messagesLeft);
+        // Headers the reader hands early are read (addresses, dates, references) while the rest of
+        // its answer is still on the wire; process() takes them from here.
+        Map<MessageHeaders, IncomingMessage> early = Collections.synchronizedMap(new IdentityHashMap<>());
+        NewMessages batch = session.fetchNew(cursor, retry, messagesLeft, h -> readEarly(mailbox, h, early));
         if (batch.reset()) {
           failures.clear();
         } else if (!retry.isEmpty()) {
@@ -488,7 +493,7 @@ final class IncomingFlow implements AutoCloseable {
           }
         }
         Map<String, Disposition> dispositions = new LinkedHashMap<>();
-        process(mailbox, session, batch.messages(), failures, dispositions, sink);
+        process(mailbox, session, batch.messages(), early, failures, dispositions, sink);
         if (!dispositions.isEmpty()) {
           // A post-action only under a lease that still holds: after a takeover, the mailbox is the
           // new holder's, and this engine's view of it may be stale.
@@ -520,23 +525,39 @@ final class IncomingFlow implements AutoCloseable {
   private record Candidate(IncomingMessage message, Party owner, TrackingDecision decision,
       IncomingContext context) {}
 
+  /** Reads headers the reader handed early; a failure is left for {@link #process}, which reads them again. */
+  private static void readEarly(Mailbox mailbox, MessageHeaders h, Map<MessageHeaders, IncomingMessage> early) {
+    try {
+      early.put(h, IncomingHeaders.parse(mailbox.name(), h));
+    } catch (RuntimeException e) {
+      // process() meets the same failure and handles it for this message alone
+    }
+  }
+
+  /** The message of {@code h}: read early, or now. */
+  private static IncomingMessage read(Mailbox mailbox, MessageHeaders h, Map<MessageHeaders, IncomingMessage> early) {
+    IncomingMessage m = early.remove(h);
+    return m != null ? m : IncomingHeaders.parse(mailbox.name(), h);
+  }
+
   private void process(Mailbox mailbox, MailboxReader.Session session, List<MessageHeaders> headers,
-      Map<String, Integer> failures, Map<String, Disposition> dispositions, EventSink sink) {
+      Map<MessageHeaders, IncomingMessage> early, Map<String, Integer> failures, Map<String, Disposition> dispositions,
+      EventSink sink) {
     List<Candidate> toDownload = new ArrayList<>();
     for (MessageHeaders h : headers) {
       if (h.size() > settings.incoming().maxMessageSize()) {
-        reject(mailbox, h.ref(), IncomingHeaders.parse(mailbox.name(), h).messageId(),
+        reject(mailbox, h.ref(), read(mailbox, h, early).messageId(),
             TrackingDecision.reject(Reason.TOO_LARGE, h.size() + " bytes, over maxMessageSize " + settings.incoming().maxMessageSize()),
             failures, dispositions, sink);
         continue;
       }
       if (mailbox.kind() == Mailbox.Kind.FORWARD) {
         // The original is inside the body: it has to be downloaded before anything can be decided.
-        toDownload.add(new Candidate(IncomingHeaders.parse(mailbox.name(), h), null, null, null));
+        toDownload.add(new Candidate(read(mailbox, h, early), null, null, null));
         continue;
       }
       try {
-        IncomingMessage m = IncomingHeaders.parse(mailbox.name(), h);
+        IncomingMessage m = read(mailbox, h, early);
         Candidate c = decide(mailbox, m, mailbox.owner());
         if (c.decision().track() || mayBeReport(mailbox, c)) {
           toDownload.add(c);

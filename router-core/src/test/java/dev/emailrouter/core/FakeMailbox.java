@@ -147,8 +147,28 @@ final class FakeMailbox implements MailboxReader {
     return new FakeSession();
   }
 
+  /** Whether sessions hand headers early (with a stray message not in the answer) as the IMAP reader does. */
+  private boolean handEarly;
+
+  synchronized void handEarly(boolean on) {
+    handEarly = on;
+  }
+
   private final class FakeSession implements Session {
     private boolean closed;
+
+    @Override
+    public NewMessages fetchNew(String cursor, Set<String> retry, int max,
+        java.util.function.Consumer<MessageHeaders> arriving) {
+      NewMessages answer = fetchNew(cursor, retry, max);
+      synchronized (FakeMailbox.this) {
+        if (handEarly) {
+          arriving.accept(new MessageHeaders("stray", 10, null, Map.of("subject", List.of("not in the answer"))));
+          answer.messages().forEach(arriving);
+        }
+      }
+      return answer;
+    }
 
     @Override
     public NewMessages fetchNew(String cursor, Set<String> retry, int max) {

@@ -104,6 +104,27 @@ final class RouterEngineIncomingTest {
   }
 
   @Test
+  void tick_whenTheReaderHandsHeadersEarly_tracksWhatItsAnswerHolds_withTheSameActivities() {
+    inbox.handEarly(true); // every message of the answer early, and one stray that the answer leaves out
+    RouterEngine engine = engine(TrackingPolicy.allEmail()).build();
+    TestMail mail = TestMail.message().from("Customer <customer@example.org>").cc("Team: a@example.org, b@example.org;")
+        .subject("=?UTF-8?B?w4RwZmVs?= and pears").references("<one@example.org> <two@example.org>");
+    String ref = inbox.add(mail.build());
+    String other = inbox.add(TestMail.message().build());
+
+    TickReport report = engine.tick();
+
+    assertThat(report.tracked()).extracting(RouterEvent.MessageTracked::ref).containsExactly(ref, other);
+    assertThat(report.events()).noneMatch(e -> e.toString().contains("stray"));
+    assertThat(store.received()).first().satisfies(r -> {
+      assertThat(r.from()).isEqualTo(EmailAddress.of("customer@example.org", "Customer"));
+      assertThat(r.cc()).containsExactly(EmailAddress.of("a@example.org"), EmailAddress.of("b@example.org"));
+      assertThat(r.subject()).isEqualTo("Äpfel and pears");
+      assertThat(r.references()).containsExactly("<one@example.org>", "<two@example.org>");
+    });
+  }
+
+  @Test
   void tick_whenMoreMailArrivesLater_tracksOnlyTheNewMessages() {
     RouterEngine engine = engine(TrackingPolicy.allEmail()).build();
     inbox.add(TestMail.message().build());

@@ -66,8 +66,8 @@ final class HeaderFetcher {
    * The messages after the cursor, at most {@code max}, plus those in {@code retryRefs} that still
    * exist; see {@link dev.emailrouter.api.MailboxReader.Session#fetchNew}.
    */
-  NewMessages fetchNew(ImapConnection connection, String cursorText, Set<String> retryRefs, int max)
-      throws MessagingException {
+  NewMessages fetchNew(ImapConnection connection, String cursorText, Set<String> retryRefs, int max,
+      Consumer<MessageHeaders> arriving) throws MessagingException {
     long validity = connection.folder().getUIDValidity();
     if (validity < 0) {
       throw new PermanentRouterException("IMAP server " + settings.server() + " did not report the UIDVALIDITY of "
@@ -149,7 +149,7 @@ final class HeaderFetcher {
     Set<Long> chosenBeforeEnd = filtering ? new HashSet<>(chosen.subList(0, Math.min(filtered, chosen.size())))
         : Set.of();
     List<MessageHeaders> messages = new ArrayList<>(wanted.size());
-    for (MessageHeaders headers : fetchHeaders(connection, wanted)) {
+    for (MessageHeaders headers : fetchHeaders(connection, wanted, arriving)) {
       long uid = Long.parseLong(headers.ref());
       if (chosenBeforeEnd.contains(uid) && headers.receivedAt() != null && headers.receivedAt().isBefore(after)) {
         log.trace("{}: UID {} skipped, received {} before {}", mailbox, uid, headers.receivedAt(), after);
@@ -212,9 +212,9 @@ final class HeaderFetcher {
    * Headers, size and INTERNALDATE of the messages that exist among {@code uids}, in UID order. Each
    * FETCH response is parsed as it is read, so our parsing runs while the server is still writing.
    */
-  private List<MessageHeaders> fetchHeaders(ImapConnection connection, TreeSet<Long> uids)
-      throws MessagingException {
-    Answers answers = new Answers(uids);
+  private List<MessageHeaders> fetchHeaders(ImapConnection connection, TreeSet<Long> uids,
+      Consumer<MessageHeaders> arriving) throws MessagingException {
+    Answers answers = new Answers(uids, arriving);
     for (String set : UidSets.ofRanges(uids, UidSets.RANGES_PER_COMMAND)) {
       connection.fetch("UID FETCH " + set
           + " (UID RFC822.SIZE INTERNALDATE BODY.PEEK[HEADER.FIELDS (" + HEADER_FIELDS + ")])", answers);
@@ -259,8 +259,12 @@ final class HeaderFetcher {
     int unattributed;
     String example;
 
-    Answers(Set<Long> asked) {
+    /** Takes each message's headers once its size, date and header section came; see fetchNew. */
+    private final Consumer<MessageHeaders> arriving;
+
+    Answers(Set<Long> asked, Consumer<MessageHeaders> arriving) {
       this.asked = asked;
+      this.arriving = arriving;
       this.byUid = new HashMap<>(asked.size() * 4 / 3 + 1);
     }
 
@@ -296,6 +300,15 @@ final class HeaderFetcher {
       } else if (changed && a.headers != null) {
         // The size or date came in a later response than the headers (RFC 3501 allows the split)
         a.headers = new MessageHeaders(a.headers.ref(), a.size, a.receivedAt, a.headers.headers());
+      } else {
+        return;
+      }
+      if (a.size >= 0 && a.receivedAt != null) {
+        try {
+          arriving.accept(a.headers);
+        } catch (RuntimeException e) {
+          log.debug("handing the headers of UID {} early failed; they come with the answer", a.uid, e);
+        }
       }
     }
   }

@@ -1,5 +1,7 @@
 package dev.emailrouter.imap;
 
+import dev.emailrouter.api.MessageHeaders;
+import java.util.function.Consumer;
 import static java.util.Objects.requireNonNull;
 
 import dev.emailrouter.api.Disposition;
@@ -109,12 +111,19 @@ final class ImapSession implements MailboxReader.Session {
 
   @Override
   public NewMessages fetchNew(String cursor, Set<String> retry, int max) {
+    return fetchNew(cursor, retry, max, h -> { });
+  }
+
+  /** Hands each message's headers to {@code arriving} as its FETCH response is read. */
+  @Override
+  public NewMessages fetchNew(String cursor, Set<String> retry, int max, Consumer<MessageHeaders> arriving) {
     requireNonNull(cursor, "cursor");
     requireNonNull(retry, "retry");
+    requireNonNull(arriving, "arriving");
     if (max < 1) {
       throw new IllegalArgumentException("max must be at least 1, was " + max);
     }
-    return run("fetching new messages", c -> headers.fetchNew(c, cursor, retry, max));
+    return run("fetching new messages", c -> headers.fetchNew(c, cursor, retry, max, arriving));
   }
 
   @Override

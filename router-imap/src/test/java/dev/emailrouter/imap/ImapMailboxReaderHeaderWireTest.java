@@ -101,6 +101,23 @@ final class ImapMailboxReaderHeaderWireTest {
   }
 
   @Test
+  void fetchNew_handsEachMessageEarly_onceItsSizeDateAndHeadersCame_asTheAnswerHoldsIt() {
+    // one message's items split over two responses: handed once both came, not before
+    server.answerHeadersOf(15, "* 5 FETCH (UID 15 " + SECTION + " " + literal("Subject: split\r\n\r\n")
+        + ")\r\n* 5 FETCH (UID 15 RFC822.SIZE 55 INTERNALDATE \" 2-Mar-2024 10:30:00 +0000\")\r\n");
+    List<MessageHeaders> early = new java.util.ArrayList<>();
+
+    try (MailboxReader.Session session = open()) {
+      NewMessages found = session.fetchNew("", Set.of(), 100, early::add);
+
+      assertThat(early).extracting(MessageHeaders::ref).containsExactly("11", "12", "13", "14", "15");
+      assertThat(early).containsExactlyElementsOf(found.messages());
+      assertThat(early.get(4).size()).isEqualTo(55);
+      assertThat(early.get(4).headers().get("subject")).containsExactly("split");
+    }
+  }
+
+  @Test
   void fetchNew_whenTheSearchAnswerComesInPiecesOutOfOrderAmidOtherResponses_readsEveryMessageInUidOrder() {
     // Two SEARCH lines (any case, numbers in any order, a MODSEQ after them), a flag change, an EXISTS
     server.answerNextSearchWith("* 3 FETCH (FLAGS (\\Seen))\r\n* SEARCH 15 13\r\n* 6 EXISTS\r\n"
