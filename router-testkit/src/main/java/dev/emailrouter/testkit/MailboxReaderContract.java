@@ -258,6 +258,26 @@ public abstract class MailboxReaderContract {
   }
 
   /** With the cursor it returned, a reader finds nothing new until something arrives. */
+  /**
+   * Headers a reader hands early (the four-argument {@code fetchNew}) are those of its answer: the
+   * engine reads them in place of the answer's. A reader that hands nothing early passes.
+   */
+  @Test
+  public void fetchNew_handingHeadersEarly_handsTheHeadersItsAnswerHolds() {
+    deliver(3);
+    List<MessageHeaders> early = new ArrayList<>();
+
+    NewMessages news = inSession(s -> s.fetchNew("", Set.of(), 100, early::add));
+
+    Map<String, MessageHeaders> answered = new LinkedHashMap<>();
+    news.messages().forEach(m -> answered.put(m.ref(), m));
+    for (MessageHeaders h : early) {
+      if (answered.containsKey(h.ref())) {
+        assertThat(h).as("the headers handed early for ref %s", h.ref()).isEqualTo(answered.get(h.ref()));
+      }
+    }
+  }
+
   @Test
   public void fetchNew_withTheReturnedCursor_returnsNothingNew() {
     deliver(3);
