@@ -83,6 +83,13 @@ abstract class AuthenticatingProtocol extends IMAPProtocol {
    */
   static final int MAX_FETCH_RESPONSE = 16 << 20;
 
+  /**
+   * The longest answer to a {@code UID SEARCH} {@link #search} reads: the UIDs of some eight million
+   * messages, where a broken or hostile server's endless line would otherwise grow the buffer until
+   * the heap is gone.
+   */
+  static final int MAX_SEARCH_RESPONSE = 64 << 20;
+
   @Override
   public boolean isAuthenticated() {
     return loggedIn || super.isAuthenticated();
@@ -192,7 +199,7 @@ abstract class AuthenticatingProtocol extends IMAPProtocol {
    * @return the other responses, with the tagged result or a BYE last, as {@link #fetch} returns them
    */
   final synchronized Response[] search(String command, java.util.function.LongConsumer each) {
-    return exchange(command, Integer.MAX_VALUE - 16, (bytes, end) -> {
+    return exchange(command, MAX_SEARCH_RESPONSE, (bytes, end) -> {
       if (FetchItems.fetchNumber(bytes, end) >= 0) {
         return true;
       }

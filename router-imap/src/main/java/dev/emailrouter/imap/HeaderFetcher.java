@@ -303,7 +303,10 @@ final class HeaderFetcher {
       } else {
         return;
       }
-      if (a.size >= 0 && a.receivedAt != null) {
+      if (a.size >= 0 && a.receivedAt != null && !a.handedEarly) {
+        // Once per message: a server that repeats a message's answer makes no more work and holds no
+        // more memory in the engine than one answer does (the repeat comes with the answer).
+        a.handedEarly = true;
         try {
           arriving.accept(a.headers);
         } catch (RuntimeException e) {
@@ -320,6 +323,8 @@ final class HeaderFetcher {
     Instant receivedAt;
     /** The message's headers with the size and date known so far, {@code null} until the header section came. */
     MessageHeaders headers;
+    /** Whether {@link #headers} were handed early (at most once). */
+    boolean handedEarly;
 
     Answer(long uid) {
       this.uid = uid;

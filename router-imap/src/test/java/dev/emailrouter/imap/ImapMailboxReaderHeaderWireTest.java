@@ -102,6 +102,10 @@ final class ImapMailboxReaderHeaderWireTest {
 
   @Test
   void fetchNew_handsEachMessageEarly_onceItsSizeDateAndHeadersCame_asTheAnswerHoldsIt() {
+    // one message answered three times (a broken server): handed once
+    String twelve = "* 2 FETCH (UID 12 RFC822.SIZE 12 INTERNALDATE \" 2-Mar-2024 10:30:00 +0000\" " + SECTION + " "
+        + literal("Subject: twelve\r\n\r\n") + ")\r\n";
+    server.answerHeadersOf(12, twelve + twelve + twelve);
     // one message's items split over two responses: handed once both came, not before
     server.answerHeadersOf(15, "* 5 FETCH (UID 15 " + SECTION + " " + literal("Subject: split\r\n\r\n")
         + ")\r\n* 5 FETCH (UID 15 RFC822.SIZE 55 INTERNALDATE \" 2-Mar-2024 10:30:00 +0000\")\r\n");

@@ -257,7 +257,6 @@ public abstract class MailboxReaderContract {
     }
   }
 
-  /** With the cursor it returned, a reader finds nothing new until something arrives. */
   /**
    * Headers a reader hands early (the four-argument {@code fetchNew}) are those of its answer: the
    * engine reads them in place of the answer's. A reader that hands nothing early passes.
@@ -278,6 +277,7 @@ public abstract class MailboxReaderContract {
     }
   }
 
+  /** With the cursor it returned, a reader finds nothing new until something arrives. */
   @Test
   public void fetchNew_withTheReturnedCursor_returnsNothingNew() {
     deliver(3);
