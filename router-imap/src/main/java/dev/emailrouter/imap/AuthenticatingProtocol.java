@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Properties;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.function.LongConsumer;
 import org.eclipse.angus.mail.iap.Argument;
 import org.eclipse.angus.mail.iap.ByteArray;
 import org.eclipse.angus.mail.iap.ProtocolException;
@@ -175,7 +176,7 @@ abstract class AuthenticatingProtocol extends IMAPProtocol {
    *     {@link #command} returns them (a failure to write or read becomes a BYE)
    */
   final synchronized Response[] fetch(String command, Consumer<FetchItems> each) {
-    return exchange(command, MAX_FETCH_RESPONSE, (bytes, end) -> {
+    return exchange(command, "UID FETCH", MAX_FETCH_RESPONSE, (bytes, end) -> {
       long number = FetchItems.fetchNumber(bytes, end);
       if (number < 0) {
         return false;
@@ -198,8 +199,8 @@ abstract class AuthenticatingProtocol extends IMAPProtocol {
    * @param each takes each number, in the order the server wrote them; must not throw
    * @return the other responses, with the tagged result or a BYE last, as {@link #fetch} returns them
    */
-  final synchronized Response[] search(String command, java.util.function.LongConsumer each) {
-    return exchange(command, MAX_SEARCH_RESPONSE, (bytes, end) -> {
+  final synchronized Response[] search(String command, LongConsumer each) {
+    return exchange(command, "UID SEARCH", MAX_SEARCH_RESPONSE, (bytes, end) -> {
       if (FetchItems.fetchNumber(bytes, end) >= 0) {
         return true;
       }
@@ -237,9 +238,10 @@ abstract class AuthenticatingProtocol extends IMAPProtocol {
    * Sends one command and reads its answer with Angus's framing into one reused buffer; each
    * response {@code raw} does not take is built as Angus's response and returned.
    *
+   * @param what the command's name, for the error when a response is too long
    * @param max the longest response read, literals included; a longer one closes the connection
    */
-  private Response[] exchange(String command, int max, RawResponse raw) {
+  private Response[] exchange(String command, String what, int max, RawResponse raw) {
     List<Response> others = new ArrayList<>();
     String tag;
     try {
@@ -263,9 +265,7 @@ abstract class AuthenticatingProtocol extends IMAPProtocol {
       } catch (TooLong e) {
         // The rest of the literal is still on the wire: the connection can't serve another command.
         disconnect();
-        String verb = command.startsWith("UID ") ? command.substring(0, Math.max(4, command.indexOf(' ', 4)))
-            : command.substring(0, Math.max(0, command.indexOf(' ')));
-        bye = Response.byeResponse(new IOException("the server announced a response to " + verb + " of more than "
+        bye = Response.byeResponse(new IOException("the server announced a response to " + what + " of more than "
             + max + " bytes (it would take " + e.length + "), more than this reader reads; the connection was "
             + "closed"));
         break;

@@ -8,6 +8,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.stream.LongStream;
 import org.eclipse.angus.mail.iap.Argument;
 import org.eclipse.angus.mail.iap.Response;
 import org.eclipse.angus.mail.iap.ResponseHandler;
@@ -100,15 +102,7 @@ final class ImapConnection {
    * @param each takes each FETCH response's items, {@code null} for one that does not parse; must not throw
    */
   void fetch(String command, Consumer<FetchItems> each) throws MessagingException {
-    folder.doCommand(p -> {
-      if (!(p instanceof AuthenticatingProtocol ours)) {
-        throw new IllegalStateException("the folder's connection is not one of this reader's: " + p.getClass());
-      }
-      Response[] responses = ours.fetch(command, each);
-      p.notifyResponseHandlers(responses);
-      p.handleResult(responses[responses.length - 1]);
-      return null;
-    });
+    raw(ours -> ours.fetch(command, each));
   }
 
   /**
@@ -116,29 +110,31 @@ final class ImapConnection {
    * ascending order without repeats; the other responses are handled as {@link #fetch} handles them.
    */
   long[] searchUids(String command) throws MessagingException {
-    long[][] found = {new long[64]};
-    int[] count = {0};
-    folder.doCommand(p -> {
-      if (!(p instanceof AuthenticatingProtocol ours)) {
-        throw new IllegalStateException("the folder's connection is not one of this reader's: " + p.getClass());
-      }
-      Response[] responses = ours.search(command, uid -> {
-        if (count[0] == found[0].length) {
-          found[0] = Arrays.copyOf(found[0], found[0].length * 2);
-        }
-        found[0][count[0]++] = uid;
-      });
-      p.notifyResponseHandlers(responses);
-      p.handleResult(responses[responses.length - 1]);
-      return null;
-    });
-    long[] uids = Arrays.copyOf(found[0], count[0]);
+    LongStream.Builder found = LongStream.builder();
+    raw(ours -> ours.search(command, found));
+    long[] uids = found.build().toArray();
     boolean ascending = true;
     for (int i = 1; i < uids.length && ascending; i++) {
       ascending = uids[i] > uids[i - 1];
     }
     // Servers answer in ascending order in practice; RFC 3501 does not promise it
     return ascending ? uids : Arrays.stream(uids).sorted().distinct().toArray();
+  }
+
+  /**
+   * Runs one of {@link AuthenticatingProtocol}'s raw exchanges on the folder's connection, then
+   * hands the responses it did not take to the folder's handlers and checks the result.
+   */
+  private void raw(Function<AuthenticatingProtocol, Response[]> exchange) throws MessagingException {
+    folder.doCommand(p -> {
+      if (!(p instanceof AuthenticatingProtocol ours)) {
+        throw new IllegalStateException("the folder's connection is not one of this reader's: " + p.getClass());
+      }
+      Response[] responses = exchange.apply(ours);
+      p.notifyResponseHandlers(responses);
+      p.handleResult(responses[responses.length - 1]);
+      return null;
+    });
   }
 
   boolean hasCapability(String capability) throws MessagingException {

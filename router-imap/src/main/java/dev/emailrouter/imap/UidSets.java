@@ -121,6 +121,7 @@ final class UidSets {
 
   private static String compress(List<Long> uids) {
     StringBuilder out = new StringBuilder();
+    int ranges = 0;
     int i = 0;
     while (i < uids.size()) {
       long first = uids.get(i);
@@ -128,13 +129,7 @@ final class UidSets {
       while (i + 1 < uids.size() && uids.get(i + 1) == last + 1) {
         last = uids.get(++i);
       }
-      if (out.length() > 0) {
-        out.append(',');
-      }
-      out.append(first);
-      if (last != first) {
-        out.append(':').append(last);
-      }
+      ranges = appendRange(out, first, last, ranges);
       i++;
     }
     return out.toString();

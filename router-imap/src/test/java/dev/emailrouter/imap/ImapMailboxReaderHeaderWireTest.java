@@ -139,6 +139,22 @@ final class ImapMailboxReaderHeaderWireTest {
   }
 
   @Test
+  void fetchNew_whenTheServerSendsASearchAnswerBeyondTheBound_dropsThatConnection_andAsksAgainOnANewOne() {
+    // A broken or hostile server's endless SEARCH line: read up to the bound, not until the heap is gone;
+    // the connection is closed, and the session asks again on a new one (this server answers right then)
+    int uids = AuthenticatingProtocol.MAX_SEARCH_RESPONSE / 2 + 1024;
+    server.answerNextSearchWith("* SEARCH" + " 1".repeat(uids) + "\r\n");
+
+    try (MailboxReader.Session session = open()) {
+      NewMessages found = session.fetchNew("", Set.of(), 100);
+
+      assertThat(found.messages()).extracting(MessageHeaders::ref).containsExactly("11", "12", "13", "14", "15");
+      assertThat(server.commands()).filteredOn(c -> c.startsWith("UID SEARCH UID 1:*")).hasSize(2);
+      assertThat(server.commands()).filteredOn(c -> c.startsWith("SELECT")).hasSize(2);
+    }
+  }
+
+  @Test
   void fetchNew_whenAFetchResponseIsMalformed_failsTransientWithoutSkippingTheMessage() {
     // A literal longer than an int: Angus's framing takes the line for the whole response, so the
     // literal's bytes never came; the message exists, so it must not be taken for gone.
