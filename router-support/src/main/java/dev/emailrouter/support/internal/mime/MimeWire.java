@@ -340,14 +340,14 @@ final class MimeWire {
 
     /**
      * Whether a line of the written body may start with "." : for 7bit text, where the text starts
-     * with one or has one after a CR or LF (String.indexOf, not a loop over the characters); base64
-     * never; quoted-printable may.
+     * with one or has one after a CR or LF (found in the 7bit test's pass); base64 never;
+     * quoted-printable may.
      */
     boolean leadingDot() {
-      if (ascii == null) {
+      if (seven == null) {
         return !encoding.equals("base64");
       }
-      return ascii.startsWith(".") || ascii.indexOf("\n.") >= 0 || ascii.indexOf("\r.") >= 0;
+      return seven.leadingDot();
     }
 
     boolean endsWithLineBreak() {
@@ -381,7 +381,7 @@ final class MimeWire {
    *
    * @param bare the indexes of the bare CRs and LFs, ascending, in the first {@code bareCount}
    */
-  private record SevenBit(byte[] bytes, int[] bare, int bareCount) {
+  private record SevenBit(byte[] bytes, int[] bare, int bareCount, boolean leadingDot) {
     int length() {
       return bytes.length + bareCount;
     }
@@ -442,6 +442,7 @@ final class MimeWire {
     int[] bare = new int[Math.max(16, n / 64)];
     int bareCount = 0;
     int lineStart = 0;
+    boolean leadingDot = n > 0 && b[0] == '.';
     for (int i = 0; i < n; i += Long.BYTES) {
       // The last word may be short: its missing bytes read as 0 (a control byte), masked off.
       long special = i + Long.BYTES <= n ? special((long) LONGS.get(b, i))
@@ -454,13 +455,14 @@ final class MimeWire {
         }
         if (r != SAME_LINE) {
           lineStart = j + 1;
+          leadingDot |= lineStart < n && b[lineStart] == '.';
           if (r == BARE_LINE_BREAK) {
             bare = append(bare, bareCount++, j);
           }
         }
       }
     }
-    return n - lineStart > 998 ? null : new SevenBit(b, bare, bareCount);
+    return n - lineStart > 998 ? null : new SevenBit(b, bare, bareCount, leadingDot);
   }
 
   /** The bytes from {@code i} to the end (fewer than eight) as a word, the first byte lowest. */

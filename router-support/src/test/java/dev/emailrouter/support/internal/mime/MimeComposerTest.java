@@ -226,8 +226,10 @@ final class MimeComposerTest {
 
   @Test
   void composedBytes_sayALineMayStartWithADot_exactlyWhereOneDoes() throws Exception {
-    String[] withDot = {".first", "a\n.b", "a\r.b", "a\r\n.b", "a\n\n.", "Grüße\n.dot"};
-    String[] without = {"", "a.b\n", "a\n b.\n", "a\t.b", "no dot at all\r\n"};
+    // Line breaks at the end of an eight-byte word, with the dot in the next, and in the short last one.
+    String[] withDot = {".first", "a\n.b", "a\r.b", "a\r\n.b", "a\n\n.", "Grüße\n.dot", "1234567\n.b",
+        "12345678123456\r\n.", "123456781234567\r.x"};
+    String[] without = {"", "a.b\n", "a\n b.\n", "a\t.b", "no dot at all\r\n", "1234567\nx.", "12345678.\r\n"};
     for (String text : withDot) {
       MimeComposer.Composed composed = composer.compose(email("D-1").textBody(text).build());
       assertThat(composed.mayHaveLeadingDot()).as("%s", text).isTrue();
