@@ -294,7 +294,7 @@ final class OutgoingFlow implements AutoCloseable {
         try {
           SendResult result;
           try {
-            result = session.send(c.email());
+            result = session.send(c.email(), following(batch, next + 1, budget));
           } catch (RouterException e) {
             throw e; // the server as a whole: handled below
           } catch (RuntimeException e) {
@@ -329,6 +329,18 @@ final class OutgoingFlow implements AutoCloseable {
         serverUnavailable(batch.subList(next, batch.size()), e.toString(), sink);
       }
     }
+  }
+
+  /**
+   * The email the session sends after this one, which it may begin early; null at the end of the
+   * batch, or where the loop would stop before it (checked again there: should it stop after all,
+   * closing the session drops what was begun, without the server delivering it).
+   */
+  private OutgoingEmail following(List<ClaimedEmail> batch, int index, TickBudget budget) {
+    if (index >= batch.size() || !storeHealth.isAvailable() || budget.sendingUsedUp()) {
+      return null;
+    }
+    return batch.get(index).email();
   }
 
   /** An accepted email waiting to be recorded as Sent with its group. */

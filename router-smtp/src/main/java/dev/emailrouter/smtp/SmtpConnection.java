@@ -222,16 +222,28 @@ final class SmtpConnection implements Closeable {
     writeLine(command);
   }
 
-  private void writeLine(String command) throws IOException {
-    int n = command.length();
-    boolean ascii = true;
-    for (int i = 0; i < n; i++) {
+  /**
+   * Checks that a command holds no control character, which {@link #command} refuses: for a caller
+   * that must know before it writes the first of several.
+   *
+   * @throws IllegalArgumentException if it holds one
+   */
+  static void requireNoControlCharacter(String command) {
+    for (int i = 0; i < command.length(); i++) {
       char c = command.charAt(i);
       if (c < ' ' || c == 0x7f) {
         // A line break would end the command early and inject another: never on the wire.
         throw new IllegalArgumentException("an SMTP command can't hold control character " + (int) c);
       }
-      ascii &= c < 0x7f;
+    }
+  }
+
+  private void writeLine(String command) throws IOException {
+    requireNoControlCharacter(command);
+    int n = command.length();
+    boolean ascii = true;
+    for (int i = 0; i < n; i++) {
+      ascii &= command.charAt(i) < 0x7f;
     }
     if (ascii) {
       // Into one array kept for the connection: a command of every email costs no allocation.
@@ -276,14 +288,17 @@ final class SmtpConnection implements Closeable {
    * dot that starts a line (RFC 5321 4.5.2), then the end of data, and sends it all.
    */
   void data(byte[] content) throws IOException {
-    data(content, true);
+    writeData(content, true);
+    out.flush();
   }
 
   /**
-   * As {@link #data(byte[])}; with {@code leadingDot} false the caller knows no line starts with a
-   * dot, and the bytes are written as they are, not searched for dots (a pass over a large body).
+   * As {@link #data(byte[])}, but nothing is sent before {@link #flush()}, so the next email's
+   * commands can follow the end of data in the same write; with {@code leadingDot} false the caller
+   * knows no line starts with a dot, and the bytes are written as they are, not searched for dots (a
+   * pass over a large body).
    */
-  void data(byte[] content, boolean leadingDot) throws IOException {
+  void writeData(byte[] content, boolean leadingDot) throws IOException {
     if (trace) {
       log.trace("{} C: ({} octets of data)", description, content.length);
     }
@@ -296,12 +311,12 @@ final class SmtpConnection implements Closeable {
       }
     }
     out.write(END_OF_DATA);
-    out.flush();
   }
 
   /**
    * Opens the data for a message that writes itself: line ends made CRLF, dots doubled; {@link
-   * DataStream#end()} ends the data and sends it.
+   * DataStream#end()} ends the data and sends it, {@link DataStream#endUnsent()} ends it without
+   * sending.
    */
   DataStream dataStream() {
     if (trace) {
@@ -652,11 +667,16 @@ final class SmtpConnection implements Closeable {
 
     /** Ends the last line if it is open, writes the end of data and sends it all. */
     void end() throws IOException {
+      endUnsent();
+      target.flush();
+    }
+
+    /** As {@link #end()}, but nothing is sent before the connection's {@link SmtpConnection#flush()}. */
+    void endUnsent() throws IOException {
       if (state == MIDDLE) {
         target.write(CRLF);
       }
       target.write(END_OF_DATA);
-      target.flush();
     }
   }
 }

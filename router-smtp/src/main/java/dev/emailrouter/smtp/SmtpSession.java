@@ -36,6 +36,12 @@ import org.slf4j.LoggerFactory;
  * before the server has taken anything of the email, and the session then reconnects and sends it
  * once more. A transaction that ended with the server's reply to the end of data needs no RSET
  * before the next MAIL FROM; one left half open (a refusal at MAIL FROM, RCPT TO or DATA) gets one.
+ *
+ * <p>Told the next email ({@link #send(OutgoingEmail, OutgoingEmail)}), the session writes that
+ * email's MAIL FROM, RCPT TO and DATA behind this one's end of data where the server offers
+ * PIPELINING, and reads their replies when that email is sent. If anything else comes first (another
+ * email, a second transaction of this one, {@link #close()}), the connection is closed instead: the
+ * begun email's content was never sent, so the server delivers nothing of it.
  */
 final class SmtpSession implements MailTransport.Session {
   private static final Logger log = LoggerFactory.getLogger(SmtpSession.class);
@@ -45,7 +51,13 @@ final class SmtpSession implements MailTransport.Session {
   private final Runnable release;
   private final SmtpTransport.SenderPolicy senders;
   private SmtpConnection connection;
+  /** The next email's first transaction, written behind the last end of data; null when none is. */
+  private Begun begun;
   private boolean closed;
+
+  /** A transaction written behind an end of data on {@code on}, its replies unread. */
+  private record Begun(OutgoingEmail email, SmtpConnection on, SmtpTransport.SenderMode mode,
+      MimeComposer.Composed composed, Address[] envelope) {}
 
   SmtpSession(SmtpConnector connector, MimeComposer composer, SmtpTransport.SenderPolicy senders, Runnable release) {
     this.connector = connector;
@@ -56,19 +68,24 @@ final class SmtpSession implements MailTransport.Session {
 
   @Override
   public SendResult send(OutgoingEmail email) {
+    return send(email, null);
+  }
+
+  @Override
+  public SendResult send(OutgoingEmail email, OutgoingEmail next) {
     Objects.requireNonNull(email, "email");
     if (closed) {
       throw new IllegalStateException("this session to " + connector.describe() + " is closed; open a new one");
     }
     EmailAddress account = senders.account();
-    boolean forUser = account != null && !account.address().equalsIgnoreCase(email.from().address());
+    boolean forUser = forUser(email, account);
     SmtpTransport.SenderMode mode = forUser ? senders.mode() : SmtpTransport.SenderMode.SEND_AS;
-    SendResult result = send(email, mode, account);
+    SendResult result = send(email, mode, account, next);
     if (forUser && mode != SmtpTransport.SenderMode.SEND_ON_BEHALF && sendAsRefused(result)) {
       if (senders.fallbackToOnBehalf()) {
         log.debug("activity {}: {} refused to send as {} ({}); sending on behalf of it instead", email.activityId(),
             connector.describe(), email.from().address(), result.serverReply());
-        return send(email, SmtpTransport.SenderMode.SEND_ON_BEHALF, account);
+        return send(email, SmtpTransport.SenderMode.SEND_ON_BEHALF, account, next);
       }
       return SendResult.permanentFailure(result.serverReply() + "; the server does not let the service account "
           + account.address() + " send as " + email.from().address() + ": grant it send-as for that address "
@@ -81,6 +98,11 @@ final class SmtpSession implements MailTransport.Session {
           + "Postfix: smtpd_sender_login_maps), or configure serviceAccount and senderMode(SEND_ON_BEHALF)");
     }
     return result;
+  }
+
+  /** Whether the email's sender is a user the service account sends for, not the account itself. */
+  private static boolean forUser(OutgoingEmail email, EmailAddress account) {
+    return account != null && !account.address().equalsIgnoreCase(email.from().address());
   }
 
   /**
@@ -110,19 +132,22 @@ final class SmtpSession implements MailTransport.Session {
         || text.contains("not allowed to send from");
   }
 
-  private SendResult send(OutgoingEmail email, SmtpTransport.SenderMode mode, EmailAddress account) {
+  private SendResult send(OutgoingEmail email, SmtpTransport.SenderMode mode, EmailAddress account,
+      OutgoingEmail next) {
     MimeComposer.Composed composed;
-    try {
-      composed = switch (mode) {
-        case SEND_AS -> composer.compose(email);
-        case SEND_AS_ACCOUNT_ENVELOPE -> composer.compose(email, null, account);
-        case SEND_ON_BEHALF -> composer.compose(email, account, account);
-      };
-    } catch (MimeComposer.InvalidEmailException e) {
-      log.trace("activity {} refused before sending: {}", email.activityId(), e.getMessage());
-      return SendResult.permanentFailure(e.getMessage());
+    Address[] envelope;
+    if (begun != null && begun.email() == email && begun.mode() == mode) {
+      composed = begun.composed();
+      envelope = begun.envelope();
+    } else {
+      try {
+        composed = compose(email, mode, account);
+      } catch (MimeComposer.InvalidEmailException e) {
+        log.trace("activity {} refused before sending: {}", email.activityId(), e.getMessage());
+        return SendResult.permanentFailure(e.getMessage());
+      }
+      envelope = pending(email, composed);
     }
-    Address[] envelope = pending(email, composed);
     if (envelope.length == 0) {
       return done(email, composed.withUnaddressable(
           SendResult.accepted("nothing sent: every recipient accepted this email in an earlier attempt")));
@@ -131,10 +156,10 @@ final class SmtpSession implements MailTransport.Session {
     while (true) {
       SendResult result;
       if (merged == null) {
-        result = transaction(email, composed, envelope);
+        result = transaction(email, composed, envelope, next);
       } else {
         try {
-          result = transaction(email, composed, envelope);
+          result = transaction(email, composed, envelope, next);
         } catch (RouterException e) {
           // The email left for the recipients of the earlier transaction: report these as pending
           // rather than lose who got it. The next send on this session meets the failure again.
@@ -154,6 +179,44 @@ final class SmtpSession implements MailTransport.Session {
           email.activityId(), tooMany.length);
       envelope = tooMany;
     }
+  }
+
+  private MimeComposer.Composed compose(OutgoingEmail email, SmtpTransport.SenderMode mode, EmailAddress account)
+      throws MimeComposer.InvalidEmailException {
+    return switch (mode) {
+      case SEND_AS -> composer.compose(email);
+      case SEND_AS_ACCOUNT_ENVELOPE -> composer.compose(email, null, account);
+      case SEND_ON_BEHALF -> composer.compose(email, account, account);
+    };
+  }
+
+  /**
+   * Writes the first transaction of {@code next} behind an end of data on this connection, as its
+   * {@code send} would begin it; writes nothing for an email that fails before the server (it fails
+   * again, as its own failure, when it is sent) or that every recipient already accepted.
+   */
+  private void begin(SmtpConnection on, OutgoingEmail next) throws IOException {
+    EmailAddress account = senders.account();
+    SmtpTransport.SenderMode mode = forUser(next, account) ? senders.mode() : SmtpTransport.SenderMode.SEND_AS;
+    MimeComposer.Composed composed;
+    try {
+      composed = compose(next, mode, account);
+    } catch (MimeComposer.InvalidEmailException | RuntimeException e) {
+      // Not this email's failure: the one whose end of data is being written must not pay for it.
+      log.trace("activity {} not begun early: {}", next.activityId(), e.toString());
+      return;
+    }
+    Address[] envelope = pending(next, composed);
+    if (envelope.length == 0) {
+      return;
+    }
+    try {
+      SmtpMailTransaction.begin(on, composed, envelope, connector.deliveryStatusNotifications(), next.messageId());
+    } catch (IllegalArgumentException e) {
+      log.trace("activity {} not begun early: {}", next.activityId(), e.toString());
+      return; // nothing written
+    }
+    begun = new Begun(next, on, mode, composed, envelope);
   }
 
   /** The envelope without the recipients that accepted the email in an earlier attempt. */
@@ -216,17 +279,36 @@ final class SmtpSession implements MailTransport.Session {
     return new SendResult(Outcome.ACCEPTED, reply, List.copyOf(byRecipient.values()));
   }
 
-  /** One SMTP transaction (MAIL FROM, RCPT TO, DATA) to these recipients, reconnecting once if the connection drops. */
-  private SendResult transaction(OutgoingEmail email, MimeComposer.Composed composed, Address[] envelope) {
+  /**
+   * One SMTP transaction (MAIL FROM, RCPT TO, DATA) to these recipients, reconnecting once if the
+   * connection drops; {@code next}'s first transaction may go out behind its end of data.
+   */
+  private SendResult transaction(OutgoingEmail email, MimeComposer.Composed composed, Address[] envelope,
+      OutgoingEmail next) {
     String lostBefore = null;
+    SmtpMailTransaction.Behind behind = next == null || next == email ? null : c -> begin(c, next);
     while (true) {
+      boolean resumed = false;
+      if (begun != null) {
+        if (begun.on() == connection) {
+          if (begun.composed() == composed && begun.envelope() == envelope) {
+            resumed = true;
+          } else {
+            // Something else was begun here: its 354 must never be followed by content.
+            log.debug("closing the connection to {}: activity {} was begun on it, activity {} is sent instead",
+                connector.describe(), begun.email().activityId(), email.activityId());
+            discard();
+          }
+        }
+        begun = null;
+      }
       if (connection == null) {
         connection = reconnect(lostBefore);
       }
       SmtpMailTransaction.Verdict verdict;
       try {
         verdict = SmtpMailTransaction.run(connection, composed, envelope, connector.deliveryStatusNotifications(),
-            email.messageId());
+            email.messageId(), resumed, behind);
       } catch (RuntimeException e) {
         discard();
         throw e;
@@ -326,7 +408,11 @@ final class SmtpSession implements MailTransport.Session {
     }
   }
 
-  /** Sends QUIT (without waiting for the reply) and frees this session's place; never throws. */
+  /**
+   * Sends QUIT (without waiting for the reply) and frees this session's place; never throws. A
+   * connection with an email begun behind the last end of data is closed without QUIT: the server
+   * may be waiting for that email's content, and takes the connection's end as its abort.
+   */
   @Override
   public void close() {
     if (closed) {
@@ -334,6 +420,12 @@ final class SmtpSession implements MailTransport.Session {
     }
     closed = true;
     try {
+      if (begun != null && begun.on() == connection) {
+        log.debug("closing the connection to {} without QUIT: activity {} was begun on it and not sent",
+            connector.describe(), begun.email().activityId());
+        discard();
+      }
+      begun = null;
       if (connection != null) {
         connection.quit();
         connection = null;

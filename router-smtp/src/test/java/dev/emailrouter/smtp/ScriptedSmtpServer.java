@@ -36,7 +36,10 @@ final class ScriptedSmtpServer implements AutoCloseable {
   private final LoopbackListener listener;
   private final AtomicInteger queued = new AtomicInteger();
   private final AtomicInteger early = new AtomicInteger();
+  private final AtomicInteger behindEndOfData = new AtomicInteger();
+  private int ended; // guarded by commandSeen
   private final AtomicBoolean firstMailAnswered = new AtomicBoolean();
+  private final AtomicBoolean firstEndOfDataAnswered = new AtomicBoolean();
   private final List<String> commands = new CopyOnWriteArrayList<>();
   private final List<Received> messages = new CopyOnWriteArrayList<>();
   private final Object commandSeen = new Object();
@@ -76,6 +79,14 @@ final class ScriptedSmtpServer implements AutoCloseable {
     return early.get();
   }
 
+  /**
+   * How many ends of data had the next command already waiting behind them when they were read,
+   * i.e. how many emails had the next email's commands sent behind their end of data.
+   */
+  int endsOfDataWithCommandsBehind() {
+    return behindEndOfData.get();
+  }
+
   /** Every message accepted, in order. */
   List<Received> messages() {
     return List.copyOf(messages);
@@ -94,6 +105,21 @@ final class ScriptedSmtpServer implements AutoCloseable {
     long deadline = System.nanoTime() + timeout.toNanos();
     synchronized (commandSeen) {
       while (commands.stream().noneMatch(c -> c.toUpperCase(Locale.ROOT).startsWith(prefix.toUpperCase(Locale.ROOT)))) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          return false;
+        }
+        commandSeen.wait(Math.max(1, left / 1_000_000));
+      }
+      return true;
+    }
+  }
+
+  /** Waits until this many connections have ended (the client closed, or the server did), for what a close leaves. */
+  boolean awaitConnectionsEnded(int count, Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    synchronized (commandSeen) {
+      while (ended < count) {
         long left = deadline - System.nanoTime();
         if (left <= 0) {
           return false;
@@ -173,6 +199,9 @@ final class ScriptedSmtpServer implements AutoCloseable {
           } else {
             c.reply(script.dataReply);
             String data = new String(c.readData(true).content(), StandardCharsets.ISO_8859_1);
+            if (c.hasMore()) {
+              behindEndOfData.incrementAndGet();
+            }
             if (!script.endOfDataDelay.isZero()) {
               // A server scanning the content before it answers; the delay is what the test is about.
               try {
@@ -185,7 +214,9 @@ final class ScriptedSmtpServer implements AutoCloseable {
             if (script.endOfDataReply == null) {
               continue; // silent: the client times out
             }
-            reply = script.endOfDataReply.replace("%d", Integer.toString(queued.incrementAndGet()));
+            String first = script.firstEndOfDataReply;
+            reply = (first != null && firstEndOfDataAnswered.compareAndSet(false, true) ? first : script.endOfDataReply)
+                .replace("%d", Integer.toString(queued.incrementAndGet()));
             if (reply.startsWith("2")) {
               messages.add(new Received(from, List.copyOf(recipients), data));
             }
@@ -218,6 +249,10 @@ final class ScriptedSmtpServer implements AutoCloseable {
       }
     } finally {
       current.close(); // the TLS layer after STARTTLS; the listener closes the socket under it
+      synchronized (commandSeen) {
+        ended++;
+        commandSeen.notifyAll();
+      }
     }
   }
 
@@ -239,6 +274,7 @@ final class ScriptedSmtpServer implements AutoCloseable {
     private Duration endOfDataDelay = Duration.ZERO;
     private String dataReply = "354 End data with <CR><LF>.<CR><LF>";
     private String endOfDataReply = "250 2.0.0 Ok: queued as Q%d";
+    private String firstEndOfDataReply;
     private SSLContext startTls;
     private SSLContext implicitTls;
     private boolean holdEnvelopeReplies;
@@ -318,6 +354,12 @@ final class ScriptedSmtpServer implements AutoCloseable {
     /** The reply to the end of data; {@code %d} becomes a queue number. */
     Builder replyToEndOfData(String reply) {
       endOfDataReply = reply;
+      return this;
+    }
+
+    /** The reply to the first end of data this server sees, on any connection; later ones get the usual reply. */
+    Builder replyToFirstEndOfData(String reply) {
+      firstEndOfDataReply = reply;
       return this;
     }
 

@@ -276,6 +276,35 @@ public abstract class MailTransportContract {
   }
 
   /**
+   * Told the next email ({@link MailTransport.Session#send(OutgoingEmail, OutgoingEmail)}), a
+   * session may begin it early, but delivers it only when it is sent: an email named as the next
+   * one and then not sent, because the session was closed, never arrives.
+   */
+  @Test
+  public void send_toldTheNextEmail_deliversEachEmailSent_andNeverTheOneNamedButNotSent() {
+    OutgoingEmail first = email("next-1", "next@example.test").build();
+    OutgoingEmail second = email("next-2", "next@example.test").build();
+    OutgoingEmail never = email("next-3", "never@example.test").build();
+    List<SendResult> results = new ArrayList<>();
+    try (MailTransport.Session session = fixture.transport().openSession()) {
+      results.add(session.send(first, second));
+      results.add(session.send(second, never));
+    }
+
+    assertThat(results).as("the results of send(next-1, next-2) and send(next-2, next-3)")
+        .extracting(SendResult::outcome).containsOnly(SendResult.Outcome.ACCEPTED);
+    List<String> ids = fixture.receivedBy("next@example.test").stream()
+        .map(m -> header(headers(m), "message-id")).toList();
+    assertThat(ids).as("the Message-IDs next@example.test received, in order")
+        .containsExactly(messageId("next-1"), messageId("next-2"));
+    if (!fixture.receivedBy("never@example.test").isEmpty()) {
+      fail("email next-3 was named as the next email but never sent (the session was closed instead), and it"
+          + " arrived anyway: an email begun early must be dropped without the server delivering it (for SMTP,"
+          + " close the connection before its end of data)");
+    }
+  }
+
+  /**
    * A header value from the CRM with CR or LF is refused as a permanent failure of that email, and
    * nothing arrives; the session goes on to send the next email.
    */
