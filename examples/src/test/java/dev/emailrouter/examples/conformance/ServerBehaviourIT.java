@@ -117,6 +117,46 @@ final class ServerBehaviourIT {
     }
   }
 
+  @Test
+  void postfixTakesTheNextEmailPipelinedBehindTheEndOfData_andDeliversEachOnce_butNeverOneBegunAndNotSent() {
+    List<String> ids = List.of(addEmailTo("user@example.test"), addEmailTo("user@example.test"),
+        addEmailTo("user@example.test"));
+    try (RouterEngine engine = RouterEngine.builder().activityStore(crm)
+        .transport(smtp().trustedCertificates(servers.caPem()).build()).build()) {
+
+      TickReport report = engine.tick();
+
+      assertThat(report.sent()).hasSize(3);
+    }
+    for (String id : ids) {
+      String messageId = crm.find(id).orElseThrow().email().messageId();
+      MailServers.await("user@example.test gets " + messageId, () -> copiesIn("user@example.test", messageId) == 1);
+    }
+
+    // Begun behind the first email's end of data, then the session closes: Postfix has its envelope
+    // and has answered its DATA, but never gets an end of data.
+    SmtpTransport transport = smtp().trustedCertificates(servers.caPem()).build();
+    OutgoingEmail sent = OutgoingEmail.builder("sent-1", EmailAddress.of("user@example.test"))
+        .to(EmailAddress.of("user@example.test")).subject("Sent").textBody("Hello").messageId("<sent-"
+            + UUID.randomUUID() + "@crm.example.test>").build();
+    OutgoingEmail begun = OutgoingEmail.builder("begun-1", EmailAddress.of("user@example.test"))
+        .to(EmailAddress.of("user@example.test")).subject("Begun").textBody("Hello").messageId("<begun-"
+            + UUID.randomUUID() + "@crm.example.test>").build();
+    OutgoingEmail after = OutgoingEmail.builder("after-1", EmailAddress.of("user@example.test"))
+        .to(EmailAddress.of("user@example.test")).subject("After").textBody("Hello").messageId("<after-"
+            + UUID.randomUUID() + "@crm.example.test>").build();
+    try (var session = transport.openSession()) {
+      assertThat(session.send(sent, begun).outcome()).isEqualTo(SendResult.Outcome.ACCEPTED);
+    }
+    try (var session = transport.openSession()) {
+      assertThat(session.send(after).outcome()).isEqualTo(SendResult.Outcome.ACCEPTED);
+    }
+    MailServers.await("user@example.test gets the emails sent before and after the dropped one",
+        () -> copiesIn("user@example.test", sent.messageId()) == 1
+            && copiesIn("user@example.test", after.messageId()) == 1);
+    assertThat(copiesIn("user@example.test", begun.messageId())).isZero();
+  }
+
   /** Files in a user's maildir holding this Message-ID: the copies Postfix delivered to that user. */
   private long copiesIn(String user, String messageId) {
     Path maildir = Path.of(servers.env("MAIL_DIR"), user, "Maildir");
