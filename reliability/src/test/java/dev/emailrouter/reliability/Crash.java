@@ -303,9 +303,15 @@ final class Crash {
       return new Session() {
         @Override
         public SendResult send(OutgoingEmail email) {
+          return send(email, null);
+        }
+
+        /** Passes the next email on, so the crashes also hit an email begun behind another's end of data. */
+        @Override
+        public SendResult send(OutgoingEmail email, OutgoingEmail next) {
           crash.alive();
           if (!crash.due(Point.MID_DATA)) {
-            SendResult result = session.send(email);
+            SendResult result = session.send(email, next);
             if (!result.recipientsWith(SendResult.Outcome.ACCEPTED).isEmpty()
                 || result.outcome() == SendResult.Outcome.ACCEPTED) {
               crash.accepted(email.activityId());
@@ -313,10 +319,11 @@ final class Crash {
             return result;
           }
           proxy.refuseConnections(true);
-          proxy.arm(FaultProxy.Fault.when("crash mid-DATA", FaultProxy.Direction.UP, "^DATA")
-              .cut(FaultProxy.Direction.UP, 60));
+          // Cut within this email's own content: its DATA may have gone out behind the email before.
+          proxy.arm(FaultProxy.Fault.when("crash mid-DATA", FaultProxy.Direction.UP,
+              "^Message-ID: " + java.util.regex.Pattern.quote(email.messageId())).cut(FaultProxy.Direction.UP, 60));
           try {
-            session.send(email);
+            session.send(email, next);
           } catch (RuntimeException e) {
             // the reconnect was refused: the process is gone anyway
           }

@@ -98,7 +98,9 @@ final class RandomRun {
       java.util.concurrent.atomic.AtomicInteger left = greylist.get(to.toLowerCase(java.util.Locale.ROOT));
       return left != null && left.getAndDecrement() > 0 ? "450 4.2.0 <" + to + ">: greylisted, try again later"
           : "250 2.1.5 Ok";
-    }).maxRecipientsPerTransaction(rcptLimit::get).endOfDataDelay(() -> slowNext.getAndSet(0)).start())
+    }).maxRecipientsPerTransaction(rcptLimit::get).endOfDataDelay(() -> slowNext.getAndSet(0))
+        .pipelining() // as Postfix offers: the next email goes behind each end of data
+        .start())
         .withGreenMail();
   }
 

@@ -461,6 +461,15 @@ final class SmtpSink implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Offers PIPELINING (RFC 2920), so the router writes each email's envelope in one go and the
+     * next email's behind the end of data; the sink reads the commands in order either way.
+     */
+    Builder pipelining() {
+      extensions.add("PIPELINING");
+      return this;
+    }
+
     Builder keepContent() {
       keepContent = true;
       return this;
