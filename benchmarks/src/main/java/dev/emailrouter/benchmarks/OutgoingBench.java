@@ -29,10 +29,10 @@ import java.util.concurrent.Future;
 /**
  * Bar 1: outgoing email from the in-memory store through {@code RouterEngine.tick()} and {@code
  * SmtpTransport} into smtp-sink (claims and status updates included), against plain Jakarta Mail
- * with one reused connection per thread, Jakarta Mail's {@code Transport.send} per message, a raw
- * pipelining socket client (the protocol limit, {@link RawSmtp}) and Postfix's smtp-source (a
- * lock-step client without PIPELINING); then the same over STARTTLS through a Postfix TLS front for
- * smtp-sink. The Jakarta baselines are configured as a competent user would: no write timeout (Angus
+ * with one reused connection per thread, Jakarta Mail's {@code Transport.send} per message, raw
+ * pipelining socket clients (per email, and across emails: the protocol limit, {@link RawSmtp}) and
+ * Postfix's smtp-source (a lock-step client without PIPELINING); then the same over STARTTLS
+ * through a Postfix TLS front for smtp-sink. The Jakarta baselines are configured as a competent user would: no write timeout (Angus
  * runs a scheduler thread per connection for it), {@code mail.from} set, {@code saveChanges()} once.
  */
 final class OutgoingBench {
@@ -99,7 +99,9 @@ final class OutgoingBench {
       boolean plain = c.security() == Security.PLAIN_TEXT_INSECURE;
       if (plain) {
         rounds.add("raw-pipelining", () -> RawSmtp.send(c.port(), c.sessions(), c.bodyBytes(), c.count(),
-            "sender0@crm.test", TO));
+            "sender0@crm.test", TO, false));
+        rounds.add("raw-across", () -> RawSmtp.send(c.port(), c.sessions(), c.bodyBytes(), c.count(),
+            "sender0@crm.test", TO, true));
         rounds.add("smtp-source", () -> SmtpSink.source(c.port(), c.sessions(), c.bodyBytes(), c.count()));
       }
       rounds.run(ctx.warmups(), ctx.runs());
@@ -109,8 +111,12 @@ final class OutgoingBench {
       row(scenario, oursText, rounds, "Jakarta Mail Transport.send per message, same threads", "jakarta-per-message",
           2.0, false);
       if (plain) {
-        row(scenario, oursText, rounds, "raw pipelining socket client, bytes prepared up front, same sessions "
-            + "(protocol limit)", "raw-pipelining", 0.8, false);
+        row(scenario, oursText, rounds, "raw pipelining socket client, per email, bytes prepared up front, same "
+            + "sessions", "raw-pipelining", 0.8, false);
+        // The bar is against the client pipelining per email; this one does what the router
+        // now does too, and is the stricter reference: a goal, printed beside it.
+        row(scenario, oursText, rounds, "raw socket client pipelining across emails too, bytes prepared up front, "
+            + "same sessions (protocol limit)", "raw-across", 0.8, true);
         row(scenario, oursText, rounds, "smtp-source -d, same sessions (lock-step, no PIPELINING)", "smtp-source",
             0.6, true);
       }
