@@ -38,7 +38,11 @@ import java.util.concurrent.TimeUnit;
  * timeout for a free one, then throws {@link TransientRouterException}. Closing a session sends
  * QUIT and frees its place. Sockets are opened with TCP_NODELAY and every connect, read and write
  * has a timeout. Where the server offers PIPELINING, MAIL FROM, every RCPT TO and DATA go out in
- * one write; elsewhere each command waits for its reply.
+ * one write, and, told the next email ({@link MailTransport.Session#send(
+ * dev.emailrouter.api.OutgoingEmail, dev.emailrouter.api.OutgoingEmail)}, as the engine does within
+ * a batch), the next email's go out behind this one's end of data: one round trip an email. A
+ * session closed with an email so begun closes the connection without QUIT, before that email's end
+ * of data, so the server delivers nothing of it. Elsewhere each command waits for its reply.
  *
  * <p><b>Delivery status notifications.</b> Where the server offers DSN (RFC 3461), MAIL FROM asks
  * {@code RET=HDRS} with {@code ENVID=} the email's recorded Message-ID without its angle brackets
