@@ -44,25 +44,30 @@ final class CrashConsistencyTest {
     }
   }
 
-  static List<Arguments> outgoingCrashes() {
+  /** Every pair of one of {@code first} and one of {@code second}, as test arguments in that order. */
+  private static List<Arguments> pairs(List<?> first, List<?> second) {
     List<Arguments> out = new ArrayList<>();
-    for (boolean pipelining : List.of(false, true)) {
-      for (Point p : List.of(Point.AFTER_CLAIM, Point.AFTER_RECORD_IDENTITY, Point.MID_DATA,
-          Point.ACCEPTED_BEFORE_MARK_SENT, Point.AFTER_MARK_SENT)) {
-        out.add(Arguments.of(p, pipelining));
+    for (Object a : first) {
+      for (Object b : second) {
+        out.add(Arguments.of(a, b));
       }
     }
     return out;
+  }
+
+  static List<Arguments> outgoingCrashes() {
+    return pairs(List.of(false, true), List.of(Point.AFTER_CLAIM, Point.AFTER_RECORD_IDENTITY, Point.MID_DATA,
+        Point.ACCEPTED_BEFORE_MARK_SENT, Point.AFTER_MARK_SENT));
   }
 
   /**
    * With PIPELINING the next email was begun behind the end of data of the one the engine dies
    * with: the server has its envelope, never its end of data, so it is not delivered twice either.
    */
-  @ParameterizedTest(name = "{0}, pipelining {1}")
+  @ParameterizedTest(name = "pipelining {0}, {1}")
   @MethodSource("outgoingCrashes")
-  void outgoing_crashAtEveryStep_freshEngineSendsEveryEmailAndRepeatsOnlyTheAcceptedUnrecordedOne(Point point,
-      boolean pipelining) {
+  void outgoing_crashAtEveryStep_freshEngineSendsEveryEmailAndRepeatsOnlyTheAcceptedUnrecordedOne(
+      boolean pipelining, Point point) {
     world = new World(dir).withSink(pipelining ? SmtpSink.builder().pipelining().start() : SmtpSink.start());
     List<String> ids = new ArrayList<>();
     for (int i = 1; i <= EMAILS; i++) {
@@ -140,14 +145,8 @@ final class CrashConsistencyTest {
   }
 
   static List<Arguments> incomingCrashes() {
-    List<Arguments> out = new ArrayList<>();
-    for (String protocol : List.of("IMAP", "POP3")) {
-      for (Point p : List.of(Point.AFTER_FETCH_HEADERS, Point.AFTER_DOWNLOAD, Point.AFTER_CREATE_RECEIVED,
-          Point.AFTER_POST_ACTION, Point.AFTER_CHECKPOINT)) {
-        out.add(Arguments.of(protocol, p));
-      }
-    }
-    return out;
+    return pairs(List.of("IMAP", "POP3"), List.of(Point.AFTER_FETCH_HEADERS, Point.AFTER_DOWNLOAD,
+        Point.AFTER_CREATE_RECEIVED, Point.AFTER_POST_ACTION, Point.AFTER_CHECKPOINT));
   }
 
   @ParameterizedTest(name = "{0} {1}")
