@@ -206,6 +206,7 @@ final class SmtpConnection implements Closeable {
 
   /** Writes one command and its line end into the buffer; nothing is sent before {@link #flush()}. */
   void command(String command) throws IOException {
+    requireNoControlCharacter(command);
     if (trace) {
       log.trace("{} C: {}", description, command);
     }
@@ -213,33 +214,46 @@ final class SmtpConnection implements Closeable {
   }
 
   /**
+   * Writes several commands into the buffer, all or none: each is checked before the first is
+   * written, so a refused one never leaves the others half a group on the wire.
+   *
+   * @throws IllegalArgumentException if one holds a control character; nothing was written then
+   */
+  void commands(String... commands) throws IOException {
+    for (String command : commands) {
+      requireNoControlCharacter(command);
+    }
+    for (String command : commands) {
+      if (trace) {
+        log.trace("{} C: {}", description, command);
+      }
+      writeLine(command);
+    }
+  }
+
+  /**
    * Writes a line of an AUTH exchange, which carries a secret: traced as {@code traced} instead.
    */
   void secretCommand(String command, String traced) throws IOException {
+    requireNoControlCharacter(command);
     if (trace) {
       log.trace("{} C: {}", description, traced);
     }
     writeLine(command);
   }
 
-  /**
-   * Checks that a command holds no control character, which {@link #command} refuses: for a caller
-   * that must know before it writes the first of several.
-   *
-   * @throws IllegalArgumentException if it holds one
-   */
-  static void requireNoControlCharacter(String command) {
+  /** A line break would end the command early and inject another: never on the wire. */
+  private static void requireNoControlCharacter(String command) {
     for (int i = 0; i < command.length(); i++) {
       char c = command.charAt(i);
       if (c < ' ' || c == 0x7f) {
-        // A line break would end the command early and inject another: never on the wire.
         throw new IllegalArgumentException("an SMTP command can't hold control character " + (int) c);
       }
     }
   }
 
+  /** Writes a command checked by {@link #requireNoControlCharacter}. */
   private void writeLine(String command) throws IOException {
-    requireNoControlCharacter(command);
     int n = command.length();
     boolean ascii = true;
     for (int i = 0; i < n; i++) {

@@ -136,13 +136,7 @@ final class SmtpMailTransaction {
    */
   static void begin(SmtpConnection connection, MimeComposer.Composed composed, Address[] envelope, boolean dsn,
       String messageId) throws IOException {
-    String[] commands = commands(connection.capabilities(), composed, envelope, dsn, messageId);
-    for (String command : commands) {
-      SmtpConnection.requireNoControlCharacter(command); // all or nothing in the buffer
-    }
-    for (String command : commands) {
-      connection.command(command);
-    }
+    connection.commands(commands(connection.capabilities(), composed, envelope, dsn, messageId));
   }
 
   /** MAIL FROM, a RCPT TO per recipient, DATA. */

@@ -139,6 +139,27 @@ final class CrossEmailPipeliningTest {
   }
 
   @Test
+  void send_whenOneRecipientOfTheBegunEmailIsGreylisted_thatEmailGoesToTheOthers_andNamesThatOneAsPending()
+      throws Exception {
+    server = ScriptedSmtpServer.builder().pipelining()
+        .replyToRcpt("soft@example.test", "450 4.2.0 <soft@example.test>: Recipient address rejected: greylisted")
+        .start();
+    OutgoingEmail b = email("B", "b@example.test", "soft@example.test");
+    try (MailTransport.Session session = session()) {
+      assertThat(session.send(email("A"), b).outcome()).isEqualTo(Outcome.ACCEPTED);
+      SendResult partly = session.send(b, null);
+
+      assertThat(partly.outcome()).isEqualTo(Outcome.ACCEPTED);
+      assertThat(partly.recipients()).extracting(r -> r.recipient().address() + " " + r.outcome())
+          .containsExactly("b@example.test ACCEPTED", "soft@example.test TRANSIENT");
+      assertThat(partly.recipients().get(1).serverReply()).startsWith("450 4.2.0");
+    }
+    assertThat(server.messages().get(1).recipients()).containsExactly("b@example.test");
+    assertThat(server.endsOfDataWithCommandsBehind()).isEqualTo(1);
+    assertThat(server.connections()).isEqualTo(1);
+  }
+
+  @Test
   void send_whenA452LeavesRecipientsForASecondTransaction_sendsThatOneBeforeTheNextEmailIsBegun() throws Exception {
     server = ScriptedSmtpServer.builder().pipelining().maxRecipientsPerTransaction(2).start();
     OutgoingEmail a = email("A", "a1@example.test", "a2@example.test", "a3@example.test");
