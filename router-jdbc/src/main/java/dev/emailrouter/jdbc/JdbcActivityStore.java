@@ -99,31 +99,33 @@ public final class JdbcActivityStore implements ActivityStore {
       + " OR e.status_code = 7 AND e.lease_until <= ?)";
 
   /**
-   * The PostgreSQL claim: one statement, one round trip.
+   * The PostgreSQL claim: one statement, one round trip (after {@link #PG_CLAIM_PLAN}, one more).
    *
    * <p>PostgreSQL refuses {@code FOR UPDATE} in a query level that has a window function, so the
    * per-sender limit can't be a {@code row_number() OVER (PARTITION BY sender)} beside the lock.
    * Instead: {@code senders} walks the distinct senders that have due mail in the router's order
    * (the first after {@code resumeAfterSender}, then on, wrapping around to the smallest, stopping
    * before the first again), one index probe per sender on the partial index {@code
-   * email_activity_queue} — never a scan of every due row; a LATERAL subquery then locks each
+   * email_activity_queue} ({@code ORDER BY sender_key LIMIT 1}, which stops at the first due row;
+   * {@code min()} let the planner read every row after the sender) — never a scan of every due row; a LATERAL subquery then locks each
    * sender's oldest due rows, at most {@code perSender}, skipping rows another claimant holds;
    * {@code picked} keeps the first {@code max} in the router's order, and the UPDATE moves them to
    * Sending. At most {@code max} senders are visited: each has at least one due row, and rows
    * another claimant holds are taken by that claimant. The rows locked but not kept (beyond {@code
    * max}) are free again when the statement's transaction commits, a few milliseconds later.
    */
-  private static final String PG_CLAIM = """
+  static final String PG_CLAIM = """
       WITH RECURSIVE senders (sender_key, n, first_key) AS (
         SELECT k.sender_key, 1, k.sender_key FROM (SELECT coalesce(
-            (SELECT min(e.sender_key) FROM email_activity e WHERE e.status_code IN (6, 7) AND e.sender_key > ? AND DUE),
-            (SELECT min(e.sender_key) FROM email_activity e WHERE e.status_code IN (6, 7) AND DUE)) AS sender_key) k
+            (SELECT e.sender_key FROM email_activity e WHERE e.status_code IN (6, 7) AND e.sender_key > ? AND DUE
+              ORDER BY e.sender_key LIMIT 1),
+            (SELECT e.sender_key FROM email_activity e WHERE e.status_code IN (6, 7) AND DUE ORDER BY e.sender_key LIMIT 1)) AS sender_key) k
           WHERE k.sender_key IS NOT NULL
         UNION ALL
         SELECT nxt.sender_key, s.n + 1, s.first_key FROM senders s CROSS JOIN LATERAL (SELECT coalesce(
-            (SELECT min(e.sender_key) FROM email_activity e
-              WHERE e.status_code IN (6, 7) AND e.sender_key > s.sender_key AND DUE),
-            (SELECT min(e.sender_key) FROM email_activity e WHERE e.status_code IN (6, 7) AND DUE)) AS sender_key) nxt
+            (SELECT e.sender_key FROM email_activity e
+              WHERE e.status_code IN (6, 7) AND e.sender_key > s.sender_key AND DUE ORDER BY e.sender_key LIMIT 1),
+            (SELECT e.sender_key FROM email_activity e WHERE e.status_code IN (6, 7) AND DUE ORDER BY e.sender_key LIMIT 1)) AS sender_key) nxt
           WHERE s.n < ? AND nxt.sender_key <> s.first_key
       ), picked AS (
         SELECT p.id, s.n FROM senders s CROSS JOIN LATERAL (
@@ -136,6 +138,15 @@ public final class JdbcActivityStore implements ActivityStore {
         FROM picked WHERE a.id = picked.id
       RETURNING a.id, a.claim_token, picked.n, a.queue_seq
       """.replace("DUE", DUE);
+
+  /**
+   * The plan the claim needs whatever the statistics say. Each step of the sender walk must read
+   * the index in order and stop at its first due row. A queue table's statistics are stale by
+   * nature, and with them PostgreSQL 14 planned the step as a bitmap scan that reads every pending
+   * row after that sender: 100 steps of about 2,600 rows, 200 to 450 ms a claim of 600 emails from
+   * 10,000 pending, against 20 to 35 ms this way. Local to the claim's transaction.
+   */
+  static final String PG_CLAIM_PLAN = "SET LOCAL enable_bitmapscan = off; SET LOCAL enable_seqscan = off";
 
   /** H2: the candidates in the router's order, ranked per sender (run under the claim lock). */
   private static final String H2_CANDIDATES = "SELECT id, queue_seq FROM (SELECT e.id, e.sender_key, e.queue_seq,"
@@ -310,18 +321,12 @@ public final class JdbcActivityStore implements ActivityStore {
   private record Claimed(String id, String token, int order) {}
 
   private List<Claimed> claimOnPostgres(Connection c, ClaimRequest request, String batch) throws SQLException {
-    OffsetDateTime now = utc(request.now());
     List<Claimed> out = new ArrayList<>();
+    try (Statement st = c.createStatement()) {
+      st.execute(PG_CLAIM_PLAN);
+    }
     try (PreparedStatement ps = c.prepareStatement(PG_CLAIM)) {
-      int i = 1;
-      ps.setString(i++, request.resumeAfterSender());
-      i = bindDue(ps, i, now, 4); // the sender walk's four probes
-      ps.setInt(i++, request.max());
-      i = bindDue(ps, i, now, 1); // the rows of one sender
-      ps.setInt(i++, request.perSender());
-      ps.setInt(i++, request.max());
-      ps.setString(i++, batch);
-      ps.setObject(i, utc(request.leaseUntil()));
+      bindClaim(ps, request, batch);
       // RETURNING has no order: put the rows back in the router's order, the sender's step in the walk first.
       List<Returned> rows = new ArrayList<>();
       try (ResultSet rs = ps.executeQuery()) {
@@ -335,6 +340,20 @@ public final class JdbcActivityStore implements ActivityStore {
       }
     }
     return out;
+  }
+
+  /** Binds {@link #PG_CLAIM}'s parameters. */
+  static void bindClaim(PreparedStatement ps, ClaimRequest request, String batch) throws SQLException {
+    OffsetDateTime now = utc(request.now());
+    int i = 1;
+    ps.setString(i++, request.resumeAfterSender());
+    i = bindDue(ps, i, now, 4); // the sender walk's four probes
+    ps.setInt(i++, request.max());
+    i = bindDue(ps, i, now, 1); // the rows of one sender
+    ps.setInt(i++, request.perSender());
+    ps.setInt(i++, request.max());
+    ps.setString(i++, batch);
+    ps.setObject(i, utc(request.leaseUntil()));
   }
 
   /** A row the PostgreSQL claim returned. */
