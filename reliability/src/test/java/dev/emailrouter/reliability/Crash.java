@@ -113,9 +113,10 @@ final class Crash {
   }
 
   /**
-   * The emails the server had accepted (for some recipients at least) and whose outcome the store
-   * had not recorded when the process died: the documented at-least-once repeats (up to the
-   * engine's {@code sentBatchSize} per send session, as Sent is recorded in groups). Empty while alive.
+   * The emails the server had accepted (for some recipients at least), or was being handed, and
+   * whose outcome the store had not recorded when the process died: the documented at-least-once
+   * repeats (up to the engine's {@code sentBatchSize} per send session, as Sent is recorded in
+   * groups while the session sends on). Empty while alive.
    */
   Set<String> unrecordedAtDeath() {
     return unrecordedAtDeath;
@@ -311,10 +312,13 @@ final class Crash {
         public SendResult send(OutgoingEmail email, OutgoingEmail next) {
           crash.alive();
           if (!crash.due(Point.MID_DATA)) {
+            // Counted from the moment it is handed over: the engine records Sent on another thread,
+            // and a death there can leave this email delivered (its end of data written) and unrecorded.
+            crash.accepted(email.activityId());
             SendResult result = session.send(email, next);
-            if (!result.recipientsWith(SendResult.Outcome.ACCEPTED).isEmpty()
-                || result.outcome() == SendResult.Outcome.ACCEPTED) {
-              crash.accepted(email.activityId());
+            if (result.recipientsWith(SendResult.Outcome.ACCEPTED).isEmpty()
+                && result.outcome() != SendResult.Outcome.ACCEPTED) {
+              crash.recorded(email.activityId()); // nothing delivered: nothing to repeat
             }
             return result;
           }

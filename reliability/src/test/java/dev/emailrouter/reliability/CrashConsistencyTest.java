@@ -119,8 +119,8 @@ final class CrashConsistencyTest {
     for (int i = 1; i <= EMAILS; i++) {
       world.crm.add(Mail.outgoing("email-" + i, "seller@crm.example.test"));
     }
-    // The default sentBatchSize (16) holds all five: the server accepts them all, then the engine
-    // dies before the one call that would record them Sent.
+    // A group at the default sentBatchSize (16) is 8 emails, so it holds all five: the server
+    // accepts them all, then the engine dies before the one call that would record them Sent.
     Crash crash = new Crash(Point.ACCEPTED_BEFORE_MARK_SENT, 1);
     World.Node first = world.node("first", new World.Options().crash(crash));
 

@@ -227,9 +227,10 @@ final class RandomRun {
     String died = node.crash.diedAt();
     deaths++;
     // The emails the server accepted and the CRM had not recorded when the node died are sent again
-    // (same Message-ID): the documented repeats. Sent is recorded in groups (sentBatchSize), so
-    // that is the group being recorded at ACCEPTED_BEFORE_MARK_SENT, or the part of one collected
-    // so far at any other point of a send session.
+    // (same Message-ID): the documented repeats. Sent is recorded in groups while the session sends
+    // on, and the session never leaves more than sentBatchSize unrecorded (the email it is sending
+    // included): the group being recorded at ACCEPTED_BEFORE_MARK_SENT and the next one filling, or
+    // what is collected so far at any other point of a send session.
     assertThat(node.crash.unrecordedAtDeath()).as("accepted emails not recorded when the node died (%s): at most"
         + " sentBatchSize (16) in its one send session", died).hasSizeLessThanOrEqualTo(16);
     Map<String, Crm.Outgoing> rows = world.crm.outgoing();

@@ -27,8 +27,9 @@ import java.util.Optional;
  * <h2>Batches</h2>
  * Three calls have batch forms the engine uses so that an email costs fewer round trips: {@link
  * #nextTrackingNumbers} and {@link #recordIdentities} for a tick's claimed emails at once before any
- * is sent, and {@link #markSentAll} for a group of a send session's accepted emails (the engine's
- * {@code sentBatchSize}, default 16). Their defaults loop over the single forms, so a store written
+ * is sent, and {@link #markSentAll} for a group of a send session's accepted emails (half of the
+ * engine's {@code sentBatchSize}, default 16; called on another thread while the session sends the
+ * next emails). Their defaults loop over the single forms, so a store written
  * before them keeps working unchanged; a database store overrides them with one statement or one
  * transaction per batch. A batch form reports the claims that no longer hold by returning their
  * activity ids (one lost claim does not stop the rest) and throws only for the batch as a whole:
@@ -36,10 +37,10 @@ import java.util.Optional;
  * repeat the batch with the single forms, to find the email at fault. A store should apply a batch
  * all or nothing (one transaction): after a throw the engine takes nothing in it as recorded.
  *
- * <p>Recording Sent in groups widens the at-least-once window: the emails of a group the server
- * accepted are recorded Sent only when the group is full or the session ends, so an engine that
- * dies in between sends up to {@code sentBatchSize} emails per send session again after the
- * lease expires (with the same Message-IDs), not one. {@code sentBatchSize(1)} records each email
+ * <p>Recording Sent in groups widens the at-least-once window: a send session leaves up to {@code
+ * sentBatchSize} accepted emails unrecorded (one group being recorded, the next filling), so an
+ * engine that dies in between sends up to {@code sentBatchSize} emails per send session again after
+ * the lease expires (with the same Message-IDs), not one. {@code sentBatchSize(1)} records each email
  * as soon as it is accepted, as before.
  *
  * <h2>Incoming</h2>

@@ -22,6 +22,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -51,6 +55,11 @@ final class OutgoingFlow implements AutoCloseable {
   private volatile Instant serverRetryAt = Instant.MIN;
   /** Emails claimed by the running tick whose outcome is not recorded yet; read by other threads. */
   private final AtomicInteger inFlight = new AtomicInteger();
+  /**
+   * The threads that record a session's group as Sent while the session sends on; {@code null}
+   * when {@code sentBatchSize} is 1 (each email recorded before the next is sent).
+   */
+  private final ExecutorService recorders;
 
   OutgoingFlow(Settings settings, StoreHealth storeHealth) {
     this.settings = settings;
@@ -60,6 +69,16 @@ final class OutgoingFlow implements AutoCloseable {
     this.tokens = settings.tokens().formatter();
     this.copies = settings.sentFolder() == null ? null : new SentCopies(settings);
     this.workers = new WorkerPool("send", settings.outgoing().sendSessions());
+    if (settings.outgoing().sentBatchSize() > 1) {
+      AtomicInteger n = new AtomicInteger();
+      this.recorders = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "email-router-record-" + n.incrementAndGet());
+        t.setDaemon(true);
+        return t;
+      });
+    } else {
+      this.recorders = null;
+    }
   }
 
   void run(EventSink sink, TickBudget budget) {
@@ -268,8 +287,10 @@ final class OutgoingFlow implements AutoCloseable {
       deferred(batch, sink, budget);
       return;
     }
-    // Accepted emails not yet recorded as Sent (at most sentBatchSize): recorded in one store call.
+    // Accepted emails not yet recorded as Sent nor being recorded: recorded in one store call.
     List<PendingSent> group = new ArrayList<>();
+    // The group being recorded while the session sends on (with the group, at most sentBatchSize).
+    Recording recording = recorders == null ? null : new Recording(sink);
     int next = 0;
     // The first email neither handed to the server nor handed back to the store.
     int unsentFrom = 0;
@@ -306,9 +327,10 @@ final class OutgoingFlow implements AutoCloseable {
         } finally {
           MDC.remove("activity");
         }
-        if (group.size() >= settings.outgoing().sentBatchSize()) {
-          flush(group, sink);
-        }
+        accepted(group, recording, sink);
+      }
+      if (recording != null) {
+        recording.await();
       }
       flush(group, sink);
       serverFailuresInRow.set(0);
@@ -317,16 +339,139 @@ final class OutgoingFlow implements AutoCloseable {
       // recorded stay Sending until their lease expires (sent again then: at least once). Every
       // further email sent now could not be recorded either and would go out twice, so the rest of
       // the batch is not sent.
+      if (recording != null) {
+        recording.awaitQuietly(); // a group it failed to record it reported itself
+      }
       abandon(group, e, sink);
       storeUnavailable(e, batch.subList(unsentFrom, batch.size()), sink);
     } catch (RouterException e) {
       // The server as a whole could not be used: not the emails' fault, so no attempt is counted.
-      if (flushBeforeGivingUp(group, batch.subList(next, batch.size()), sink)) {
+      if (flushBeforeGivingUp(recording, group, batch.subList(next, batch.size()), sink)) {
         serverUnavailable(batch.subList(next, batch.size()), e.getMessage(), sink);
       }
     } catch (RuntimeException e) {
-      if (flushBeforeGivingUp(group, batch.subList(next, batch.size()), sink)) {
+      if (flushBeforeGivingUp(recording, group, batch.subList(next, batch.size()), sink)) {
         serverUnavailable(batch.subList(next, batch.size()), e.toString(), sink);
+      }
+    } finally {
+      if (recording != null) {
+        recording.awaitQuietly(); // no group is recorded after its tick (an Error on the way out, say)
+      }
+    }
+  }
+
+  /**
+   * After each email: keeps at most {@code sentBatchSize} accepted emails of the session
+   * unrecorded, and records them in groups of at least half of that while the session sends on.
+   * The store's round trip and commit then overlap the sending of the next emails instead of
+   * stopping it, and a crash still repeats at most {@code sentBatchSize} emails per session.
+   *
+   * @throws StoreOutage if the store is down (a group failed to record, reported by the recording)
+   */
+  private void accepted(List<PendingSent> group, Recording recording, EventSink sink) {
+    int most = settings.outgoing().sentBatchSize();
+    if (recording == null) {
+      if (group.size() >= most) {
+        flush(group, sink);
+      }
+      return;
+    }
+    if (recording.busy() && (recording.size() + group.size() >= most || recording.done())) {
+      recording.await();
+    }
+    if (!recording.busy() && group.size() >= (most + 1) / 2) {
+      recording.start(group);
+    }
+  }
+
+  /**
+   * One send session's group being recorded as Sent on a recorder thread: at most one at a time.
+   * Used by the session's thread alone.
+   */
+  private final class Recording {
+    private final EventSink sink;
+    private Future<?> pending;
+    private int size;
+
+    Recording(EventSink sink) {
+      this.sink = sink;
+    }
+
+    boolean busy() {
+      return pending != null;
+    }
+
+    boolean done() {
+      return pending != null && pending.isDone();
+    }
+
+    /** Emails in the group being recorded. */
+    int size() {
+      return pending == null ? 0 : size;
+    }
+
+    /** Hands the group over to be recorded, and empties it. */
+    void start(List<PendingSent> group) {
+      List<PendingSent> taken = new ArrayList<>(group);
+      group.clear();
+      Map<String, String> context = MDC.getCopyOfContextMap();
+      size = taken.size();
+      pending = recorders.submit(() -> {
+        if (context != null) {
+          MDC.setContextMap(context);
+        }
+        try {
+          flush(taken, sink);
+        } finally {
+          MDC.clear();
+        }
+      });
+    }
+
+    /**
+     * Waits until the group is recorded (not interruptible: a store call is bounded, and the tick
+     * must not end with it running).
+     *
+     * @throws StoreOutage if the store was down (the group was reported not recorded)
+     */
+    void await() {
+      if (pending == null) {
+        return;
+      }
+      Future<?> f = pending;
+      pending = null;
+      boolean interrupted = false;
+      try {
+        while (true) {
+          try {
+            f.get();
+            return;
+          } catch (InterruptedException e) {
+            interrupted = true;
+          } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof RuntimeException r) {
+              throw r;
+            }
+            if (cause instanceof Error err) {
+              throw err;
+            }
+            throw new IllegalStateException("recording a group as Sent failed", cause);
+          }
+        }
+      } finally {
+        if (interrupted) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    }
+
+    /** Waits as {@link #await} does; a failure was reported by the recording itself. */
+    void awaitQuietly() {
+      try {
+        await();
+      } catch (RuntimeException e) {
+        LOG.debug("recording a group as Sent failed (reported)", e);
       }
     }
   }
@@ -406,11 +551,22 @@ final class OutgoingFlow implements AutoCloseable {
   }
 
   /**
-   * Records the group before the rest of the batch is given up for a server failure.
+   * Records the group (after the one being recorded) before the rest of the batch is given up for a
+   * server failure.
    *
    * @return false when the store was down (reported, and the rest handed back as for an outage)
    */
-  private boolean flushBeforeGivingUp(List<PendingSent> group, List<ClaimedEmail> rest, EventSink sink) {
+  private boolean flushBeforeGivingUp(Recording recording, List<PendingSent> group, List<ClaimedEmail> rest,
+      EventSink sink) {
+    try {
+      if (recording != null) {
+        recording.await();
+      }
+    } catch (StoreOutage e) {
+      abandon(group, e, sink);
+      storeUnavailable(e, rest, sink);
+      return false;
+    }
     try {
       flush(group, sink);
       return true;
@@ -669,5 +825,8 @@ final class OutgoingFlow implements AutoCloseable {
   @Override
   public void close() {
     workers.close();
+    if (recorders != null) {
+      recorders.shutdown();
+    }
   }
 }

@@ -446,13 +446,17 @@ public final class RouterEngine implements AutoCloseable {
     }
 
     /**
-     * How many accepted emails a send session records as Sent in one store call ({@link
-     * dev.emailrouter.api.ActivityStore#markSentAll}). A group is recorded when it is full, before
-     * the session sends no more (its end, the server or the store failing, the tick's time used
-     * up), so a store pays one round trip per group, not per email. The price: an engine that dies
-     * after the server accepted a group's emails and before they were recorded sends up to this
-     * many emails per send session again once their lease expires (the at-least-once repeat, with
-     * the same Message-IDs). 1 records every email as soon as it is accepted. Default 16.
+     * The most accepted emails a send session leaves not yet recorded as Sent. The session records
+     * them in groups of half of this (rounded up), one store call each ({@link
+     * dev.emailrouter.api.ActivityStore#markSentAll}), on another thread while it sends the next
+     * emails, one group at a time; it waits for that call only when this many are unrecorded, and
+     * records the rest before it sends no more (its end, the server or the store failing, the
+     * tick's time used up). So a store pays one round trip per group, not per email, and its round
+     * trip and commit overlap the sending instead of stopping it. The price: an engine that dies
+     * after the server accepted emails and before they were recorded sends up to this many emails
+     * per send session again once their lease expires (the at-least-once repeat, with the same
+     * Message-IDs). 1 records every email as soon as it is accepted, before the next is sent.
+     * Default 16 (groups of 8).
      *
      * @param value 1 to 1000
      * @return this builder

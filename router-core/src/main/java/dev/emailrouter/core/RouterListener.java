@@ -5,8 +5,10 @@ import java.util.Objects;
 /**
  * Receives the engine's events as they happen, so a host can count, alert and audit.
  *
- * <p>Called from the thread doing the work (several at once when the engine sends or reads in
- * parallel): implementations must be thread-safe and quick. An exception thrown by a listener is
+ * <p>Called from the thread doing the work, several at once when the engine sends or reads in
+ * parallel, and even with one send session: {@link RouterEvent.EmailSent} comes from the thread
+ * that records a group as Sent while the session sends the next emails. Implementations must be
+ * thread-safe and quick. An exception thrown by a listener is
  * logged and ignored.
  */
 @FunctionalInterface

@@ -753,11 +753,61 @@ final class RouterEngineOutgoingTest {
   }
 
   @Test
-  void tick_recordsEveryIdentityInOneCall_andSentInGroupsOfSentBatchSize() {
+  void tick_recordsAGroupAsSentWhileTheSessionSendsOn_neverLeavingMoreThanSentBatchSizeUnrecorded()
+      throws InterruptedException {
+    addEmails("me@example.com", 10);
+    CountDownLatch fourthSending = new CountDownLatch(1);
+    java.util.concurrent.atomic.AtomicBoolean firstGroupRecorded = new java.util.concurrent.atomic.AtomicBoolean();
+    java.util.concurrent.atomic.AtomicBoolean sentOnWhileRecording = new java.util.concurrent.atomic.AtomicBoolean();
+    List<Integer> groups = new CopyOnWriteArrayList<>();
+    ForwardingActivityStore slowFirstGroup = new ForwardingActivityStore(store) {
+      @Override
+      public List<String> markSentAll(List<SentOutcome> outcomes) {
+        groups.add(outcomes.size());
+        if (groups.size() > 1) {
+          return super.markSentAll(outcomes);
+        }
+        try {
+          // Held until the session has sent two more: they go out while this group is recorded.
+          sentOnWhileRecording.set(fourthSending.await(10, TimeUnit.SECONDS));
+          return super.markSentAll(outcomes);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new IllegalStateException(e);
+        } finally {
+          firstGroupRecorded.set(true);
+        }
+      }
+    };
+    List<String> sentBeforeFirstGroupRecorded = new CopyOnWriteArrayList<>();
+    transport.beforeSend(e -> {
+      if (!firstGroupRecorded.get()) {
+        sentBeforeFirstGroupRecorded.add(e.activityId());
+      }
+      if (e.activityId().equals("me@example.com-3")) {
+        fourthSending.countDown();
+      }
+    });
+
+    TickReport report = engine().activityStore(slowFirstGroup).batchPerSender(10).sentBatchSize(4).build().tick();
+
+    assertThat(report.sent()).hasSize(10);
+    assertThat(sentOnWhileRecording).as("the third and fourth sent while the first group was recorded").isTrue();
+    // Four accepted and unrecorded (sentBatchSize): the fifth waited for the first group's record.
+    assertThat(sentBeforeFirstGroupRecorded).containsExactly("me@example.com-0", "me@example.com-1",
+        "me@example.com-2", "me@example.com-3");
+    assertThat(groups).containsExactly(2, 2, 2, 2, 2);
+    for (int i = 0; i < 10; i++) {
+      assertThat(stored("me@example.com-" + i).status()).isEqualTo(EmailStatus.SENT);
+    }
+  }
+
+  @Test
+  void tick_recordsEveryIdentityInOneCall_andSentInGroupsOfHalfTheSentBatchSize() {
     CountingStore counting = new CountingStore(store);
     addEmails("me@example.com", 5);
 
-    TickReport report = engine().activityStore(counting).sentBatchSize(2).build().tick();
+    TickReport report = engine().activityStore(counting).sentBatchSize(4).build().tick();
 
     assertThat(report.sent()).hasSize(5);
     assertThat(counting.calls).containsOnly(Map.entry("nextTrackingNumbers", 1), Map.entry("recordIdentities", 1),

@@ -48,6 +48,8 @@ final class StoreOutageTest {
   private static final class Crm extends StoreOutage {
     final AtomicInteger downAfterCreates = new AtomicInteger(Integer.MAX_VALUE);
     final AtomicBoolean downAtMarkSent = new AtomicBoolean();
+    /** When set, the markSentAll that takes the store down fails only once this is counted down. */
+    volatile java.util.concurrent.CountDownLatch downAtMarkSentAfter;
 
     Crm(InMemoryActivityStore delegate) {
       super(delegate);
@@ -64,6 +66,14 @@ final class StoreOutageTest {
     @Override
     public List<String> markSentAll(List<SentOutcome> outcomes) {
       if (downAtMarkSent.getAndSet(false)) {
+        java.util.concurrent.CountDownLatch after = downAtMarkSentAfter;
+        try {
+          if (after != null && !after.await(10, java.util.concurrent.TimeUnit.SECONDS)) {
+            throw new IllegalStateException("the test's go for the outage never came");
+          }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
         start(Mode.ALL);
       }
       return super.markSentAll(outcomes);
@@ -321,44 +331,56 @@ final class StoreOutageTest {
   }
 
   @Test
-  void tick_whenTheStoreGoesDownRecordingAGroupSent_sendsNoMoreOfTheBatch_andRepeatsExactlyThatGroupAfterwards() {
-    addEmails(5);
-    RouterEngine engine = outgoing().sentBatchSize(2).build();
+  void tick_whenTheStoreGoesDownRecordingAGroupSent_sendsNoMoreOfTheBatch_andRepeatsExactlyTheUnrecordedAfterwards() {
+    addEmails(6);
+    // Groups of 2 (half of 4), each recorded while the session sends the next two.
+    RouterEngine engine = outgoing().sentBatchSize(4).build();
     crm.downAtMarkSent.set(true);
+    // The first group's record fails once e3 is being sent: e2 and e3 went out while it was recorded.
+    crm.downAtMarkSentAfter = new java.util.concurrent.CountDownLatch(1);
+    transport.beforeSend(e -> {
+      if (e.activityId().equals("e3")) {
+        crm.downAtMarkSentAfter.countDown();
+      }
+    });
 
     List<TickReport> reports = new ArrayList<>();
     reports.add(engine.tick());
 
-    // The server accepted e0 and e1; recording them as one group failed: no more of the batch is sent.
-    assertThat(transport.acceptedIds()).containsExactly("e0", "e1");
-    // Not recorded for now: the group's Sent, and the retry of e2, the first of the rest the store
-    // (still down) could not take back; no claim was lost.
+    // Accepted and not recorded: sentBatchSize (4) emails, the most a session leaves unrecorded.
+    // No more of the batch is sent.
+    assertThat(transport.acceptedIds()).containsExactly("e0", "e1", "e2", "e3");
+    // Not recorded for now: their Sent, and the retry of e4, the first of the rest the store (still
+    // down) could not take back; no claim was lost.
     assertThat(reports.get(0).outcomesNotRecorded())
         .extracting(RouterEvent.OutcomeNotRecorded::activityId, RouterEvent.OutcomeNotRecorded::outcome)
         .containsExactlyInAnyOrder(tuple("e0", RouterEvent.OutcomeNotRecorded.Outcome.SENT),
             tuple("e1", RouterEvent.OutcomeNotRecorded.Outcome.SENT),
-            tuple("e2", RouterEvent.OutcomeNotRecorded.Outcome.RETRY));
+            tuple("e2", RouterEvent.OutcomeNotRecorded.Outcome.SENT),
+            tuple("e3", RouterEvent.OutcomeNotRecorded.Outcome.SENT),
+            tuple("e4", RouterEvent.OutcomeNotRecorded.Outcome.RETRY));
     assertThat(reports.get(0).problems()).noneMatch(RouterEvent.ClaimLost.class::isInstance);
     assertThat(reports.get(0).problems()).filteredOn(RouterEvent.StoreUnavailable.class::isInstance).hasSize(1);
 
     crm.stop();
+    transport.beforeSend(e -> {});
     for (int tick = 0; tick < 4; tick++) {
-      clock.advance(Duration.ofMinutes(5)); // past the lease of the group the store could not record
+      clock.advance(Duration.ofMinutes(5)); // past the lease of the emails the store could not record
       reports.add(engine.tick());
     }
 
-    for (int i = 0; i < 5; i++) {
+    for (int i = 0; i < 6; i++) {
       assertThat(memory.find("e" + i).orElseThrow().status()).as("e" + i).isEqualTo(EmailStatus.SENT);
     }
-    // The group sent while it could not be recorded goes out again (at least once), with its
+    // The emails sent while they could not be recorded go out again (at least once), with their
     // Message-IDs; no other email.
-    assertThat(transport.acceptedIds()).hasSize(7).containsOnlyOnce("e2", "e3", "e4");
-    for (String id : List.of("e0", "e1")) {
+    assertThat(transport.acceptedIds()).hasSize(10).containsOnlyOnce("e4", "e5");
+    for (String id : List.of("e0", "e1", "e2", "e3")) {
       String messageId = memory.find(id).orElseThrow().email().messageId();
       assertThat(transport.accepted()).filteredOn(e -> e.activityId().equals(id))
           .hasSize(2).allSatisfy(e -> assertThat(e.messageId()).isEqualTo(messageId));
     }
-    for (int i = 2; i < 5; i++) {
+    for (int i = 4; i < 6; i++) {
       assertThat(memory.find("e" + i).orElseThrow().attempts()).as("no attempt counted for e" + i + "'s outage")
           .isEqualTo(1);
     }

@@ -187,8 +187,8 @@ final class RouterMetricsTest {
 
     metrics.tick(engine);
 
-    // Accepted emails stay in flight until their group is recorded as Sent (sentBatchSize, 16 by
-    // default, so all three here); the gauge is 0 once the tick is over.
+    // Accepted emails stay in flight until their group is recorded as Sent (groups of 8, half the
+    // default sentBatchSize, so all three here); the gauge is 0 once the tick is over.
     assertThat(duringSends).containsExactly(3.0, 3.0, 3.0);
     assertThat(gauge("emailrouter.emails.in.flight")).isZero();
   }
