@@ -803,6 +803,47 @@ final class RouterEngineOutgoingTest {
   }
 
   @Test
+  void tick_whenTheServerFailsWhileAGroupIsRecorded_recordsEveryAcceptedEmailBeforeGivingUpTheRest() {
+    addEmails("me@example.com", 6);
+    transport.answer("me@example.com-3", RecordingTransport.unreachable());
+    CountDownLatch serverFailing = new CountDownLatch(1);
+    ForwardingActivityStore slowFirstGroup = new ForwardingActivityStore(store) {
+      @Override
+      public List<String> markSentAll(List<SentOutcome> outcomes) {
+        if (outcomes.get(0).claim().activityId().equals("me@example.com-0")) {
+          try {
+            // Still being recorded when the server fails on the fourth email.
+            serverFailing.await(10, TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        }
+        return super.markSentAll(outcomes);
+      }
+    };
+    transport.beforeSend(e -> {
+      if (e.activityId().equals("me@example.com-3")) {
+        serverFailing.countDown();
+      }
+    });
+
+    TickReport report = engine().activityStore(slowFirstGroup).sentBatchSize(4).build().tick();
+
+    // The group being recorded (0 and 1) and the one filling (2) are recorded before the rest is given up.
+    assertThat(report.sent()).extracting(RouterEvent.EmailSent::activityId)
+        .containsExactlyInAnyOrder("me@example.com-0", "me@example.com-1", "me@example.com-2");
+    assertThat(report.problems()).singleElement().isInstanceOf(RouterEvent.ServerUnavailable.class);
+    for (int i = 0; i < 3; i++) {
+      assertThat(stored("me@example.com-" + i).status()).isEqualTo(EmailStatus.SENT);
+    }
+    for (int i = 3; i < 6; i++) {
+      StoredEmail e = stored("me@example.com-" + i);
+      assertThat(e.status()).as("me@example.com-" + i).isEqualTo(EmailStatus.PENDING_SEND);
+      assertThat(e.email().attempts()).as("no attempt counted: the server's fault").isZero();
+    }
+  }
+
+  @Test
   void tick_recordsEveryIdentityInOneCall_andSentInGroupsOfHalfTheSentBatchSize() {
     CountingStore counting = new CountingStore(store);
     addEmails("me@example.com", 5);

@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.emailrouter.api.ClaimRequest;
 import dev.emailrouter.api.ClaimedEmail;
-import dev.emailrouter.api.EmailAddress;
-import dev.emailrouter.api.OutgoingEmail;
 import dev.emailrouter.api.SendResult;
 import java.time.Duration;
 import java.time.Instant;
@@ -38,12 +36,7 @@ final class PostgresClaimConcurrencyTest {
   @BeforeEach
   void openDatabase() {
     fixture = new StoreFixture(TestDatabases.postgres());
-    for (int i = 0; i < PER_SENDER; i++) {
-      for (int s = 0; s < SENDERS; s++) {
-        fixture.addPending(OutgoingEmail.builder("e-" + s + "-" + i, EmailAddress.of("sender" + s + "@example.test"))
-            .to(EmailAddress.of("customer@example.test")).subject("Subject " + i).textBody("Body\r\n").build());
-      }
-    }
+    fixture.addQueue(SENDERS, PER_SENDER);
   }
 
   @AfterEach

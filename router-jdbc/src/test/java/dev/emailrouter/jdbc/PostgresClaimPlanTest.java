@@ -3,8 +3,6 @@ package dev.emailrouter.jdbc;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.emailrouter.api.ClaimRequest;
-import dev.emailrouter.api.EmailAddress;
-import dev.emailrouter.api.OutgoingEmail;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -36,12 +34,7 @@ final class PostgresClaimPlanTest {
       st.execute("ALTER TABLE email_activity SET (autovacuum_enabled = false)");
       st.execute("ANALYZE email_activity");
     }
-    for (int i = 0; i < PER_SENDER; i++) {
-      for (int s = 0; s < SENDERS; s++) {
-        fixture.addPending(OutgoingEmail.builder("e-" + s + "-" + i, EmailAddress.of("sender" + s + "@example.test"))
-            .to(EmailAddress.of("customer@example.test")).subject("Subject " + i).textBody("Body\r\n").build());
-      }
-    }
+    fixture.addQueue(SENDERS, PER_SENDER);
   }
 
   @AfterEach

@@ -3,6 +3,7 @@ package dev.emailrouter.jdbc;
 import dev.emailrouter.api.ActivityStore;
 import dev.emailrouter.api.Attachment;
 import dev.emailrouter.api.ContentSource;
+import dev.emailrouter.api.EmailAddress;
 import dev.emailrouter.api.EmailStatus;
 import dev.emailrouter.api.OutgoingEmail;
 import dev.emailrouter.api.Party;
@@ -42,6 +43,19 @@ final class StoreFixture implements ActivityStoreContract.Fixture, AutoCloseable
   @Override
   public void addPending(OutgoingEmail email) {
     store.addPendingSend(email);
+  }
+
+  /**
+   * Queues {@code perSender} emails from each of {@code senders} senders ({@code
+   * sender<s>@example.test}, activity {@code e-<s>-<i>}), the senders' emails interleaved.
+   */
+  void addQueue(int senders, int perSender) {
+    for (int i = 0; i < perSender; i++) {
+      for (int s = 0; s < senders; s++) {
+        addPending(OutgoingEmail.builder("e-" + s + "-" + i, EmailAddress.of("sender" + s + "@example.test"))
+            .to(EmailAddress.of("customer@example.test")).subject("Subject " + i).textBody("Body\r\n").build());
+      }
+    }
   }
 
   @Override
