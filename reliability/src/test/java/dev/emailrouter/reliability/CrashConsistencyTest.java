@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -19,6 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Stops an engine at every step of both flows, starts a fresh one on the same durable state (the
@@ -142,6 +144,50 @@ final class CrashConsistencyTest {
           .isEqualTo(2);
     }
     assertThat(world.sink.acceptedCount()).isEqualTo(2 * EMAILS);
+  }
+
+  /**
+   * Groups of 2 (sentBatchSize 4) recorded on their own thread while the session sends on: the
+   * engine dies in the first group's record, while the session may be handing the server the
+   * third or fourth email. Whatever the server got and the store did not record is repeated, with
+   * its Message-ID, and nothing else.
+   */
+  @ParameterizedTest(name = "pipelining {0}")
+  @ValueSource(booleans = {false, true})
+  void outgoing_crashWhileAGroupIsRecordedOnItsOwnThread_freshEngineRepeatsOnlyWhatWasUnrecorded(boolean pipelining) {
+    world = new World(dir).withSink(pipelining ? SmtpSink.builder().pipelining().start() : SmtpSink.start());
+    int emails = 8;
+    for (int i = 1; i <= emails; i++) {
+      world.crm.add(Mail.outgoing("email-" + i, "seller@crm.example.test"));
+    }
+    Crash crash = new Crash(Point.ACCEPTED_BEFORE_MARK_SENT, 1);
+    World.Node first = world.node("first", new World.Options().crash(crash)
+        .engine(b -> b.sentBatchSize(4).batchPerSender(emails)));
+
+    assertThat(first.tick()).as("the first engine dies during its tick").isNull();
+    Set<String> unrecorded = crash.unrecordedAtDeath();
+    // The first group, and what the session handed over meanwhile: never more than sentBatchSize.
+    assertThat(unrecorded).contains("email-1", "email-2").hasSizeBetween(2, 4);
+    first.close();
+    world.crm.restart();
+
+    World.Node second = world.node("second", new World.Options().engine(b -> b.batchPerSender(emails)));
+    world.clock.advance(Duration.ofMinutes(11)); // past the 10-minute lease
+    second.tick();
+
+    Map<String, Crm.Outgoing> rows = world.crm.outgoing();
+    assertThat(rows.values()).as("nothing lost: every email is Sent").allMatch(r -> r.status() == EmailStatus.SENT);
+    for (Crm.Outgoing row : rows.values()) {
+      int copies = world.sink.count(row.messageId());
+      if (row.id().equals("email-1") || row.id().equals("email-2")) {
+        assertThat(copies).as("copies of %s: accepted before the group's record, repeated", row.id()).isEqualTo(2);
+      } else if (unrecorded.contains(row.id())) {
+        // Handed over when the process died: the server may have its end of data, or not.
+        assertThat(copies).as("copies of %s, handed over at the death", row.id()).isBetween(1, 2);
+      } else {
+        assertThat(copies).as("copies of %s, sent after the death only", row.id()).isEqualTo(1);
+      }
+    }
   }
 
   static List<Arguments> incomingCrashes() {
