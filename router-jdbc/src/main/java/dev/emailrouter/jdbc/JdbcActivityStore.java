@@ -104,28 +104,32 @@ public final class JdbcActivityStore implements ActivityStore {
    * <p>PostgreSQL refuses {@code FOR UPDATE} in a query level that has a window function, so the
    * per-sender limit can't be a {@code row_number() OVER (PARTITION BY sender)} beside the lock.
    * Instead: {@code senders} walks the distinct senders that have due mail in the router's order
-   * (the first after {@code resumeAfterSender}, then on, wrapping around to the smallest, stopping
-   * before the first again), one index probe per sender on the partial index {@code
-   * email_activity_queue} ({@code ORDER BY sender_key LIMIT 1}, which stops at the first due row;
-   * {@code min()} let the planner read every row after the sender) — never a scan of every due row; a LATERAL subquery then locks each
-   * sender's oldest due rows, at most {@code perSender}, skipping rows another claimant holds;
-   * {@code picked} keeps the first {@code max} in the router's order, and the UPDATE moves them to
-   * Sending. At most {@code max} senders are visited: each has at least one due row, and rows
-   * another claimant holds are taken by that claimant. The rows locked but not kept (beyond {@code
-   * max}) are free again when the statement's transaction commits, a few milliseconds later.
+   * (the first after {@code resumeAfterSender}, then on, wrapping around to the smallest, {@code
+   * lowest}, looked up once; stopping before the first again), one index probe per sender on the
+   * partial index {@code email_activity_queue} ({@code ORDER BY sender_key LIMIT 1}, which stops at
+   * the first due row; {@code min()} let the planner read every row after the sender) — never a
+   * scan of every due row; a LATERAL subquery then locks each sender's oldest due rows, at most
+   * {@code perSender}, skipping rows another claimant holds; {@code picked} keeps the first {@code
+   * max} in the router's order, and the UPDATE moves them to Sending. At most {@code max} senders
+   * are visited: each has at least one due row, and rows another claimant holds are taken by that
+   * claimant. The rows locked but not kept (beyond {@code max}) are free again when the
+   * statement's transaction commits, a few milliseconds later.
    */
   static final String PG_CLAIM = """
-      WITH RECURSIVE senders (sender_key, n, first_key) AS (
+      WITH RECURSIVE lowest (sender_key) AS (
+        SELECT e.sender_key FROM email_activity e WHERE e.status_code IN (6, 7) AND DUE
+          ORDER BY e.sender_key LIMIT 1
+      ), senders (sender_key, n, first_key) AS (
         SELECT k.sender_key, 1, k.sender_key FROM (SELECT coalesce(
             (SELECT e.sender_key FROM email_activity e WHERE e.status_code IN (6, 7) AND e.sender_key > ? AND DUE
               ORDER BY e.sender_key LIMIT 1),
-            (SELECT e.sender_key FROM email_activity e WHERE e.status_code IN (6, 7) AND DUE ORDER BY e.sender_key LIMIT 1)) AS sender_key) k
+            (SELECT sender_key FROM lowest)) AS sender_key) k
           WHERE k.sender_key IS NOT NULL
         UNION ALL
         SELECT nxt.sender_key, s.n + 1, s.first_key FROM senders s CROSS JOIN LATERAL (SELECT coalesce(
             (SELECT e.sender_key FROM email_activity e
               WHERE e.status_code IN (6, 7) AND e.sender_key > s.sender_key AND DUE ORDER BY e.sender_key LIMIT 1),
-            (SELECT e.sender_key FROM email_activity e WHERE e.status_code IN (6, 7) AND DUE ORDER BY e.sender_key LIMIT 1)) AS sender_key) nxt
+            (SELECT sender_key FROM lowest)) AS sender_key) nxt
           WHERE s.n < ? AND nxt.sender_key <> s.first_key
       ), picked AS (
         SELECT p.id, s.n FROM senders s CROSS JOIN LATERAL (
@@ -345,9 +349,9 @@ public final class JdbcActivityStore implements ActivityStore {
   /** Binds {@link #PG_CLAIM}'s parameters. */
   static void bindClaim(PreparedStatement ps, ClaimRequest request, String batch) throws SQLException {
     OffsetDateTime now = utc(request.now());
-    int i = 1;
+    int i = bindDue(ps, 1, now, 1); // the smallest sender with due mail, where the walk wraps around
     ps.setString(i++, request.resumeAfterSender());
-    i = bindDue(ps, i, now, 4); // the sender walk's four probes
+    i = bindDue(ps, i, now, 2); // the walk's probes for the next sender
     ps.setInt(i++, request.max());
     i = bindDue(ps, i, now, 1); // the rows of one sender
     ps.setInt(i++, request.perSender());
